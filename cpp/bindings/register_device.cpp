@@ -1,0 +1,17 @@
+#include <pybind11/pybind11.h>
+
+#include "driftcore/build_info.hpp"
+#include "driftcore/device.hpp"
+#include "driftcore/threading.hpp"
+
+namespace py = pybind11;
+using namespace driftcore;
+
+void register_device(py::module_& m) {
+  m.def("cuda_compiled", &cuda_compiled, "True when the CUDA kernels were compiled in.");
+  m.def("cuda_device_count", &cuda_device_count, "Usable CUDA devices (0 without a driver).");
+  m.def("cuda_build_summary", &cuda_build_summary);
+  m.def("hardware_threads", &hardware_threads);
+  m.def("version", &version);
+  m.def("compiler", &compiler);
+}

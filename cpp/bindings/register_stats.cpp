@@ -1,0 +1,71 @@
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include "arrays.hpp"
+#include "driftcore/moments.hpp"
+#include "driftcore/radix_sort.hpp"
+#include "driftcore/two_sample.hpp"
+
+namespace py = pybind11;
+using namespace driftcore;
+using namespace driftcore::bind;
+
+void register_stats(py::module_& m) {
+  py::class_<moments>(m, "Moments")
+      .def(py::init<>())
+      .def_readwrite("count", &moments::count)
+      .def_readwrite("nan", &moments::nan)
+      .def_readwrite("pos_inf", &moments::pos_inf)
+      .def_readwrite("neg_inf", &moments::neg_inf)
+      .def_readwrite("min", &moments::min)
+      .def_readwrite("max", &moments::max)
+      .def_readwrite("mean", &moments::mean)
+      .def_readwrite("m2", &moments::m2)
+      .def("merge", &moments::merge);
+
+  m.def(
+      "moments",
+      [](const py::array& values, int threads) {
+        array_view v = host_view(values);
+        py::gil_scoped_release release;
+        return compute_moments(v, threads);
+      },
+      py::arg("values"), py::arg("threads") = 0);
+
+  m.def(
+      "two_sample",
+      [](const py::array& a, const py::array& b, int threads) {
+        array_view va = host_view(a), vb = host_view(b);
+        py::gil_scoped_release release;
+        auto r = two_sample_raw(va, vb, threads);
+        return std::make_tuple(r.ks, r.wasserstein, r.n_a, r.n_b);
+      },
+      py::arg("a"), py::arg("b"), py::arg("threads") = 0);
+
+  m.def(
+      "two_sample_weighted",
+      [](const py::array& a, const py::array& ca, const py::array& b, const py::array& cb) {
+        auto va = f64_array(a, "a"), vca = f64_array(ca, "ca"), vb = f64_array(b, "b"),
+             vcb = f64_array(cb, "cb");
+        if (va.size() != vca.size() || vb.size() != vcb.size())
+          throw invalid_input("values and cumulative weights differ in length");
+        py::gil_scoped_release release;
+        auto r = two_sample_weighted(va.data(), vca.data(), static_cast<std::size_t>(va.size()),
+                                     vb.data(), vcb.data(), static_cast<std::size_t>(vb.size()));
+        return std::make_tuple(r.ks, r.wasserstein, r.n_a, r.n_b);
+      },
+      py::arg("a"), py::arg("ca"), py::arg("b"), py::arg("cb"));
+
+  m.def(
+      "sorted_values",
+      [](const py::array& a, int threads) {
+        array_view v = host_view(a);
+        std::vector<double> out;
+        {
+          py::gil_scoped_release release;
+          out = sorted_finite_or_inf(v, threads);
+        }
+        return to_numpy(out);
+      },
+      py::arg("values"), py::arg("threads") = 0);
+}

@@ -1,0 +1,149 @@
+// Histogram of device-resident values. Counts are integers, accumulated in per-warp
+// shared-memory copies (fewer collisions on popular bins) and added to global
+// 64-bit counters, so they equal the CPU kernel's counts exactly: the binning rule is
+// the same code (binning.hpp), compiled here without FMA contraction.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../src/binning.hpp"
+#include "driftcore/device.hpp"
+
+namespace driftcore {
+namespace {
+
+void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
+}
+
+constexpr int kThreads = 256;
+constexpr std::size_t kSharedBytes = 32 * 1024;
+
+template <class T, class Binner>
+__global__ void count_shared(const T* __restrict__ x, std::size_t n, Binner bin,
+                             std::uint32_t nslots, std::uint32_t copies,
+                             unsigned long long* __restrict__ out) {
+  extern __shared__ unsigned int sh[];
+  for (std::uint32_t i = threadIdx.x; i < nslots * copies; i += blockDim.x) sh[i] = 0;
+  __syncthreads();
+  unsigned int* mine = sh + (threadIdx.x / 32 % copies) * nslots;
+  const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
+  for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+    atomicAdd(&mine[bin(static_cast<double>(x[i]))], 1u);
+  __syncthreads();
+  for (std::uint32_t s = threadIdx.x; s < nslots; s += blockDim.x) {
+    unsigned long long total = 0;
+    for (std::uint32_t c = 0; c < copies; ++c) total += sh[c * nslots + s];
+    if (total) atomicAdd(&out[s], total);
+  }
+}
+
+template <class T, class Binner>
+__global__ void count_global(const T* __restrict__ x, std::size_t n, Binner bin,
+                             unsigned long long* __restrict__ out) {
+  const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
+  for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+    atomicAdd(&out[bin(static_cast<double>(x[i]))], 1ull);
+}
+
+template <class T, class W, class Binner>
+__global__ void weigh_global(const T* __restrict__ x, const W* __restrict__ w, std::size_t n,
+                             Binner bin, unsigned long long* __restrict__ out,
+                             double* __restrict__ sums) {
+  const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
+  for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    const std::size_t s = bin(static_cast<double>(x[i]));
+    atomicAdd(&out[s], 1ull);
+    atomicAdd(&sums[s], static_cast<double>(w[i]));
+  }
+}
+
+// Device copies of the edges and lookup tables, freed on scope exit.
+struct device_buffer {
+  void* p = nullptr;
+  cudaStream_t s;
+  device_buffer(std::size_t bytes, cudaStream_t stream) : s(stream) {
+    if (bytes) check(cudaMallocAsync(&p, bytes, s), "cudaMallocAsync");
+  }
+  ~device_buffer() {
+    if (p) cudaFreeAsync(p, s);
+  }
+  template <class T>
+  T* as() const { return static_cast<T*>(p); }
+};
+
+template <class T>
+void upload(device_buffer& d, const std::vector<T>& v, cudaStream_t s) {
+  if (!v.empty()) check(cudaMemcpyAsync(d.p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, s), "upload");
+}
+
+}  // namespace
+
+void gpu_histogram(const histogram& h, const array_view& values, const array_view* weights,
+                   std::uintptr_t stream_handle, std::uint64_t* slots, double* wslots) {
+  cudaStream_t s = reinterpret_cast<cudaStream_t>(stream_handle);
+  const std::size_t n = values.size, nbins = h.nbins(), nslots = nbins + 3;
+  const auto& edges = h.edges();
+  device_buffer d_edges(edges.size() * sizeof(double), s);
+  device_buffer d_lo(h.cell_lo().size() * sizeof(std::uint32_t), s);
+  device_buffer d_hi(h.cell_hi().size() * sizeof(std::uint32_t), s);
+  device_buffer d_out(nslots * sizeof(unsigned long long), s);
+  device_buffer d_sums(weights ? nslots * sizeof(double) : 0, s);
+  upload(d_edges, edges, s);
+  upload(d_lo, h.cell_lo(), s);
+  upload(d_hi, h.cell_hi(), s);
+  check(cudaMemsetAsync(d_out.p, 0, nslots * sizeof(unsigned long long), s), "memset");
+  if (weights) check(cudaMemsetAsync(d_sums.p, 0, nslots * sizeof(double), s), "memset");
+
+  int device = 0, sms = 1;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  // Enough blocks to fill the card, and few enough that each block's 32-bit shared
+  // counters cannot overflow.
+  std::size_t blocks = std::size_t(sms) * 8;
+  blocks = std::max(blocks, n / (std::size_t(1) << 30) + 1);
+  blocks = std::min(blocks, std::max<std::size_t>(1, (n + kThreads - 1) / kThreads));
+
+  const double lo = edges.front(), hi = edges.back();
+  auto launch = [&](auto bin) {
+    visit_dtype(values, [&](auto* x) {
+      if (weights) {
+        visit_dtype(*weights, [&](auto* w) {
+          weigh_global<<<blocks, kThreads, 0, s>>>(x, w, n, bin, d_out.as<unsigned long long>(),
+                                                   d_sums.as<double>());
+        });
+      } else if (nslots * sizeof(unsigned int) <= kSharedBytes) {
+        const std::uint32_t copies = static_cast<std::uint32_t>(
+            std::min<std::size_t>(kThreads / 32, kSharedBytes / (nslots * sizeof(unsigned int))));
+        count_shared<<<blocks, kThreads, copies * nslots * sizeof(unsigned int), s>>>(
+            x, n, bin, static_cast<std::uint32_t>(nslots), copies, d_out.as<unsigned long long>());
+      } else {
+        count_global<<<blocks, kThreads, 0, s>>>(x, n, bin, d_out.as<unsigned long long>());
+      }
+    });
+  };
+  if (n) {
+    if (h.uniform()) {
+      launch(detail::uniform_binner{nbins, lo, hi, static_cast<double>(nbins) / (hi - lo),
+                                    (hi - lo) / static_cast<double>(nbins)});
+    } else {
+      launch(detail::edges_binner{d_edges.as<double>(), nbins, lo, hi, h.cell_scale(),
+                                  d_lo.as<std::uint32_t>(), d_hi.as<std::uint32_t>(),
+                                  h.cell_lo().size(), h.cell_steps()});
+    }
+    check(cudaGetLastError(), "histogram kernel launch");
+  }
+  std::vector<unsigned long long> host(nslots);
+  check(cudaMemcpyAsync(host.data(), d_out.p, nslots * sizeof(unsigned long long),
+                        cudaMemcpyDeviceToHost, s), "download");
+  if (weights && wslots)
+    check(cudaMemcpyAsync(wslots, d_sums.p, nslots * sizeof(double), cudaMemcpyDeviceToHost, s), "download");
+  check(cudaStreamSynchronize(s), "cudaStreamSynchronize");
+  for (std::size_t i = 0; i < nslots; ++i) slots[i] = host[i];
+}
+
+}  // namespace driftcore

@@ -1,0 +1,32 @@
+#pragma once
+/// @file moments.hpp
+/// @brief Count, NaN/inf counts, min, max, mean and M2 of a column, mergeable.
+
+#include <cstdint>
+
+#include "driftcore/common.hpp"
+
+namespace driftcore {
+
+/// @brief Summary of the finite values of a column plus counts of what is not finite.
+/// Mean and M2 (sum of squared deviations) merge by Chan's formula. Blocks of 16,384
+/// values are reduced and combined in block order, so the result does not depend on
+/// the thread count.
+struct moments {
+  std::uint64_t count = 0;    ///< finite values
+  std::uint64_t nan = 0;      ///< NaN values
+  std::uint64_t pos_inf = 0;  ///< +inf values
+  std::uint64_t neg_inf = 0;  ///< -inf values
+  double min = 0.0;           ///< of the finite values (meaningless when count == 0)
+  double max = 0.0;
+  double mean = 0.0;
+  double m2 = 0.0;
+
+  /// @brief Fold @p o into this summary (Chan et al. parallel update).
+  void merge(const moments& o) noexcept;
+};
+
+/// @brief Moments of @p values using up to @p threads threads.
+moments compute_moments(const array_view& values, int threads);
+
+}  // namespace driftcore

@@ -1,0 +1,26 @@
+#pragma once
+/// @file threading.hpp
+/// @brief Fork-join helpers. Work is split into fixed-size blocks whose boundaries do
+/// not depend on the thread count, so block-wise results combine identically.
+
+#include <cstddef>
+#include <functional>
+
+namespace driftcore {
+
+/// @brief Number of hardware threads (at least 1).
+int hardware_threads() noexcept;
+
+/// @brief Resolve a user's `threads` knob: values <= 0 mean "all cores".
+int resolve_threads(int threads) noexcept;
+
+/// @brief Run `body(worker, begin, end)` over [0, n) split into at most @p threads
+/// contiguous ranges, each a multiple of @p grain (except the last). Runs inline when
+/// one range suffices. Exceptions from workers are rethrown in the caller.
+void parallel_ranges(std::size_t n, std::size_t grain, int threads,
+                     const std::function<void(int, std::size_t, std::size_t)>& body);
+
+/// @brief Number of ranges parallel_ranges() will use for these arguments.
+int range_count(std::size_t n, std::size_t grain, int threads) noexcept;
+
+}  // namespace driftcore

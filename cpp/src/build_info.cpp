@@ -1,0 +1,7 @@
+#include "build_config.hpp"
+#include "driftcore/build_info.hpp"
+
+namespace driftcore {
+std::string version() { return DRIFTCORE_VERSION; }
+std::string compiler() { return DRIFTCORE_CXX_COMPILER; }
+}  // namespace driftcore

@@ -1,0 +1,14 @@
+#include "driftcore/common.hpp"
+
+namespace driftcore {
+
+std::size_t dtype_size(dtype t) noexcept {
+  switch (t) {
+    case dtype::i8: case dtype::u8: return 1;
+    case dtype::i16: case dtype::u16: return 2;
+    case dtype::f32: case dtype::i32: case dtype::u32: return 4;
+    default: return 8;
+  }
+}
+
+}  // namespace driftcore

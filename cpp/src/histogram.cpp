@@ -1,0 +1,281 @@
+#include "driftcore/histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "binning.hpp"
+#include "byte_io.hpp"
+#include "driftcore/threading.hpp"
+
+namespace driftcore {
+namespace {
+
+constexpr std::size_t kGrain = 1 << 16;           // counts: any split works (integers)
+constexpr std::size_t kWeightBlock = 1 << 20;     // weights: fixed blocks, summed in order
+
+using detail::edges_binner;
+using detail::uniform_binner;
+
+template <class T, class Binner>
+void slots_of(const T* x, std::size_t m, const Binner& bin, std::uint32_t* out) {
+  for (std::size_t j = 0; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define DRIFTCORE_AVX512 1
+// The uniform rule of binning.hpp, eight values at a time. Every step is the same
+// IEEE operation as the scalar code (subtract, multiply, truncate, compare), so the
+// slots are identical; only the order of evaluation differs.
+template <class T>
+__attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* x, std::size_t m,
+                                                               const uniform_binner& bin,
+                                                               std::uint32_t* out) {
+  const __m512d lo = _mm512_set1_pd(bin.lo), hi = _mm512_set1_pd(bin.hi);
+  const __m512d scale = _mm512_set1_pd(bin.scale), zero = _mm512_setzero_pd();
+  const __m512d last = _mm512_set1_pd(static_cast<double>(bin.n - 1));
+  const __m512d step = _mm512_set1_pd(bin.step);
+  const __m256i one = _mm256_set1_epi32(1), nm1 = _mm256_set1_epi32(static_cast<int>(bin.n - 1));
+  const __m256i under = _mm256_setzero_si256(), over = _mm256_set1_epi32(static_cast<int>(bin.n + 1));
+  const __m256i nan = _mm256_set1_epi32(static_cast<int>(bin.n + 2));
+  std::size_t j = 0;
+  for (; j + 8 <= m; j += 8) {
+    __m512d v;
+    if constexpr (std::is_same_v<T, float>) v = _mm512_cvtps_pd(_mm256_loadu_ps(x + j));
+    else v = _mm512_loadu_pd(x + j);
+    __m512d f = _mm512_mul_pd(_mm512_sub_pd(v, lo), scale);
+    f = _mm512_max_pd(f, zero);  // NaN -> 0 (max returns the second operand)
+    f = _mm512_min_pd(f, last);
+    __m256i i = _mm512_cvttpd_epi32(f);
+    // e_i = i * step + lo, as two roundings (no FMA), as in binning.hpp.
+    __m512d ei = _mm512_add_pd(_mm512_mul_pd(_mm512_cvtepi32_pd(i), step), lo);
+    i = _mm256_mask_sub_epi32(i, _mm512_cmp_pd_mask(v, ei, _CMP_LT_OQ), i, one);
+    __m256i ip1 = _mm256_add_epi32(i, one);
+    __mmask8 not_last = _mm256_cmplt_epi32_mask(i, nm1);
+    __m512d ej = _mm512_add_pd(_mm512_mul_pd(_mm512_cvtepi32_pd(ip1), step), lo);
+    ej = _mm512_mask_mov_pd(hi, not_last, ej);  // e_n is hi itself
+    __mmask8 above = _mm512_cmp_pd_mask(v, ej, _CMP_GE_OQ) & not_last;
+    i = _mm256_mask_add_epi32(i, above, i, one);
+    __m256i slot = _mm256_add_epi32(i, one);
+    slot = _mm256_mask_mov_epi32(slot, _mm512_cmp_pd_mask(v, lo, _CMP_LT_OQ), under);
+    slot = _mm256_mask_mov_epi32(slot, _mm512_cmp_pd_mask(v, hi, _CMP_GT_OQ), over);
+    slot = _mm256_mask_mov_epi32(slot, _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q), nan);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j), slot);
+  }
+  for (; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
+}
+
+bool have_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512vl");
+  return ok;
+}
+
+template <class T>
+void slots_of(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_t* out) {
+  if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+    if (have_avx512() && bin.n < (std::size_t(1) << 30)) return slots_avx512(x, m, bin, out);
+  }
+  for (std::size_t j = 0; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
+}
+#endif
+
+template <class T, class Binner>
+void count_range(const T* x, std::size_t b, std::size_t e, const Binner& bin,
+                 std::size_t nslots, std::uint64_t* out) {
+  // Four interleaved copies of the counts break store-to-load chains on repeated bins.
+  constexpr std::size_t kRun = 2048;
+  std::vector<std::uint64_t> c(4 * nslots, 0);
+  std::uint64_t* c0 = c.data();
+  std::uint64_t* c1 = c0 + nslots;
+  std::uint64_t* c2 = c1 + nslots;
+  std::uint64_t* c3 = c2 + nslots;
+  std::uint32_t s[kRun];
+  for (std::size_t i = b; i < e; i += kRun) {
+    const std::size_t m = std::min(kRun, e - i);
+    slots_of(x + i, m, bin, s);
+    std::size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+      ++c0[s[j]]; ++c1[s[j + 1]]; ++c2[s[j + 2]]; ++c3[s[j + 3]];
+    }
+    for (; j < m; ++j) ++c0[s[j]];
+  }
+  for (std::size_t k = 0; k < nslots; ++k) out[k] = c0[k] + c1[k] + c2[k] + c3[k];
+}
+
+template <class T, class W, class Binner>
+void weigh_block(const T* x, const W* w, std::size_t b, std::size_t e, const Binner& bin,
+                 std::uint64_t* counts, double* sums) {
+  for (std::size_t i = b; i < e; ++i) {
+    std::size_t s = bin(static_cast<double>(x[i]));
+    ++counts[s];
+    sums[s] += static_cast<double>(w[i]);
+  }
+}
+
+template <class Binner>
+void fill_with(const Binner& bin, const array_view& values, const array_view* weights,
+               int threads, std::size_t nslots, std::vector<std::uint64_t>& counts,
+               std::vector<double>& sums) {
+  const std::size_t n = values.size;
+  if (!weights) {
+    const int workers = range_count(n, kGrain, threads);
+    std::vector<std::uint64_t> partial(static_cast<std::size_t>(workers) * nslots, 0);
+    visit_dtype(values, [&](auto* x) {
+      parallel_ranges(n, kGrain, threads, [&](int w, std::size_t b, std::size_t e) {
+        count_range(x, b, e, bin, nslots, partial.data() + w * nslots);
+      });
+    });
+    for (int w = 0; w < workers; ++w)
+      for (std::size_t s = 0; s < nslots; ++s) counts[s] += partial[w * nslots + s];
+    return;
+  }
+  const std::size_t nblocks = (n + kWeightBlock - 1) / kWeightBlock;
+  std::vector<std::uint64_t> pc(nblocks * nslots, 0);
+  std::vector<double> ps(nblocks * nslots, 0.0);
+  visit_dtype(values, [&](auto* x) {
+    visit_dtype(*weights, [&](auto* wt) {
+      parallel_ranges(n, kWeightBlock, threads, [&](int, std::size_t b, std::size_t e) {
+        for (std::size_t blk = b / kWeightBlock; blk * kWeightBlock < e; ++blk) {
+          std::size_t bb = blk * kWeightBlock, be = std::min(e, bb + kWeightBlock);
+          weigh_block(x, wt, bb, be, bin, pc.data() + blk * nslots, ps.data() + blk * nslots);
+        }
+      });
+    });
+  });
+  for (std::size_t blk = 0; blk < nblocks; ++blk)
+    for (std::size_t s = 0; s < nslots; ++s) {
+      counts[s] += pc[blk * nslots + s];
+      sums[s] += ps[blk * nslots + s];
+    }
+}
+
+// True when the edges are exactly numpy.linspace(lo, hi, n + 1), the form the fast
+// kernel recomputes instead of loading.
+bool equally_spaced(const std::vector<double>& e) {
+  const std::size_t n = e.size() - 1;
+  const double lo = e.front(), hi = e.back();
+  if (!std::isfinite(hi - lo) || n >= (std::size_t(1) << 30)) return false;
+  const double step = (hi - lo) / static_cast<double>(n);
+  for (std::size_t i = 1; i < n; ++i)
+    if (e[i] != static_cast<double>(i) * step + lo) return false;
+  return true;
+}
+
+}  // namespace
+
+histogram::histogram(std::vector<double> edges, bool weighted)
+    : edges_(std::move(edges)), uniform_(false), weighted_(weighted) {
+  if (edges_.size() < 2) throw invalid_input("a histogram needs at least 2 edges (1 bin)");
+  if (edges_.size() - 1 > (std::size_t(1) << 28)) throw invalid_input("too many bins (max 2^28)");
+  for (std::size_t i = 0; i < edges_.size(); ++i) {
+    if (!std::isfinite(edges_[i])) throw invalid_input("histogram edges must be finite");
+    if (i && !(edges_[i] > edges_[i - 1]))
+      throw invalid_input("histogram edges must be strictly increasing (edge " +
+                          std::to_string(i) + " is not above edge " + std::to_string(i - 1) + ")");
+  }
+  uniform_ = equally_spaced(edges_);
+  slots_.assign(nbins() + 3, 0);
+  if (weighted_) wslots_.assign(nbins() + 3, 0.0);
+  if (!uniform_) build_lookup();
+}
+
+void histogram::build_lookup() {
+  const std::size_t n = nbins();
+  const double lo = edges_.front(), hi = edges_.back();
+  std::size_t ncell = std::clamp<std::size_t>(64 * n, 64, std::size_t(1) << 16);
+  if (!std::isfinite(hi - lo)) ncell = 1;
+  cell_scale_ = ncell == 1 ? 0.0 : static_cast<double>(ncell) / (hi - lo);
+  auto bin_of = [&](double v) -> std::uint32_t {
+    auto it = std::upper_bound(edges_.begin(), edges_.end(), v);
+    std::ptrdiff_t b = (it - edges_.begin()) - 1;
+    return static_cast<std::uint32_t>(std::clamp<std::ptrdiff_t>(b, 0, std::ptrdiff_t(n) - 1));
+  };
+  auto left = [&](std::ptrdiff_t c) { return lo + static_cast<double>(c) / cell_scale_; };
+  cell_lo_.resize(ncell);
+  cell_hi_.resize(ncell);
+  for (std::size_t c = 0; c < ncell; ++c) {
+    // Two cells of margin each side cover rounding in the cell index.
+    std::ptrdiff_t a = std::ptrdiff_t(c) - 2, b = std::ptrdiff_t(c) + 3;
+    cell_lo_[c] = (ncell == 1 || a <= 0) ? 0 : bin_of(left(a));
+    cell_hi_[c] = (ncell == 1 || b >= std::ptrdiff_t(ncell)) ? std::uint32_t(n - 1) : bin_of(left(b));
+    std::uint32_t width = cell_hi_[c] - cell_lo_[c];
+    int steps = 0;
+    while (width) { ++steps; width >>= 1; }
+    cell_steps_ = std::max(cell_steps_, steps);
+  }
+}
+
+void histogram::fill(const array_view& values, const array_view* weights, int threads) {
+  if (weights && !weighted_) throw invalid_input("weights given to an unweighted histogram");
+  if (weights && weights->size != values.size)
+    throw invalid_input("weights have " + std::to_string(weights->size) + " entries but values have " +
+                        std::to_string(values.size));
+  if (values.size == 0) return;
+  std::vector<std::uint64_t> counts(slots_.size(), 0);
+  std::vector<double> sums(slots_.size(), 0.0);
+  const double* e = edges_.data();
+  const std::size_t n = nbins();
+  const double lo = edges_.front(), hi = edges_.back();
+  if (uniform_) {
+    uniform_binner bin{n, lo, hi, static_cast<double>(n) / (hi - lo), (hi - lo) / static_cast<double>(n)};
+    fill_with(bin, values, weighted_ ? weights : nullptr, threads, slots_.size(), counts, sums);
+  } else {
+    edges_binner bin{e, n, lo, hi, cell_scale_, cell_lo_.data(), cell_hi_.data(), cell_lo_.size(), cell_steps_};
+    fill_with(bin, values, weighted_ ? weights : nullptr, threads, slots_.size(), counts, sums);
+  }
+  // A weighted histogram filled without weights counts each value with weight 1.
+  for (std::size_t s = 0; s < slots_.size(); ++s) {
+    slots_[s] += counts[s];
+    if (weighted_) wslots_[s] += weights ? sums[s] : static_cast<double>(counts[s]);
+  }
+}
+
+void histogram::add_slot_counts(const std::uint64_t* slots, const double* weight_slots) {
+  for (std::size_t s = 0; s < slots_.size(); ++s) {
+    slots_[s] += slots[s];
+    if (weighted_) wslots_[s] += weight_slots ? weight_slots[s] : static_cast<double>(slots[s]);
+  }
+}
+
+bool histogram::same_layout(const histogram& o) const noexcept {
+  return weighted_ == o.weighted_ && edges_ == o.edges_;
+}
+
+void histogram::merge(const histogram& o) {
+  if (weighted_ != o.weighted_)
+    throw invalid_input("cannot merge a weighted histogram with an unweighted one");
+  if (edges_ != o.edges_) throw invalid_input("cannot merge histograms with different edges");
+  add_slot_counts(o.slots_.data(), weighted_ ? o.wslots_.data() : nullptr);
+}
+
+bool histogram::operator==(const histogram& o) const noexcept {
+  return same_layout(o) && slots_ == o.slots_ && wslots_ == o.wslots_;
+}
+
+std::string histogram::serialize() const {
+  detail::byte_writer w;
+  w.put<std::uint8_t>(weighted_ ? 1 : 0);
+  w.put_vector(edges_);
+  w.put_vector(slots_);
+  if (weighted_) w.put_vector(wslots_);
+  return w.take();
+}
+
+histogram histogram::deserialize(const std::string& payload) {
+  detail::byte_reader r(payload);
+  auto flag = r.get<std::uint8_t>("weighted flag");
+  if (flag > 1) throw invalid_input("corrupted payload: bad weighted flag");
+  auto edges = r.get_vector<double>("edges");
+  histogram h(std::move(edges), flag == 1);
+  h.slots_ = r.get_vector<std::uint64_t>("counts", h.nbins() + 3);
+  if (h.weighted_) h.wslots_ = r.get_vector<double>("weights", h.nbins() + 3);
+  r.finish();
+  return h;
+}
+
+}  // namespace driftcore

@@ -1,0 +1,246 @@
+#include "driftcore/quantile_sketch.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include "byte_io.hpp"
+#include "driftcore/radix_sort.hpp"
+
+namespace driftcore {
+namespace {
+
+constexpr std::size_t kBuffer = 4096;  // level-0 batch, sorted by radix sort
+constexpr std::size_t kMaxLevels = 64;
+
+std::uint64_t splitmix64(std::uint64_t x) noexcept {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+quantile_sketch::quantile_sketch(std::uint32_t k, std::uint64_t seed) : k_(k), seed_(seed) {
+  if (k < 8 || k > 65535) throw invalid_input("quantile sketch k must be in [8, 65535], got " + std::to_string(k));
+  levels_.resize(1);
+  min_ = max_ = NAN;
+}
+
+double quantile_sketch::rank_error_for(std::uint32_t k) noexcept {
+  return 2.296 / std::pow(static_cast<double>(k), 0.9723);
+}
+
+double quantile_sketch::rank_error() const noexcept { return exact() ? 0.0 : rank_error_for(k_); }
+
+std::size_t quantile_sketch::retained() const noexcept {
+  std::size_t r = 0;
+  for (const auto& l : levels_) r += l.size();
+  return r;
+}
+
+std::size_t quantile_sketch::capacity(std::size_t level) const noexcept {
+  const std::size_t depth = levels_.size() - 1 - level;
+  const double c = std::ceil(static_cast<double>(k_) * std::pow(2.0 / 3.0, static_cast<double>(depth)));
+  const std::size_t cap = std::max<std::size_t>(2, static_cast<std::size_t>(c));
+  return level == 0 ? std::max(cap, kBuffer) : cap;
+}
+
+void quantile_sketch::note_range(double lo, double hi) noexcept {
+  if (std::isnan(min_) || lo < min_) min_ = lo;
+  if (std::isnan(max_) || hi > max_) max_ = hi;
+}
+
+void quantile_sketch::compact(std::size_t h) {
+  if (levels_[h].size() < 2) return;
+  if (h + 1 == levels_.size()) levels_.emplace_back();  // before taking references
+  auto& lv = levels_[h];
+  if (h == 0) radix_sort_small(lv.data(), lv.size(), scratch_);
+  const std::size_t even = lv.size() & ~std::size_t(1);
+  const std::size_t coin = splitmix64(seed_ ^ splitmix64(++coins_)) & 1;
+  std::vector<double> up;
+  up.reserve(even / 2);
+  for (std::size_t i = coin; i < even; i += 2) up.push_back(lv[i]);
+  // An odd value out stays behind at this level.
+  std::vector<double> rest;
+  if (lv.size() != even) rest.push_back(lv.back());
+  lv = std::move(rest);
+  auto& next = levels_[h + 1];
+  std::vector<double> merged(next.size() + up.size());
+  std::merge(next.begin(), next.end(), up.begin(), up.end(), merged.begin());
+  next = std::move(merged);
+}
+
+void quantile_sketch::compress() {
+  for (std::size_t h = 0; h < levels_.size(); ++h)
+    if (levels_[h].size() >= capacity(h)) compact(h);
+}
+
+void quantile_sketch::update(const array_view& values) {
+  visit_dtype(values, [&](auto* x) {
+    std::size_t i = 0;
+    while (i < values.size) {
+      auto& buf = levels_[0];
+      const std::size_t room = capacity(0) > buf.size() ? capacity(0) - buf.size() : 1;
+      const std::size_t end = std::min(values.size, i + room);
+      double lo = INFINITY, hi = -INFINITY;
+      for (; i < end; ++i) {
+        const double v = static_cast<double>(x[i]);
+        if (std::isnan(v)) { ++nan_; continue; }
+        buf.push_back(v);
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        ++n_;
+      }
+      if (lo <= hi) note_range(lo, hi);
+      if (buf.size() >= capacity(0)) compress();
+    }
+  });
+}
+
+void quantile_sketch::update_compacted(const double* values, std::size_t n, std::uint32_t level,
+                                       double lo, double hi, std::uint64_t nan_count) {
+  if (level > 40) throw invalid_input("compacted level too large");
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isnan(values[i]) || (i && values[i] < values[i - 1]))
+      throw invalid_input("compacted values must be sorted and free of NaN");
+  }
+  nan_ += nan_count;
+  if (n == 0) return;
+  if (!(lo <= values[0] && hi >= values[n - 1])) throw invalid_input("compacted extremes do not cover the values");
+  while (levels_.size() <= level) levels_.emplace_back();
+  auto& lv = levels_[level];
+  if (level == 0) {
+    lv.insert(lv.end(), values, values + n);
+  } else {
+    std::vector<double> merged(lv.size() + n);
+    std::merge(lv.begin(), lv.end(), values, values + n, merged.begin());
+    lv = std::move(merged);
+  }
+  n_ += static_cast<std::uint64_t>(n) << level;
+  note_range(lo, hi);
+  compress();
+}
+
+void quantile_sketch::merge(const quantile_sketch& o) {
+  if (o.k_ != k_)
+    throw invalid_input("cannot merge quantile sketches with different k (" + std::to_string(k_) +
+                        " and " + std::to_string(o.k_) + ")");
+  while (levels_.size() < o.levels_.size()) levels_.emplace_back();
+  for (std::size_t h = 0; h < o.levels_.size(); ++h) {
+    auto& lv = levels_[h];
+    const auto& ov = o.levels_[h];
+    if (h == 0) {
+      lv.insert(lv.end(), ov.begin(), ov.end());
+    } else {
+      std::vector<double> merged(lv.size() + ov.size());
+      std::merge(lv.begin(), lv.end(), ov.begin(), ov.end(), merged.begin());
+      lv = std::move(merged);
+    }
+  }
+  if (o.n_) note_range(o.min_, o.max_);
+  n_ += o.n_;
+  nan_ += o.nan_;
+  coins_ += o.coins_;
+  // Level 0 may hold up to two buffers now; compress until every level fits.
+  for (int pass = 0; pass < 4; ++pass) compress();
+}
+
+void quantile_sketch::sorted_view(std::vector<double>& values, std::vector<double>& cum) const {
+  std::vector<std::pair<double, double>> items;
+  items.reserve(retained());
+  for (std::size_t h = 0; h < levels_.size(); ++h)
+    for (double v : levels_[h]) items.emplace_back(v, std::ldexp(1.0, static_cast<int>(h)));
+  std::sort(items.begin(), items.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  values.resize(items.size());
+  cum.resize(items.size());
+  double run = 0.0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    values[i] = items[i].first;
+    run += items[i].second;
+    cum[i] = run;
+  }
+}
+
+std::vector<double> quantile_sketch::quantiles(const double* q, std::size_t m) const {
+  std::vector<double> out(m, NAN);
+  if (n_ == 0) return out;
+  std::vector<double> v, c;
+  sorted_view(v, c);
+  const double total = static_cast<double>(n_);
+  for (std::size_t i = 0; i < m; ++i) {
+    if (!(q[i] >= 0.0 && q[i] <= 1.0)) throw invalid_input("quantile ranks must lie in [0, 1]");
+    if (q[i] == 0.0) { out[i] = min_; continue; }
+    if (q[i] == 1.0) { out[i] = max_; continue; }
+    auto it = std::lower_bound(c.begin(), c.end(), q[i] * total);
+    out[i] = it == c.end() ? max_ : v[static_cast<std::size_t>(it - c.begin())];
+  }
+  return out;
+}
+
+std::vector<double> quantile_sketch::cdf(const double* x, std::size_t m) const {
+  std::vector<double> out(m, NAN);
+  if (n_ == 0) return out;
+  std::vector<double> v, c;
+  sorted_view(v, c);
+  const double total = static_cast<double>(n_);
+  for (std::size_t i = 0; i < m; ++i) {
+    if (std::isnan(x[i])) continue;
+    auto it = std::upper_bound(v.begin(), v.end(), x[i]);
+    out[i] = it == v.begin() ? 0.0 : c[static_cast<std::size_t>(it - v.begin()) - 1] / total;
+  }
+  return out;
+}
+
+bool quantile_sketch::operator==(const quantile_sketch& o) const noexcept {
+  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  return k_ == o.k_ && seed_ == o.seed_ && n_ == o.n_ && nan_ == o.nan_ && coins_ == o.coins_ &&
+         same(min_, o.min_) && same(max_, o.max_) && levels_ == o.levels_;
+}
+
+std::string quantile_sketch::serialize() const {
+  detail::byte_writer w;
+  w.put<std::uint32_t>(k_);
+  w.put<std::uint64_t>(seed_);
+  w.put<std::uint64_t>(n_);
+  w.put<std::uint64_t>(nan_);
+  w.put<std::uint64_t>(coins_);
+  w.put<double>(min_);
+  w.put<double>(max_);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(levels_.size()));
+  for (const auto& l : levels_) w.put_vector(l);
+  return w.take();
+}
+
+quantile_sketch quantile_sketch::deserialize(const std::string& payload) {
+  detail::byte_reader r(payload);
+  const auto k = r.get<std::uint32_t>("k");
+  const auto seed = r.get<std::uint64_t>("seed");
+  quantile_sketch s(k, seed);
+  s.n_ = r.get<std::uint64_t>("n");
+  s.nan_ = r.get<std::uint64_t>("nan count");
+  s.coins_ = r.get<std::uint64_t>("coin counter");
+  s.min_ = r.get<double>("min");
+  s.max_ = r.get<double>("max");
+  const auto nlevels = r.get<std::uint32_t>("level count");
+  if (nlevels == 0 || nlevels > kMaxLevels) throw invalid_input("corrupted payload: bad level count");
+  s.levels_.clear();
+  long double weight = 0;
+  for (std::uint32_t h = 0; h < nlevels; ++h) {
+    s.levels_.push_back(r.get_vector<double>("level"));
+    const auto& lv = s.levels_.back();
+    for (std::size_t i = 0; i < lv.size(); ++i)
+      if (std::isnan(lv[i]) || (h > 0 && i && lv[i] < lv[i - 1]) || lv[i] < s.min_ || lv[i] > s.max_)
+        throw invalid_input("corrupted payload: sketch level values out of order or range");
+    weight += std::ldexp(static_cast<long double>(lv.size()), static_cast<int>(h));
+  }
+  r.finish();
+  if (weight != static_cast<long double>(s.n_))
+    throw invalid_input("corrupted payload: sketch weights do not add up to its count");
+  return s;
+}
+
+}  // namespace driftcore

@@ -1,0 +1,38 @@
+"""driftcore: fast, mergeable data-drift statistics on CPU and GPU.
+
+Examples
+--------
+>>> import numpy as np, driftcore
+>>> rng = np.random.default_rng(0)
+>>> report = driftcore.compare({"x": rng.normal(size=2000)}, {"x": rng.normal(1, 1, 2000)})
+>>> report["x"].drifted
+True
+"""
+
+from __future__ import annotations
+
+from . import metrics
+from ._build import build_info
+from ._dispatch import gpu_available
+from .categories import CategoryCounts
+from .compare import ColumnDrift, DriftReport, compare
+from .histogram import Histogram
+from .profile import CategoricalColumn, NumericColumn, Profile
+from .quantile_sketch import QuantileSketch
+
+__version__ = build_info()["version"]
+
+__all__ = [
+    "CategoricalColumn",
+    "CategoryCounts",
+    "ColumnDrift",
+    "DriftReport",
+    "Histogram",
+    "NumericColumn",
+    "Profile",
+    "QuantileSketch",
+    "build_info",
+    "compare",
+    "gpu_available",
+    "metrics",
+]

@@ -1,0 +1,104 @@
+"""Reading datasets column by column: dicts of arrays, pandas, pyarrow, or an iterable
+of such chunks. Numeric columns come out as numpy (or cupy) arrays without nulls plus a
+null count; everything else as Arrow arrays for category counting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from . import _dispatch
+
+
+@dataclass
+class ColumnChunk:
+    kind: str  # "numeric" or "categorical"
+    values: Any  # numpy/cupy array (numeric) or Arrow/numpy array (categorical)
+    nulls: int  # nulls removed from numeric values (NaN stays in the values)
+
+
+def is_chunk(data: Any) -> bool:
+    """True for one in-memory table (as opposed to an iterable of them)."""
+    return isinstance(data, (Mapping, pa.Table, pa.RecordBatch)) or _is_pandas(data)
+
+
+def iter_chunks(data: Any) -> Iterator[dict[str, ColumnChunk]]:
+    """Yield each chunk of ``data`` as {column: ColumnChunk}."""
+    if is_chunk(data):
+        yield read_chunk(data)
+        return
+    if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
+        raise TypeError(
+            "expected a dict of arrays, a pandas DataFrame, a pyarrow Table or "
+            f"RecordBatch, or an iterable of them; got {type(data).__name__}"
+        )
+    for chunk in data:
+        if not is_chunk(chunk):
+            raise TypeError(f"a chunk of the dataset is a {type(chunk).__name__}, not a table")
+        yield read_chunk(chunk)
+
+
+def read_chunk(data: Any) -> dict[str, ColumnChunk]:
+    if _is_pandas(data):
+        data = pa.Table.from_pandas(data, preserve_index=False)
+    if isinstance(data, (pa.Table, pa.RecordBatch)):
+        return {name: _arrow_column(name, data.column(name)) for name in data.column_names}
+    out: dict[str, ColumnChunk] = {}
+    lengths = set()
+    for name, col in data.items():
+        if not isinstance(name, str):
+            raise TypeError(f"column names must be strings, got {name!r}")
+        out[name] = _any_column(name, col)
+        lengths.add(_length(out[name]))
+    if len(lengths) > 1:
+        raise ValueError(f"columns have different lengths: {sorted(lengths)}")
+    return out
+
+
+def _length(c: ColumnChunk) -> int:
+    return len(c.values) + c.nulls
+
+
+def _is_pandas(data: Any) -> bool:
+    return type(data).__module__.startswith("pandas") and hasattr(data, "columns")
+
+
+def _any_column(name: str, col: Any) -> ColumnChunk:
+    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+        return _arrow_column(name, col)
+    if _dispatch.is_device_array(col):
+        kind = "numeric" if col.dtype.kind in "fiu" else "categorical"
+        return ColumnChunk(kind, col, 0)
+    arr = np.asarray(col)
+    if arr.ndim != 1:
+        raise ValueError(f"column {name!r} must be 1-D, got shape {arr.shape}")
+    if arr.dtype.kind in "fiu":
+        return ColumnChunk("numeric", _dispatch.host_1d(arr, f"column {name!r}"), 0)
+    if arr.dtype.kind in "bUSO":
+        return ColumnChunk("categorical", arr, 0)
+    raise TypeError(f"column {name!r} has unsupported dtype {arr.dtype}")
+
+
+def _arrow_column(name: str, col: Any) -> ColumnChunk:
+    t = col.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        nulls = col.null_count
+        if nulls:
+            col = col.drop_null()
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        values = col.to_numpy(zero_copy_only=False)
+        return ColumnChunk("numeric", _dispatch.host_1d(values, f"column {name!r}"), nulls)
+    if (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_dictionary(t)
+        or pa.types.is_null(t)
+    ):
+        return ColumnChunk("categorical", col, 0)
+    raise TypeError(f"column {name!r} has unsupported type {t}")

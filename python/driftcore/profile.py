@@ -1,0 +1,332 @@
+"""Profiles: the mergeable, serializable summary of a whole dataset."""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _core, _dispatch, _tables, _wire
+from .categories import CategoryCounts
+from .histogram import Histogram
+from .quantile_sketch import QuantileSketch
+
+_KIND = b"PROF"
+
+
+@dataclass
+class NumericColumn:
+    """Summary of a numeric column: moments of the finite values, counts of
+    null/NaN/inf, a quantile sketch and (when edges are known) a histogram."""
+
+    moments: Any = field(default_factory=_core.Moments)
+    sketch: QuantileSketch = field(default_factory=QuantileSketch)
+    histogram: Histogram | None = None
+    nulls: int = 0  # Arrow/pandas nulls (NaN is counted in moments.nan)
+    kind: str = "numeric"
+
+    @property
+    def count(self) -> int:
+        """Non-missing values (finite and infinite)."""
+        m = self.moments
+        return int(m.count + m.pos_inf + m.neg_inf)
+
+    @property
+    def missing(self) -> int:
+        return int(self.nulls + self.moments.nan)
+
+    @property
+    def mean(self) -> float:
+        return float(self.moments.mean) if self.moments.count else float("nan")
+
+    @property
+    def variance(self) -> float:
+        """Population variance of the finite values."""
+        m = self.moments
+        return float(m.m2 / m.count) if m.count else float("nan")
+
+    @property
+    def min(self) -> float:
+        m = self.moments
+        if m.neg_inf:
+            return float("-inf")
+        return float(m.min) if m.count else (float("inf") if m.pos_inf else float("nan"))
+
+    @property
+    def max(self) -> float:
+        m = self.moments
+        if m.pos_inf:
+            return float("inf")
+        return float(m.max) if m.count else (float("-inf") if m.neg_inf else float("nan"))
+
+    def edges(self, bins: int) -> np.ndarray:
+        """The bin edges current data is compared on: this column's histogram edges,
+        else ``bins`` quantile edges from the sketch."""
+        if self.histogram is not None:
+            return self.histogram.edges
+        return self.sketch.quantile_edges(bins)
+
+
+@dataclass
+class CategoricalColumn:
+    """Summary of a categorical column: category counts and nulls."""
+
+    counts: CategoryCounts = field(default_factory=CategoryCounts)
+    kind: str = "categorical"
+
+    @property
+    def count(self) -> int:
+        return self.counts.total
+
+    @property
+    def missing(self) -> int:
+        return self.counts.nulls
+
+
+Column = NumericColumn | CategoricalColumn
+
+
+class Profile:
+    """Per-column summaries of a dataset, built chunk by chunk, mergeable, serializable.
+
+    Parameters
+    ----------
+    bins : int
+        Quantile bins per numeric column for the binned metrics.
+    k : int
+        Quantile sketch accuracy (see :class:`QuantileSketch`).
+    seed : int
+        Seed of the sketches' compaction coins.
+    reference : Profile, optional
+        Bin numeric columns on the reference's edges, so that binned metrics between
+        the two are exact.
+
+    Examples
+    --------
+    >>> import numpy as np, driftcore
+    >>> p = driftcore.Profile.build({"x": np.arange(10.0), "c": ["a", "b"] * 5})
+    >>> p["x"].count, p["x"].mean, p["c"].counts.counts
+    (10, 4.5, {'a': 5, 'b': 5})
+    """
+
+    def __init__(
+        self, *, bins: int = 10, k: int = 200, seed: int = 0, reference: Profile | None = None
+    ) -> None:
+        if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+            raise ValueError(f"bins must be a positive integer, got {bins!r}")
+        if reference is not None and not isinstance(reference, Profile):
+            raise TypeError(f"reference must be a Profile, got {type(reference).__name__}")
+        QuantileSketch(k, seed=seed)  # validates k and seed
+        self.bins, self.k, self.seed = bins, k, seed
+        self.columns: dict[str, Column] = {}
+        self._reference = reference
+
+    # --- building ----------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        data: Any,
+        *,
+        bins: int = 10,
+        k: int = 200,
+        seed: int = 0,
+        reference: Profile | None = None,
+        threads: int | None = None,
+        device: str = "auto",
+    ) -> Profile:
+        """Profile ``data``: a table (dict of arrays, pandas DataFrame, pyarrow Table
+        or RecordBatch) or an iterable of such chunks.
+
+        A single in-memory table without ``reference`` is read twice: once for the
+        sketches, once for histograms on its own quantile edges, so that later
+        comparisons on those edges are exact. An iterable is read once.
+        """
+        prof = cls(bins=bins, k=k, seed=seed, reference=reference)
+        prof.update(data, threads=threads, device=device)
+        if reference is None and _tables.is_chunk(data):
+            prof._fill_own_histograms(data, threads, device)
+        return prof
+
+    def update(self, data: Any, *, threads: int | None = None, device: str = "auto") -> Profile:
+        """Add one table or an iterable of tables. A chunk that fails leaves the
+        profile as it was before that chunk."""
+        for chunk in _tables.iter_chunks(data):
+            self._update_chunk(chunk, threads, device)
+        return self
+
+    def _update_chunk(self, chunk: dict, threads: int | None, device: str) -> None:
+        staged = {name: self._copy_column(name, c.kind) for name, c in chunk.items()}
+        nthreads = _dispatch.resolve_threads(threads)
+        for name, c in chunk.items():
+            col = staged[name]
+            if isinstance(col, NumericColumn):
+                _update_numeric(col, c, nthreads, device)
+            else:
+                col.counts.update(c.values)
+        self.columns.update(staged)
+
+    def _copy_column(self, name: str, kind: str) -> Column:
+        old = self.columns.get(name)
+        if old is not None and old.kind != kind:
+            raise TypeError(f"column {name!r} was {old.kind} and is now {kind}")
+        if old is None:
+            return self._new_column(name, kind)
+        if isinstance(old, NumericColumn):
+            m = _core.Moments()
+            m.merge(old.moments)
+            return NumericColumn(
+                m, old.sketch.copy(), old.histogram.copy() if old.histogram else None, old.nulls
+            )
+        return CategoricalColumn(old.counts.copy())
+
+    def _new_column(self, name: str, kind: str) -> Column:
+        if kind == "categorical":
+            return CategoricalColumn()
+        hist = None
+        ref = self._reference.columns.get(name) if self._reference else None
+        if isinstance(ref, NumericColumn) and ref.count:
+            hist = Histogram(ref.edges(self.bins))
+        return NumericColumn(sketch=QuantileSketch(self.k, seed=self.seed), histogram=hist)
+
+    def _fill_own_histograms(self, data: Any, threads: int | None, device: str) -> None:
+        chunk = _tables.read_chunk(data)
+        for name, c in chunk.items():
+            col = self.columns[name]
+            if isinstance(col, NumericColumn) and col.count and col.histogram is None:
+                col.histogram = Histogram(col.sketch.quantile_edges(self.bins))
+                col.histogram.update(c.values, threads=threads, device=device)
+
+    # --- combining and storing -------------------------------------------------------
+
+    def merge(self, other: Profile) -> Profile:
+        """Fold ``other`` (same columns, kinds and settings) into this profile."""
+        if not isinstance(other, Profile):
+            raise TypeError(f"can only merge a Profile, got {type(other).__name__}")
+        if set(self.columns) != set(other.columns):
+            diff = sorted(set(self.columns) ^ set(other.columns))
+            raise ValueError(f"profiles have different columns: {diff}")
+        merged = {}
+        for name, mine in self.columns.items():
+            theirs = other.columns[name]
+            if mine.kind != theirs.kind:
+                raise TypeError(f"column {name!r} is {mine.kind} here, {theirs.kind} there")
+            col = self._copy_column(name, mine.kind)
+            if isinstance(col, NumericColumn):
+                col.moments.merge(theirs.moments)
+                col.sketch.merge(theirs.sketch)
+                col.nulls += theirs.nulls
+                if (col.histogram is None) != (theirs.histogram is None):
+                    raise ValueError(f"column {name!r}: only one profile has a histogram")
+                if col.histogram is not None:
+                    col.histogram.merge(theirs.histogram)
+            else:
+                col.counts.merge(theirs.counts)
+            merged[name] = col
+        self.columns = merged
+        return self
+
+    def to_bytes(self) -> bytes:
+        """Serialize the whole profile (versioned, checksummed)."""
+        header: dict[str, Any] = {"bins": self.bins, "k": self.k, "seed": self.seed, "columns": []}
+        blobs: list[bytes] = []
+        for name, col in self.columns.items():
+            entry: dict[str, Any] = {"name": name, "kind": col.kind}
+            if isinstance(col, NumericColumn):
+                m = col.moments
+                entry["moments"] = [m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2]
+                entry["nulls"] = col.nulls
+                parts = [col.sketch.to_bytes()]
+                if col.histogram is not None:
+                    parts.append(col.histogram.to_bytes())
+            else:
+                parts = [col.counts.to_bytes()]
+            entry["parts"] = [len(p) for p in parts]
+            blobs.extend(parts)
+            header["columns"].append(entry)
+        head = json.dumps(header).encode()
+        return _wire.frame(_KIND, struct.pack("<Q", len(head)) + head + b"".join(blobs))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Profile:
+        """Inverse of :meth:`to_bytes`; raises ValueError on corrupted data."""
+        payload = _wire.unframe(data, _KIND)
+        try:
+            (hlen,) = struct.unpack_from("<Q", payload)
+            header = json.loads(payload[8 : 8 + hlen].decode())
+            prof = cls(bins=header["bins"], k=header["k"], seed=header["seed"])
+            pos = 8 + hlen
+            for entry in header["columns"]:
+                parts = []
+                for size in entry["parts"]:
+                    if size < 0 or pos + size > len(payload):
+                        raise ValueError("column data runs past the end")
+                    parts.append(payload[pos : pos + size])
+                    pos += size
+                if entry["kind"] == "numeric":
+                    m = _core.Moments()
+                    (m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2) = entry[
+                        "moments"
+                    ]
+                    hist = Histogram.from_bytes(parts[1]) if len(parts) > 1 else None
+                    col: Column = NumericColumn(
+                        m, QuantileSketch.from_bytes(parts[0]), hist, int(entry["nulls"])
+                    )
+                elif entry["kind"] == "categorical":
+                    col = CategoricalColumn(CategoryCounts.from_bytes(parts[0]))
+                else:
+                    raise ValueError(f"unknown column kind {entry['kind']!r}")
+                prof.columns[entry["name"]] = col
+            if pos != len(payload):
+                raise ValueError("unexpected trailing bytes")
+        except (KeyError, TypeError, IndexError, struct.error, UnicodeDecodeError) as exc:
+            raise ValueError(f"corrupted profile payload: {exc!r}") from None
+        return prof
+
+    def __getitem__(self, name: str) -> Column:
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise KeyError(f"no column {name!r} in this profile (has {sorted(self.columns)})") from None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Profile) and self.to_bytes() == other.to_bytes()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Profile({len(self.columns)} columns: {list(self.columns)})"
+
+
+def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> None:
+    where = _dispatch.resolve_device(device, c.values)
+    if where == "gpu":
+        m = _gpu_moments(c.values)
+    else:
+        m = _core.moments(c.values, threads)
+    col.sketch.update(c.values, device=where)
+    if col.histogram is not None:
+        col.histogram.update(c.values, threads=threads or None, device=where)
+    col.moments.merge(m)
+    col.nulls += c.nulls
+
+
+def _gpu_moments(values: Any) -> Any:
+    import cupy as cp  # noqa: PLC0415
+
+    x = cp.asarray(values, dtype=cp.float64)
+    finite = cp.isfinite(x)
+    m = _core.Moments()
+    m.nan = int(cp.isnan(x).sum())
+    m.pos_inf = int(cp.isposinf(x).sum())
+    m.neg_inf = int(cp.isneginf(x).sum())
+    v = x[finite]
+    m.count = int(v.size)
+    if v.size:
+        m.min, m.max = float(v.min()), float(v.max())
+        m.mean = float(v.mean())
+        m.m2 = float(((v - m.mean) ** 2).sum())
+    return m
