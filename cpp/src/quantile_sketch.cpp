@@ -45,7 +45,7 @@ std::size_t quantile_sketch::capacity(std::size_t level) const noexcept {
   const std::size_t depth = levels_.size() - 1 - level;
   const double c = std::ceil(static_cast<double>(k_) * std::pow(2.0 / 3.0, static_cast<double>(depth)));
   const std::size_t cap = std::max<std::size_t>(2, static_cast<std::size_t>(c));
-  return level == 0 ? std::max(cap, kBuffer) : cap;
+  return level == 0 ? std::max(cap, kBuffer) + kBuffer / 2 : cap;
 }
 
 void quantile_sketch::note_range(double lo, double hi) noexcept {
@@ -73,9 +73,23 @@ void quantile_sketch::compact(std::size_t h) {
   next = std::move(merged);
 }
 
+// Lazy compaction (as in Apache DataSketches' KLL): levels may fill past their own
+// capacity while the sketch as a whole has room; when it has none, only the lowest
+// level over capacity is compacted. Fewer compactions, smaller error.
+std::size_t quantile_sketch::total_capacity() const noexcept {
+  std::size_t c = 0;
+  for (std::size_t h = 0; h < levels_.size(); ++h) c += capacity(h);
+  return c;
+}
+
 void quantile_sketch::compress() {
-  for (std::size_t h = 0; h < levels_.size(); ++h)
-    if (levels_[h].size() >= capacity(h)) compact(h);
+  // Leave room for half a buffer, so the next update adds values in big batches.
+  while (retained() + kBuffer / 2 >= total_capacity()) {
+    std::size_t h = 0;
+    while (h < levels_.size() && levels_[h].size() < capacity(h)) ++h;
+    if (h == levels_.size()) h = 0;
+    compact(h);
+  }
 }
 
 void quantile_sketch::update(const array_view& values) {
@@ -83,7 +97,8 @@ void quantile_sketch::update(const array_view& values) {
     std::size_t i = 0;
     while (i < values.size) {
       auto& buf = levels_[0];
-      const std::size_t room = capacity(0) > buf.size() ? capacity(0) - buf.size() : 1;
+      const std::size_t cap = total_capacity(), held = retained();
+      const std::size_t room = cap > held ? cap - held : 1;
       const std::size_t end = std::min(values.size, i + room);
       double lo = INFINITY, hi = -INFINITY;
       for (; i < end; ++i) {
@@ -95,7 +110,7 @@ void quantile_sketch::update(const array_view& values) {
         ++n_;
       }
       if (lo <= hi) note_range(lo, hi);
-      if (buf.size() >= capacity(0)) compress();
+      compress();
     }
   });
 }
@@ -144,8 +159,7 @@ void quantile_sketch::merge(const quantile_sketch& o) {
   n_ += o.n_;
   nan_ += o.nan_;
   coins_ += o.coins_;
-  // Level 0 may hold up to two buffers now; compress until every level fits.
-  for (int pass = 0; pass < 4; ++pass) compress();
+  compress();
 }
 
 void quantile_sketch::sorted_view(std::vector<double>& values, std::vector<double>& cum) const {

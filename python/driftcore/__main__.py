@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from .compare import compare
 
-_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "data"
+_EXAMPLE = Path("examples") / "data"  # relative to the repository root
 
 
 def _read(path: Path):

@@ -113,7 +113,7 @@ class Profile:
     """
 
     def __init__(
-        self, *, bins: int = 10, k: int = 200, seed: int = 0, reference: Profile | None = None
+        self, *, bins: int = 10, k: int = 400, seed: int = 0, reference: Profile | None = None
     ) -> None:
         if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
@@ -132,7 +132,7 @@ class Profile:
         data: Any,
         *,
         bins: int = 10,
-        k: int = 200,
+        k: int = 400,
         seed: int = 0,
         reference: Profile | None = None,
         threads: int | None = None,

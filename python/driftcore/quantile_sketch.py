@@ -30,7 +30,7 @@ class QuantileSketch:
     Examples
     --------
     >>> import numpy as np, driftcore
-    >>> s = driftcore.QuantileSketch(k=200)
+    >>> s = driftcore.QuantileSketch(k=400)
     >>> s.update(np.arange(1000.0))
     >>> float(s.quantiles([0.5])[0]), s.rank_error
     (499.0, 0.0)
@@ -38,7 +38,7 @@ class QuantileSketch:
 
     __slots__ = ("_s",)
 
-    def __init__(self, k: int = 200, *, seed: int = 0) -> None:
+    def __init__(self, k: int = 400, *, seed: int = 0) -> None:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise TypeError(f"k must be an int, got {type(k).__name__}")
         if not 8 <= k <= 65535:

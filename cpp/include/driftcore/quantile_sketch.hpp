@@ -5,7 +5,7 @@
 /// Guarantee: for a sketch with parameter k over n values, the normalized rank error
 /// |R_est(x) - R(x)| / n of any single query is at most eps(k) = 2.296 / k^0.9723 with
 /// probability 0.99 (eps(200) = 1.33%, eps(400) = 0.68%), the same bound as Apache
-/// DataSketches' KLL. Until the first compaction (n <= 4096 values) the sketch is exact.
+/// DataSketches' KLL. Until the first compaction (n <= 4096 + k values) the sketch is exact.
 ///
 /// Why KLL: it is the rank-error sketch with the best proven space/accuracy trade-off,
 /// it merges with the same guarantee, and its work is sorting, which we do in batches:
@@ -26,7 +26,7 @@ class quantile_sketch {
  public:
   /// @param k accuracy parameter (8 <= k <= 65535); memory is about 3k + 4096 values.
   /// @throws invalid_input on k out of range.
-  explicit quantile_sketch(std::uint32_t k = 200, std::uint64_t seed = 0);
+  explicit quantile_sketch(std::uint32_t k = 400, std::uint64_t seed = 0);
 
   /// @brief Add the non-NaN values of @p values (NaN values are counted apart).
   void update(const array_view& values);
@@ -75,6 +75,7 @@ class quantile_sketch {
   std::vector<std::uint64_t> scratch_;
 
   std::size_t capacity(std::size_t level) const noexcept;
+  std::size_t total_capacity() const noexcept;
   void compress();
   void compact(std::size_t level);
   void note_range(double lo, double hi) noexcept;

@@ -1,0 +1,159 @@
+import numpy as np
+import pytest
+
+import driftcore
+from driftcore import Histogram
+
+
+def numpy_slots(x, edges):
+    x = np.asarray(x, dtype=np.float64)
+    finite = x[~np.isnan(x)]
+    inside = np.histogram(finite[(finite >= edges[0]) & (finite <= edges[-1])], edges)[0]
+    return np.concatenate([[np.sum(finite < edges[0])], inside, [np.sum(finite > edges[-1])],
+                           [np.isnan(x).sum()]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint8, np.int16])
+def test_uniform_matches_numpy(rng, dtype):
+    x = (rng.normal(size=100_003) * 40).astype(dtype)
+    h = Histogram(bins=64, range=(-100.0, 100.0))
+    h.update(x)
+    assert h._h.uniform
+    np.testing.assert_array_equal(h.slots, numpy_slots(x, np.linspace(-100, 100, 65)))
+
+
+def test_values_on_edges_follow_numpy(rng):
+    edges = np.linspace(-3.0, 7.0, 41)
+    x = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf)])
+    for e in (edges, np.sort(rng.uniform(-3, 7, 41))):
+        h = Histogram(e)
+        h.update(x)
+        np.testing.assert_array_equal(h.slots, numpy_slots(x, e))
+
+
+def test_quantile_edges_match_numpy_and_heavy_tails(rng):
+    x = rng.standard_cauchy(200_000)
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, 65)))
+    h = Histogram(edges)
+    h.update(x)
+    assert not h._h.uniform
+    np.testing.assert_array_equal(h.slots, numpy_slots(x, edges))
+
+
+def test_nan_inf_underflow_overflow_counted_apart():
+    h = Histogram(bins=2, range=(0, 2))
+    h.update(np.array([np.nan, np.inf, -np.inf, -1.0, 3.0, 0.0, 2.0, 1e308, -1e308]))
+    assert (h.underflow, h.overflow, h.nan) == (3, 3, 1)
+    assert h.counts.tolist() == [1, 1]
+    assert h.total == 9
+
+
+def test_counts_independent_of_chunking_threads_and_merge_order(rng):
+    x = rng.normal(size=300_000)
+    edges = np.quantile(x, np.linspace(0, 1, 17))
+    whole = Histogram(edges)
+    whole.update(x, threads=1)
+    for threads in (1, 2, 3, 8):
+        h = Histogram(edges)
+        h.update(x, threads=threads)
+        assert h == whole
+    parts = [Histogram(edges) for _ in range(3)]
+    for p, chunk in zip(parts, np.array_split(x, 3)):
+        p.update(chunk)
+    ab_c = parts[0].copy().merge(parts[1]).merge(parts[2])
+    c_ba = parts[2].copy().merge(parts[1]).merge(parts[0])
+    assert ab_c == whole == c_ba
+
+
+def test_weights(rng):
+    x = rng.uniform(0, 1, 10_000)
+    w = rng.uniform(0, 2, 10_000)
+    h = Histogram(bins=10, range=(0, 1), weighted=True)
+    h.update(x, w)
+    ref = np.histogram(x, bins=10, range=(0, 1), weights=w)[0]
+    np.testing.assert_allclose(h.weights, ref, rtol=1e-12)
+    assert h.counts.sum() == 10_000
+
+
+def test_empty_and_one_value():
+    h = Histogram(bins=3, range=(0, 3))
+    h.update(np.array([], dtype=np.float64))
+    assert h.total == 0
+    h.update(np.array([1.5]))
+    assert h.counts.tolist() == [0, 1, 0]
+
+
+def test_non_contiguous_input_is_copied(rng):
+    x = rng.normal(size=1000)
+    h1, h2 = Histogram(bins=8, range=(-2, 2)), Histogram(bins=8, range=(-2, 2))
+    h1.update(x[::2])
+    h2.update(np.ascontiguousarray(x[::2]))
+    assert h1 == h2
+
+
+def test_serialization_round_trip_and_corruption(rng):
+    h = Histogram(np.array([0.0, 1.0, 5.0, 9.0]), weighted=True)
+    h.update(rng.uniform(-1, 10, 1000), rng.uniform(0, 1, 1000))
+    data = h.to_bytes()
+    assert Histogram.from_bytes(data) == h
+    with pytest.raises(ValueError, match="truncated"):
+        Histogram.from_bytes(data[:-5])
+    flipped = bytearray(data)
+    flipped[40] ^= 0xFF
+    with pytest.raises(ValueError, match="checksum"):
+        Histogram.from_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="magic"):
+        Histogram.from_bytes(b"XXXX" + data[4:])
+    with pytest.raises(ValueError, match="QSKT"):
+        driftcore.QuantileSketch.from_bytes(data)
+
+
+@pytest.mark.parametrize(
+    "edges, message",
+    [([1.0], "at least 2"), ([0.0, 0.0, 1.0], "strictly increasing"),
+     ([0.0, np.inf], "finite"), ([2.0, 1.0], "strictly increasing"), ([[0.0, 1.0]], "1-D")],
+)
+def test_bad_edges(edges, message):
+    with pytest.raises(ValueError, match=message):
+        Histogram(edges)
+
+
+def test_bad_updates_leave_state_unchanged(rng):
+    h = Histogram(bins=4, range=(0, 1))
+    h.update(rng.uniform(size=100))
+    before = h.copy()
+    with pytest.raises(ValueError, match="1-D"):
+        h.update(np.zeros((2, 2)))
+    with pytest.raises(TypeError, match="dtype"):
+        h.update(np.array(["a", "b"]))
+    with pytest.raises(TypeError, match="dtype"):
+        h.update(np.array([True, False]))
+    with pytest.raises(ValueError, match="unweighted"):
+        h.update(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="threads"):
+        h.update(np.ones(3), threads=0)
+    hw = Histogram(bins=4, range=(0, 1), weighted=True)
+    with pytest.raises(ValueError, match="entries"):
+        hw.update(np.ones(3), np.ones(2))
+    with pytest.raises(ValueError, match="finite"):
+        hw.update(np.ones(2), np.array([1.0, np.nan]))
+    assert h == before
+
+
+def test_merge_refuses_other_edges_or_kind():
+    a = Histogram(bins=4, range=(0, 1))
+    with pytest.raises(ValueError, match="different edges"):
+        a.merge(Histogram(bins=5, range=(0, 1)))
+    with pytest.raises(ValueError, match="weighted"):
+        a.merge(Histogram(bins=4, range=(0, 1), weighted=True))
+    with pytest.raises(TypeError):
+        a.merge("nope")
+
+
+def test_gpu_request_without_gpu_is_a_clear_error():
+    if driftcore.gpu_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="GPU|CUDA|cuda"):
+        Histogram(bins=2, range=(0, 1)).update(np.ones(3), device="gpu")
+    with pytest.raises(ValueError, match="device"):
+        Histogram(bins=2, range=(0, 1)).update(np.ones(3), device="tpu")
