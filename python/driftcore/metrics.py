@@ -447,7 +447,9 @@ def ks(
     if max(na, nb) <= 10_000 and na and nb:
         exact = _small_exact_pvalue(reference, current, raw)
         if exact is not None:
-            return KSResult(float(stat), exact, eps)
+            # scipy's exact method reports d on the lattice of multiples of 1/lcm(n, m).
+            lcm = na // math.gcd(na, nb) * nb
+            return KSResult(round(stat * lcm) * 1.0 / lcm, exact, eps)
     return KSResult(float(stat), ks_pvalue(stat, na, nb), eps)
 
 

@@ -1,0 +1,81 @@
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import driftcore
+from driftcore import Profile, compare
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "data"
+
+
+def test_real_example_data_drifts_where_expected():
+    ref = pq.read_table(EXAMPLE / "reference.parquet")
+    cur = pq.read_table(EXAMPLE / "current.parquet")
+    report = compare(ref, cur)
+    assert report["weather"].drifted and report["temp_max"].drifted
+    assert not report["precipitation"].drifted
+    assert report["weather"].test == "chi_square"
+    assert report.columns[0].drifted  # drifted columns first
+    assert "dataset drift" in str(report)
+    assert set(report.to_pandas()["column"]) == set(ref.column_names)
+
+
+def test_large_samples_use_effect_sizes(rng):
+    n = 200_000
+    ref = {"same": rng.normal(size=n), "shift": rng.normal(size=n), "c": rng.choice(list("abc"), n)}
+    cur = {"same": rng.normal(0.01, 1, n), "shift": rng.normal(0.5, 1, n),
+           "c": rng.choice(list("abc"), n, p=[0.6, 0.2, 0.2])}
+    r = compare(ref, cur)
+    assert r["same"].pvalue < 0.05 and not r["same"].drifted  # tiny p, tiny effect
+    assert r["shift"].drifted and r["c"].drifted
+    assert r["shift"].metrics["ks"] == pytest.approx(
+        driftcore.metrics.ks(ref["shift"], cur["shift"]).statistic)
+
+
+def test_profiles_streamed_match_raw_within_bounds(rng):
+    n = 100_000
+    ref = {"x": rng.normal(size=n)}
+    cur = {"x": rng.normal(0.05, 1, n)}
+    raw = compare(ref, cur)["x"]
+    sk = compare(Profile.build(iter([ref])), Profile.build(iter([cur])))["x"]
+    assert abs(sk.metrics["ks"] - raw.metrics["ks"]) <= sk.error_bounds["ks"]
+    assert abs(sk.metrics["wasserstein"] - raw.metrics["wasserstein"]) <= sk.error_bounds["wasserstein"]
+    assert sk.drifted is False  # sketch error alone never triggers a verdict
+
+
+def test_columns_and_categories_on_one_side(rng):
+    ref = {"a": rng.normal(size=100), "only_ref": rng.normal(size=100), "c": ["x"] * 100}
+    cur = {"a": rng.normal(size=50), "only_cur": rng.normal(size=50), "c": ["x"] * 40 + ["new"] * 10}
+    r = compare(ref, cur)
+    assert r["only_ref"].kind == "missing" and r["only_ref"].drifted is None
+    assert r["only_cur"].kind == "missing"
+    assert r["c"].unseen_categories == ["new"] and r["c"].drifted
+    assert compare(ref, cur, columns=["a"]).columns[0].column == "a"
+    with pytest.raises(KeyError, match="unknown"):
+        compare(ref, cur, columns=["zzz"])
+
+
+def test_tiny_and_empty_sides(rng):
+    r = compare({"a": np.array([1.0, 2.0])}, {"a": np.array([1.5])})
+    assert r["a"].test == "ks" and r["a"].drifted is False
+    r = compare({"a": np.array([1.0, 2.0])}, {"a": np.array([np.nan])})
+    assert r["a"].drifted is None and "no values" in r["a"].rule
+
+
+def test_corrections(rng):
+    ref = {f"c{i}": rng.normal(size=200) for i in range(10)}
+    cur = {f"c{i}": rng.normal(size=200) for i in range(10)}
+    raw = compare(ref, cur)
+    bonf = compare(ref, cur, correction="bonferroni")
+    bh = compare(ref, cur, correction="bh")
+    for name in ref:
+        assert bonf[name].pvalue >= bh[name].pvalue >= raw[name].pvalue
+    with pytest.raises(ValueError, match="correction"):
+        compare(ref, cur, correction="holm")
+
+
+def test_mismatched_kinds_are_refused():
+    with pytest.raises(TypeError, match="numeric in the reference"):
+        compare({"a": np.ones(3)}, {"a": ["x", "y", "z"]})

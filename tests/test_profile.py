@@ -1,0 +1,91 @@
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import driftcore
+from driftcore import Profile
+
+
+def table(rng, n):
+    x = rng.normal(size=n)
+    x[::97] = np.nan
+    return {"x": x, "i": rng.integers(0, 100, n), "c": rng.choice(["a", "b", "c"], n)}
+
+
+def test_profile_of_dict_pandas_and_arrow_agree(rng):
+    data = table(rng, 5000)
+    p1 = Profile.build(data)
+    df = pd.DataFrame(data)
+    df["x"] = df["x"].astype(float)
+    p2 = Profile.build(pa.Table.from_pydict(data))
+    assert p1["x"].moments.count == p2["x"].moments.count == np.isfinite(data["x"]).sum()
+    assert p1["x"].missing == p2["x"].missing == np.isnan(data["x"]).sum()
+    assert p1["c"].counts == p2["c"].counts
+    p3 = Profile.build(df)  # pandas NaN becomes a null
+    assert p3["x"].missing == p1["x"].missing
+    assert p3["x"].mean == pytest.approx(np.nanmean(data["x"]), rel=1e-12)
+
+
+def test_merge_of_halves_equals_whole(rng):
+    data = table(rng, 20_000)
+    ref = Profile.build(data)
+    halves = [{k: v[:10_000] for k, v in data.items()}, {k: v[10_000:] for k, v in data.items()}]
+    a = Profile.build(iter([halves[0]]), reference=ref)
+    b = Profile.build(iter([halves[1]]), reference=ref)
+    whole = Profile.build(iter([data]), reference=ref)
+    a.merge(b)
+    for name in ("x", "i"):
+        ma, mw = a[name].moments, whole[name].moments
+        assert (ma.count, ma.nan, ma.min, ma.max) == (mw.count, mw.nan, mw.min, mw.max)
+        assert ma.mean == pytest.approx(mw.mean, rel=1e-12)
+        assert ma.m2 == pytest.approx(mw.m2, rel=1e-12)
+        assert a[name].histogram == whole[name].histogram
+        assert a[name].sketch.n == whole[name].sketch.n
+    assert a["c"].counts == whole["c"].counts
+    x = data["x"][~np.isnan(data["x"])]
+    med = a["x"].sketch.quantiles([0.5])[0]
+    assert abs(np.mean(x <= med) - 0.5) <= a["x"].sketch.rank_error
+
+
+def test_chunked_build_matches_and_serializes(rng):
+    data = table(rng, 9000)
+    batches = pa.Table.from_pydict(data).to_batches(max_chunksize=1000)
+    p = Profile.build(batches)
+    assert p["i"].count == 9000
+    q = Profile.from_bytes(p.to_bytes())
+    assert q == p
+    with pytest.raises(ValueError):
+        Profile.from_bytes(p.to_bytes()[:-3])
+    bad = bytearray(p.to_bytes())
+    bad[30] ^= 0x10
+    with pytest.raises(ValueError):
+        Profile.from_bytes(bytes(bad))
+
+
+def test_edge_columns():
+    p = Profile.build({"nan": np.full(3, np.nan), "inf": np.array([np.inf, 1.0, -np.inf]),
+                       "nulls": np.array([None, None, None], dtype=object)})
+    assert p["nan"].count == 0 and p["nan"].missing == 3 and p["nan"].histogram is None
+    assert p["inf"].min == -np.inf and p["inf"].max == np.inf and p["inf"].mean == 1.0
+    assert p["nulls"].missing == 3
+    assert Profile.build({"one": np.array([2.0])})["one"].variance == 0.0
+
+
+def test_bad_input(rng):
+    with pytest.raises(TypeError, match="dict of arrays"):
+        Profile.build(42)
+    with pytest.raises(ValueError, match="different lengths"):
+        Profile.build({"a": np.ones(3), "b": np.ones(4)})
+    with pytest.raises(TypeError, match="unsupported"):
+        Profile.build({"a": np.array([1 + 2j])})
+    p = Profile.build({"a": np.ones(3)})
+    before = p.to_bytes()
+    with pytest.raises(TypeError, match="was numeric"):
+        p.update({"a": np.array(["x", "y", "z"])})
+    assert p.to_bytes() == before
+    with pytest.raises(ValueError, match="different columns"):
+        p.merge(Profile.build({"b": np.ones(3)}))
+    with pytest.raises(KeyError, match="no column"):
+        p["zzz"]
+    assert isinstance(driftcore.build_info()["cuda_compiled"], bool)
