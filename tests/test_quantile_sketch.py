@@ -112,3 +112,14 @@ def test_bad_input():
     with pytest.raises(ValueError, match="empty"):
         s.quantile_edges(4)
     assert np.isnan(s.quantiles([0.5])[0])
+
+
+def test_bound_holds_when_the_bottom_levels_sample(rng):
+    # 3e6 values: deep enough that incoming values are sampled 1 in 2^s before sorting.
+    x = rng.standard_t(2, size=3_000_000)
+    for data in (x, np.sort(x), np.sort(x)[::-1].copy()):
+        s = QuantileSketch(k=200, seed=1)
+        for chunk in np.array_split(data, 3):
+            s.update(chunk)
+        assert s.n == data.size
+        assert max_rank_error(s, data) <= s.rank_error

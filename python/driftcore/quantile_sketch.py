@@ -20,7 +20,7 @@ class QuantileSketch:
     single rank query is off by at most ``rank_error * n`` with probability 0.99, where
     ``rank_error = 2.296 / k**0.9723`` (1.33% at k=200, 0.68% at k=400). Until the
     first 4096 values are exceeded the sketch is exact (``rank_error == 0``). Memory is
-    about ``3k + 4096`` float64 values whatever ``n``. Sketches with the same ``k``
+    about ``3k + 6144`` float64 values whatever ``n``. Sketches with the same ``k``
     merge with the same guarantee.
 
     Determinism: the same seed, data, chunking and merge order give the same sketch;

@@ -5,7 +5,7 @@
 /// Guarantee: for a sketch with parameter k over n values, the normalized rank error
 /// |R_est(x) - R(x)| / n of any single query is at most eps(k) = 2.296 / k^0.9723 with
 /// probability 0.99 (eps(200) = 1.33%, eps(400) = 0.68%), the same bound as Apache
-/// DataSketches' KLL. Until the first compaction (n <= 4096 + k values) the sketch is exact.
+/// DataSketches' KLL. Below 4096 values the sketch is exact.
 ///
 /// Why KLL: it is the rank-error sketch with the best proven space/accuracy trade-off,
 /// it merges with the same guarantee, and its work is sorting, which we do in batches:
@@ -76,6 +76,8 @@ class quantile_sketch {
 
   std::size_t capacity(std::size_t level) const noexcept;
   std::size_t total_capacity() const noexcept;
+  std::uint32_t sampler_level() const noexcept;
+  void absorb(std::vector<double>& stage);
   void compress();
   void compact(std::size_t level);
   void note_range(double lo, double hi) noexcept;
