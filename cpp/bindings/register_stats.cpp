@@ -3,7 +3,6 @@
 
 #include "arrays.hpp"
 #include "driftcore/moments.hpp"
-#include "driftcore/radix_sort.hpp"
 #include "driftcore/two_sample.hpp"
 
 namespace py = pybind11;
@@ -33,11 +32,12 @@ void register_stats(py::module_& m) {
       py::arg("values"), py::arg("threads") = 0);
 
   m.def(
-      "two_sample",
+      "two_sample_sorted",
       [](const py::array& a, const py::array& b, int threads) {
-        array_view va = host_view(a), vb = host_view(b);
+        auto va = f64_array(a, "a"), vb = f64_array(b, "b");
         py::gil_scoped_release release;
-        auto r = two_sample_raw(va, vb, threads);
+        auto r = two_sample_sorted(va.data(), static_cast<std::size_t>(va.size()), vb.data(),
+                                   static_cast<std::size_t>(vb.size()), threads);
         return std::make_tuple(r.ks, r.wasserstein, r.n_a, r.n_b);
       },
       py::arg("a"), py::arg("b"), py::arg("threads") = 0);
@@ -55,17 +55,4 @@ void register_stats(py::module_& m) {
         return std::make_tuple(r.ks, r.wasserstein, r.n_a, r.n_b);
       },
       py::arg("a"), py::arg("ca"), py::arg("b"), py::arg("cb"));
-
-  m.def(
-      "sorted_values",
-      [](const py::array& a, int threads) {
-        array_view v = host_view(a);
-        std::vector<double> out;
-        {
-          py::gil_scoped_release release;
-          out = sorted_finite_or_inf(v, threads);
-        }
-        return to_numpy(out);
-      },
-      py::arg("values"), py::arg("threads") = 0);
 }

@@ -1,12 +1,11 @@
 #pragma once
 /// @file radix_sort.hpp
-/// @brief LSD radix sort of float64 values through order-preserving 64-bit keys.
+/// @brief LSD radix sort of small float64 buffers through order-preserving 64-bit keys.
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
-#include "driftcore/common.hpp"
 
 namespace driftcore {
 
@@ -26,14 +25,6 @@ inline double from_order_key(std::uint64_t k) noexcept {
   __builtin_memcpy(&v, &u, sizeof(v));
   return v;
 }
-
-/// @brief Sort @p keys ascending (stable LSD passes, 11-bit digits, passes whose digit
-/// is the same for every key are skipped). @p tmp must hold as many entries.
-/// The output is the same for every thread count.
-void radix_sort_keys(std::uint64_t* keys, std::uint64_t* tmp, std::size_t n, int threads);
-
-/// @brief The values of @p in converted to float64, NaN dropped, sorted ascending.
-std::vector<double> sorted_finite_or_inf(const array_view& in, int threads);
 
 /// @brief Sort a small buffer of non-NaN doubles in place (single thread, 8-bit digits).
 void radix_sort_small(double* values, std::size_t n, std::vector<std::uint64_t>& scratch);
