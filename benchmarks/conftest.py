@@ -30,7 +30,9 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import hashlib  # noqa: E402
 import platform  # noqa: E402
+import subprocess  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
 from importlib import metadata  # noqa: E402
 from typing import Any, Callable  # noqa: E402
@@ -219,6 +221,46 @@ def measure(benchmark: Any) -> Callable[..., Any]:
 
 # --- what the JSON records about the run -------------------------------------------------
 
+# driftcore is installed editable and may be rebuilt while a long run is going on: the
+# JSON records which commit, which uncommitted source changes and which compiled module
+# were measured, at the start and at the end, and the load average (other work on the
+# machine, such as a compiler, skews every timing).
+_PROVENANCE: dict[str, Any] = {}
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            capture_output=True, text=True, timeout=30, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.rstrip()
+
+
+def _snapshot() -> dict[str, Any]:
+    snap: dict[str, Any] = {
+        "git_head": _git("rev-parse", "HEAD"),
+        "git_dirty": (_git("status", "--porcelain", "--", "cpp", "python", "CMakeLists.txt",
+                           "pyproject.toml") or "").splitlines(),
+        "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    try:
+        from driftcore import _core  # noqa: PLC0415
+
+        path = _core.__file__
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        snap["core_module"] = {"path": path, "sha256": digest, "mtime": os.path.getmtime(path)}
+    except Exception as exc:  # pragma: no cover - recorded, not fatal
+        snap["core_module"] = {"error": repr(exc)}
+    return snap
+
+
+def pytest_sessionstart(session: Any) -> None:
+    _PROVENANCE["start"] = _snapshot()
+
 
 def _version(dist: str) -> str | None:
     try:
@@ -257,4 +299,15 @@ def pytest_benchmark_update_json(config: Any, benchmarks: Any, output_json: dict
         },
         "driftcore_build": build,
         "cpu_count": os.cpu_count(),
+    }
+    end = _snapshot()
+    start = _PROVENANCE.get("start", {})
+    output_json["driftcore_bench"]["provenance"] = {
+        "start": start,
+        "end": end,
+        # True when the commit, the source tree or the compiled module changed mid-run:
+        # the numbers then mix two builds and should be rerun.
+        "changed_during_run": any(
+            start.get(k) != end.get(k) for k in ("git_head", "git_dirty", "core_module")
+        ),
     }

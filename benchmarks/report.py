@@ -128,6 +128,19 @@ def main(argv: list[str] | None = None) -> int:
         print("# " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v))
     if meta.get("sizes"):
         print("# sizes: " + ", ".join(f"{k}={v:,}" for k, v in meta["sizes"].items()))
+    prov = meta.get("provenance", {})
+    start = prov.get("start", {})
+    if start:
+        so = start.get("core_module", {})
+        dirty = start.get("git_dirty") or []
+        print(f"# driftcore commit {str(start.get('git_head'))[:10]}"
+              f"{' + uncommitted: ' + ', '.join(d.split()[-1] for d in dirty) if dirty else ''}"
+              f"; _core sha256 {str(so.get('sha256'))[:12]}")
+        print(f"# load average at start {start.get('loadavg')}, at end "
+              f"{prov.get('end', {}).get('loadavg')}")
+    if prov.get("changed_during_run"):
+        print("# WARNING: driftcore changed during this run (commit, sources or compiled "
+              "module): rerun before quoting these numbers")
     print("# ratio = median / driftcore baseline median (> 1: driftcore is faster)")
     rows = _rows(bench)
     for g in dict.fromkeys(r["group"] for r in rows):

@@ -133,7 +133,7 @@ void gpu_histogram(const histogram& h, const array_view& values, const array_vie
     } else {
       launch(detail::edges_binner{d_edges.as<double>(), nbins, lo, hi, h.cell_scale(),
                                   d_lo.as<std::uint32_t>(), d_hi.as<std::uint32_t>(),
-                                  h.cell_lo().size(), h.cell_steps()});
+                                  h.cell_lo().size()});
     }
     check(cudaGetLastError(), "histogram kernel launch");
   }

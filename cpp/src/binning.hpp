@@ -38,29 +38,34 @@ struct uniform_binner {
   }
 };
 
-// Arbitrary edges: a uniform grid of cells over [e_0, e_n] gives a short range of
-// candidate bins (usually one or two), searched by bisection. Heavy-tailed edges only
-// make the ranges longer, never wrong.
+// Arbitrary edges: a grid of equal cells over [e_0, e_n]. For each cell the table
+// holds the bin of its smallest value, and a flag when an edge falls inside the cell;
+// only then (a few percent of values with a fine grid) is a short bisection over
+// [lo, chi] needed. The table is built with cell() itself, exact values included, so
+// no rounding margin is needed.
 struct edges_binner {
+  static constexpr std::uint32_t kSplit = 0x80000000u;
   const double* e;
   std::size_t n;
   double lo, hi, cscale;
-  const std::uint32_t* clo;
-  const std::uint32_t* chi;
+  const std::uint32_t* clo;  // bin of the cell's first value | kSplit when an edge is inside
+  const std::uint32_t* chi;  // bin of the cell's last value
   std::size_t ncell;
-  int steps;  // bisection steps that cover the widest cell range
+  DC_HD std::size_t cell(double x) const noexcept {
+    const std::size_t c = static_cast<std::size_t>(static_cast<std::int64_t>((x - lo) * cscale));
+    return c < ncell ? c : ncell - 1;
+  }
   DC_HD std::size_t operator()(double x) const noexcept {
     if (x >= lo && x <= hi) {
-      std::size_t c = static_cast<std::size_t>(static_cast<std::int64_t>((x - lo) * cscale));
-      if (c >= ncell) c = ncell - 1;
-      std::uint32_t a = clo[c], b = chi[c];
-      // A fixed number of branch-free steps: no mispredictions on random data.
-      for (int s = 0; s < steps; ++s) {
-        const std::uint32_t m = (a + b + 1) >> 1;
-        // Arithmetic selects: compilers turn a ternary here into a branch.
-        const std::uint32_t up = 0u - static_cast<std::uint32_t>(x >= e[m]);
-        a = (m & up) | (a & ~up);
-        b = (b & up) | ((m - 1) & ~up);
+      const std::size_t c = cell(x);
+      const std::uint32_t u = clo[c];
+      std::uint32_t a = u & ~kSplit;
+      if (u & kSplit) {
+        std::uint32_t b = chi[c];
+        while (a < b) {
+          const std::uint32_t m = (a + b + 1) >> 1;
+          if (x >= e[m]) a = m; else b = m - 1;
+        }
       }
       return std::size_t(a) + 1;
     }

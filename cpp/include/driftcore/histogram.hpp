@@ -51,7 +51,6 @@ class histogram {
   const std::vector<std::uint32_t>& cell_lo() const noexcept { return cell_lo_; }
   const std::vector<std::uint32_t>& cell_hi() const noexcept { return cell_hi_; }
   double cell_scale() const noexcept { return cell_scale_; }
-  int cell_steps() const noexcept { return cell_steps_; }
   bool operator==(const histogram& other) const noexcept;
 
   /// @brief Payload bytes (framing, version and checksum are added by the caller).
@@ -69,7 +68,6 @@ class histogram {
   // Lookup table over [e_0, e_n] for arbitrary edges: a cell's candidate bin range.
   std::vector<std::uint32_t> cell_lo_, cell_hi_;
   double cell_scale_ = 0.0;
-  int cell_steps_ = 0;
   void build_lookup();
 };
 
