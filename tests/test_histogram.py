@@ -157,3 +157,38 @@ def test_gpu_request_without_gpu_is_a_clear_error():
         Histogram(bins=2, range=(0, 1)).update(np.ones(3), device="gpu")
     with pytest.raises(ValueError, match="device"):
         Histogram(bins=2, range=(0, 1)).update(np.ones(3), device="tpu")
+
+
+def test_adversarial_edges_match_numpy(rng):
+    cases = [
+        np.array([-1e308, -1.0, 0.0, 1e-300, 1.0, 1e308]),  # range overflows float64
+        np.cumsum(np.r_[0.0, np.full(40, 1e-12), [1e6]]),  # tiny bins then one huge
+        np.array([1.0, np.nextafter(1.0, 2), np.nextafter(np.nextafter(1.0, 2), 2), 2.0]),
+        np.unique(rng.lognormal(0, 5, 300)),
+        np.linspace(-5, 5, 4097),
+    ]
+    for edges in cases:
+        pts = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf),
+                              rng.uniform(edges[0], edges[-1], 20_000) if np.isfinite(float(edges[-1]) - float(edges[0]))
+                              else rng.normal(size=20_000) * 1e300])
+        h = Histogram(edges)
+        h.update(pts)
+        np.testing.assert_array_equal(h.slots, numpy_slots(pts, edges))
+
+
+def test_property_random_edges_and_values():
+    hyp = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+    floats = st.floats(-1e6, 1e6, allow_nan=False, width=64)
+
+    @hyp.settings(max_examples=200, deadline=None)
+    @hyp.given(st.lists(floats, min_size=2, max_size=40, unique=True),
+               st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=200))
+    def check(edges, values):
+        e = np.sort(np.array(edges))
+        x = np.array(values, dtype=np.float64)
+        h = Histogram(e)
+        h.update(x)
+        np.testing.assert_array_equal(h.slots, numpy_slots(x, e))
+
+    check()

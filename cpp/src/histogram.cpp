@@ -10,6 +10,7 @@
 
 #include "binning.hpp"
 #include "byte_io.hpp"
+#include "driftcore/radix_sort.hpp"
 #include "driftcore/threading.hpp"
 
 namespace driftcore {
@@ -170,11 +171,20 @@ void fill_with(const Binner& bin, const array_view& values, const array_view* we
 bool equally_spaced(const std::vector<double>& e) {
   const std::size_t n = e.size() - 1;
   const double lo = e.front(), hi = e.back();
-  if (!std::isfinite(hi - lo) || n >= (std::size_t(1) << 30)) return false;
+  if (!std::isfinite(hi - lo) || !std::isfinite(static_cast<double>(n) / (hi - lo)) ||
+      n >= (std::size_t(1) << 30))
+    return false;
   const double step = (hi - lo) / static_cast<double>(n);
   for (std::size_t i = 1; i < n; ++i)
     if (e[i] != static_cast<double>(i) * step + lo) return false;
   return true;
+}
+
+// The double halfway between a and b in the order of bit patterns (a < b, same sign
+// or zero crossing handled through order_key), for bisection over representable values.
+double ordered_midpoint(double a, double b) {
+  const std::uint64_t ka = order_key(a), kb = order_key(b);
+  return from_order_key(ka + (kb - ka) / 2);
 }
 
 }  // namespace
@@ -199,8 +209,10 @@ void histogram::build_lookup() {
   const std::size_t n = nbins();
   const double lo = edges_.front(), hi = edges_.back();
   std::size_t ncell = std::clamp<std::size_t>(256 * n, 64, std::size_t(1) << 16);
-  if (!std::isfinite(hi - lo) || n >= edges_binner::kSplit) ncell = 1;
-  cell_scale_ = ncell == 1 ? 0.0 : static_cast<double>(ncell) / (hi - lo);
+  // Ranges too wide or too narrow for a finite cell scale get one cell: bisection only.
+  const double scale = static_cast<double>(ncell) / (hi - lo);
+  if (!std::isfinite(hi - lo) || !std::isfinite(scale) || n >= edges_binner::kSplit) ncell = 1;
+  cell_scale_ = ncell == 1 ? 0.0 : scale;
   const edges_binner probe{edges_.data(), n, lo, hi, cell_scale_, nullptr, nullptr, ncell};
   auto bin_of = [&](double v) -> std::uint32_t {
     auto it = std::upper_bound(edges_.begin(), edges_.end(), v);
@@ -214,8 +226,18 @@ void histogram::build_lookup() {
   first[ncell] = INFINITY;
   for (std::size_t c = 1; c < ncell; ++c) {
     double g = std::clamp(lo + static_cast<double>(c) / cell_scale_, lo, hi);
-    while (g > lo && probe.cell(g) >= c) g = std::nextafter(g, -INFINITY);
-    while (g < hi && probe.cell(g) < c) g = std::nextafter(g, INFINITY);
+    // The estimate is a few ulps off; bisect on the ordered bit patterns if it is not.
+    double below = lo, above = hi;  // cell(below) < c <= cell(above) once narrowed
+    for (int step = 0; step < 8 && g > lo && probe.cell(g) >= c; ++step) g = std::nextafter(g, -INFINITY);
+    for (int step = 0; step < 16 && g < hi && probe.cell(g) < c; ++step) g = std::nextafter(g, INFINITY);
+    if (!(probe.cell(g) >= c && (g == lo || probe.cell(std::nextafter(g, -INFINITY)) < c))) {
+      if (probe.cell(hi) < c) { first[c] = INFINITY; continue; }
+      while (std::nextafter(below, INFINITY) < above) {
+        const double mid = ordered_midpoint(below, above);
+        (probe.cell(mid) >= c ? above : below) = mid;
+      }
+      g = probe.cell(below) >= c ? below : above;
+    }
     first[c] = probe.cell(g) >= c ? g : INFINITY;  // INFINITY: no value maps to c
   }
   cell_lo_.assign(ncell, 0);
