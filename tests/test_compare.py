@@ -79,3 +79,16 @@ def test_corrections(rng):
 def test_mismatched_kinds_are_refused():
     with pytest.raises(TypeError, match="numeric in the reference"):
         compare({"a": np.ones(3)}, {"a": ["x", "y", "z"]})
+
+
+def test_raw_and_profile_paths_agree_when_sketches_are_exact(rng):
+    ref = {"x": rng.normal(size=3000), "c": rng.choice(list("abcd"), 3000)}
+    cur = {"x": rng.normal(0.2, 1, 2500), "c": rng.choice(list("abcd"), 2500)}
+    raw = compare(ref, cur)
+    ref_p = Profile.build(ref)
+    prof = compare(ref_p, Profile.build(cur, reference=ref_p))
+    for name in ("x", "c"):
+        for key, value in raw[name].metrics.items():
+            assert prof[name].metrics[key] == pytest.approx(value, rel=1e-12, abs=1e-15), key
+        assert prof[name].pvalue == pytest.approx(raw[name].pvalue, rel=1e-9)
+        assert prof[name].drifted == raw[name].drifted

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _tables, metrics
+from . import _core, _dispatch, _tables, metrics
+from .categories import CategoryCounts
 from .profile import CategoricalColumn, NumericColumn, Profile
 
 
@@ -154,13 +155,19 @@ def compare(
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     raw_ref = None if isinstance(reference, Profile) else _tables.read_chunk(_one_table(reference, "reference"))
     raw_cur = None if isinstance(current, Profile) else _tables.read_chunk(_one_table(current, "current"))
-    ref_prof = reference if isinstance(reference, Profile) else Profile.build(
-        reference, bins=bins, threads=threads, device=device
-    )
-    cur_prof = current if isinstance(current, Profile) else Profile.build(
-        current, bins=bins, reference=ref_prof, threads=threads, device=device
-    )
-    names = list(dict.fromkeys([*ref_prof.columns, *cur_prof.columns]))
+    if raw_ref is not None and raw_cur is not None and not _on_device(raw_ref, raw_cur):
+        ref_cols: dict[str, Any] = raw_ref
+        cur_cols: dict[str, Any] = raw_cur
+    else:
+        ref_prof = reference if raw_ref is None else Profile.build(
+            reference, bins=bins, threads=threads, device=device
+        )
+        cur_prof = current if raw_cur is None else Profile.build(
+            current, bins=bins, reference=ref_prof, threads=threads, device=device
+        )
+        ref_cols, cur_cols = ref_prof.columns, cur_prof.columns
+        raw_ref = raw_cur = None
+    names = list(dict.fromkeys([*ref_cols, *cur_cols]))
     if columns is not None:
         unknown = [c for c in columns if c not in names]
         if unknown:
@@ -168,17 +175,19 @@ def compare(
         names = list(columns)
     results = []
     for name in names:
-        r, c = ref_prof.columns.get(name), cur_prof.columns.get(name)
+        r, c = ref_cols.get(name), cur_cols.get(name)
         if r is None or c is None:
             results.append(_missing(name, r, c))
             continue
         if r.kind != c.kind:
             raise TypeError(f"column {name!r} is {r.kind} in the reference, {c.kind} in current")
-        raw = None
-        if raw_ref is not None and raw_cur is not None and r.kind == "numeric":
-            raw = (raw_ref[name].values, raw_cur[name].values)
-        if isinstance(r, NumericColumn):
-            results.append(_numeric(name, r, c, raw, bins, threads, device))
+        if raw_ref is not None:
+            if r.kind == "numeric":
+                results.append(_numeric_raw(name, r, c, bins, threads))
+            else:
+                results.append(_categorical(name, _counted(r), _counted(c)))
+        elif isinstance(r, NumericColumn):
+            results.append(_numeric(name, r, c, bins))
         else:
             results.append(_categorical(name, r, c))
     _adjust_pvalues(results, correction)
@@ -203,16 +212,86 @@ def _one_table(data: Any, side: str) -> Any:
     return data
 
 
+def _on_device(*tables: dict[str, Any]) -> bool:
+    return any(_dispatch.is_device_array(col.values) for t in tables for col in t.values())
+
+
+def _size(col: Any) -> int:
+    """Non-missing values of a Profile column or a raw column chunk."""
+    if isinstance(col, (NumericColumn, CategoricalColumn)):
+        return col.count
+    if col.kind == "numeric":
+        v = col.values
+        return int(v.size - (np.count_nonzero(np.isnan(v)) if v.dtype.kind == "f" else 0))
+    return _counted(col).total
+
+
+def _counted(col: Any) -> CategoricalColumn:
+    counts = CategoryCounts()
+    counts.update(col.values)
+    return CategoricalColumn(counts)
+
+
 def _missing(name: str, r: Any, c: Any) -> ColumnDrift:
     kind = (r or c).kind
     side = "current" if c is None else "reference"
     return ColumnDrift(
-        name, "missing", r.count if r else 0, c.count if c else 0,
+        name, "missing", _size(r) if r else 0, _size(c) if c else 0,
         rule=f"{kind} column absent from the {side} data",
     )
 
 
-def _numeric(name, r: NumericColumn, c: NumericColumn, raw, bins, threads, device) -> ColumnDrift:
+def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> ColumnDrift:
+    """Every numeric metric, exact, from one sort of each side: quantile edges and bin
+    counts by binary search on the sorted reference and current, KS and Wasserstein
+    from one merge walk."""
+    nthreads = _dispatch.resolve_threads(threads)
+    sa, sb = metrics._sorted_pair(r.values, c.values, nthreads)
+    res = ColumnDrift(name, "numeric", sa.size, sb.size,
+                      r.nulls + r.values.size - sa.size, c.nulls + c.values.size - sb.size)
+    if sa.size == 0 or sb.size == 0:
+        res.rule = "no values on one side"
+        return res
+    edges = _exact_quantile_edges(sa, bins)
+    a, b = _sorted_counts(sa, edges), _sorted_counts(sb, edges)
+    res.metrics.update(metrics.binned_metrics(a, b))
+    res.metrics["psi_from_sketch"] = 0.0
+    ks, w = metrics._ks_and_wasserstein_sorted(sa, sb, nthreads)
+    m_ref = _core.moments(sa, nthreads)
+    m_cur = _core.moments(sb, nthreads)
+    std = math.sqrt(m_ref.m2 / m_ref.count) if m_ref.count else math.nan
+    res.metrics["ks"] = ks.statistic
+    res.metrics["wasserstein"] = w.distance
+    res.metrics["wasserstein_normed"] = w.distance / std if std > 0 else math.nan
+    res.metrics["mean_reference"] = m_ref.mean if m_ref.count else math.nan
+    res.metrics["mean_current"] = m_cur.mean if m_cur.count else math.nan
+    res.test, res.pvalue = "ks", ks.pvalue
+    return res
+
+
+def _exact_quantile_edges(s: np.ndarray, bins: int) -> np.ndarray:
+    """The rule of QuantileSketch.quantile_edges, on the exact sorted sample."""
+    q = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.ceil(q * s.size).astype(np.int64) - 1, 0, s.size - 1)
+    e = np.unique(s[idx])
+    e = e[np.isfinite(e)]
+    if e.size == 0:
+        e = np.array([0.0])
+    if e.size == 1:
+        e = np.array([e[0], np.nextafter(e[0], np.inf)])
+    return e
+
+
+def _sorted_counts(s: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Underflow, bin and overflow counts of a sorted sample (numpy's bin rule)."""
+    left = np.searchsorted(s, edges, side="left")
+    right_last = np.searchsorted(s, edges[-1], side="right")
+    inner = np.diff(left).astype(np.float64)
+    inner[-1] = right_last - left[-2]  # the last bin is closed
+    return np.concatenate([[left[0]], inner, [s.size - right_last]]).astype(np.float64)
+
+
+def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> ColumnDrift:
     res = ColumnDrift(name, "numeric", r.count, c.count, r.missing, c.missing)
     if r.count == 0 or c.count == 0:
         res.rule = "no values on one side"
@@ -228,12 +307,7 @@ def _numeric(name, r: NumericColumn, c: NumericColumn, raw, bins, threads, devic
         res.error_bounds["bin_proportions"] = r.sketch.rank_error + c.sketch.rank_error
     res.metrics.update(metrics.binned_metrics(a, b))
     res.metrics["psi_from_sketch"] = float(not exact_bins)
-    if raw is not None:
-        ks = metrics.ks(raw[0], raw[1], threads=threads, device=device)
-        w = metrics.wasserstein(raw[0], raw[1], threads=threads, device=device)
-    else:
-        ks = metrics.ks(r.sketch, c.sketch)
-        w = metrics.wasserstein(r.sketch, c.sketch)
+    ks, w = metrics.two_sample(r.sketch, c.sketch)
     std = math.sqrt(r.variance) if r.moments.count else math.nan
     res.metrics["ks"] = ks.statistic
     res.metrics["wasserstein"] = w.distance

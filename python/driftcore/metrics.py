@@ -49,6 +49,7 @@ __all__ = [
     "chi_square",
     "ks",
     "wasserstein",
+    "two_sample",
     "binned_counts",
     "binned_metrics",
     "chi_square_counts",
@@ -467,6 +468,10 @@ def ks(
     (0.5, 0.6571)
     """
     stat, _, na, nb, eps, _, raw = _two_sample(reference, current, threads, device)
+    return _ks_result(stat, na, nb, eps, raw, reference, current)
+
+
+def _ks_result(stat, na, nb, eps, raw, reference, current) -> KSResult:
     if max(na, nb) <= 10_000 and na and nb:
         exact = _small_exact_pvalue(reference, current, raw)
         if exact is not None:
@@ -515,9 +520,41 @@ def wasserstein(
     1.0
     """
     _, w, _, _, _, bound, raw = _two_sample(reference, current, threads, device)
+    return _wasserstein_result(w, bound, raw)
+
+
+def _wasserstein_result(w, bound, raw) -> WassersteinResult:
     normed = math.nan
     if raw is not None:
         m = _core.moments(raw[0], 0)  # of the finite values
         std = math.sqrt(m.m2 / m.count) if m.count else 0.0
         normed = w / std if std > 0 else math.nan
     return WassersteinResult(float(w), float(normed), float(bound))
+
+
+def two_sample(
+    reference: Any, current: Any, *, threads: int | None = None, device: str = "auto"
+) -> tuple[KSResult, WassersteinResult]:
+    """:func:`ks` and :func:`wasserstein` together, from one sort of each side.
+
+    Examples
+    --------
+    >>> import numpy as np, driftcore
+    >>> k, w = driftcore.metrics.two_sample(np.array([0.0, 1.0]), np.array([1.0, 2.0]))
+    >>> k.statistic, w.distance
+    (0.5, 1.0)
+    """
+    stat, w, na, nb, eps, bound, raw = _two_sample(reference, current, threads, device)
+    return (
+        _ks_result(stat, na, nb, eps, raw, reference, current),
+        _wasserstein_result(w, bound, raw),
+    )
+
+
+def _ks_and_wasserstein_sorted(
+    sa: np.ndarray, sb: np.ndarray, threads: int
+) -> tuple[KSResult, WassersteinResult]:
+    """Both statistics of two samples already sorted and free of NaN."""
+    stat, w, na, nb = _core.two_sample_sorted(sa, sb, threads)
+    raw = (sa, sb)
+    return _ks_result(stat, na, nb, 0.0, raw, sa, sb), _wasserstein_result(w, 0.0, raw)
