@@ -126,3 +126,20 @@ def test_bad_input(rng):
         metrics.psi(h1, h2)
     with pytest.raises(ValueError, match="smoothing"):
         metrics.psi(["a"], ["b"], categorical=True, smoothing=-1)
+
+
+def test_real_data_matches_scipy():
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    data = Path(__file__).resolve().parents[1] / "examples" / "data"
+    ref = pq.read_table(data / "reference.parquet")
+    cur = pq.read_table(data / "current.parquet")
+    for name in ("precipitation", "temp_max", "temp_min", "wind"):
+        a = ref.column(name).to_numpy()
+        b = cur.column(name).to_numpy()
+        k, w = metrics.two_sample(a, b)
+        s = stats.ks_2samp(a, b)
+        assert k.statistic == s.statistic and k.pvalue == pytest.approx(s.pvalue, rel=1e-9)
+        assert w.distance == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)

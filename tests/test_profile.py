@@ -89,3 +89,19 @@ def test_bad_input(rng):
     with pytest.raises(KeyError, match="no column"):
         p["zzz"]
     assert isinstance(driftcore.build_info()["cuda_compiled"], bool)
+
+
+def test_moments_of_huge_magnitudes_do_not_overflow(rng):
+    x = np.concatenate([np.full(30_000, 1.5e308), np.full(30_000, 1.0e308)])
+    rng.shuffle(x)
+    p = Profile.build(iter([{"x": x[:20_000]}, {"x": x[20_000:]}]))
+    assert p["x"].mean == pytest.approx(1.25e308, rel=1e-12)
+    assert p["x"].min == 1.0e308 and p["x"].max == 1.5e308
+
+
+def test_moments_match_numpy_float64(rng):
+    x = rng.normal(1e6, 3.0, 200_003)
+    for threads in (1, 2):
+        m = driftcore._core.moments(x, threads)
+        assert m.mean == pytest.approx(x.mean(), rel=1e-14)
+        assert m.m2 / m.count == pytest.approx(x.var(), rel=1e-10)

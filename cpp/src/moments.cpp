@@ -19,8 +19,10 @@ void moments::merge(const moments& o) noexcept {
   }
   const double na = static_cast<double>(count), nb = static_cast<double>(o.count);
   const double n = na + nb, delta = o.mean - mean;
-  mean += delta * (nb / n);
+  // Weighted form: cannot overflow when both means are finite (delta can, near 1e308).
+  const double merged = mean * (na / n) + o.mean * (nb / n);
   m2 += o.m2 + delta * delta * (na * nb / n);
+  mean = merged;
   count += o.count;
   min = std::min(min, o.min);
   max = std::max(max, o.max);
@@ -48,6 +50,16 @@ moments block_moments(const T* x, std::size_t b, std::size_t e) {
   if (m.count == 0) return m;
   // Two passes over a block that sits in L1: the mean first, then exact deviations.
   m.mean = sum / static_cast<double>(m.count);
+  if (!std::isfinite(m.mean)) {
+    // The plain sum overflowed (values near 1e308): a running mean cannot.
+    double mean = 0.0;
+    std::uint64_t k = 0;
+    for (std::size_t i = b; i < e; ++i) {
+      const double v = static_cast<double>(x[i]);
+      if (std::isfinite(v)) mean += (v - mean) / static_cast<double>(++k);
+    }
+    m.mean = mean;
+  }
   double m2 = 0.0;
   for (std::size_t i = b; i < e; ++i) {
     double v = static_cast<double>(x[i]);
