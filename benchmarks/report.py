@@ -2,14 +2,17 @@
 
 Usage::
 
-    python benchmarks/report.py bench.json [--markdown]
+    python benchmarks/report.py bench.json [more.json ...] [--markdown]
 
 For each implementation: the median time per call, the throughput (values, or table
 cells for compare, per second, from ``extra_info["items"]``), the ratio
 ``median / baseline median`` (the baseline is the group's driftcore row marked
 ``extra_info["baseline"]``; for a peer this is how many times faster driftcore is),
 and, for sketches, the measured max rank error, the stated 99% bound and the number of
-values the sketch retains (its memory, in float64 values).
+values the sketch retains (its memory, in float64 values). Given several files (runs of
+the same suite), it also prints, per implementation, the median over runs of the
+median times and of the ratios, with the range of the ratios: on a noisy machine the
+spread between runs is larger than the spread within one.
 """
 
 from __future__ import annotations
@@ -110,45 +113,100 @@ def _table(rows: list[dict[str, Any]], markdown: bool) -> str:
                      + [fmt.format(*c) for c in lines])
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("json_file")
-    ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    args = ap.parse_args(argv)
-    with open(args.json_file, encoding="utf-8") as f:
-        bench = json.load(f)
+def _header(path: str, bench: dict[str, Any]) -> list[str]:
     meta = bench.get("driftcore_bench", {})
     mi = bench.get("machine_info", {})
     cpu = mi.get("cpu", {}).get("brand_raw") or mi.get("processor") or "?"
-    print(f"# {args.json_file}: {'quick' if meta.get('quick') else 'full'} mode, "
-          f"{bench.get('datetime', '?')}")
-    print(f"# cpu: {cpu}; cores: {meta.get('cpu_count', '?')}; "
-          f"python {meta.get('python', mi.get('python_version', '?'))}")
+    out = [
+        f"# {path}: {'quick' if meta.get('quick') else 'full'} mode, "
+        f"{bench.get('datetime', '?')}",
+        f"# cpu: {cpu}; cores: {meta.get('cpu_count', '?')}; "
+        f"python {meta.get('python', mi.get('python_version', '?'))}",
+    ]
     if meta.get("versions"):
-        print("# " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v))
+        out.append("# " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v))
     if meta.get("sizes"):
-        print("# sizes: " + ", ".join(f"{k}={v:,}" for k, v in meta["sizes"].items()))
+        out.append("# sizes: " + ", ".join(f"{k}={v:,}" for k, v in meta["sizes"].items()))
     prov = meta.get("provenance", {})
     start = prov.get("start", {})
     if start:
         so = start.get("core_module", {})
         dirty = start.get("git_dirty") or []
-        print(f"# driftcore commit {str(start.get('git_head'))[:10]}"
-              f"{' + uncommitted: ' + ', '.join(d.split()[-1] for d in dirty) if dirty else ''}"
-              f"; _core sha256 {str(so.get('sha256'))[:12]}")
-        print(f"# load average at start {start.get('loadavg')}, at end "
-              f"{prov.get('end', {}).get('loadavg')}")
+        out.append(
+            f"# driftcore commit {str(start.get('git_head'))[:10]}"
+            f"{' + uncommitted: ' + ', '.join(d.split()[-1] for d in dirty) if dirty else ''}"
+            f"; _core sha256 {str(so.get('sha256'))[:12]}"
+        )
+        out.append(f"# load average at start {start.get('loadavg')}, at end "
+                   f"{prov.get('end', {}).get('loadavg')}")
     if prov.get("changed_during_run"):
-        print("# WARNING: driftcore changed during this run (commit, sources or compiled "
-              "module): rerun before quoting these numbers")
-    print("# ratio = median / driftcore baseline median (> 1: driftcore is faster)")
-    rows = _rows(bench)
-    for g in dict.fromkeys(r["group"] for r in rows):
+        out.append("# WARNING: driftcore changed during this run (commit, sources or "
+                   "compiled module): rerun before quoting these numbers")
+    return out
+
+
+def _median(xs: list[float]) -> float:
+    ys = sorted(xs)
+    m = len(ys) // 2
+    return ys[m] if len(ys) % 2 else 0.5 * (ys[m - 1] + ys[m])
+
+
+def _aggregate(runs: list[list[dict[str, Any]]], markdown: bool) -> str:
+    """Across runs: the median of the per-run medians and of the per-run ratios, with
+    the range of the ratios (each ratio is taken within one run)."""
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for rows in runs:
+        for r in rows:
+            by_key[(r["group"], r["impl"])].append(r)
+    head = ["group", "implementation", "runs", "median of medians",
+            "ratio vs driftcore (median of runs)", "ratio range"]
+    lines = []
+    for (g, impl), rs in by_key.items():
+        ratios = [r["ratio"] for r in rs if r["ratio"] is not None]
+        base = all(r["baseline"] for r in rs)
+        lines.append([
+            g, impl, str(len(rs)), _fmt_time(_median([r["median"] for r in rs])),
+            "baseline" if base else (f"{_median(ratios):.2f}x" if ratios else "-"),
+            "" if base or not ratios else f"{min(ratios):.2f}x - {max(ratios):.2f}x",
+        ])
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        out += ["| " + " | ".join(c) + " |" for c in lines]
+        return "\n".join(out)
+    widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(head)]
+    fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths))]
+                     + [fmt.format(*c) for c in lines])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json_files", nargs="+", metavar="json_file",
+                    help="pytest-benchmark JSON; with several, also a cross-run summary")
+    ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    args = ap.parse_args(argv)
+    runs = []
+    for i, path in enumerate(args.json_files):
+        with open(path, encoding="utf-8") as f:
+            bench = json.load(f)
+        if i:
+            print()
+        print("\n".join(_header(path, bench)))
+        print("# ratio = median / driftcore baseline median (> 1: driftcore is faster)")
+        rows = _rows(bench)
+        runs.append(rows)
+        for g in dict.fromkeys(r["group"] for r in rows):
+            print()
+            print(f"## {g}" if args.markdown else f"[{g}]")
+            if args.markdown:
+                print()
+            print(_table([r for r in rows if r["group"] == g], args.markdown))
+    if len(runs) > 1:
         print()
-        print(f"## {g}" if args.markdown else f"[{g}]")
+        print(f"## across {len(runs)} runs" if args.markdown else f"[across {len(runs)} runs]")
         if args.markdown:
             print()
-        print(_table([r for r in rows if r["group"] == g], args.markdown))
+        print(_aggregate(runs, args.markdown))
     return 0
 
 

@@ -5,11 +5,6 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <vector>
-
-#include "driftcore/threading.hpp"
-#include <vector>
-
 
 namespace driftcore {
 namespace {
@@ -75,65 +70,87 @@ two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double*
 
 namespace {
 
-// One stretch of the unit-weight walk: global indices [i, i_end) of a and
-// [j, j_end) of b, cut at a value boundary so that equal values never straddle two
-// segments. F_a - F_b = (i nb - j na) / (na nb) has an exact integer numerator.
-struct segment {
-  std::size_t i, j, i_end, j_end;
-  std::int64_t best = -1;
-  double d = 0.0;
-  compensated_sum w;
-  bool w_inf = false;
-};
-
-void walk_segment(const double* a, std::size_t na, const double* b, std::size_t nb,
-                  segment& sg) {
-  const double fa = static_cast<double>(na), fb = static_cast<double>(nb);
+// KS on unit weights. F_a - F_b = (i nb - j na) / (na nb): the walk tracks the exact
+// integer numerator and evaluates i / na - j / nb in floating point, as scipy does,
+// only where the numerator reaches its maximum, so the statistic is bit-identical.
+// The merge is branch-free (the side to advance is unpredictable on interleaved data);
+// a difference is only evaluated after the last of a run of equal values.
+double ks_unit(const double* a, std::size_t na, const double* b, std::size_t nb) {
   const std::int64_t sa = static_cast<std::int64_t>(nb), sb = static_cast<std::int64_t>(na);
-  std::size_t i = sg.i, j = sg.j;
-  const std::size_t ie = sg.i_end, je = sg.j_end;
-  std::int64_t best = -1;
-  double d = 0.0, block = 0.0;
-  unsigned in_block = 0;
-  while (i < ie || j < je) {
-    const double v = (j >= je || (i < ie && a[i] <= b[j])) ? a[i] : b[j];
-    while (i < ie && a[i] <= v) ++i;  // every value equal to v, on both sides
-    while (j < je && b[j] <= v) ++j;
-    const std::int64_t num = static_cast<std::int64_t>(i) * sa - static_cast<std::int64_t>(j) * sb;
+  const double fa = static_cast<double>(na), fb = static_cast<double>(nb);
+  std::size_t i = 0, j = 0;
+  std::int64_t num = 0, best = -1;
+  double d = 0.0;
+  auto evaluate = [&](std::int64_t mag) {
+    const double f = std::abs(static_cast<double>(i) / fa - static_cast<double>(j) / fb);
+    d = mag > best ? f : std::max(d, f);
+    best = mag;
+  };
+  double v = 0.0;
+  while (i < na && j < nb) {
+    __builtin_prefetch(a + i + 128);  // each side advances at a data-dependent pace
+    __builtin_prefetch(b + j + 128);
+    const double x = a[i], y = b[j];
+    const bool take_a = x <= y;
+    v = std::min(x, y);
+    i += take_a;
+    j += !take_a;
+    num += static_cast<std::int64_t>(take_a) * (sa + sb) - sb;
+    const double next = std::min(or_inf(i < na, a[i < na ? i : na - 1]),
+                                 or_inf(j < nb, b[j < nb ? j : nb - 1]));
     const std::int64_t mag = num < 0 ? -num : num;
-    if (mag >= best) {
-      // The float difference exactly as scipy computes it, where the exact one peaks.
-      const double f = std::abs(static_cast<double>(i) / fa - static_cast<double>(j) / fb);
-      d = mag > best ? f : std::max(d, f);
-      best = mag;
-    }
-    if (mag != 0 && (i < na || j < nb)) {
-      // The next value may lie in the next segment: read the global arrays.
-      const double next = (j >= nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
-      const double gap = next - v;
-      if (std::isinf(gap)) {
-        sg.w_inf = true;
-      } else {
-        block += static_cast<double>(mag) * gap;
-        if (++in_block == 1024) {  // plain sums in short blocks, compensated across
-          sg.w.add(block);
-          block = 0.0;
-          in_block = 0;
-        }
-      }
-    }
+    if ((next != v) & (mag >= best)) evaluate(mag);
   }
-  sg.w.add(block);
-  sg.best = best;
-  sg.d = d;
+  // One side is used up; finish the run of values equal to v on the other, evaluate
+  // once: from there |F_a - F_b| only shrinks towards 0.
+  while (i < na && a[i] <= v) ++i;
+  while (j < nb && b[j] <= v) ++j;
+  num = static_cast<std::int64_t>(i) * sa - static_cast<std::int64_t>(j) * sb;
+  const std::int64_t mag = num < 0 ? -num : num;
+  if (mag >= best) evaluate(mag);
+  return d;
 }
 
-constexpr int kSegments = 8;  // fixed, so results do not depend on the thread count
+// Wasserstein-1 on unit weights, in the quantile domain: the integral of |F_a - F_b|
+// over x equals the integral of |Q_a(u) - Q_b(u)| over u in [0, 1], and the
+// quantile functions step at i / na and j / nb, a merge known without reading the
+// data. Steps are counted in units of 1 / (na nb); terms add in blocks, compensated.
+double wasserstein_unit(const double* a, std::size_t na, const double* b, std::size_t nb) {
+  const std::uint64_t total = static_cast<std::uint64_t>(na) * nb;
+  std::uint64_t pos = 0, next_a = nb, next_b = na;
+  std::size_t i = 0, j = 0;
+  compensated_sum w;
+  double block = 0.0;
+  unsigned in_block = 0;
+  bool infinite = false;
+  while (pos < total) {
+    const std::uint64_t nxt = std::min(next_a, next_b);
+    __builtin_prefetch(a + i + 128);
+    __builtin_prefetch(b + j + 128);
+    const double x = a[i], y = b[j];
+    const double gap = x == y ? 0.0 : std::abs(x - y);  // equal infinities: no gap
+    infinite |= std::isinf(gap);
+    block += static_cast<double>(nxt - pos) * (std::isinf(gap) ? 0.0 : gap);
+    const bool step_a = nxt == next_a, step_b = nxt == next_b;
+    i += step_a;
+    j += step_b;
+    next_a += step_a ? nb : 0;
+    next_b += step_b ? na : 0;
+    pos = nxt;
+    if (++in_block == 1024) {
+      w.add(block);
+      block = 0.0;
+      in_block = 0;
+    }
+  }
+  w.add(block);
+  return infinite ? INFINITY : w.value() / static_cast<double>(total);
+}
 
 }  // namespace
 
 two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double* b,
-                                   std::size_t nb, int threads) {
+                                   std::size_t nb) {
   auto check = [](const double* x, std::size_t n, const char* name) {
     bool bad = false;
     for (std::size_t i = 0; i < n; ++i) bad |= std::isnan(x[i]) | (i && x[i] < x[i - 1]);
@@ -148,47 +165,15 @@ two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double
     r.ks = r.wasserstein = NAN;
     return r;
   }
-  const double fa = static_cast<double>(na), fb = static_cast<double>(nb);
   if (na > (std::uint64_t(1) << 31) || nb > (std::uint64_t(1) << 31)) {
-    // The integer numerator could overflow: the general walk.
+    // na nb could overflow the integer kernels: the general walk.
+    const double fa = static_cast<double>(na), fb = static_cast<double>(nb);
     return walk(
         a, na, [fa](std::size_t i) { return static_cast<double>(i) / fa; },
         b, nb, [fb](std::size_t j) { return static_cast<double>(j) / fb; });
   }
-  // Cut both samples at the same values (quantiles of a) into a fixed number of
-  // segments, walked in parallel and combined in order: the same result for any
-  // thread count.
-  std::vector<segment> segs;
-  std::size_t pi = 0, pj = 0;
-  for (int k = 1; k <= kSegments; ++k) {
-    std::size_t qi = na, qj = nb;
-    if (k < kSegments) {
-      const double cut = a[na * static_cast<std::size_t>(k) / kSegments];
-      qi = static_cast<std::size_t>(std::lower_bound(a, a + na, cut) - a);
-      qj = static_cast<std::size_t>(std::lower_bound(b, b + nb, cut) - b);
-      qi = std::max(qi, pi);
-      qj = std::max(qj, pj);
-    }
-    segs.push_back(segment{pi, pj, qi, qj, -1, 0.0, compensated_sum{}, false});
-    pi = qi;
-    pj = qj;
-  }
-  parallel_ranges(segs.size(), 1, threads, [&](int, std::size_t s0, std::size_t s1) {
-    for (std::size_t k = s0; k < s1; ++k) walk_segment(a, na, b, nb, segs[k]);
-  });
-  std::int64_t best = -1;
-  double d = 0.0;
-  compensated_sum w;
-  bool w_inf = false;
-  for (auto& sg : segs) {
-    if (sg.best > best) d = sg.d;
-    else if (sg.best == best) d = std::max(d, sg.d);
-    best = std::max(best, sg.best);
-    w.add(sg.w.value());
-    w_inf |= sg.w_inf;
-  }
-  r.ks = d;
-  r.wasserstein = w_inf ? INFINITY : w.value() / (fa * fb);
+  r.ks = ks_unit(a, na, b, nb);
+  r.wasserstein = wasserstein_unit(a, na, b, nb);
   return r;
 }
 

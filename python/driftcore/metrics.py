@@ -394,7 +394,7 @@ def _two_sample(reference: Any, current: Any, threads: int | None, device: str):
     b = _dispatch.host_1d(current, "current")
     nthreads = _dispatch.resolve_threads(threads)
     sa, sb = _sorted_pair(a, b, nthreads)
-    ks_stat, w, na, nb = _core.two_sample_sorted(sa, sb, nthreads)
+    ks_stat, w, na, nb = _core.two_sample_sorted(sa, sb)
     return ks_stat, w, na, nb, 0.0, 0.0, (sa, sb)
 
 
@@ -555,6 +555,6 @@ def _ks_and_wasserstein_sorted(
     sa: np.ndarray, sb: np.ndarray, threads: int
 ) -> tuple[KSResult, WassersteinResult]:
     """Both statistics of two samples already sorted and free of NaN."""
-    stat, w, na, nb = _core.two_sample_sorted(sa, sb, threads)
+    stat, w, na, nb = _core.two_sample_sorted(sa, sb)
     raw = (sa, sb)
     return _ks_result(stat, na, nb, 0.0, raw, sa, sb), _wasserstein_result(w, 0.0, raw)

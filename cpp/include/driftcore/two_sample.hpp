@@ -17,12 +17,12 @@ struct two_sample_stats {
   std::size_t n_b = 0;
 };
 
-/// @brief Walk two ascending, NaN-free samples once. The KS statistic uses the same
-/// floating-point operations as scipy.stats.ks_2samp (i / n_a - j / n_b), so it is
-/// bit-identical; Wasserstein-1 is summed with compensation.
+/// @brief Statistics of two ascending, NaN-free samples. The KS statistic uses the
+/// same floating-point operations as scipy.stats.ks_2samp (i / n_a - j / n_b), so it
+/// is bit-identical; Wasserstein-1 is integrated over quantiles with compensation.
 /// @throws invalid_input when a sample is not sorted or holds NaN.
 two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double* b,
-                                   std::size_t nb, int threads = 0);
+                                   std::size_t nb);
 
 /// @brief Same statistics between two weighted, sorted samples (quantile-sketch views).
 /// @param ca, cb cumulative weights (ca[i] = weight of a[0..i]); ca[na-1] is the total.
