@@ -44,7 +44,7 @@ def iter_chunks(data: Any) -> Iterator[dict[str, ColumnChunk]]:
 
 def read_chunk(data: Any) -> dict[str, ColumnChunk]:
     if _is_pandas(data):
-        data = pa.Table.from_pandas(data, preserve_index=False)
+        return {_column_name(name): _pandas_column(name, data[name]) for name in data.columns}
     if isinstance(data, (pa.Table, pa.RecordBatch)):
         return {name: _arrow_column(name, data.column(name)) for name in data.column_names}
     out: dict[str, ColumnChunk] = {}
@@ -102,3 +102,18 @@ def _arrow_column(name: str, col: Any) -> ColumnChunk:
     ):
         return ColumnChunk("categorical", col, 0)
     raise TypeError(f"column {name!r} has unsupported type {t}")
+
+
+def _column_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"column names must be strings, got {name!r}")
+    return name
+
+
+def _pandas_column(name: str, series: Any) -> ColumnChunk:
+    """A pandas column without copying plain numeric data (NaN is pandas' null and
+    stays in the values, counted as missing like any NaN)."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiu":
+        return ColumnChunk("numeric", _dispatch.host_1d(series.to_numpy(), f"column {name!r}"), 0)
+    return _arrow_column(name, pa.array(series, from_pandas=True))

@@ -256,13 +256,14 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     a, b = _sorted_counts(sa, edges), _sorted_counts(sb, edges)
     res.metrics.update(metrics.binned_metrics(a, b))
     res.metrics["psi_from_sketch"] = 0.0
-    ks, w = metrics._ks_and_wasserstein_sorted(sa, sb, nthreads)
+    stat, w, na, nb = _core.two_sample_sorted(sa, sb)
+    ks = metrics._ks_result(stat, na, nb, 0.0, (sa, sb), sa, sb)
     m_ref = _core.moments(sa, nthreads)
     m_cur = _core.moments(sb, nthreads)
     std = math.sqrt(m_ref.m2 / m_ref.count) if m_ref.count else math.nan
     res.metrics["ks"] = ks.statistic
-    res.metrics["wasserstein"] = w.distance
-    res.metrics["wasserstein_normed"] = w.distance / std if std > 0 else math.nan
+    res.metrics["wasserstein"] = w
+    res.metrics["wasserstein_normed"] = w / std if std > 0 else math.nan
     res.metrics["mean_reference"] = m_ref.mean if m_ref.count else math.nan
     res.metrics["mean_current"] = m_cur.mean if m_cur.count else math.nan
     res.test, res.pvalue = "ks", ks.pvalue

@@ -550,11 +550,3 @@ def two_sample(
         _wasserstein_result(w, bound, raw),
     )
 
-
-def _ks_and_wasserstein_sorted(
-    sa: np.ndarray, sb: np.ndarray, threads: int
-) -> tuple[KSResult, WassersteinResult]:
-    """Both statistics of two samples already sorted and free of NaN."""
-    stat, w, na, nb = _core.two_sample_sorted(sa, sb)
-    raw = (sa, sb)
-    return _ks_result(stat, na, nb, 0.0, raw, sa, sb), _wasserstein_result(w, 0.0, raw)
