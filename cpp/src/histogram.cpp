@@ -94,6 +94,52 @@ void slots_of(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_
   for (std::size_t j = 0; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
 }
 
+// Arbitrary edges, eight values at a time: range tests and cell indices are vector
+// operations (the same IEEE steps as edges_binner::cell); the table is read with
+// scalar loads (gathers are slow on some CPUs). When all eight values are inside and
+// no cell is split, that is the answer; otherwise the scalar rule redoes the eight.
+template <class T>
+__attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* x, std::size_t m,
+                                                                        const edges_binner& bin,
+                                                                        std::uint32_t* out) {
+  const __m512d lo = _mm512_set1_pd(bin.lo), hi = _mm512_set1_pd(bin.hi);
+  const __m512d cscale = _mm512_set1_pd(bin.cscale), zero = _mm512_setzero_pd();
+  const __m512d last = _mm512_set1_pd(static_cast<double>(bin.ncell - 1));
+  alignas(32) std::int32_t cells[8];
+  std::size_t j = 0;
+  for (; j + 8 <= m; j += 8) {
+    __m512d v;
+    _mm_prefetch(reinterpret_cast<const char*>(x + j) + kPrefetchBytes, _MM_HINT_T0);
+    if constexpr (std::is_same_v<T, float>) v = _mm512_cvtps_pd(_mm256_loadu_ps(x + j));
+    else v = _mm512_loadu_pd(x + j);
+    __m512d f = _mm512_mul_pd(_mm512_sub_pd(v, lo), cscale);
+    f = _mm512_min_pd(_mm512_max_pd(f, zero), last);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(cells), _mm512_cvttpd_epi32(f));
+    const __mmask8 inside = _mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_pd_mask(v, hi, _CMP_LE_OQ);
+    std::uint32_t any_split = 0;
+    for (int q = 0; q < 8; ++q) {
+      const std::uint32_t u = bin.clo[cells[q]];
+      any_split |= u;
+      out[j + q] = u + 1;
+    }
+    if (inside != 0xFF || (any_split & edges_binner::kSplit)) {
+      for (int q = 0; q < 8; ++q) out[j + q] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j + q])));
+    }
+  }
+  for (; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
+}
+
+template <class T>
+void slots_of(const T* x, std::size_t m, const edges_binner& bin, std::uint32_t* out) {
+  if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+    if (have_avx512() && bin.ncell > 1) return edges_avx512(x, m, bin, out);
+  }
+  for (std::size_t j = 0; j < m; ++j) {
+    if ((j & 7) == 0) __builtin_prefetch(reinterpret_cast<const char*>(x + j) + kPrefetchBytes);
+    out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
+  }
+}
+
 #endif
 
 template <class T, class Binner>
@@ -208,7 +254,7 @@ histogram::histogram(std::vector<double> edges, bool weighted)
 void histogram::build_lookup() {
   const std::size_t n = nbins();
   const double lo = edges_.front(), hi = edges_.back();
-  std::size_t ncell = std::clamp<std::size_t>(256 * n, 64, std::size_t(1) << 16);
+  std::size_t ncell = std::clamp<std::size_t>(1024 * n, 64, std::size_t(1) << 16);
   // Ranges too wide or too narrow for a finite cell scale get one cell: bisection only.
   const double scale = static_cast<double>(ncell) / (hi - lo);
   if (!std::isfinite(hi - lo) || !std::isfinite(scale) || n >= edges_binner::kSplit) ncell = 1;
