@@ -192,3 +192,13 @@ def test_property_random_edges_and_values():
         np.testing.assert_array_equal(h.slots, numpy_slots(x, e))
 
     check()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("bins", [3, 64, 4096])
+def test_arbitrary_edges_all_dtypes_match_numpy(rng, dtype, bins):
+    x = (rng.standard_t(3, size=200_001) * 10).astype(dtype)
+    edges = np.unique(np.quantile(x.astype(np.float64), np.linspace(0.01, 0.99, bins + 1)))
+    h = Histogram(edges)
+    h.update(x)
+    np.testing.assert_array_equal(h.slots, numpy_slots(x, edges))
