@@ -143,3 +143,11 @@ def test_real_data_matches_scipy():
         s = stats.ks_2samp(a, b)
         assert k.statistic == s.statistic and k.pvalue == pytest.approx(s.pvalue, rel=1e-9)
         assert w.distance == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)
+
+
+def test_sorted_kernel_refuses_unsorted_or_nan():
+    from driftcore import _core
+
+    for bad in (np.array([1.0, np.nan]), np.array([np.nan]), np.array([2.0, 1.0])):
+        with pytest.raises(ValueError, match="sorted"):
+            _core.two_sample_sorted(bad, np.array([1.0]))

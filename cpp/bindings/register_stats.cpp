@@ -33,14 +33,14 @@ void register_stats(py::module_& m) {
 
   m.def(
       "two_sample_sorted",
-      [](const py::array& a, const py::array& b) {
+      [](const py::array& a, const py::array& b, bool ks, bool wasserstein) {
         auto va = f64_array(a, "a"), vb = f64_array(b, "b");
         py::gil_scoped_release release;
         auto r = two_sample_sorted(va.data(), static_cast<std::size_t>(va.size()), vb.data(),
-                                   static_cast<std::size_t>(vb.size()));
+                                   static_cast<std::size_t>(vb.size()), ks, wasserstein);
         return std::make_tuple(r.ks, r.wasserstein, r.n_a, r.n_b);
       },
-      py::arg("a"), py::arg("b"));
+      py::arg("a"), py::arg("b"), py::arg("ks") = true, py::arg("wasserstein") = true);
 
   m.def(
       "two_sample_weighted",

@@ -378,7 +378,9 @@ def _sketch_pair(reference: Any, current: Any) -> bool:
     return r
 
 
-def _two_sample(reference: Any, current: Any, threads: int | None, device: str):
+def _two_sample(
+    reference: Any, current: Any, threads: int | None, device: str, want: str = "both"
+):
     """(ks, wasserstein, n_ref, n_cur, error_bound_ks, error_bound_w, ref_std)."""
     if _sketch_pair(reference, current):
         va, ca = reference.sorted_view()
@@ -394,7 +396,7 @@ def _two_sample(reference: Any, current: Any, threads: int | None, device: str):
     b = _dispatch.host_1d(current, "current")
     nthreads = _dispatch.resolve_threads(threads)
     sa, sb = _sorted_pair(a, b, nthreads)
-    ks_stat, w, na, nb = _core.two_sample_sorted(sa, sb)
+    ks_stat, w, na, nb = _core.two_sample_sorted(sa, sb, want != "wasserstein", want != "ks")
     return ks_stat, w, na, nb, 0.0, 0.0, (sa, sb)
 
 
@@ -467,7 +469,7 @@ def ks(
     >>> round(r.statistic, 4), round(r.pvalue, 4)
     (0.5, 0.6571)
     """
-    stat, _, na, nb, eps, _, raw = _two_sample(reference, current, threads, device)
+    stat, _, na, nb, eps, _, raw = _two_sample(reference, current, threads, device, "ks")
     return _ks_result(stat, na, nb, eps, raw, reference, current)
 
 
@@ -519,7 +521,7 @@ def wasserstein(
     >>> driftcore.metrics.wasserstein(np.array([0.0, 1.0]), np.array([1.0, 2.0])).distance
     1.0
     """
-    _, w, _, _, _, bound, raw = _two_sample(reference, current, threads, device)
+    _, w, _, _, _, bound, raw = _two_sample(reference, current, threads, device, "wasserstein")
     return _wasserstein_result(w, bound, raw)
 
 

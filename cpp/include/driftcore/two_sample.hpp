@@ -21,8 +21,10 @@ struct two_sample_stats {
 /// same floating-point operations as scipy.stats.ks_2samp (i / n_a - j / n_b), so it
 /// is bit-identical; Wasserstein-1 is integrated over quantiles with compensation.
 /// @throws invalid_input when a sample is not sorted or holds NaN.
+/// @param want_ks, want_wasserstein compute only what is asked (the other is NaN).
 two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double* b,
-                                   std::size_t nb);
+                                   std::size_t nb, bool want_ks = true,
+                                   bool want_wasserstein = true);
 
 /// @brief Same statistics between two weighted, sorted samples (quantile-sketch views).
 /// @param ca, cb cumulative weights (ca[i] = weight of a[0..i]); ca[na-1] is the total.
