@@ -96,7 +96,7 @@ def host_1d(x: Any, name: str = "values", *, numeric: bool = True) -> np.ndarray
 
 def device_1d(x: Any, name: str = "values") -> tuple[int, int, str, Any]:
     """Return (pointer, length, typestr, owner) of a 1-D contiguous GPU array."""
-    import cupy as cp  # noqa: PLC0415  (optional dependency, imported on use)
+    import cupy as cp
 
     arr = cp.asarray(x)
     if arr.ndim != 1:
@@ -112,6 +112,6 @@ def device_1d(x: Any, name: str = "values") -> tuple[int, int, str, Any]:
 
 def current_stream() -> int:
     """cupy's current stream as an integer handle."""
-    import cupy as cp  # noqa: PLC0415
+    import cupy as cp
 
     return int(cp.cuda.get_current_stream().ptr)

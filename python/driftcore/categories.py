@@ -33,7 +33,7 @@ class CategoryCounts:
     ({'a': 2, 'b': 1}, 1)
     """
 
-    __slots__ = ("_counts", "_nulls", "_key")
+    __slots__ = ("_counts", "_key", "_nulls")
 
     def __init__(self) -> None:
         self._counts: dict[Any, int] = {}
@@ -215,7 +215,7 @@ def _to_arrow(values: Any) -> pa.Array:
 
 
 def _count_device(values: Any) -> tuple[list[Any], list[int], int, str | None]:
-    import cupy as cp  # noqa: PLC0415
+    import cupy as cp
 
     arr = cp.asarray(values)
     if arr.ndim != 1 or arr.dtype.kind not in "iub":

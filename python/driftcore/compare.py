@@ -81,7 +81,7 @@ class DriftReport:
 
     def to_pandas(self) -> Any:
         """One row per column with its metrics flattened (needs pandas)."""
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd
 
         rows = []
         for c in self.columns:
@@ -191,10 +191,10 @@ def compare(
         else:
             results.append(_categorical(name, r, c))
     _adjust_pvalues(results, correction)
-    rules = dict(
-        alpha=alpha, small=small_sample, psi=psi_threshold, wass=wasserstein_threshold,
-        js=js_threshold,
-    )
+    rules = {
+        "alpha": alpha, "small": small_sample, "psi": psi_threshold, "wass": wasserstein_threshold,
+        "js": js_threshold,
+    }
     for res in results:
         _verdict(res, **rules)
     judged = [r for r in results if r.drifted is not None]

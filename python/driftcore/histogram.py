@@ -47,7 +47,7 @@ class Histogram:
         edges: Any = None,
         *,
         bins: int | None = None,
-        range: tuple[float, float] | None = None,  # noqa: A002  (numpy's name)
+        range: tuple[float, float] | None = None,
         weighted: bool = False,
     ) -> None:
         if edges is None:

@@ -36,24 +36,24 @@ from .histogram import Histogram
 from .quantile_sketch import QuantileSketch
 
 __all__ = [
+    "ChiSquareResult",
     "KSResult",
     "WassersteinResult",
-    "ChiSquareResult",
-    "psi",
-    "kl_divergence",
-    "js_divergence",
-    "js_distance",
-    "hellinger",
-    "total_variation",
-    "linf",
-    "chi_square",
-    "ks",
-    "wasserstein",
-    "two_sample",
     "binned_counts",
     "binned_metrics",
+    "chi_square",
     "chi_square_counts",
+    "hellinger",
+    "js_distance",
+    "js_divergence",
+    "kl_divergence",
+    "ks",
+    "linf",
     "proportions",
+    "psi",
+    "total_variation",
+    "two_sample",
+    "wasserstein",
 ]
 
 DEFAULT_BINS = 10
@@ -288,14 +288,13 @@ def chi_square(
     >>> round(r.statistic, 3), r.dof
     (19.78, 1)
     """
-    from scipy import stats  # noqa: PLC0415  (scipy is a dependency; load on use)
 
     return chi_square_counts(*binned_counts(reference, current, bins=bins, categorical=categorical))
 
 
 def chi_square_counts(a: np.ndarray, b: np.ndarray) -> ChiSquareResult:
     """:func:`chi_square` on two aligned count vectors."""
-    from scipy import stats  # noqa: PLC0415
+    from scipy import stats
 
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -420,7 +419,7 @@ def _sorted_pair(a: np.ndarray, b: np.ndarray, threads: int) -> tuple[np.ndarray
 
 
 def _two_sample_gpu(reference: Any, current: Any) -> tuple[float, float, int, int]:
-    import cupy as cp  # noqa: PLC0415
+    import cupy as cp
 
     a = cp.sort(cp.asarray(reference, dtype=cp.float64))
     b = cp.sort(cp.asarray(current, dtype=cp.float64))
@@ -442,7 +441,7 @@ def _two_sample_gpu(reference: Any, current: Any) -> tuple[float, float, int, in
 def ks_pvalue(statistic: float, n_ref: int, n_cur: int) -> float:
     """Two-sided p-value of a two-sample KS statistic, as ``scipy.stats.ks_2samp``'s
     asymptotic branch: ``kstwo.sf(d, round(n*m / (n+m)))``."""
-    from scipy import stats  # noqa: PLC0415
+    from scipy import stats
 
     if n_ref == 0 or n_cur == 0 or math.isnan(statistic):
         return math.nan
@@ -486,7 +485,7 @@ def _ks_result(stat, na, nb, eps, raw, reference, current) -> KSResult:
 def _small_exact_pvalue(reference: Any, current: Any, raw: tuple | None) -> float | None:
     """scipy's own p-value for small samples (its exact method), when the data is at
     hand: raw arrays, or sketches that are still exact."""
-    from scipy import stats  # noqa: PLC0415
+    from scipy import stats
 
     if isinstance(reference, QuantileSketch):
         if not (reference.exact and current.exact):

@@ -315,7 +315,7 @@ def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> No
 
 
 def _gpu_moments(values: Any) -> Any:
-    import cupy as cp  # noqa: PLC0415
+    import cupy as cp
 
     x = cp.asarray(values, dtype=cp.float64)
     finite = cp.isfinite(x)

@@ -66,7 +66,7 @@ class QuantileSketch:
         self._s.update(_dispatch.host_1d(values))
 
     def _update_gpu(self, values: Any) -> None:
-        import cupy as cp  # noqa: PLC0415
+        import cupy as cp
 
         _, _, _, arr = _dispatch.device_1d(values)
         x = arr.astype(cp.float64, copy=False)
