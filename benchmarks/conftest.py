@@ -30,15 +30,16 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import hashlib  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-from importlib import metadata  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+import hashlib
+import platform
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from typing import Any
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 QUICK = os.environ.get("DRIFTCORE_BENCH_QUICK", "").strip() == "1"
 SEED = 20_251_127
@@ -247,13 +248,13 @@ def _snapshot() -> dict[str, Any]:
         "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
     try:
-        from driftcore import _core  # noqa: PLC0415
+        from driftcore import _core
 
         path = _core.__file__
         with open(path, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
         snap["core_module"] = {"path": path, "sha256": digest, "mtime": os.path.getmtime(path)}
-    except Exception as exc:  # pragma: no cover - recorded, not fatal
+    except Exception as exc:  # noqa: BLE001 - recorded in the JSON, not fatal
         snap["core_module"] = {"error": repr(exc)}
     return snap
 
@@ -272,10 +273,10 @@ def _version(dist: str) -> str | None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_json(config: Any, benchmarks: Any, output_json: dict) -> None:
     try:
-        import driftcore  # noqa: PLC0415
+        import driftcore
 
         build = driftcore.build_info()
-    except Exception as exc:  # pragma: no cover - reported, not fatal
+    except Exception as exc:  # noqa: BLE001 - reported in the JSON, not fatal
         build = {"error": repr(exc)}
     output_json["driftcore_bench"] = {
         "quick": QUICK,

@@ -118,10 +118,10 @@ def _header(path: str, bench: dict[str, Any]) -> list[str]:
     mi = bench.get("machine_info", {})
     cpu = mi.get("cpu", {}).get("brand_raw") or mi.get("processor") or "?"
     out = [
-        f"# {path}: {'quick' if meta.get('quick') else 'full'} mode, "
-        f"{bench.get('datetime', '?')}",
-        f"# cpu: {cpu}; cores: {meta.get('cpu_count', '?')}; "
-        f"python {meta.get('python', mi.get('python_version', '?'))}",
+        (f"# {path}: {'quick' if meta.get('quick') else 'full'} mode, "
+         f"{bench.get('datetime', '?')}"),
+        (f"# cpu: {cpu}; cores: {meta.get('cpu_count', '?')}; "
+         f"python {meta.get('python', mi.get('python_version', '?'))}"),
     ]
     if meta.get("versions"):
         out.append("# " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v))

@@ -39,8 +39,8 @@ def test_compare_driftcore(measure, compare_frames):
 def evidently_api():
     """(Report, DataDriftPreset), imported once and untimed (the import takes seconds)."""
     pytest.importorskip("evidently")
-    from evidently import Report  # noqa: PLC0415
-    from evidently.presets import DataDriftPreset  # noqa: PLC0415
+    from evidently import Report
+    from evidently.presets import DataDriftPreset
 
     return Report, DataDriftPreset
 

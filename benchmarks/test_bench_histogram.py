@@ -58,7 +58,7 @@ def test_uniform_driftcore(measure, hist_values, hist_uniform_expected):
 
 @pytest.mark.benchmark(group="hist-uniform-64")
 def test_uniform_numpy(measure, hist_values, hist_uniform_expected):
-    counts, edges = measure(
+    counts, _ = measure(
         "hist", np.histogram, hist_values, HIST_BINS, HIST_RANGE,
         impl="numpy.histogram", items=hist_values.size,
     )

@@ -10,7 +10,8 @@ ranks from ``np.sort``; the largest absolute normalized rank error goes into
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest

@@ -39,6 +39,7 @@ void register_histogram(py::module_& m) {
             std::vector<double> wslots(wptr ? h.nbins() + 3 : 0);
             {
               py::gil_scoped_release release;
+              h.prepare_for(n);
               gpu_histogram(h, v, wptr ? &w : nullptr, stream, slots.data(),
                             wptr ? wslots.data() : nullptr);
             }

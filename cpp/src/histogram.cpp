@@ -18,6 +18,11 @@ namespace {
 
 constexpr std::size_t kGrain = 1 << 16;           // counts: any split works (integers)
 constexpr std::size_t kWeightBlock = 1 << 20;     // weights: fixed blocks, summed in order
+// A fine lookup table (many cells per bin) makes most arbitrary-edge lookups a single
+// load, but costs milliseconds to build: new histograms get a coarse one, and the
+// first large fill upgrades it. Both are exact; only speed differs.
+constexpr std::size_t kCoarseCells = 64, kFineCells = 1024, kMaxCells = std::size_t(1) << 16;
+constexpr std::size_t kFineFill = std::size_t(1) << 18;
 
 using detail::edges_binner;
 using detail::uniform_binner;
@@ -132,7 +137,8 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* 
 template <class T>
 void slots_of(const T* x, std::size_t m, const edges_binner& bin, std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-    if (have_avx512() && bin.ncell > 1) return edges_avx512(x, m, bin, out);
+    // With a coarse table most groups of eight hit a split cell: scalar is faster.
+    if (have_avx512() && bin.ncell >= 64 * bin.n) return edges_avx512(x, m, bin, out);
   }
   for (std::size_t j = 0; j < m; ++j) {
     if ((j & 7) == 0) __builtin_prefetch(reinterpret_cast<const char*>(x + j) + kPrefetchBytes);
@@ -226,6 +232,11 @@ bool equally_spaced(const std::vector<double>& e) {
   return true;
 }
 
+// Neighbouring doubles of a finite value, through the ordered bit pattern (inline,
+// unlike std::nextafter: the table build calls these a few times per cell).
+inline double ulp_up(double x) { return from_order_key(order_key(x) + 1); }
+inline double ulp_down(double x) { return from_order_key(order_key(x) - 1); }
+
 // The double halfway between a and b in the order of bit patterns (a < b, same sign
 // or zero crossing handled through order_key), for bisection over representable values.
 double ordered_midpoint(double a, double b) {
@@ -248,53 +259,69 @@ histogram::histogram(std::vector<double> edges, bool weighted)
   uniform_ = equally_spaced(edges_);
   slots_.assign(nbins() + 3, 0);
   if (weighted_) wslots_.assign(nbins() + 3, 0.0);
-  if (!uniform_) build_lookup();
+  if (!uniform_) build_lookup(kCoarseCells);
 }
 
-void histogram::build_lookup() {
+void histogram::build_lookup(std::size_t cells_per_bin) {
   const std::size_t n = nbins();
   const double lo = edges_.front(), hi = edges_.back();
-  std::size_t ncell = std::clamp<std::size_t>(1024 * n, 64, std::size_t(1) << 16);
+  std::size_t ncell = std::clamp<std::size_t>(cells_per_bin * n, 64, kMaxCells);
   // Ranges too wide or too narrow for a finite cell scale get one cell: bisection only.
   const double scale = static_cast<double>(ncell) / (hi - lo);
   if (!std::isfinite(hi - lo) || !std::isfinite(scale) || n >= edges_binner::kSplit) ncell = 1;
   cell_scale_ = ncell == 1 ? 0.0 : scale;
   const edges_binner probe{edges_.data(), n, lo, hi, cell_scale_, nullptr, nullptr, ncell};
-  auto bin_of = [&](double v) -> std::uint32_t {
-    auto it = std::upper_bound(edges_.begin(), edges_.end(), v);
-    std::ptrdiff_t b = (it - edges_.begin()) - 1;
-    return static_cast<std::uint32_t>(std::clamp<std::ptrdiff_t>(b, 0, std::ptrdiff_t(n) - 1));
-  };
   // first[c]: the smallest double in [lo, hi] that probe.cell() maps to c or above
-  // (cell() is monotone in x), found from an estimate by stepping one ulp at a time.
+  // (cell() is monotone in x). The estimate lo + c / scale is at most a few ulps off:
+  // step one ulp at a time, and bisect over representable values if that is not enough.
   std::vector<double> first(ncell + 1);
   first[0] = lo;
   first[ncell] = INFINITY;
   for (std::size_t c = 1; c < ncell; ++c) {
     double g = std::clamp(lo + static_cast<double>(c) / cell_scale_, lo, hi);
-    // The estimate is a few ulps off; bisect on the ordered bit patterns if it is not.
-    double below = lo, above = hi;  // cell(below) < c <= cell(above) once narrowed
-    for (int step = 0; step < 8 && g > lo && probe.cell(g) >= c; ++step) g = std::nextafter(g, -INFINITY);
-    for (int step = 0; step < 16 && g < hi && probe.cell(g) < c; ++step) g = std::nextafter(g, INFINITY);
-    if (!(probe.cell(g) >= c && (g == lo || probe.cell(std::nextafter(g, -INFINITY)) < c))) {
+    int step = 0;
+    if (probe.cell(g) >= c) {
+      for (; step < 8 && g > lo; ++step) {
+        const double down = ulp_down(g);
+        if (probe.cell(down) < c) break;
+        g = down;
+      }
+    } else {
+      for (; step < 8 && g < hi && probe.cell(g) < c; ++step) g = ulp_up(g);
+    }
+    const bool found = probe.cell(g) >= c && (g == lo || probe.cell(ulp_down(g)) < c);
+    if (!found) {
       if (probe.cell(hi) < c) { first[c] = INFINITY; continue; }
-      while (std::nextafter(below, INFINITY) < above) {
+      double below = lo, above = hi;  // cell(below) < c <= cell(above)
+      while (ulp_up(below) < above) {
         const double mid = ordered_midpoint(below, above);
         (probe.cell(mid) >= c ? above : below) = mid;
       }
-      g = probe.cell(below) >= c ? below : above;
+      g = above;
     }
-    first[c] = probe.cell(g) >= c ? g : INFINITY;  // INFINITY: no value maps to c
+    first[c] = g;
   }
+  // Bins of each cell's first and last value, with a pointer that only moves forward.
   cell_lo_.assign(ncell, 0);
   cell_hi_.assign(ncell, 0);
+  std::size_t bin = 0;  // largest bin with e[bin] <= value, clamped to n - 1
+  auto bin_at = [&](double v) {
+    while (bin + 1 < n && edges_[bin + 1] <= v) ++bin;
+    return static_cast<std::uint32_t>(bin);
+  };
   for (std::size_t c = 0; c < ncell; ++c) {
     if (first[c] > hi) continue;  // empty cell: never looked up
-    const double last = first[c + 1] > hi ? hi : std::nextafter(first[c + 1], -INFINITY);
-    const std::uint32_t a = bin_of(first[c]), b = bin_of(last);
+    const double last = first[c + 1] > hi ? hi : ulp_down(first[c + 1]);
+    const std::uint32_t a = bin_at(first[c]), b = bin_at(last);
     cell_lo_[c] = a | (a != b ? edges_binner::kSplit : 0u);
     cell_hi_[c] = b;
   }
+}
+
+void histogram::prepare_for(std::size_t values) {
+  const std::size_t fine = std::min(kMaxCells, std::max<std::size_t>(64, kFineCells * nbins()));
+  if (!uniform_ && values >= kFineFill && cell_scale_ != 0.0 && cell_lo_.size() < fine)
+    build_lookup(kFineCells);
 }
 
 void histogram::fill(const array_view& values, const array_view* weights, int threads) {
@@ -303,6 +330,7 @@ void histogram::fill(const array_view& values, const array_view* weights, int th
     throw invalid_input("weights have " + std::to_string(weights->size) + " entries but values have " +
                         std::to_string(values.size));
   if (values.size == 0) return;
+  prepare_for(values.size);
   std::vector<std::uint64_t> counts(slots_.size(), 0);
   std::vector<double> sums(slots_.size(), 0.0);
   const double* e = edges_.data();

@@ -521,13 +521,13 @@ def wasserstein(
     1.0
     """
     _, w, _, _, _, bound, raw = _two_sample(reference, current, threads, device, "wasserstein")
-    return _wasserstein_result(w, bound, raw)
+    return _wasserstein_result(w, bound, raw, threads)
 
 
-def _wasserstein_result(w, bound, raw) -> WassersteinResult:
+def _wasserstein_result(w, bound, raw, threads: int | None) -> WassersteinResult:
     normed = math.nan
     if raw is not None:
-        m = _core.moments(raw[0], 0)  # of the finite values
+        m = _core.moments(raw[0], _dispatch.resolve_threads(threads))  # finite values
         std = math.sqrt(m.m2 / m.count) if m.count else 0.0
         normed = w / std if std > 0 else math.nan
     return WassersteinResult(float(w), float(normed), float(bound))
@@ -548,6 +548,6 @@ def two_sample(
     stat, w, na, nb, eps, bound, raw = _two_sample(reference, current, threads, device)
     return (
         _ks_result(stat, na, nb, eps, raw, reference, current),
-        _wasserstein_result(w, bound, raw),
+        _wasserstein_result(w, bound, raw, threads),
     )
 

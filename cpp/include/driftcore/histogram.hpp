@@ -30,6 +30,10 @@ class histogram {
   /// Leaves the state unchanged when it throws.
   void fill(const array_view& values, const array_view* weights, int threads);
 
+  /// @brief Make the lookup table fit a fill of @p values values (a finer table for
+  /// large fills of arbitrary edges). fill() calls it; call it before gpu_histogram().
+  void prepare_for(std::size_t values);
+
   /// @brief Add per-slot counts computed elsewhere (the GPU kernel).
   /// @param slots underflow, bins..., overflow, nan (nbins + 3 entries).
   void add_slot_counts(const std::uint64_t* slots, const double* weight_slots);
@@ -68,7 +72,7 @@ class histogram {
   // Lookup table over [e_0, e_n] for arbitrary edges: a cell's candidate bin range.
   std::vector<std::uint32_t> cell_lo_, cell_hi_;
   double cell_scale_ = 0.0;
-  void build_lookup();
+  void build_lookup(std::size_t cells_per_bin);
 };
 
 }  // namespace driftcore
