@@ -43,6 +43,14 @@ void slots_of(const T* x, std::size_t m, const Binner& bin, std::uint32_t* out) 
 #define DRIFTCORE_AVX512 1
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized inside their own intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// Eight values as float64, with a prefetch well ahead of the stream.
+template <class T>
+__attribute__((target("avx512f,avx512dq,avx512vl"))) inline __m512d load8(const T* x) {
+  _mm_prefetch(reinterpret_cast<const char*>(x) + kPrefetchBytes, _MM_HINT_T0);
+  if constexpr (std::is_same_v<T, float>) return _mm512_cvtps_pd(_mm256_loadu_ps(x));
+  else return _mm512_loadu_pd(x);
+}
+
 // The uniform rule of binning.hpp, eight values at a time. Every step is the same
 // IEEE operation as the scalar code (subtract, multiply, truncate, compare), so the
 // slots are identical; only the order of evaluation differs.
@@ -59,10 +67,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* 
   const __m256i nan = _mm256_set1_epi32(static_cast<int>(bin.n + 2));
   std::size_t j = 0;
   for (; j + 8 <= m; j += 8) {
-    __m512d v;
-    _mm_prefetch(reinterpret_cast<const char*>(x + j) + kPrefetchBytes, _MM_HINT_T0);
-    if constexpr (std::is_same_v<T, float>) v = _mm512_cvtps_pd(_mm256_loadu_ps(x + j));
-    else v = _mm512_loadu_pd(x + j);
+    const __m512d v = load8(x + j);
     __m512d f = _mm512_mul_pd(_mm512_sub_pd(v, lo), scale);
     f = _mm512_max_pd(f, zero);  // NaN -> 0 (max returns the second operand)
     f = _mm512_min_pd(f, last);
@@ -113,10 +118,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* 
   alignas(32) std::int32_t cells[8];
   std::size_t j = 0;
   for (; j + 8 <= m; j += 8) {
-    __m512d v;
-    _mm_prefetch(reinterpret_cast<const char*>(x + j) + kPrefetchBytes, _MM_HINT_T0);
-    if constexpr (std::is_same_v<T, float>) v = _mm512_cvtps_pd(_mm256_loadu_ps(x + j));
-    else v = _mm512_loadu_pd(x + j);
+    const __m512d v = load8(x + j);
     __m512d f = _mm512_mul_pd(_mm512_sub_pd(v, lo), cscale);
     f = _mm512_min_pd(_mm512_max_pd(f, zero), last);
     _mm256_store_si256(reinterpret_cast<__m256i*>(cells), _mm512_cvttpd_epi32(f));
