@@ -202,3 +202,31 @@ def test_arbitrary_edges_all_dtypes_match_numpy(rng, dtype, bins):
     h = Histogram(edges)
     h.update(x)
     np.testing.assert_array_equal(h.slots, numpy_slots(x, edges))
+
+
+def test_property_equal_bins_near_every_edge(rng):
+    # Equal bins take a fast path that trusts the guessed bin away from edges; values
+    # within a few ulps of every edge, offsets far from zero and wide ranges must all
+    # still land in numpy's bins.
+    hyp = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+
+    @hyp.settings(max_examples=150, deadline=None)
+    @hyp.given(st.floats(-1e9, 1e9), st.floats(1e-6, 1e9), st.integers(1, 500),
+               st.integers(0, 2**32 - 1))
+    def check(lo, width, bins, seed):
+        hi = lo + width
+        if not hi > lo:
+            return
+        edges = np.linspace(lo, hi, bins + 1)
+        if np.any(np.diff(edges) <= 0):
+            return
+        r = np.random.default_rng(seed)
+        near = np.concatenate([edges + k * np.spacing(edges) for k in range(-3, 4)])
+        x = np.concatenate([near, r.uniform(lo, hi, 2000)])
+        r.shuffle(x)
+        h = Histogram(bins=bins, range=(lo, hi))
+        h.update(x)
+        np.testing.assert_array_equal(h.slots, numpy_slots(x, edges))
+
+    check()
