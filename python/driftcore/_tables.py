@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from . import _dispatch
 
@@ -21,9 +20,14 @@ class ColumnChunk:
     nulls: int  # nulls removed from numeric values (NaN stays in the values)
 
 
+def _is_arrow(data: Any, *names: str) -> bool:
+    """isinstance against pyarrow classes, without importing pyarrow for other data."""
+    return type(data).__module__.startswith("pyarrow") and type(data).__name__ in names
+
+
 def is_chunk(data: Any) -> bool:
     """True for one in-memory table (as opposed to an iterable of them)."""
-    return isinstance(data, (Mapping, pa.Table, pa.RecordBatch)) or _is_pandas(data)
+    return isinstance(data, Mapping) or _is_arrow(data, "Table", "RecordBatch") or _is_pandas(data)
 
 
 def iter_chunks(data: Any) -> Iterator[dict[str, ColumnChunk]]:
@@ -45,7 +49,7 @@ def iter_chunks(data: Any) -> Iterator[dict[str, ColumnChunk]]:
 def read_chunk(data: Any) -> dict[str, ColumnChunk]:
     if _is_pandas(data):
         return {_column_name(name): _pandas_column(name, data[name]) for name in data.columns}
-    if isinstance(data, (pa.Table, pa.RecordBatch)):
+    if _is_arrow(data, "Table", "RecordBatch"):
         return {name: _arrow_column(name, data.column(name)) for name in data.column_names}
     out: dict[str, ColumnChunk] = {}
     lengths = set()
@@ -68,7 +72,8 @@ def _is_pandas(data: Any) -> bool:
 
 
 def _any_column(name: str, col: Any) -> ColumnChunk:
-    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+    if _is_arrow(col, "ChunkedArray") or (type(col).__module__.startswith("pyarrow") and
+                                          hasattr(col, "type") and hasattr(col, "null_count")):
         return _arrow_column(name, col)
     if _dispatch.is_device_array(col):
         kind = "numeric" if col.dtype.kind in "fiu" else "categorical"
@@ -84,6 +89,8 @@ def _any_column(name: str, col: Any) -> ColumnChunk:
 
 
 def _arrow_column(name: str, col: Any) -> ColumnChunk:
+    import pyarrow as pa  # only Arrow (or pandas object) input gets here
+
     t = col.type
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         nulls = col.null_count
@@ -116,4 +123,6 @@ def _pandas_column(name: str, series: Any) -> ColumnChunk:
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "fiu":
         return ColumnChunk("numeric", _dispatch.host_1d(series.to_numpy(), f"column {name!r}"), 0)
+    import pyarrow as pa
+
     return _arrow_column(name, pa.array(series, from_pandas=True))

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import _dispatch, _wire
 
@@ -170,6 +168,11 @@ def _count_chunk(values: Any) -> tuple[list[Any], list[int], int, str | None]:
     """(keys, counts, nulls, key type) of one chunk."""
     if _dispatch.is_device_array(values):
         return _count_device(values)
+    # Arrow is imported where host data is counted, so that a GPU-only environment
+    # without pyarrow can still import driftcore.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     arr = _to_arrow(values)
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
@@ -194,7 +197,9 @@ def _count_chunk(values: Any) -> tuple[list[Any], list[int], int, str | None]:
     return keys, counts, nulls, (key if keys else None)
 
 
-def _to_arrow(values: Any) -> pa.Array:
+def _to_arrow(values: Any) -> Any:
+    import pyarrow as pa
+
     if isinstance(values, pa.ChunkedArray):
         return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
     if isinstance(values, pa.Array):
