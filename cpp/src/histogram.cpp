@@ -23,6 +23,7 @@ constexpr std::size_t kWeightBlock = 1 << 20;     // weights: fixed blocks, summ
 // first large fill upgrades it. Both are exact; only speed differs.
 constexpr std::size_t kCoarseCells = 64, kFineCells = 1024, kMaxCells = std::size_t(1) << 16;
 constexpr std::size_t kFineFill = std::size_t(1) << 18;
+constexpr std::size_t kPairSlots = 80;  // pair table up to 80^2 cells (51 KB for two copies)
 
 using detail::edges_binner;
 using detail::uniform_binner;
@@ -178,14 +179,51 @@ void slots_of(const T* x, std::size_t m, const edges_binner& bin, std::uint32_t*
 template <class T, class Binner>
 void count_range(const T* x, std::size_t b, std::size_t e, const Binner& bin,
                  std::size_t nslots, std::uint64_t* out) {
-  // Four interleaved copies of the counts break store-to-load chains on repeated bins.
   constexpr std::size_t kRun = 2048;
+  std::uint32_t s[kRun];
+  if (nslots <= kPairSlots) {
+    // Few slots: count pairs of consecutive values in an nslots^2 table, one
+    // increment per two values, then add each pair to both of its slots. Two copies
+    // break store-to-load chains on repeated pairs; 32-bit cells are flushed to 64-bit
+    // totals before they could overflow.
+    std::vector<std::uint32_t> pairs(2 * nslots * nslots, 0);
+    std::uint32_t* p0 = pairs.data();
+    std::uint32_t* p1 = p0 + nslots * nslots;
+    std::vector<std::uint64_t> total(nslots, 0);
+    auto flush = [&] {
+      for (std::size_t a = 0; a < nslots; ++a)
+        for (std::size_t c = 0; c < nslots; ++c) {
+          const std::uint64_t k = std::uint64_t(p0[a * nslots + c]) + p1[a * nslots + c];
+          total[a] += k;
+          total[c] += k;
+        }
+      std::fill(pairs.begin(), pairs.end(), 0u);
+    };
+    std::size_t since_flush = 0;
+    for (std::size_t i = b; i < e; i += kRun) {
+      const std::size_t m = std::min(kRun, e - i);
+      slots_of(x + i, m, bin, s);
+      std::size_t j = 0;
+      for (; j + 4 <= m; j += 4) {
+        ++p0[s[j] * nslots + s[j + 1]];
+        ++p1[s[j + 2] * nslots + s[j + 3]];
+      }
+      for (; j < m; ++j) ++total[s[j]];
+      if ((since_flush += m) >= (std::size_t(1) << 31)) {
+        flush();
+        since_flush = 0;
+      }
+    }
+    flush();
+    for (std::size_t k = 0; k < nslots; ++k) out[k] = total[k];
+    return;
+  }
+  // Four interleaved copies of the counts break store-to-load chains on repeated bins.
   std::vector<std::uint64_t> c(4 * nslots, 0);
   std::uint64_t* c0 = c.data();
   std::uint64_t* c1 = c0 + nslots;
   std::uint64_t* c2 = c1 + nslots;
   std::uint64_t* c3 = c2 + nslots;
-  std::uint32_t s[kRun];
   for (std::size_t i = b; i < e; i += kRun) {
     const std::size_t m = std::min(kRun, e - i);
     slots_of(x + i, m, bin, s);
