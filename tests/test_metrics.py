@@ -151,3 +151,14 @@ def test_sorted_kernel_refuses_unsorted_or_nan():
     for bad in (np.array([1.0, np.nan]), np.array([np.nan]), np.array([2.0, 1.0])):
         with pytest.raises(ValueError, match="sorted"):
             _core.two_sample_sorted(bad, np.array([1.0]))
+
+
+def test_count_vector_helpers_refuse_bad_input():
+    with pytest.raises(ValueError, match="aligned"):
+        metrics.binned_metrics(np.array([1, 2]), np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match="no values"):
+        metrics.chi_square_counts(np.zeros(3), np.ones(3))
+    s = driftcore.QuantileSketch()
+    s.update(np.arange(10.0))
+    with pytest.raises(ValueError, match="1-D"):
+        s.cdf(np.zeros((2, 2)))

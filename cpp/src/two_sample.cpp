@@ -33,18 +33,22 @@ inline double or_inf(bool keep, double x) noexcept {
   return r;
 }
 
+// The sample sizes, with both statistics NaN (what an empty side gives).
+two_sample_stats sizes_only(std::size_t na, std::size_t nb) noexcept {
+  two_sample_stats r;
+  r.n_a = na;
+  r.n_b = nb;
+  r.ks = r.wasserstein = NAN;
+  return r;
+}
+
 // Walk the union of two sorted samples by distinct value. cdf_a(i) is F_a after the
 // first i values of a; it is evaluated only after every value equal to v is consumed.
 template <class CdfA, class CdfB>
 two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double* b,
                       std::size_t nb, CdfB cdf_b) {
-  two_sample_stats r;
-  r.n_a = na;
-  r.n_b = nb;
-  if (na == 0 || nb == 0) {
-    r.ks = r.wasserstein = NAN;
-    return r;
-  }
+  two_sample_stats r = sizes_only(na, nb);
+  if (na == 0 || nb == 0) return r;
   std::size_t i = 0, j = 0;
   double d = 0.0;
   compensated_sum w;
@@ -65,10 +69,6 @@ two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double*
   r.wasserstein = w_inf ? INFINITY : w.value();
   return r;
 }
-
-}  // namespace
-
-namespace {
 
 // KS on unit weights. F_a - F_b = (i nb - j na) / (na nb): the walk tracks the exact
 // integer numerator and evaluates i / na - j / nb in floating point, as scipy does,
@@ -159,13 +159,8 @@ two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double
   };
   check(a, na, "first sample");
   check(b, nb, "second sample");
-  two_sample_stats r;
-  r.n_a = na;
-  r.n_b = nb;
-  if (na == 0 || nb == 0) {
-    r.ks = r.wasserstein = NAN;
-    return r;
-  }
+  two_sample_stats r = sizes_only(na, nb);
+  if (na == 0 || nb == 0) return r;
   if (na > (std::uint64_t(1) << 31) || nb > (std::uint64_t(1) << 31)) {
     // na nb could overflow the integer kernels: the general walk.
     const double fa = static_cast<double>(na), fb = static_cast<double>(nb);

@@ -288,7 +288,6 @@ def chi_square(
     >>> round(r.statistic, 3), r.dof
     (19.78, 1)
     """
-
     return chi_square_counts(*binned_counts(reference, current, bins=bins, categorical=categorical))
 
 
