@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "driftcore/device.hpp"
+#include "driftcore/minhash.hpp"
 
 namespace driftcore {
 
@@ -9,11 +10,27 @@ bool cuda_compiled() noexcept { return false; }
 int cuda_device_count() noexcept { return 0; }
 std::string cuda_build_summary() { return ""; }
 
-void gpu_histogram(const histogram&, const array_view&, const array_view*, std::uintptr_t,
-                   std::uint64_t*, double*) {
+namespace {
+[[noreturn]] void no_cuda() {
   throw std::runtime_error(
       "driftcore was built without CUDA; reinstall with nvcc on PATH "
       "(DRIFTCORE_CUDA=ON pip install driftcore) to use the GPU");
+}
+}  // namespace
+
+void gpu_histogram(const histogram&, const array_view&, const array_view*, std::uintptr_t,
+                   std::uint64_t*, double*) {
+  no_cuda();
+}
+
+void gpu_minhash_text(const std::uint8_t*, const std::int64_t*, std::size_t, const minhash_spec&,
+                      std::uint32_t*, std::uintptr_t) {
+  no_cuda();
+}
+
+void gpu_minhash_tokens(const std::int64_t*, const std::int64_t*, std::size_t, const minhash_spec&,
+                        std::uint32_t*, std::uintptr_t) {
+  no_cuda();
 }
 
 }  // namespace driftcore

@@ -17,6 +17,9 @@ from ._dispatch import gpu_available
 from .categories import CategoryCounts
 from .compare import ColumnDrift, DriftReport, compare
 from .histogram import Histogram
+from .leakage import DuplicateResult, LeakageResult, find_duplicates, find_leakage
+from .lsh import LSHIndex
+from .minhash import MinHasher
 from .profile import CategoricalColumn, NumericColumn, Profile
 from .quantile_sketch import QuantileSketch
 
@@ -27,12 +30,18 @@ __all__ = [
     "CategoryCounts",
     "ColumnDrift",
     "DriftReport",
+    "DuplicateResult",
     "Histogram",
+    "LSHIndex",
+    "LeakageResult",
+    "MinHasher",
     "NumericColumn",
     "Profile",
     "QuantileSketch",
     "build_info",
     "compare",
+    "find_duplicates",
+    "find_leakage",
     "gpu_available",
     "metrics",
 ]

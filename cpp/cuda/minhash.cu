@@ -1,0 +1,110 @@
+// MinHash signatures on the GPU: one warp per document. Every lane walks the same
+// bytes through the same tokenizer (shingle_hash.hpp, shared with the CPU), so the
+// warp issues each tokenizer instruction once, and each lane keeps the minima of 4
+// of the permutations; 128 permutations per pass over the document.
+#include <cuda_runtime.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "../src/shingle_hash.hpp"
+#include "driftcore/minhash.hpp"
+
+namespace driftcore {
+namespace {
+
+constexpr int kLanePerms = 4;
+constexpr std::uint32_t kPassPerms = 32 * kLanePerms;
+constexpr int kThreads = 256;
+
+void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
+}
+
+struct lane_minima {
+  std::uint32_t a[kLanePerms], b[kLanePerms], lo[kLanePerms];
+  __device__ void reset(std::uint64_t seed, std::uint32_t first, std::uint32_t num_perm) {
+    for (int k = 0; k < kLanePerms; ++k) {
+      const std::uint32_t i = first + 32 * k;
+      a[k] = b[k] = 0;
+      if (i < num_perm) detail::perm_params(seed, i, &a[k], &b[k]);
+      lo[k] = detail::kEmptySlot;
+    }
+  }
+  __device__ void operator()(std::uint64_t shingle) {
+    const std::uint32_t x = detail::shingle_key(shingle);
+    for (int k = 0; k < kLanePerms; ++k) {
+      const std::uint32_t v = a[k] * x + b[k];
+      lo[k] = v < lo[k] ? v : lo[k];
+    }
+  }
+  __device__ void store(std::uint32_t* row, std::uint32_t first, std::uint32_t num_perm) const {
+    for (int k = 0; k < kLanePerms; ++k)
+      if (first + 32 * k < num_perm) row[first + 32 * k] = lo[k];
+  }
+};
+
+__global__ void text_kernel(const std::uint8_t* __restrict__ bytes, const std::int64_t* __restrict__ offsets,
+                            std::size_t n_docs, int unit, std::uint32_t n, bool fold,
+                            std::uint32_t num_perm, std::uint64_t seed, std::uint32_t* __restrict__ sig) {
+  const std::size_t doc = (static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+  const std::uint32_t lane = threadIdx.x & 31;
+  if (doc >= n_docs) return;
+  const std::uint8_t* p = bytes + offsets[doc];
+  const auto len = static_cast<std::size_t>(offsets[doc + 1] - offsets[doc]);
+  for (std::uint32_t base = 0; base < num_perm; base += kPassPerms) {
+    lane_minima m;
+    m.reset(seed, base + lane, num_perm);
+    detail::shingle_text(p, len, unit, n, fold, m);
+    m.store(sig + doc * num_perm, base + lane, num_perm);
+  }
+}
+
+__global__ void token_kernel(const std::int64_t* __restrict__ ids, const std::int64_t* __restrict__ offsets,
+                             std::size_t n_docs, std::uint32_t n, std::uint32_t num_perm,
+                             std::uint64_t seed, std::uint32_t* __restrict__ sig) {
+  const std::size_t doc = (static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+  const std::uint32_t lane = threadIdx.x & 31;
+  if (doc >= n_docs) return;
+  for (std::uint32_t base = 0; base < num_perm; base += kPassPerms) {
+    lane_minima m;
+    m.reset(seed, base + lane, num_perm);
+    detail::unit_window<detail::kMaxShingleUnits> win(n);
+    for (std::int64_t i = offsets[doc]; i < offsets[doc + 1]; ++i)
+      win.push(detail::token_hash(static_cast<std::uint64_t>(ids[i])), m);
+    win.finish(m);
+    m.store(sig + doc * num_perm, base + lane, num_perm);
+  }
+}
+
+unsigned blocks_for(std::size_t n_docs) {
+  return static_cast<unsigned>((n_docs * 32 + kThreads - 1) / kThreads);
+}
+
+}  // namespace
+
+void gpu_minhash_text(const std::uint8_t* bytes, const std::int64_t* offsets, std::size_t n_docs,
+                      const minhash_spec& spec, std::uint32_t* signatures, std::uintptr_t stream) {
+  check_spec(spec);
+  if (spec.unit == shingle_unit::token) throw invalid_input("text needs word or character shingles");
+  if (n_docs == 0) return;
+  auto s = reinterpret_cast<cudaStream_t>(stream);
+  text_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(bytes, offsets, n_docs,
+                                                     spec.unit == shingle_unit::word ? 0 : 1, spec.n,
+                                                     spec.fold_punctuation, spec.num_perm, spec.seed,
+                                                     signatures);
+  check(cudaGetLastError(), "minhash text kernel launch");
+}
+
+void gpu_minhash_tokens(const std::int64_t* ids, const std::int64_t* offsets, std::size_t n_docs,
+                        const minhash_spec& spec, std::uint32_t* signatures, std::uintptr_t stream) {
+  check_spec(spec);
+  if (n_docs == 0) return;
+  auto s = reinterpret_cast<cudaStream_t>(stream);
+  token_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(ids, offsets, n_docs, spec.n, spec.num_perm,
+                                                      spec.seed, signatures);
+  check(cudaGetLastError(), "minhash token kernel launch");
+}
+
+}  // namespace driftcore

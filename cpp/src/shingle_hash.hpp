@@ -1,0 +1,274 @@
+#pragma once
+// The MinHash definition, shared verbatim by the CPU and CUDA kernels so that both give
+// the same signatures bit for bit. Every constant here is part of the stored-index
+// format ("minhash v1"): changing one changes every signature (tests pin a few).
+//
+//   unit hash   words: hash_bytes(word bytes); characters: mix64(code point + kChar);
+//               token ids: mix64(id + kToken)
+//   shingle     fold of n consecutive unit hashes; a document with 1 <= units < n
+//               gives one shingle, the fold of all its units
+//   key         x = shingle hash >> 32 (32 bits)
+//   perm i      v_i(x) = (a_i * x + b_i) mod 2^32, a_i odd; (a_i, b_i) from SplitMix64
+//               seeded with the user's seed
+//   signature   sig_i = min over the document's shingles of v_i; 0xFFFFFFFF everywhere
+//               for a document without shingles
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__CUDACC__)
+#define DC_HD __host__ __device__ __forceinline__
+#else
+#define DC_HD inline
+#endif
+
+namespace driftcore::detail {
+
+constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ull;
+constexpr std::uint64_t kMul = 0xD6E8FEB86659FD93ull;
+constexpr std::uint64_t kChar = 0x243F6A8885A308D3ull;
+constexpr std::uint64_t kToken = 0x13198A2E03707344ull;
+constexpr std::uint32_t kEmptySlot = 0xFFFFFFFFu;
+
+DC_HD std::uint64_t rotl64(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+// MurmurHash3's 64-bit finalizer: every input bit reaches every output bit.
+DC_HD std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xFF51AFD7ED558CCDull;
+  x ^= x >> 33;
+  x *= 0xC4CEB9FE1A85EC53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+// SplitMix64 output number i of the stream seeded with `seed`.
+DC_HD std::uint64_t splitmix64(std::uint64_t seed, std::uint64_t i) {
+  std::uint64_t z = seed + (i + 1) * kGolden;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+DC_HD void perm_params(std::uint64_t seed, std::uint32_t i, std::uint32_t* a, std::uint32_t* b) {
+  const std::uint64_t r = splitmix64(seed, i);
+  *a = static_cast<std::uint32_t>(r >> 32) | 1u;
+  *b = static_cast<std::uint32_t>(r);
+}
+
+DC_HD std::uint64_t hash_step(std::uint64_t h, std::uint64_t w) {
+  h = (h ^ w) * kMul;
+  return rotl64(h, 29) * kGolden;
+}
+
+// Little-endian value of p[0..len), len <= 8; `room` bytes are readable from p, so a
+// full 8-byte load is used when it stays inside them.
+DC_HD std::uint64_t load_le(const std::uint8_t* p, std::size_t len, std::size_t room) {
+  std::uint64_t w = 0;
+#if !defined(__CUDA_ARCH__) && (defined(__x86_64__) || defined(_M_X64))
+  if (room >= 8) {
+    std::memcpy(&w, p, 8);
+    return len >= 8 ? w : w & ((std::uint64_t{1} << (8 * len)) - 1);
+  }
+#else
+  (void)room;
+#endif
+  for (std::size_t k = 0; k < len; ++k) w |= static_cast<std::uint64_t>(p[k]) << (8 * k);
+  return w;
+}
+
+// Hash of a byte string: 8-byte little-endian words through hash_step. No finalizer:
+// a word hash only ever enters a shingle hash, which ends with mix64.
+DC_HD std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t len, std::size_t room) {
+  std::uint64_t h = kGolden ^ (static_cast<std::uint64_t>(len) * kMul);
+  std::size_t i = 0;
+  for (; i + 8 <= len; i += 8) h = hash_step(h, load_le(p + i, 8, room - i));
+  if (i < len) h = hash_step(h, load_le(p + i, len - i, room - i));
+  return h ^ (h >> 31);
+}
+
+DC_HD std::uint64_t char_hash(std::uint32_t cp) { return mix64(cp + kChar); }
+DC_HD std::uint64_t token_hash(std::uint64_t id) { return mix64(id + kToken); }
+
+// Shingle hash of `count` unit hashes u[0..count), read from a ring of capacity `cap`
+// starting at `start` (the unit window of a streaming tokenizer): a sum of the units
+// times distinct odd constants (independent multiplies, so cheap), then mix64.
+DC_HD std::uint64_t fold_units(const std::uint64_t* ring, std::uint32_t cap, std::uint32_t start,
+                               std::uint32_t count) {
+  std::uint64_t h = static_cast<std::uint64_t>(count) * kGolden;
+  for (std::uint32_t j = 0; j < count; ++j) {
+    std::uint32_t k = start + j;
+    if (k >= cap) k -= cap;
+    h += ring[k] * (kMul + 2 * static_cast<std::uint64_t>(j) * kGolden);
+  }
+  return mix64(h);
+}
+
+DC_HD std::uint32_t shingle_key(std::uint64_t shingle_hash) {
+  return static_cast<std::uint32_t>(shingle_hash >> 32);
+}
+
+// Decode one UTF-8 code point at p[0..avail). Invalid or truncated sequences,
+// overlong forms and surrogates decode one byte as 0xDC00 + byte (Python's
+// "surrogateescape"), so any byte string has exactly one deterministic reading.
+DC_HD std::uint32_t decode_utf8(const std::uint8_t* p, std::size_t avail, std::uint32_t* len) {
+  const std::uint32_t c = p[0];
+  if (c < 0x80) {
+    *len = 1;
+    return c;
+  }
+  std::uint32_t need, cp, min;
+  if ((c & 0xE0) == 0xC0) {
+    need = 1, cp = c & 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    need = 2, cp = c & 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    need = 3, cp = c & 0x07, min = 0x10000;
+  } else {
+    *len = 1;
+    return 0xDC00 + c;
+  }
+  if (avail <= need) {
+    *len = 1;
+    return 0xDC00 + c;
+  }
+  for (std::uint32_t k = 1; k <= need; ++k) {
+    const std::uint32_t t = p[k];
+    if ((t & 0xC0) != 0x80) {
+      *len = 1;
+      return 0xDC00 + c;
+    }
+    cp = (cp << 6) | (t & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    *len = 1;
+    return 0xDC00 + c;
+  }
+  *len = need + 1;
+  return cp;
+}
+
+DC_HD constexpr bool is_space(std::uint32_t cp) {
+  if (cp < 0x80) return cp == 0x20 || (cp >= 0x09 && cp <= 0x0D);
+  return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+         cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+// Punctuation and symbols folded away with fold_punctuation: ASCII punctuation, the
+// Latin-1 punctuation and symbols, the General Punctuation block, CJK punctuation,
+// and the fullwidth ASCII punctuation.
+DC_HD constexpr bool is_punct(std::uint32_t cp) {
+  if (cp < 0x80)
+    return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) ||
+           (cp >= 0x5B && cp <= 0x60) || (cp >= 0x7B && cp <= 0x7E);
+  if (cp >= 0xA1 && cp <= 0xBF)
+    return cp != 0xAA && cp != 0xB2 && cp != 0xB3 && cp != 0xB5 && cp != 0xB9 && cp != 0xBA &&
+           cp != 0xBC && cp != 0xBD && cp != 0xBE;
+  if (cp == 0xD7 || cp == 0xF7) return true;
+  if (cp >= 0x2010 && cp <= 0x205E) return cp != 0x2028 && cp != 0x2029 && cp != 0x202F;
+  if (cp >= 0x3001 && cp <= 0x303F) return true;
+  return (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
+         (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65);
+}
+
+DC_HD constexpr bool is_separator(std::uint32_t cp, bool fold_punctuation) {
+  return is_space(cp) || (fold_punctuation && is_punct(cp));
+}
+
+// ASCII separators as bit masks over code points 0-63 and 64-127 (no table in memory,
+// so the same code runs on the GPU).
+struct ascii_separators {
+  std::uint64_t lo, hi;
+  DC_HD constexpr explicit ascii_separators(bool fold_punctuation)
+      : lo(fold_punctuation ? 0xFC00FFFF00003E00ull : 0x0000000100003E00ull),
+        hi(fold_punctuation ? 0x78000001F8000001ull : 0) {}
+  DC_HD constexpr bool operator()(std::uint32_t c) const { return ((c < 64 ? lo : hi) >> (c & 63)) & 1; }
+};
+
+// Streaming shingler: feed unit hashes one at a time; emits shingle hashes through
+// `emit` once n units are in the window, and the short-document shingle at the end.
+template <std::uint32_t Cap>
+struct unit_window {
+  std::uint64_t ring[Cap];
+  std::uint32_t n, filled = 0, head = 0;
+  std::uint64_t emitted = 0;
+  DC_HD explicit unit_window(std::uint32_t n_) : n(n_) {}
+  template <class Emit>
+  DC_HD void push(std::uint64_t u, Emit& emit) {
+    ring[head] = u;
+    head = head + 1 == n ? 0 : head + 1;
+    if (filled < n) ++filled;
+    if (filled == n) {
+      emit(fold_units(ring, n, head, n));  // head is now the oldest unit
+      ++emitted;
+    }
+  }
+  template <class Emit>
+  DC_HD void finish(Emit& emit) {
+    if (filled > 0 && filled < n) {
+      emit(fold_units(ring, n, 0, filled));
+      ++emitted;
+    }
+  }
+};
+
+constexpr std::uint32_t kMaxShingleUnits = 32;
+
+// Tokenize one document and emit its shingle hashes. unit: 0 words, 1 characters.
+// Characters: runs of separators become one space and leading/trailing separators are
+// dropped, so "a  b" and "a b" shingle alike.
+template <class Emit>
+DC_HD std::uint64_t shingle_text(const std::uint8_t* p, std::size_t len, int unit,
+                                 std::uint32_t n, bool fold_punctuation, Emit& emit) {
+  unit_window<kMaxShingleUnits> win(n);
+  std::size_t i = 0;
+  const ascii_separators ascii(fold_punctuation);
+  if (unit == 0) {
+    std::size_t word = 0;
+    bool in_word = false;
+    while (i < len) {
+      std::uint32_t l = 1;
+      const std::uint32_t c = p[i];
+      const bool sep = c < 0x80 ? ascii(c) : is_separator(decode_utf8(p + i, len - i, &l), fold_punctuation);
+      if (sep && in_word) win.push(hash_bytes(p + word, i - word, len - word), emit);
+      if (!sep && !in_word) word = i;
+      in_word = !sep;
+      i += l;
+    }
+    if (in_word) win.push(hash_bytes(p + word, len - word, len - word), emit);
+  } else {
+    bool pending_space = false, any = false;
+    while (i < len) {
+      std::uint32_t l;
+      const std::uint32_t cp = decode_utf8(p + i, len - i, &l);
+      i += l;
+      if (is_separator(cp, fold_punctuation)) {
+        pending_space = any;
+        continue;
+      }
+      if (pending_space) win.push(char_hash(0x20), emit);
+      pending_space = false;
+      any = true;
+      win.push(char_hash(cp), emit);
+    }
+  }
+  win.finish(emit);
+  return win.emitted;
+}
+
+}  // namespace driftcore::detail
+
+namespace driftcore::detail {
+
+// LSH band key of `rows` signature values starting at sig[band * rows]; the band number
+// is folded in so that equal values in different bands never share a key.
+DC_HD std::uint64_t band_key(const std::uint32_t* sig, std::uint32_t band, std::uint32_t rows) {
+  std::uint64_t h = (static_cast<std::uint64_t>(band) + 1) * kGolden;
+  const std::uint32_t* v = sig + static_cast<std::size_t>(band) * rows;
+  std::uint32_t j = 0;
+  for (; j + 2 <= rows; j += 2) h = hash_step(h, v[j] | (static_cast<std::uint64_t>(v[j + 1]) << 32));
+  if (j < rows) h = hash_step(h, v[j]);
+  return mix64(h);
+}
+
+}  // namespace driftcore::detail
