@@ -33,7 +33,8 @@ goes with anything); any other pairing, such as strings against numbers, is a
   pandas object or categorical columns of ``str``. Dictionary-encoded columns compare
   by their decoded values.
 * **Binary** compares by bytes (``binary``, ``large_binary``, fixed-size binary, numpy
-  ``bytes``). Binary never matches a string column (``TypeError``).
+  ``bytes``; numpy's fixed-width ``S`` arrays drop trailing NUL bytes, use object
+  arrays or pyarrow to keep them). Binary never matches a string column (``TypeError``).
 * **Timestamps and durations** compare by the instant or length they denote, whatever
   the unit: ``1 s`` equals ``1000 ms``; each value is keyed in the coarsest unit that
   holds it exactly, so there is no overflow. Time zones do not matter (Arrow stores
@@ -605,6 +606,8 @@ def _temporal_keys(arr: Any) -> tuple[np.ndarray, np.ndarray]:
 def _with_nulls(arr: Any, tag: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     null = _nulls(arr)
     if null.any():
+        if not val.flags.writeable:  # a zero-copy view of Arrow memory
+            val = val.copy()
         tag[null] = _NULL
         val[null] = 0
     return tag, val
