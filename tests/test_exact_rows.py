@@ -68,9 +68,9 @@ def random_tables(rng, n_train, n_eval):
     # and copy some training rows into the evaluation table
     for j in rng.integers(0, n_eval, n_eval // 3):
         k = int(rng.integers(0, n_train))
-        for c in ev:
+        for c, col in ev.items():
             v = train[c][k]
-            ev[c][j] = float(v) if (c == "i" and v is not None) else v
+            col[j] = float(v) if (c == "i" and v is not None) else v
     return train, ev
 
 
