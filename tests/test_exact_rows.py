@@ -127,7 +127,7 @@ def test_forced_hash_collisions_are_rejected(monkeypatch):
     rng = np.random.default_rng(7)
     train, ev = random_tables(rng, 120, 90)
     expected = reference(train, ev, ["x", "i", "s"])
-    monkeypatch.setattr(er, "_mix_rows", lambda tag, val: np.zeros(tag.shape[0], np.uint64))
+    monkeypatch.setattr(er, "_mix_rows", lambda tag, val: np.zeros(tag.shape[1], np.uint64))
     r = exact_row_leakage(as_arrow(train, TRAIN_TYPES), as_arrow(ev, EVAL_TYPES))
     assert pairs(r) == expected
     r = exact_row_leakage({"a": [1, 2, 3]}, {"a": [4, 5, 2]})

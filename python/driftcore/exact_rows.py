@@ -243,25 +243,13 @@ def exact_row_leakage(
 
     cols = _choose_columns(first, ev, columns)
     ev_keys = [_EvalColumn(name, ev.column(name)) for name in cols]
-    tags = np.stack([c.tag for c in ev_keys], axis=1)
-    vals = np.stack([c.val for c in ev_keys], axis=1)
-    # Distinct evaluation rows, exactly: one row of the (tag, value) matrix per row.
-    if ev.num_rows:
-        matrix = np.concatenate([tags.astype(_U64), vals], axis=1)
-        uniq, group_of_row = np.unique(matrix, axis=0, return_inverse=True)
-        group_of_row = group_of_row.reshape(-1)
-        k = len(cols)
-        g_tag, g_val = uniq[:, :k].astype(np.uint8), uniq[:, k:]
-    else:
-        group_of_row = np.zeros(0, np.intp)
-        g_tag = np.zeros((0, len(cols)), np.uint8)
-        g_val = np.zeros((0, len(cols)), _U64)
-    g_hash = _mix_rows(g_tag, g_val)
-    order = np.argsort(g_hash, kind="stable")
-    sorted_hash = g_hash[order]
-    n_groups = g_tag.shape[0]
+    # Per-column keys as (columns, rows) arrays, so that each column is contiguous.
+    group_of_row, g_tag, g_val, g_hash = _distinct_rows(
+        np.stack([c.tag for c in ev_keys]), np.stack([c.val for c in ev_keys])
+    )
+    lookup = _HashLookup(g_hash)
     none = np.iinfo(np.int64).max
-    first_train = np.full(n_groups, none, np.int64)
+    first_train = np.full(g_hash.size, none, np.int64)
 
     n_train = 0
     for i, raw in enumerate(chain([first] if first is not None else [], batches)):
@@ -272,23 +260,22 @@ def exact_row_leakage(
         missing = [c for c in cols if c not in batch.names]
         if missing:
             raise KeyError(f"column {missing[0]!r} is missing from a training batch")
-        if m and n_groups:
+        if m and g_hash.size:
             keys = [c.train_keys(batch.column(c.name)) for c in ev_keys]
-            b_tag = np.stack([t for t, _ in keys], axis=1)
-            b_val = np.stack([v for _, v in keys], axis=1)
-            _match_batch(b_tag, b_val, n_train, sorted_hash, order, g_tag, g_val, first_train)
+            b_tag = np.stack([t for t, _ in keys])
+            b_val = np.stack([v for _, v in keys])
+            _match_batch(b_tag, b_val, n_train, lookup, g_tag, g_val, first_train)
         n_train += m
 
     leaked_group = first_train != none
-    row_leaked = leaked_group[group_of_row]
-    eval_index = np.flatnonzero(row_leaked).astype(np.int64)
+    eval_index = np.flatnonzero(leaked_group[group_of_row]).astype(np.int64)
     return RowLeakage(
         eval_index=eval_index,
         train_index=first_train[group_of_row[eval_index]],
         n_eval=ev.num_rows,
         n_train=n_train,
         columns=list(cols),
-        n_eval_distinct=n_groups,
+        n_eval_distinct=int(g_hash.size),
         n_leaked_distinct=int(np.count_nonzero(leaked_group)),
     )
 
@@ -312,51 +299,104 @@ def _fmix64(x: np.ndarray) -> np.ndarray:
 
 
 def _mix_rows(tag: np.ndarray, val: np.ndarray) -> np.ndarray:
-    """64-bit hash of each row of per-column keys (``tag``: uint8, ``val``: uint64,
-    both of shape (rows, columns)).
+    """64-bit hash of each row of per-column keys; ``tag`` (uint8) and ``val`` (uint64)
+    have shape (columns, rows).
 
-    ``h = k``; then for each column ``j`` in order,
-    ``h = fmix64(h * GOLDEN + fmix64(val_j + tag_j * GOLDEN))``, with all arithmetic
-    modulo 2**64 (GOLDEN = 0x9E3779B97F4A7C15, fmix64 = MurmurHash3's finalizer).
-    Equal keys give equal hashes; unequal keys may collide (about 2**-64 per pair),
-    which verification catches.
+    ``h = k`` (the number of columns); then for each column ``j`` in order
+    ``h = (h ^ fmix64(val_j + tag_j * G)) * G``; the row hash is ``fmix64(h)``. All
+    arithmetic is modulo 2**64; ``G = 0x9E3779B97F4A7C15`` (odd, so multiplying by it is
+    a bijection) and ``fmix64`` is MurmurHash3's 64-bit finalizer. Equal keys give equal
+    hashes; unequal rows collide with probability about 2**-64 per pair, and the exact
+    check after the lookup rejects such collisions.
     """
-    n, k = tag.shape
-    with np.errstate(over="ignore"):
+    k, n = tag.shape
+    with np.errstate(over="ignore"):  # wrapping is intended
         h = np.full(n, k, dtype=_U64)
         for j in range(k):
-            x = _fmix64(val[:, j] + tag[:, j].astype(_U64) * _GOLDEN)
-            h = _fmix64(h * _GOLDEN + x)
-    return h
+            h ^= _fmix64(val[j] + tag[j].astype(_U64) * _GOLDEN)
+            h *= _GOLDEN
+        return _fmix64(h)
+
+
+def _distinct_rows(
+    tag: np.ndarray, val: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group equal rows exactly: (group of each row, group tags, group values, group
+    hashes), groups numbered by first appearance in hash order."""
+    n = tag.shape[1]
+    h = _mix_rows(tag, val)
+    order = np.argsort(h, kind="stable")
+    hs, ts, vs = h[order], tag[:, order], val[:, order]
+    same_hash = hs[1:] == hs[:-1]
+    same_key = np.all(ts[:, 1:] == ts[:, :-1], axis=0) & np.all(
+        vs[:, 1:] == vs[:, :-1], axis=0
+    )
+    if np.any(same_hash & ~same_key):
+        # Two different rows share a 64-bit hash (or the hash was replaced in a test):
+        # group by the keys themselves, exactly and more slowly.
+        matrix = np.concatenate([tag.astype(_U64), val]).T
+        _, rep, group_of_row = np.unique(
+            matrix, axis=0, return_index=True, return_inverse=True
+        )
+        group_of_row = group_of_row.reshape(-1)
+    else:
+        # Equal hashes are runs of equal rows: each run is a group.
+        start = np.concatenate([np.ones(min(n, 1), bool), ~same_hash])
+        group_of_row = np.empty(n, np.intp)
+        group_of_row[order] = np.cumsum(start) - 1
+        rep = order[start]
+    return group_of_row, tag[:, rep], val[:, rep], h[rep]
+
+
+class _HashLookup:
+    """Position of a hash among the distinct group hashes (an Arrow hash table), and
+    the groups sharing each distinct hash (more than one only after a collision)."""
+
+    def __init__(self, g_hash: np.ndarray) -> None:
+        import pyarrow as pa
+
+        self.order = np.argsort(g_hash, kind="stable")
+        sh = g_hash[self.order]
+        self.start = np.flatnonzero(np.concatenate([np.ones(min(sh.size, 1), bool),
+                                                    sh[1:] != sh[:-1]]))
+        self.count = np.diff(np.append(self.start, sh.size))
+        self.unique = bool(np.all(self.count == 1))
+        self.value_set = pa.array(sh[self.start])
+
+    def candidates(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, groups): every row of ``h`` paired with each group of equal hash."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        pos = pc.index_in(pa.array(h), value_set=self.value_set)
+        pos = np.asarray(pos.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+        rows = np.flatnonzero(pos >= 0)
+        pos = pos[rows]
+        if self.unique:
+            return rows, self.order[self.start[pos]]
+        count = self.count[pos]
+        first = np.repeat(self.start[pos] - (np.cumsum(count) - count), count)
+        rows = np.repeat(rows, count)
+        return rows, self.order[first + np.arange(rows.size)]
 
 
 def _match_batch(
     b_tag: np.ndarray,
     b_val: np.ndarray,
     offset: int,
-    sorted_hash: np.ndarray,
-    order: np.ndarray,
+    lookup: _HashLookup,
     g_tag: np.ndarray,
     g_val: np.ndarray,
     first_train: np.ndarray,
 ) -> None:
     """Record, for each distinct evaluation row, the first training row of this batch
     equal to it (if it has none yet)."""
-    h = _mix_rows(b_tag, b_val)
-    lo = np.searchsorted(sorted_hash, h, side="left")
-    hi = np.searchsorted(sorted_hash, h, side="right")
-    count = hi - lo
-    hit = np.flatnonzero(count)
-    if not hit.size:
+    rows, groups = lookup.candidates(_mix_rows(b_tag, b_val))
+    if not rows.size:
         return
-    count = count[hit]
-    # Every (training row, evaluation group) pair with equal hashes: almost always one
-    # group per hit; several only after a 64-bit collision between evaluation rows.
-    rows = np.repeat(hit, count)
-    starts = np.repeat(lo[hit] - (np.cumsum(count) - count), count)
-    groups = order[starts + np.arange(rows.size)]
-    ok = np.all(b_tag[rows] == g_tag[groups], axis=1) & np.all(
-        b_val[rows] == g_val[groups], axis=1
+    # The exact check: every column's (tag, value) key must be equal.
+    ok = np.all(b_tag[:, rows] == g_tag[:, groups], axis=0) & np.all(
+        b_val[:, rows] == g_val[:, groups], axis=0
     )
     rows, groups = rows[ok], groups[ok]
     if not rows.size:
