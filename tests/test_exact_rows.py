@@ -23,7 +23,7 @@ def pairs(r: RowLeakage) -> list[tuple[int, int]]:
     return list(zip(r.eval_index.tolist(), r.train_index.tolist()))
 
 
-# --- the brute-force reference -----------------------------------------------------------
+# --- the brute-force reference --------------------------------------------------------
 
 
 def canon(v):
@@ -61,8 +61,16 @@ def random_tables(rng, n_train, n_eval):
     def draw(pool, n):
         return [pool[i] for i in rng.integers(0, len(pool), n)]
 
-    train = {"x": draw(FLOATS, n_train), "i": draw(INTS, n_train), "s": draw(STRINGS, n_train)}
-    ev = {"s": draw(STRINGS, n_eval), "i": draw(INTS, n_eval), "x": draw(FLOATS, n_eval)}
+    train = {
+        "x": draw(FLOATS, n_train),
+        "i": draw(INTS, n_train),
+        "s": draw(STRINGS, n_train),
+    }
+    ev = {
+        "s": draw(STRINGS, n_eval),
+        "i": draw(INTS, n_eval),
+        "x": draw(FLOATS, n_eval),
+    }
     # The evaluation "i" is float64: int 2**53 + 1 must not match float 2**53.
     ev["i"] = [None if v is None else float(v) for v in ev["i"]]
     # and copy some training rows into the evaluation table
@@ -93,8 +101,9 @@ def test_matches_brute_force_reference(seed):
     assert r.columns == ["x", "i", "s"]  # training order
     assert pairs(r) == expected
     assert r.n_eval == 300 and r.n_train == 400
-    assert r.n_eval_distinct == len({tuple(canon(ev[c][i]) for c in r.columns)
-                                     for i in range(300)})
+    assert r.n_eval_distinct == len(
+        {tuple(canon(ev[c][i]) for c in r.columns) for i in range(300)}
+    )
     # the same through pandas object columns and plain dicts of lists
     assert pairs(exact_row_leakage(train, ev)) == expected
     # streamed in uneven batches, through a RecordBatchReader and a generator
@@ -106,8 +115,12 @@ def test_matches_brute_force_reference(seed):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    train=st.lists(st.tuples(st.sampled_from(FLOATS), st.sampled_from(STRINGS)), max_size=40),
-    ev=st.lists(st.tuples(st.sampled_from(FLOATS), st.sampled_from(STRINGS)), max_size=40),
+    train=st.lists(
+        st.tuples(st.sampled_from(FLOATS), st.sampled_from(STRINGS)), max_size=40
+    ),
+    ev=st.lists(
+        st.tuples(st.sampled_from(FLOATS), st.sampled_from(STRINGS)), max_size=40
+    ),
     chunk=st.integers(1, 10),
 )
 def test_property_reference_and_streaming(train, ev, chunk):
@@ -118,8 +131,10 @@ def test_property_reference_and_streaming(train, ev, chunk):
     expected = reference(tr, e, ["x", "s"]) if train and ev else []
     r = exact_row_leakage(t, as_arrow(e, types))
     assert pairs(r) == expected
-    assert pairs(exact_row_leakage(t.to_batches(max_chunksize=chunk), as_arrow(e, types))) \
+    assert (
+        pairs(exact_row_leakage(t.to_batches(max_chunksize=chunk), as_arrow(e, types)))
         == expected
+    )
 
 
 def test_forced_hash_collisions_are_rejected(monkeypatch):
@@ -127,14 +142,16 @@ def test_forced_hash_collisions_are_rejected(monkeypatch):
     rng = np.random.default_rng(7)
     train, ev = random_tables(rng, 120, 90)
     expected = reference(train, ev, ["x", "i", "s"])
-    monkeypatch.setattr(er, "_mix_rows", lambda tag, val: np.zeros(tag.shape[1], np.uint64))
+    monkeypatch.setattr(
+        er, "_mix_rows", lambda tag, val: np.zeros(tag.shape[1], np.uint64)
+    )
     r = exact_row_leakage(as_arrow(train, TRAIN_TYPES), as_arrow(ev, EVAL_TYPES))
     assert pairs(r) == expected
     r = exact_row_leakage({"a": [1, 2, 3]}, {"a": [4, 5, 2]})
     assert pairs(r) == [(2, 1)]
 
 
-# --- canonical form ------------------------------------------------------------------------
+# --- canonical form -------------------------------------------------------------------
 
 
 def test_nan_null_and_signed_zero():
@@ -144,15 +161,19 @@ def test_nan_null_and_signed_zero():
     assert pairs(r) == [(0, 2), (1, 1), (2, 0), (4, 0)]
     # null never matches NaN or 0, and NaN never matches null
     assert exact_row_leakage({"x": [None]}, {"x": [NAN, 0.0]}).n_leaked == 0
-    assert exact_row_leakage({"x": [NAN]}, {"x": pa.array([None], pa.float64())}).n_leaked == 0
+    assert (
+        exact_row_leakage({"x": [NAN]}, {"x": pa.array([None], pa.float64())}).n_leaked
+        == 0
+    )
     # a NaN with another payload is still NaN
     other_nan = np.array([0x7FF8000000000123], np.uint64).view(np.float64)
     assert exact_row_leakage({"x": other_nan}, {"x": [NAN]}).n_leaked == 1
 
 
 def test_int_and_float_columns_compare_by_value():
-    r = exact_row_leakage({"a": np.array([1, 2, -3], np.int64)},
-                          {"a": np.array([-3.0, 1.0, 2.5, 0.0])})
+    r = exact_row_leakage(
+        {"a": np.array([1, 2, -3], np.int64)}, {"a": np.array([-3.0, 1.0, 2.5, 0.0])}
+    )
     assert pairs(r) == [(0, 2), (1, 0)]
     cases = [  # (train, eval, match?)
         (pa.array([2**53 + 1], pa.int64()), pa.array([2.0**53]), False),
@@ -202,7 +223,10 @@ def test_strings_by_exact_bytes():
 
 
 def test_binary_by_bytes():
-    r = exact_row_leakage({"b": [b"\x00", b"", b"ab"]}, {"b": np.array([b"ab", b"\x00\x00"], dtype=object)})
+    r = exact_row_leakage(
+        {"b": [b"\x00", b"", b"ab"]},
+        {"b": np.array([b"ab", b"\x00\x00"], dtype=object)},
+    )
     assert pairs(r) == [(0, 2)]
     r = exact_row_leakage({"b": pa.array([b"ab"], pa.binary(2))}, {"b": [b"ab"]})
     assert r.n_leaked == 1
@@ -212,17 +236,24 @@ def test_binary_by_bytes():
 
 def test_timestamps_dates_durations_by_instant():
     s = pa.array([1, 2, None], pa.timestamp("s"))
-    ns = pa.array([2_000_000_000, 1_000_000_001, None, 1_000_000_000], pa.timestamp("ns"))
+    ns = pa.array(
+        [2_000_000_000, 1_000_000_001, None, 1_000_000_000], pa.timestamp("ns")
+    )
     assert pairs(exact_row_leakage({"t": s}, {"t": ns})) == [(0, 1), (2, 2), (3, 0)]
     d32 = pa.array([dt.date(2024, 1, 1), dt.date(1900, 3, 4)], pa.date32())
     d64 = pa.array([dt.date(1900, 3, 4), dt.date(2024, 1, 2)], pa.date64())
     assert pairs(exact_row_leakage({"d": d32}, {"d": d64})) == [(0, 1)]
-    dur = exact_row_leakage({"d": pa.array([1500], pa.duration("ms"))},
-                            {"d": pa.array([1500000, 1], pa.duration("us"))})
+    dur = exact_row_leakage(
+        {"d": pa.array([1500], pa.duration("ms"))},
+        {"d": pa.array([1500000, 1], pa.duration("us"))},
+    )
     assert pairs(dur) == [(0, 0)]
     # far-out seconds do not overflow when compared with nanoseconds
     far = pa.array([2**62], pa.timestamp("s"))
-    assert exact_row_leakage({"t": far}, {"t": pa.array([0], pa.timestamp("ns"))}).n_leaked == 0
+    assert (
+        exact_row_leakage({"t": far}, {"t": pa.array([0], pa.timestamp("ns"))}).n_leaked
+        == 0
+    )
     # time zones: instants compare; naive against zoned is refused
     utc = pa.array([0], pa.timestamp("s", tz="UTC"))
     paris = pa.array([0], pa.timestamp("ms", tz="Europe/Paris"))
@@ -242,12 +273,14 @@ def test_pandas_nan_stays_nan_object_missing_is_null():
     ev = pd.DataFrame({"x": [NAN, 1.0, 1.0], "s": ["a", NAN, pd.NA]}, index=[5, 6, 7])
     r = exact_row_leakage(train, ev)
     assert pairs(r) == [(0, 0), (1, 1), (2, 1)]  # positions, not the pandas index
-    r = exact_row_leakage(pd.DataFrame({"i": pd.array([1, None], "Int64")}),
-                          pd.DataFrame({"i": [None, 1.0]}, dtype=object))
+    r = exact_row_leakage(
+        pd.DataFrame({"i": pd.array([1, None], "Int64")}),
+        pd.DataFrame({"i": [None, 1.0]}, dtype=object),
+    )
     assert pairs(r) == [(0, 1), (1, 0)]
 
 
-# --- shapes of input ------------------------------------------------------------------------
+# --- shapes of input ------------------------------------------------------------------
 
 
 def test_empty_tables():
@@ -264,8 +297,12 @@ def test_empty_tables():
 
 
 def test_single_row():
-    assert pairs(exact_row_leakage({"a": [1], "b": ["x"]}, {"a": [1.0], "b": ["x"]})) == [(0, 0)]
-    assert exact_row_leakage({"a": [1], "b": ["x"]}, {"a": [1], "b": ["y"]}).n_leaked == 0
+    assert pairs(
+        exact_row_leakage({"a": [1], "b": ["x"]}, {"a": [1.0], "b": ["x"]})
+    ) == [(0, 0)]
+    assert (
+        exact_row_leakage({"a": [1], "b": ["x"]}, {"a": [1], "b": ["y"]}).n_leaked == 0
+    )
 
 
 def test_all_null_columns():
@@ -275,8 +312,9 @@ def test_all_null_columns():
     # an all-null column against a typed one: only the nulls can match
     train = {"n": pa.array(["p", None, "q"]), "a": [1, 2, 3]}
     assert pairs(exact_row_leakage(train, {"n": [None, None], "a": [2, 3]})) == [(0, 1)]
-    assert pairs(exact_row_leakage({"n": [None], "a": [2]}, {"n": ["p", None], "a": [2, 2]})) \
-        == [(1, 0)]
+    assert pairs(
+        exact_row_leakage({"n": [None], "a": [2]}, {"n": ["p", None], "a": [2, 2]})
+    ) == [(1, 0)]
 
 
 def test_duplicates_on_both_sides():
@@ -284,13 +322,19 @@ def test_duplicates_on_both_sides():
     ev = {"a": [2, 2, 9, 1, 9, 1]}
     r = exact_row_leakage(train, ev)
     assert pairs(r) == [(0, 1), (1, 1), (3, 0), (5, 0)]  # the smallest training row
-    assert r.n_eval_distinct == 3 and r.n_eval_duplicates == 3 and r.n_leaked_distinct == 2
+    assert (
+        r.n_eval_distinct == 3 and r.n_eval_duplicates == 3 and r.n_leaked_distinct == 2
+    )
     assert r.rate == pytest.approx(4 / 6)
 
 
 def test_column_order_and_selection():
-    train = pa.table({"a": [1, 2], "b": ["x", "y"], "c": [0.5, 0.5], "only_train": [0, 0]})
-    ev = pd.DataFrame({"only_eval": [7, 7], "c": [0.5, 9.0], "b": ["y", "x"], "a": [2, 1]})
+    train = pa.table(
+        {"a": [1, 2], "b": ["x", "y"], "c": [0.5, 0.5], "only_train": [0, 0]}
+    )
+    ev = pd.DataFrame(
+        {"only_eval": [7, 7], "c": [0.5, 9.0], "b": ["y", "x"], "a": [2, 1]}
+    )
     r = exact_row_leakage(train, ev)
     assert r.columns == ["a", "b", "c"] and pairs(r) == [(0, 1)]
     r = exact_row_leakage(train, ev, columns=["b", "a"])
@@ -336,18 +380,21 @@ def test_bad_inputs():
 )
 def test_unsupported_or_mismatched_types_name_the_column(train, ev):
     with pytest.raises(TypeError, match="'bad'"):
-        exact_row_leakage({"ok": [1] * len(train["bad"]), **train},
-                          {"ok": [1] * len(ev["bad"]), **ev})
+        exact_row_leakage(
+            {"ok": [1] * len(train["bad"]), **train}, {"ok": [1] * len(ev["bad"]), **ev}
+        )
 
 
-def test_streamed_batches_equal_one_table():
+def test_streamed_batches_equal_one_table(monkeypatch):
     rng = np.random.default_rng(3)
     n = 5000
-    train = pa.table({
-        "f": rng.integers(0, 4, n).astype(np.float64),
-        "i": rng.integers(0, 5, n),
-        "s": pa.array(rng.choice(["a", "b", "c", "ü"], n)),
-    })
+    train = pa.table(
+        {
+            "f": rng.integers(0, 4, n).astype(np.float64),
+            "i": rng.integers(0, 5, n),
+            "s": pa.array(rng.choice(["a", "b", "c", "ü"], n)),
+        }
+    )
     ev = train.slice(1000, 800).to_pandas().sample(frac=1.0, random_state=1)
     ev.loc[ev.index[:50], "s"] = "not in train"
     one = exact_row_leakage(train, ev)
@@ -355,8 +402,17 @@ def test_streamed_batches_equal_one_table():
     for size in (1, 999, 5000, 10_000):
         streamed = exact_row_leakage(train.to_batches(max_chunksize=size), ev)
         assert pairs(streamed) == pairs(one) and streamed.n_train == n
+    # one table keyed a few rows at a time
+    monkeypatch.setattr(er, "_SLICE", 333)
+    assert pairs(exact_row_leakage(train, ev)) == pairs(one)
+    assert pairs(exact_row_leakage(train.to_batches(max_chunksize=1000), ev)) == pairs(
+        one
+    )
     # batches may be dicts or DataFrames too; train indices count across batches
-    parts = [{"s": ["z"], "f": [0.0], "i": [0]}, pd.DataFrame({"i": [1], "f": [2.0], "s": ["y"]})]
+    parts = [
+        {"s": ["z"], "f": [0.0], "i": [0]},
+        pd.DataFrame({"i": [1], "f": [2.0], "s": ["y"]}),
+    ]
     r = exact_row_leakage(iter(parts), {"i": [1, 0], "f": [2, 0], "s": ["y", "z"]})
     assert r.columns == ["s", "f", "i"] and pairs(r) == [(0, 1), (1, 0)]
 
@@ -377,6 +433,9 @@ def test_result_conversions_and_repr():
     t = r.to_arrow()
     assert t.schema.field("eval_index").type == pa.int64()
     assert t.column("train_index").to_pylist() == [2, 0, 0]
-    assert repr(r) == "RowLeakage(leaked=3 of 4 eval rows (75.0%), n_train=3, columns=['a'])"
+    assert (
+        repr(r)
+        == "RowLeakage(leaked=3 of 4 eval rows (75.0%), n_train=3, columns=['a'])"
+    )
     assert r.n_leaked == 3 and r.rate == 0.75
     assert driftcore.RowLeakage is RowLeakage

@@ -1,10 +1,10 @@
 """Exact-row leakage: which rows of an evaluation table also occur in a training table.
 
-:func:`exact_row_leakage` compares the rows of two tables on a set of columns and reports
-every evaluation row equal to some training row, with the smallest index of a training
-row it equals. Equality is exact: a 64-bit row hash only proposes candidates, and every
-candidate is checked column by column on exact per-column keys before it is reported, so
-a hash collision can never produce a false match.
+:func:`exact_row_leakage` compares the rows of two tables on a set of columns and
+reports every evaluation row equal to some training row, with the smallest index of a
+training row it equals. Equality is exact: a 64-bit row hash only proposes candidates,
+and every candidate is checked column by column on exact per-column keys before it is
+reported, so a hash collision can never produce a false match.
 
 Canonical form per type
 -----------------------
@@ -46,15 +46,23 @@ goes with anything); any other pairing, such as strings against numbers, is a
 
 Algorithm
 ---------
-The evaluation table is read first. Its strings and binary values are dictionary-encoded
-(``pyarrow.compute.dictionary_encode``: the codes are exact identities), its distinct
-rows are found exactly (``np.unique`` over the per-column keys) and each distinct row
-gets a 64-bit hash (:func:`_mix_rows`). The training side is then read batch by batch,
-so it may be a stream of any length: each training string is looked up in the
-evaluation dictionary (``pyarrow.compute.index_in``; a string absent from it can match
-nothing), each row is hashed the same way, candidate rows are found by binary search
-among the sorted evaluation hashes, and each candidate is verified on every column's
-exact key. Only the evaluation side and one training batch are held in memory.
+Every value becomes an exact per-column key: numbers, bools and temporal values by the
+rules above; strings and binary by their code in the evaluation column's dictionary
+(``pyarrow.compute.dictionary_encode``: codes are exact identities). The keys of a row
+are mixed into one 64-bit hash: ``h = k`` (the number of columns), then
+``h = (h ^ fmix64(val_j + tag_j * G)) * G`` for each column ``j``, and finally
+``fmix64(h)`` (:func:`_mix_rows`; uint64 arithmetic modulo 2**64,
+``G = 0x9E3779B97F4A7C15``, ``fmix64`` is MurmurHash3's 64-bit finalizer).
+Equal evaluation rows are grouped by sorting their hashes and checking that neighbours
+with equal hashes have equal keys (after a collision, by ``np.unique`` on the keys).
+The training side is then read batch by batch, so it may be a stream of any length:
+each training string is looked up in the evaluation dictionary
+(``pyarrow.compute.index_in``; a string absent from it can match nothing and gets its
+own key), each row is hashed the same way, its hash is looked up among the distinct
+evaluation hashes (``index_in`` again, an Arrow hash table), and every candidate pair
+is verified on all its columns' exact keys before it counts. Memory: the evaluation
+table's keys plus one training batch and the keys of at most 2**20 of its rows; nothing
+of the training side is kept between batches except the running row count.
 """
 
 from __future__ import annotations
@@ -79,6 +87,7 @@ _ABSENT = 5  # a training string absent from the evaluation column: matches noth
 _UNIT_TAG = {"ns": 10, "us": 11, "ms": 12, "s": 13, "day": 14}
 
 _U64 = np.uint64
+_SLICE = 1 << 20  # training rows keyed at a time
 _TWO63 = 2.0**63
 _TWO64 = 2.0**64
 
@@ -128,7 +137,7 @@ class RowLeakage:
 
     @property
     def rate(self) -> float:
-        """Leaked evaluation rows / evaluation rows (0.0 for an empty evaluation table)."""
+        """Leaked evaluation rows / evaluation rows (0.0 when there are none)."""
         return self.n_leaked / self.n_eval if self.n_eval else 0.0
 
     @property
@@ -137,7 +146,7 @@ class RowLeakage:
         return self.n_eval - self.n_eval_distinct
 
     def to_pandas(self) -> Any:
-        """The leaked rows as a pandas DataFrame with ``eval_index`` and ``train_index``.
+        """The leaked rows as a pandas DataFrame: ``eval_index`` and ``train_index``.
 
         Examples
         --------
@@ -148,7 +157,9 @@ class RowLeakage:
         """
         import pandas as pd
 
-        return pd.DataFrame({"eval_index": self.eval_index, "train_index": self.train_index})
+        return pd.DataFrame(
+            {"eval_index": self.eval_index, "train_index": self.train_index}
+        )
 
     def to_arrow(self) -> Any:
         """The leaked rows as a pyarrow Table with ``eval_index`` and ``train_index``.
@@ -162,12 +173,15 @@ class RowLeakage:
         """
         import pyarrow as pa
 
-        return pa.table({"eval_index": self.eval_index, "train_index": self.train_index})
+        return pa.table(
+            {"eval_index": self.eval_index, "train_index": self.train_index}
+        )
 
     def __repr__(self) -> str:
         return (
             f"RowLeakage(leaked={self.n_leaked} of {self.n_eval} eval rows "
-            f"({100.0 * self.rate:.1f}%), n_train={self.n_train}, columns={self.columns!r})"
+            f"({100.0 * self.rate:.1f}%), n_train={self.n_train}, "
+            f"columns={self.columns!r})"
         )
 
 
@@ -229,7 +243,9 @@ def exact_row_leakage(
     if first is not None:
         batches: Iterable[Any] = ()
     else:
-        if isinstance(train_table, (str, bytes)) or not isinstance(train_table, Iterable):
+        if isinstance(train_table, (str, bytes)) or not isinstance(
+            train_table, Iterable
+        ):
             raise TypeError(
                 "train_table must be a table or an iterable of tables, got "
                 f"{type(train_table).__name__}"
@@ -238,7 +254,9 @@ def exact_row_leakage(
         first_raw = next(it, None)
         first = None if first_raw is None else _as_table(first_raw, "a training batch")
         if first_raw is not None and first is None:
-            raise TypeError(f"a training batch is a {type(first_raw).__name__}, not a table")
+            raise TypeError(
+                f"a training batch is a {type(first_raw).__name__}, not a table"
+            )
         batches = it
 
     cols = _choose_columns(first, ev, columns)
@@ -261,10 +279,19 @@ def exact_row_leakage(
         if missing:
             raise KeyError(f"column {missing[0]!r} is missing from a training batch")
         if m and g_hash.size:
-            keys = [c.train_keys(batch.column(c.name)) for c in ev_keys]
-            b_tag = np.stack([t for t, _ in keys])
-            b_val = np.stack([v for _, v in keys])
-            _match_batch(b_tag, b_val, n_train, lookup, g_tag, g_val, first_train)
+            arrays = [batch.column(c.name) for c in ev_keys]
+            # Keys for at most _SLICE rows at a time, so memory stays bounded however
+            # large one training table is.
+            for start in range(0, m, _SLICE):
+                keys = [
+                    c.train_keys(a.slice(start, _SLICE))
+                    for c, a in zip(ev_keys, arrays)
+                ]
+                b_tag = np.stack([t for t, _ in keys])
+                b_val = np.stack([v for _, v in keys])
+                _match_batch(
+                    b_tag, b_val, n_train + start, lookup, g_tag, g_val, first_train
+                )
         n_train += m
 
     leaked_group = first_train != none
@@ -280,7 +307,7 @@ def exact_row_leakage(
     )
 
 
-# --- hashing and matching --------------------------------------------------------------
+# --- hashing and matching -------------------------------------------------------------
 
 _C1 = _U64(0xFF51AFD7ED558CCD)
 _C2 = _U64(0xC4CEB9FE1A85EC53)
@@ -357,8 +384,9 @@ class _HashLookup:
 
         self.order = np.argsort(g_hash, kind="stable")
         sh = g_hash[self.order]
-        self.start = np.flatnonzero(np.concatenate([np.ones(min(sh.size, 1), bool),
-                                                    sh[1:] != sh[:-1]]))
+        self.start = np.flatnonzero(
+            np.concatenate([np.ones(min(sh.size, 1), bool), sh[1:] != sh[:-1]])
+        )
         self.count = np.diff(np.append(self.start, sh.size))
         self.unique = bool(np.all(self.count == 1))
         self.value_set = pa.array(sh[self.start])
@@ -407,7 +435,7 @@ def _match_batch(
     first_train[groups[new]] = offset + rows[first[new]]
 
 
-# --- reading tables ----------------------------------------------------------------------
+# --- reading tables -------------------------------------------------------------------
 
 
 class _Table:
@@ -484,7 +512,9 @@ def _pandas_array(name: str, series: Any) -> Any:
             return _arrow_array(name, pa.array(series.to_numpy()))
         return _arrow_array(name, pa.array(series, from_pandas=True))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        raise TypeError(f"column {name!r} cannot be read as one Arrow type: {exc}") from exc
+        raise TypeError(
+            f"column {name!r} cannot be read as one Arrow type: {exc}"
+        ) from exc
 
 
 def _any_array(name: str, col: Any) -> Any:
@@ -500,10 +530,14 @@ def _any_array(name: str, col: Any) -> Any:
             return _arrow_array(name, pa.array(col, from_pandas=col.dtype.kind == "O"))
         return _arrow_array(name, pa.array(col))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        raise TypeError(f"column {name!r} cannot be read as one Arrow type: {exc}") from exc
+        raise TypeError(
+            f"column {name!r} cannot be read as one Arrow type: {exc}"
+        ) from exc
 
 
-def _choose_columns(train: _Table | None, ev: _Table, columns: Sequence[str] | None) -> list[str]:
+def _choose_columns(
+    train: _Table | None, ev: _Table, columns: Sequence[str] | None
+) -> list[str]:
     if columns is not None:
         if isinstance(columns, str):
             raise TypeError("columns must be a list of column names, not one string")
@@ -531,11 +565,11 @@ def _choose_columns(train: _Table | None, ev: _Table, columns: Sequence[str] | N
     return cols
 
 
-# --- canonical keys ----------------------------------------------------------------------
+# --- canonical keys -------------------------------------------------------------------
 
 
 def _kind(name: str, t: Any) -> str:
-    """The kind of data an Arrow type holds, for deciding whether two columns can match."""
+    """The kind of data an Arrow type holds (two columns match only kind to kind)."""
     import pyarrow as pa
 
     types = pa.types
@@ -643,7 +677,9 @@ def _temporal_keys(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     return tag, v.view(_U64)
 
 
-def _with_nulls(arr: Any, tag: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _with_nulls(
+    arr: Any, tag: np.ndarray, val: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     null = _nulls(arr)
     if null.any():
         if not val.flags.writeable:  # a zero-copy view of Arrow memory
@@ -667,8 +703,8 @@ class _EvalColumn:
         kind = _kind(self.name, arr.type)
         if kind != self.kind and "null" not in (kind, self.kind):
             raise TypeError(
-                f"column {self.name!r} holds {self.kind} values in eval_table but {kind} "
-                "values in train_table; they can never match"
+                f"column {self.name!r} holds {self.kind} values in eval_table but "
+                f"{kind} values in train_table; they can never match"
             )
         if self.kind == "null" and kind != "null":
             self.kind = kind  # evaluation all null: any training value is absent
