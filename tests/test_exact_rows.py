@@ -137,16 +137,25 @@ def test_property_reference_and_streaming(train, ev, chunk):
     )
 
 
-def test_forced_hash_collisions_are_rejected(monkeypatch):
-    """With every row hashing to 0 only the exact check decides."""
+@pytest.mark.parametrize(
+    "fake_hash",
+    [
+        lambda tag, val: np.zeros(tag.shape[1], np.uint64),  # every row collides
+        lambda tag, val: val[0] & np.uint64(3),  # a few buckets of unequal sizes
+    ],
+    ids=["constant", "four-buckets"],
+)
+def test_forced_hash_collisions_are_rejected(monkeypatch, fake_hash):
+    """With a hash that collides all the time only the exact check decides."""
     rng = np.random.default_rng(7)
     train, ev = random_tables(rng, 120, 90)
     expected = reference(train, ev, ["x", "i", "s"])
-    monkeypatch.setattr(
-        er, "_mix_rows", lambda tag, val: np.zeros(tag.shape[1], np.uint64)
-    )
+    monkeypatch.setattr(er, "_mix_rows", fake_hash)
     r = exact_row_leakage(as_arrow(train, TRAIN_TYPES), as_arrow(ev, EVAL_TYPES))
     assert pairs(r) == expected
+    assert r.n_eval_distinct == len(
+        {tuple(canon(ev[c][i]) for c in r.columns) for i in range(90)}
+    )
     r = exact_row_leakage({"a": [1, 2, 3]}, {"a": [4, 5, 2]})
     assert pairs(r) == [(2, 1)]
 
@@ -418,6 +427,14 @@ def test_streamed_batches_equal_one_table(monkeypatch):
 
 
 def test_stream_errors_in_later_batches():
+    # an all-null evaluation column takes the kind of the first training values
+    ev = {"a": [1, 2], "s": [None, None]}
+    batches = [{"a": [2], "s": ["x"]}, {"a": [2], "s": [None]}, {"a": [2], "s": [3]}]
+    with pytest.raises(
+        TypeError, match="'s'.*string values in an earlier training batch.*number"
+    ):
+        exact_row_leakage(iter(batches), ev)
+    assert pairs(exact_row_leakage(iter(batches[:2]), ev)) == [(1, 1)]
     ev = {"a": [1], "s": ["x"]}
     with pytest.raises(KeyError, match="'s'"):
         exact_row_leakage(iter([{"a": [1], "s": ["x"]}, {"a": [2]}]), ev)

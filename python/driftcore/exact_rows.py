@@ -649,7 +649,6 @@ def _number_keys(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     return tag, val
 
 
-_TO_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _FINER_TO_COARSER = [("ns", "us", 1000), ("us", "ms", 1000), ("ms", "s", 1000)]
 
 
@@ -696,6 +695,7 @@ class _EvalColumn:
     def __init__(self, name: str, arr: Any) -> None:
         self.name = name
         self.kind = _kind(name, arr.type)
+        self.kind_from = "eval_table"  # where self.kind was seen
         self.dictionary: Any = None
         self.tag, self.val = self._keys(arr, is_eval=True)
 
@@ -703,11 +703,12 @@ class _EvalColumn:
         kind = _kind(self.name, arr.type)
         if kind != self.kind and "null" not in (kind, self.kind):
             raise TypeError(
-                f"column {self.name!r} holds {self.kind} values in eval_table but "
-                f"{kind} values in train_table; they can never match"
+                f"column {self.name!r} holds {self.kind} values in {self.kind_from} "
+                f"but {kind} values in train_table; they cannot be compared"
             )
         if self.kind == "null" and kind != "null":
-            self.kind = kind  # evaluation all null: any training value is absent
+            # evaluation all null: any training value is absent from it
+            self.kind, self.kind_from = kind, "an earlier training batch"
         return self._keys(arr, is_eval=False)
 
     def _keys(self, arr: Any, is_eval: bool) -> tuple[np.ndarray, np.ndarray]:
