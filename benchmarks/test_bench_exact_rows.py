@@ -95,9 +95,13 @@ def _items() -> int:
 def test_exact_rows_driftcore_pandas(measure, frames, expected):
     train, ev = frames
     result = measure(
-        "compare", lambda: driftcore.exact_row_leakage(train, ev),
-        impl="driftcore.exact_row_leakage (pandas in)", baseline=True, items=_items(),
-        train_rows=N_TRAIN, eval_rows=N_EVAL,
+        "compare",
+        lambda: driftcore.exact_row_leakage(train, ev),
+        impl="driftcore.exact_row_leakage (pandas in)",
+        baseline=True,
+        items=_items(),
+        train_rows=N_TRAIN,
+        eval_rows=N_EVAL,
     )
     _check(result, expected)
 
@@ -106,9 +110,12 @@ def test_exact_rows_driftcore_pandas(measure, frames, expected):
 def test_exact_rows_driftcore_arrow(measure, tables, expected):
     train, ev = tables
     result = measure(
-        "compare", lambda: driftcore.exact_row_leakage(train, ev),
-        impl="driftcore.exact_row_leakage (Arrow in)", items=_items(),
-        train_rows=N_TRAIN, eval_rows=N_EVAL,
+        "compare",
+        lambda: driftcore.exact_row_leakage(train, ev),
+        impl="driftcore.exact_row_leakage (Arrow in)",
+        items=_items(),
+        train_rows=N_TRAIN,
+        eval_rows=N_EVAL,
     )
     _check(result, expected)
 
@@ -118,9 +125,12 @@ def test_exact_rows_driftcore_streamed(measure, tables, expected):
     train, ev = tables
     batches = train.to_batches(max_chunksize=65_536)
     result = measure(
-        "compare", lambda: driftcore.exact_row_leakage(iter(batches), ev),
-        impl="driftcore.exact_row_leakage (Arrow, 64Ki-row batches)", items=_items(),
-        train_rows=N_TRAIN, eval_rows=N_EVAL,
+        "compare",
+        lambda: driftcore.exact_row_leakage(iter(batches), ev),
+        impl="driftcore.exact_row_leakage (Arrow, 64Ki-row batches)",
+        items=_items(),
+        train_rows=N_TRAIN,
+        eval_rows=N_EVAL,
     )
     _check(result, expected)
 
@@ -129,9 +139,12 @@ def test_exact_rows_driftcore_streamed(measure, tables, expected):
 def test_exact_rows_pandas_merge(measure, frames, expected):
     train, ev = frames
     got = measure(
-        "compare", lambda: _pandas_leakage(train, ev),
-        impl="pandas drop_duplicates + inner merge", items=_items(),
-        train_rows=N_TRAIN, eval_rows=N_EVAL,
+        "compare",
+        lambda: _pandas_leakage(train, ev),
+        impl="pandas drop_duplicates + inner merge",
+        items=_items(),
+        train_rows=N_TRAIN,
+        eval_rows=N_EVAL,
     )
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
