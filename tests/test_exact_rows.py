@@ -456,3 +456,22 @@ def test_result_conversions_and_repr():
     )
     assert r.n_leaked == 3 and r.rate == 0.75
     assert driftcore.RowLeakage is RowLeakage
+
+
+def test_pandas_extension_dtypes():
+    strings = pd.Series(["a", None, "b"], dtype="string")
+    ev = pd.DataFrame({"s": ["b", None, "a"]})
+    for dtype in ("string", "string[pyarrow]"):
+        train = pd.DataFrame({"s": strings.astype(dtype)})
+        assert pairs(exact_row_leakage(train, ev)) == [(0, 2), (1, 1), (2, 0)]
+    train = pd.DataFrame({"b": pd.Series([True, None], dtype="boolean")})
+    assert pairs(exact_row_leakage(train, {"b": [None, True]})) == [(0, 1), (1, 0)]
+    train = pd.DataFrame({"t": pd.to_timedelta([1, 2], unit="s")})
+    r = exact_row_leakage(train, {"t": pa.array([2000], pa.duration("ms"))})
+    assert pairs(r) == [(0, 1)]
+    r = exact_row_leakage({"h": np.array([1.5, NAN], np.float16)}, {"h": [NAN, 1.5]})
+    assert pairs(r) == [(0, 1), (1, 0)]
+    with pytest.raises(TypeError, match="'z'"):
+        exact_row_leakage({"z": np.array([1 + 2j])}, {"z": [1]})
+    with pytest.raises(TypeError, match="strings"):
+        exact_row_leakage(pd.DataFrame({0: [1]}), pd.DataFrame({0: [1]}))
