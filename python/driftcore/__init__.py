@@ -16,6 +16,7 @@ from ._build import build_info
 from ._dispatch import gpu_available
 from .categories import CategoryCounts
 from .compare import ColumnDrift, DriftReport, compare
+from .exact_rows import RowLeakage, exact_row_leakage
 from .histogram import Histogram
 from .leakage import DuplicateResult, LeakageResult, find_duplicates, find_leakage
 from .lsh import LSHIndex
@@ -38,8 +39,10 @@ __all__ = [
     "NumericColumn",
     "Profile",
     "QuantileSketch",
+    "RowLeakage",
     "build_info",
     "compare",
+    "exact_row_leakage",
     "find_duplicates",
     "find_leakage",
     "gpu_available",
