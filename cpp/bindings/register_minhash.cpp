@@ -152,6 +152,16 @@ void register_minhash(py::module_& m) {
       },
       py::arg("ids"), py::arg("offsets"), py::arg("n_docs"), py::arg("n"), py::arg("num_perm"),
       py::arg("seed"), py::arg("out"), py::arg("stream"));
+  m.def(
+      "band_keys_device",
+      [](std::uintptr_t sig, std::size_t n_docs, std::uint32_t num_perm, std::uint32_t bands,
+         std::uint32_t rows, std::uintptr_t out, std::uintptr_t stream) {
+        py::gil_scoped_release release;
+        gpu_band_keys(reinterpret_cast<const std::uint32_t*>(sig), n_docs, num_perm, bands, rows,
+                      reinterpret_cast<std::uint64_t*>(out), stream);
+      },
+      py::arg("signatures"), py::arg("n_docs"), py::arg("num_perm"), py::arg("bands"),
+      py::arg("rows"), py::arg("out"), py::arg("stream"));
   m.def("set_minhash_simd", &set_minhash_simd, py::arg("enabled"),
         "Switch the AVX-512 MinHash paths on or off (for tests).");
   m.def(

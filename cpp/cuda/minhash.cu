@@ -78,6 +78,15 @@ __global__ void token_kernel(const std::int64_t* __restrict__ ids, const std::in
   }
 }
 
+__global__ void band_key_kernel(const std::uint32_t* __restrict__ sig, std::size_t n_docs,
+                                std::uint32_t num_perm, std::uint32_t bands, std::uint32_t rows,
+                                std::uint64_t* __restrict__ keys) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n_docs * bands) return;
+  const std::size_t doc = i / bands;
+  keys[i] = detail::band_key(sig + doc * num_perm, static_cast<std::uint32_t>(i % bands), rows);
+}
+
 unsigned blocks_for(std::size_t n_docs) {
   return static_cast<unsigned>((n_docs * 32 + kThreads - 1) / kThreads);
 }
@@ -105,6 +114,18 @@ void gpu_minhash_tokens(const std::int64_t* ids, const std::int64_t* offsets, st
   token_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(ids, offsets, n_docs, spec.n, spec.num_perm,
                                                       spec.seed, signatures);
   check(cudaGetLastError(), "minhash token kernel launch");
+}
+
+void gpu_band_keys(const std::uint32_t* signatures, std::size_t n_docs, std::uint32_t num_perm,
+                   std::uint32_t bands, std::uint32_t rows, std::uint64_t* keys, std::uintptr_t stream) {
+  if (bands == 0 || rows == 0 || static_cast<std::uint64_t>(bands) * rows > num_perm)
+    throw invalid_input("bands x rows must be between 1 and num_perm");
+  if (n_docs == 0) return;
+  auto s = reinterpret_cast<cudaStream_t>(stream);
+  const std::size_t total = n_docs * bands;
+  band_key_kernel<<<static_cast<unsigned>((total + kThreads - 1) / kThreads), kThreads, 0, s>>>(
+      signatures, n_docs, num_perm, bands, rows, keys);
+  check(cudaGetLastError(), "band key kernel launch");
 }
 
 }  // namespace driftcore

@@ -33,4 +33,9 @@ void gpu_minhash_tokens(const std::int64_t*, const std::int64_t*, std::size_t, c
   no_cuda();
 }
 
+void gpu_band_keys(const std::uint32_t*, std::size_t, std::uint32_t, std::uint32_t, std::uint32_t,
+                   std::uint64_t*, std::uintptr_t) {
+  no_cuda();
+}
+
 }  // namespace driftcore

@@ -36,3 +36,59 @@ def token_signatures(buf: _text.TokenBuffers, hasher: Any) -> Any:
         out.data.ptr, _dispatch.current_stream(),
     )
     return out
+
+
+def band_keys(sig: Any, bands: int, rows: int) -> Any:
+    """(n_docs, bands) uint64 band keys of device signatures, as lsh_band_keys on the CPU."""
+    import cupy as cp
+
+    sig = cp.ascontiguousarray(sig)
+    out = cp.empty((sig.shape[0], bands), dtype=cp.uint64)
+    _core.band_keys_device(
+        sig.data.ptr, sig.shape[0], sig.shape[1], bands, rows, out.data.ptr,
+        _dispatch.current_stream(),
+    )
+    return out
+
+
+def sort_join(xp: Any, build: Any, build_valid: Any, probe: Any, probe_valid: Any) -> tuple[Any, Any]:
+    """Candidate pairs by sorting, for numpy or cupy arrays (``xp``): per band, sort the
+    build side's keys, find each probe key's run by binary search and expand the runs.
+    Returns (probe, build) index arrays, sorted by (probe, build) and distinct, the same
+    pairs as the CPU's hash join."""
+    packed = []
+    bands = build.shape[1]
+    build_ids = xp.flatnonzero(build_valid.astype(bool))
+    probe_ids = xp.flatnonzero(probe_valid.astype(bool))
+    for b in range(bands):
+        keys = build[build_ids, b]
+        order = xp.argsort(keys)
+        sorted_keys = keys[order]
+        q = probe[probe_ids, b]
+        lo = xp.searchsorted(sorted_keys, q, side="left")
+        hi = xp.searchsorted(sorted_keys, q, side="right")
+        counts = hi - lo
+        total = int(counts.sum())
+        if total == 0:
+            continue
+        ends = xp.cumsum(counts)
+        slot = xp.arange(total, dtype=xp.int64)
+        owner = xp.searchsorted(ends, slot, side="right")  # which probe row fills this slot
+        within = slot - (ends[owner] - counts[owner])
+        left = probe_ids[owner].astype(xp.uint64)
+        right = build_ids[order[lo[owner] + within]].astype(xp.uint64)
+        packed.append((left << xp.uint64(32)) | right)
+    if not packed:
+        empty = xp.zeros(0, dtype=xp.int64)
+        return empty, empty
+    pairs = xp.unique(xp.concatenate(packed))
+    return (pairs >> xp.uint64(32)).astype(xp.int64), (pairs & xp.uint64(0xFFFFFFFF)).astype(xp.int64)
+
+
+def agreement(xp: Any, a: Any, b: Any, left: Any, right: Any, chunk: int = 1 << 16) -> Any:
+    """Equal signature positions of each pair (chunked to bound memory)."""
+    out = xp.empty(len(left), dtype=xp.uint32)
+    for start in range(0, len(left), chunk):
+        stop = start + chunk
+        out[start:stop] = (a[left[start:stop]] == b[right[start:stop]]).sum(axis=1)
+    return out

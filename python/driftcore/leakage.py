@@ -131,7 +131,7 @@ class DuplicateResult:
     @property
     def n_clusters(self) -> int:
         """Clusters of two or more documents."""
-        reps, counts = np.unique(self.representative, return_counts=True)
+        _, counts = np.unique(self.representative, return_counts=True)
         return int(np.count_nonzero(counts > 1))
 
     def __len__(self) -> int:
@@ -235,6 +235,7 @@ def find_leakage(
     bands: int | None = None,
     rows: int | None = None,
     threads: int | None = None,
+    device: str = "auto",
 ) -> LeakageResult:
     """Evaluation items that near-duplicate a training item.
 
@@ -242,7 +243,9 @@ def find_leakage(
     default ``threshold``, is found with probability >= 0.99), queries it with
     ``evaluation``, and verifies the candidates (see the module documentation for
     ``measure`` and ``verify``). Documents are text (list/array/pyarrow strings; None
-    is an empty document) or, with ``shingle="token"``, token-id sequences.
+    is an empty document) or, with ``shingle="token"``, token-id sequences. With
+    ``device="gpu"`` signatures, band keys and the candidate join run on the GPU
+    (the same pairs as on the CPU).
 
     Examples
     --------
@@ -258,8 +261,8 @@ def find_leakage(
     t = _dispatch.resolve_threads(threads)
     lsh_threshold = threshold if candidate_threshold is None else candidate_threshold
     index = LSHIndex(mh, lsh_threshold, bands=bands, rows=rows)
-    index.add(train, threads=threads)
-    pairs = index.query(evaluation, verify="none", threads=threads)
+    index.add(train, threads=threads, device=device)
+    pairs = index.query(evaluation, verify="none", threads=threads, device=device)
     n_eval = _count(evaluation)
     if verify == "exact":
         jac, cont = _exact_scores(mh, evaluation, train, pairs.query, pairs.index, t)
@@ -297,6 +300,7 @@ def find_duplicates(
     bands: int | None = None,
     rows: int | None = None,
     threads: int | None = None,
+    device: str = "auto",
 ) -> DuplicateResult:
     """Near-duplicate pairs within ``docs`` (Jaccard >= ``threshold``) and their clusters
     (connected components of the pairs, by union-find over the verified pairs).
@@ -313,7 +317,7 @@ def find_duplicates(
     mh = _hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
     t = _dispatch.resolve_threads(threads)
     index = LSHIndex(mh, threshold, bands=bands, rows=rows)
-    index.add(docs, threads=threads)
+    index.add(docs, threads=threads, device=device)
     pairs = index.self_pairs(verify="none", threads=threads)
     if verify == "exact":
         jac, _ = _exact_scores(mh, docs, docs, pairs.query, pairs.index, t)

@@ -151,11 +151,26 @@ class LSHIndex:
 
     # -- building ---------------------------------------------------------------
     def add(
-        self, docs: Any = None, *, signatures: Any = None, threads: int | None = None
+        self,
+        docs: Any = None,
+        *,
+        signatures: Any = None,
+        threads: int | None = None,
+        device: str = "auto",
     ) -> range:
-        """Index more documents (or precomputed signatures); returns their numbers."""
-        sig = self._signatures(docs, signatures, threads)
-        keys = _core.band_keys(sig, self.bands, self.rows, _dispatch.resolve_threads(threads))
+        """Index more documents (or precomputed signatures); returns their numbers.
+
+        On the GPU (``device="gpu"`` or cupy signatures) signatures and band keys are
+        computed by the CUDA kernels; the index itself lives in host memory.
+        """
+        sig, where = self._signatures(docs, signatures, threads, device)
+        if where == "gpu":
+            from . import _gpu_minhash
+
+            keys = _gpu_minhash.band_keys(sig, self.bands, self.rows).get()
+            sig = sig.get()
+        else:
+            keys = _core.band_keys(sig, self.bands, self.rows, _dispatch.resolve_threads(threads))
         start = self._n
         self._keys.append(keys)
         self._valid.append(nonempty(sig).astype(np.uint8))
@@ -164,12 +179,18 @@ class LSHIndex:
         self._n += len(sig)
         return range(start, self._n)
 
-    def _signatures(self, docs: Any, signatures: Any, threads: int | None) -> np.ndarray:
+    def _signatures(
+        self, docs: Any, signatures: Any, threads: int | None, device: str
+    ) -> tuple[Any, str]:
         if (docs is None) == (signatures is None):
             raise TypeError("give either docs or signatures=")
+        where = _dispatch.resolve_device(device, signatures)
         if signatures is None:
-            return self.hasher.signatures(docs, threads=threads, device="cpu")
-        sig = np.asarray(signatures)
+            return self.hasher.signatures(docs, threads=threads, device=where), where
+        xp = np
+        if where == "gpu":
+            import cupy as xp
+        sig = xp.asarray(signatures)
         if sig.ndim != 2 or sig.shape[1] != self.hasher.num_perm:
             raise ValueError(
                 f"signatures must have shape (n, {self.hasher.num_perm}) for this index, "
@@ -177,7 +198,7 @@ class LSHIndex:
             )
         if sig.dtype != np.uint32:
             raise TypeError(f"signatures must be uint32 (from MinHasher.signatures), got {sig.dtype}")
-        return np.ascontiguousarray(sig)
+        return xp.ascontiguousarray(sig), where
 
     def _compact(self) -> None:
         # Chunks are joined on first use, so adding chunk by chunk stays linear.
@@ -214,6 +235,7 @@ class LSHIndex:
         hasher: MinHasher | None = None,
         verify: str = "signature",
         threads: int | None = None,
+        device: str = "auto",
     ) -> CandidatePairs:
         """Indexed documents that near-duplicate each query document.
 
@@ -230,19 +252,40 @@ class LSHIndex:
             raise ValueError(f"query signatures were made with other MinHash settings ({diff})")
         if verify not in _VERIFY:
             raise ValueError(f"verify must be one of {_VERIFY}, got {verify!r}")
+        if verify == "signature" and not self.keep_signatures:
+            raise ValueError("verify='signature' needs an index built with keep_signatures=True")
         t = _dispatch.resolve_threads(threads)
-        sig = self._signatures(docs, signatures, threads)
-        keys = _core.band_keys(sig, self.bands, self.rows, t)
-        q, i = _core.lsh_cross_pairs(self.keys, self.valid, keys, nonempty(sig).astype(np.uint8), t)
-        if not self.keep_signatures:
-            if verify == "signature":
-                raise ValueError("verify='signature' needs an index built with keep_signatures=True")
+        sig, where = self._signatures(docs, signatures, threads, device)
+        if where == "gpu":
+            q, i, agree = self._query_gpu(sig)
+        else:
+            keys = _core.band_keys(sig, self.bands, self.rows, t)
+            q, i = _core.lsh_cross_pairs(self.keys, self.valid, keys, nonempty(sig).astype(np.uint8), t)
+            agree = None
+            if self.keep_signatures:
+                agree = _core.signature_agreement(sig, self.signatures, q, i, t)
+        if agree is None:
             return CandidatePairs(q, i, np.full(len(q), np.nan))
-        agree = _core.signature_agreement(sig, self.signatures, q, i, t) / self.hasher.num_perm
+        agree = agree / self.hasher.num_perm
         if verify == "signature":
             keep = agree >= self.threshold
             q, i, agree = q[keep], i[keep], agree[keep]
         return CandidatePairs(q, i, agree)
+
+    def _query_gpu(self, sig: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        # Band bucketing by sort on the device; the same pairs as the CPU's hash join.
+        import cupy as cp
+
+        from . import _gpu_minhash as gpu
+        from .minhash import EMPTY
+
+        keys = gpu.band_keys(sig, self.bands, self.rows)
+        valid = ~cp.all(sig == EMPTY, axis=1)
+        q, i = gpu.sort_join(cp, cp.asarray(self.keys), cp.asarray(self.valid), keys, valid)
+        agree = None
+        if self.keep_signatures:
+            agree = gpu.agreement(cp, sig, cp.asarray(self.signatures), q, i).get()
+        return q.get(), i.get(), agree
 
     def self_pairs(self, *, verify: str = "signature", threads: int | None = None) -> CandidatePairs:
         """Near-duplicate pairs within the index, (i, j) with i < j."""

@@ -76,5 +76,8 @@ void gpu_minhash_text(const std::uint8_t* bytes, const std::int64_t* offsets, st
                       const minhash_spec& spec, std::uint32_t* signatures, std::uintptr_t stream);
 void gpu_minhash_tokens(const std::int64_t* ids, const std::int64_t* offsets, std::size_t n_docs,
                         const minhash_spec& spec, std::uint32_t* signatures, std::uintptr_t stream);
+/// @brief GPU band keys, identical to band_keys() in lsh.hpp (device pointers).
+void gpu_band_keys(const std::uint32_t* signatures, std::size_t n_docs, std::uint32_t num_perm,
+                   std::uint32_t bands, std::uint32_t rows, std::uint64_t* keys, std::uintptr_t stream);
 
 }  // namespace driftcore
