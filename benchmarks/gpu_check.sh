@@ -22,11 +22,13 @@ fi
 python -c "import driftcore, json; print(json.dumps(driftcore.build_info()))" | tee -a "$out/gpu.txt"
 
 echo "== pytest -m gpu"
-python -m pytest tests/test_gpu.py -m gpu -q -p no:cacheprovider >"$out/pytest_gpu.log" 2>&1 || status=1
+python -m pytest tests -m gpu -q -p no:cacheprovider >"$out/pytest_gpu.log" 2>&1 || status=1
 tail -15 "$out/pytest_gpu.log"
 
 echo "== GPU benchmarks"
 python benchmarks/gpu_bench.py --json "$out/gpu_bench.json" >"$out/gpu_bench.log" 2>&1 || status=1
 cat "$out/gpu_bench.log"
+python benchmarks/gpu_bench_minhash.py --json "$out/gpu_bench_minhash.json" >"$out/gpu_bench_minhash.log" 2>&1 || status=1
+cat "$out/gpu_bench_minhash.log"
 echo "== done in $(( $(date +%s) - start )) s (status $status)"
 exit $status

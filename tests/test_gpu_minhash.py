@@ -53,3 +53,13 @@ def test_band_keys_and_pairs_identical(cp, rng):
     b = driftcore.LSHIndex(driftcore.MinHasher(), 0.7)
     b.add(train[:1000], device="cpu")
     np.testing.assert_array_equal(a.keys, b.keys)
+
+
+def test_device_buffers_without_copy(cp, rng):
+    texts = [t for t in _texts(rng, 500) if t is not None]
+    mh = driftcore.MinHasher(n=2, lowercase=False, normalize=None)
+    buf = mh.text_buffers(texts)
+    on_gpu = mh.signatures_from_buffers(cp.asarray(buf.data), cp.asarray(buf.offsets))
+    np.testing.assert_array_equal(mh.signatures(texts), on_gpu.get())
+    with pytest.raises(ValueError, match="offsets do not fit"):
+        mh.signatures_from_buffers(cp.asarray(buf.data), cp.asarray(buf.offsets[::-1].copy()))

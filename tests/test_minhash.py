@@ -247,3 +247,19 @@ def test_bad_documents():
         tok.text_buffers(["a"])
     with pytest.raises(ValueError, match="offsets"):
         _core.minhash_text(np.zeros(3, np.uint8), np.array([0, 5], np.int64), 0, 5, True, 16, 1, 1)
+
+
+def test_signatures_from_buffers_checks_its_input():
+    mh = driftcore.MinHasher(n=1, num_perm=16)
+    data = np.frombuffer(b"abc def", dtype=np.uint8)
+    np.testing.assert_array_equal(
+        mh.signatures_from_buffers(data, [0, 3, 7]), mh.signatures(["abc", " def"])
+    )
+    with pytest.raises(TypeError, match="uint8"):
+        mh.signatures_from_buffers(np.zeros(3, np.int32), [0, 3])
+    with pytest.raises(ValueError, match="past the end"):
+        mh.signatures_from_buffers(data, [0, 30])
+    with pytest.raises(ValueError, match="decrease"):
+        mh.signatures_from_buffers(data, [0, 5, 3])
+    with pytest.raises(TypeError, match="token ids"):
+        driftcore.MinHasher(shingle="token").signatures_from_buffers(data, [0, 7])

@@ -24,6 +24,33 @@ def text_signatures(buf: _text.TextBuffers, hasher: Any) -> Any:
     return out
 
 
+def buffer_signatures(data: Any, offsets: Any, hasher: Any) -> Any:
+    """Signatures of Arrow-layout text already on the device (offsets checked there)."""
+    import cupy as cp
+
+    from .minhash import _UNITS
+
+    data = cp.ascontiguousarray(cp.asarray(data))
+    offsets = cp.ascontiguousarray(cp.asarray(offsets)).astype(cp.int64, copy=False)
+    if data.ndim != 1 or data.dtype != cp.uint8:
+        raise TypeError(f"data must be a 1-D uint8 array, got {data.dtype} with shape {data.shape}")
+    if offsets.ndim != 1 or len(offsets) == 0:
+        raise TypeError("offsets must be a non-empty 1-D integer array")
+    bad = bool(((offsets[1:] < offsets[:-1]).any() | (offsets[0] < 0) | (offsets[-1] > data.size)).get())
+    if bad:
+        raise ValueError("offsets do not fit the data: they must start >= 0, never decrease and end <= len(data)")
+    n_docs = len(offsets) - 1
+    out = cp.empty((n_docs, hasher.num_perm), dtype=cp.uint32)
+    if data.size == 0:
+        data = cp.zeros(1, cp.uint8)
+    _core.minhash_text_device(
+        data.data.ptr, offsets.data.ptr, n_docs, _UNITS[hasher.shingle], hasher.n,
+        hasher.fold_punctuation, hasher.num_perm, hasher.seed, out.data.ptr,
+        _dispatch.current_stream(),
+    )
+    return out
+
+
 def token_signatures(buf: _text.TokenBuffers, hasher: Any) -> Any:
     import cupy as cp
 

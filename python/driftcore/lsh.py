@@ -9,7 +9,7 @@ we take the largest ``rows`` (fewest false candidates) for which a pair exactly 
 the threshold is a candidate with probability >= ``recall`` (default 0.99), with
 ``bands = num_perm // rows``. At 128 permutations and threshold 0.8 that is 21 x 6:
 0.998 at 0.8, 0.93 at 0.7, 0.49 at 0.6. datasketch's default rule (minimizing the
-areas under the curve) picks 9 x 13, which finds a pair at 0.8 with probability 0.41.
+areas under the curve) picks 9 x 13, which finds a pair at 0.8 with probability 0.40.
 Pass ``bands``/``rows`` to override.
 
 Memory per indexed document: ``8 * bands`` bytes of band keys, plus ``4 * num_perm``

@@ -135,6 +135,41 @@ class MinHasher:
         )
         return sig
 
+    def signatures_from_buffers(self, data: Any, offsets: Any, *, threads: int | None = None) -> Any:
+        """Signatures of text already in Arrow layout and already normalized (no
+        normalization is applied): ``data`` holds the UTF-8 bytes (uint8), document
+        ``i`` is ``data[offsets[i]:offsets[i + 1]]``. numpy buffers run on the CPU;
+        cupy buffers (for example a cuDF string column's) run on the GPU without a copy.
+
+        Examples
+        --------
+        >>> import numpy as np, driftcore
+        >>> data = np.frombuffer(b"one two threefour five", dtype=np.uint8)
+        >>> mh = driftcore.MinHasher(num_perm=16, n=1)
+        >>> sig = mh.signatures_from_buffers(data, np.array([0, 13, 22]))
+        >>> bool((sig == mh.signatures(["one two three", "four five"])).all())
+        True
+        """
+        if self.shingle == "token":
+            raise TypeError("this MinHasher takes token ids (shingle='token'), not text")
+        unit = _UNITS[self.shingle]
+        if _dispatch.is_device_array(data) or _dispatch.is_device_array(offsets):
+            _dispatch.resolve_device("gpu", data, offsets)
+            from . import _gpu_minhash
+
+            return _gpu_minhash.buffer_signatures(data, offsets, self)
+        data = np.asarray(data)
+        offsets = np.asarray(offsets)
+        if data.ndim != 1 or data.dtype != np.uint8:
+            raise TypeError(f"data must be a 1-D uint8 array, got {data.dtype} with shape {data.shape}")
+        if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) == 0:
+            raise TypeError("offsets must be a non-empty 1-D integer array")
+        sig, _ = _core.minhash_text(
+            np.ascontiguousarray(data), np.ascontiguousarray(offsets, dtype=np.int64), unit, self.n,
+            self.fold_punctuation, self.num_perm, self.seed, _dispatch.resolve_threads(threads),
+        )
+        return sig
+
     def text_buffers(self, docs: Any) -> _text.TextBuffers:
         """The normalized documents in Arrow layout (what the kernels read)."""
         if self.shingle == "token":
