@@ -100,14 +100,11 @@ bool have_avx512bw() {
   return ok;
 }
 
-// The words of detail::shingle_text, found 64 bytes at a time: ASCII separators come
-// from a bitmap lookup; a block holding any non-ASCII byte takes the portable path.
-template <class Emit>
-__attribute__((target("avx512f,avx512bw"))) std::uint64_t words_avx512(const std::uint8_t* p,
-                                                                       std::size_t len,
-                                                                       std::uint32_t n, bool fold,
-                                                                       Emit& emit) {
-  detail::unit_window<detail::kMaxShingleUnits> win(n);
+// The word hashes of detail::shingle_text, found 64 bytes at a time: ASCII separators
+// come from a bitmap lookup; a block holding any non-ASCII byte takes the portable path.
+__attribute__((target("avx512f,avx512bw"))) void words_avx512(const std::uint8_t* p,
+                                                              std::size_t len, bool fold,
+                                                              std::vector<std::uint64_t>& units) {
   const detail::ascii_separators ascii(fold);
   alignas(16) std::uint8_t bitmap[16], bit[16];
   for (int k = 0; k < 16; ++k) {
@@ -119,7 +116,7 @@ __attribute__((target("avx512f,avx512bw"))) std::uint64_t words_avx512(const std
   const __m512i low4 = _mm512_set1_epi8(0x0F), low3 = _mm512_set1_epi8(0x07);
   std::size_t i = 0, word = 0;
   bool in_word = false;
-  auto flush = [&](std::size_t end) { win.push(detail::hash_bytes(p + word, end - word, len - word), emit); };
+  auto flush = [&](std::size_t end) { units.push_back(detail::hash_bytes(p + word, end - word, len - word)); };
   while (i < len) {
     const std::size_t m = len - i < 64 ? len - i : 64;
     const __mmask64 live = m == 64 ? ~__mmask64{0} : ((__mmask64{1} << m) - 1);
@@ -155,8 +152,28 @@ __attribute__((target("avx512f,avx512bw"))) std::uint64_t words_avx512(const std
     i += m;
   }
   if (in_word) flush(len);
-  win.finish(emit);
-  return win.emitted;
+}
+
+// All shingle hashes of a unit sequence at once (detail::fold_units for each window),
+// one pass per shingle position so that the loops vectorize.
+__attribute__((target("avx512f,avx512dq"))) std::size_t fold_all(const std::uint64_t* u,
+                                                                 std::size_t m, std::uint32_t n,
+                                                                 std::uint64_t* out) {
+  if (m == 0) return 0;
+  if (m < n) {
+    out[0] = detail::fold_units(u, static_cast<std::uint32_t>(m), 0, static_cast<std::uint32_t>(m));
+    return 1;
+  }
+  const std::size_t count = m - n + 1;
+  const std::uint64_t h0 = static_cast<std::uint64_t>(n) * detail::kGolden;
+  for (std::size_t i = 0; i < count; ++i) out[i] = h0;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const std::uint64_t k = detail::kMul + 2 * static_cast<std::uint64_t>(j) * detail::kGolden;
+    const std::uint64_t* uj = u + j;
+    for (std::size_t i = 0; i < count; ++i) out[i] += uj[i] * k;
+  }
+  for (std::size_t i = 0; i < count; ++i) out[i] = detail::mix64(out[i]);
+  return count;
 }
 #endif
 
@@ -166,8 +183,15 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
   const std::int64_t b = docs.offsets[d], e = docs.offsets[d + 1];
   const auto len = static_cast<std::size_t>(e - b);
 #if defined(__x86_64__) || defined(_M_X64)
-  if (s.unit == shingle_unit::word && simd_enabled && have_avx512bw())
-    return words_avx512(docs.bytes + b, len, s.n, s.fold_punctuation, emit);
+  if (s.unit == shingle_unit::word && simd_enabled && have_avx512bw()) {
+    thread_local std::vector<std::uint64_t> units, hashes;
+    units.clear();
+    words_avx512(docs.bytes + b, len, s.fold_punctuation, units);
+    hashes.resize(units.size() + 1);
+    const std::size_t count = fold_all(units.data(), units.size(), s.n, hashes.data());
+    for (std::size_t i = 0; i < count; ++i) emit(hashes[i]);
+    return count;
+  }
 #endif
   return detail::shingle_text(docs.bytes + b, len, s.unit == shingle_unit::word ? 0 : 1, s.n,
                               s.fold_punctuation, emit);

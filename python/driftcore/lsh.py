@@ -8,7 +8,7 @@ becomes a candidate with probability ``1 - (1 - j**rows)**bands`` (the S-curve).
 we take the largest ``rows`` (fewest false candidates) for which a pair exactly at
 the threshold is a candidate with probability >= ``recall`` (default 0.99), with
 ``bands = num_perm // rows``. At 128 permutations and threshold 0.8 that is 21 x 6:
-0.998 at 0.8, 0.93 at 0.7, 0.49 at 0.6. datasketch's default rule (minimizing the
+0.998 at 0.8, 0.93 at 0.7, 0.63 at 0.6. datasketch's default rule (minimizing the
 areas under the curve) picks 9 x 13, which finds a pair at 0.8 with probability 0.40.
 Pass ``bands``/``rows`` to override.
 
