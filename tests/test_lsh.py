@@ -143,10 +143,23 @@ def test_sort_join_equals_hash_join(rng):
     probe = rng.integers(0, 50, size=(300, 7)).astype(np.uint64)
     bv = (rng.random(400) > 0.1).astype(np.uint8)
     pv = (rng.random(300) > 0.1).astype(np.uint8)
-    q1, i1 = _core.lsh_cross_pairs(build, bv, probe, pv, 2)
+    q1, i1 = _core.lsh_cross_pairs(build, bv, probe, pv, 10**9, 2)
     q2, i2 = sort_join(np, build, bv, probe, pv)
     np.testing.assert_array_equal(q1, q2)
     np.testing.assert_array_equal(i1, i2)
     assert len(q1) > 1000
     empty = sort_join(np, build[:0], bv[:0], probe, pv)
     assert len(empty[0]) == 0
+
+
+def test_huge_buckets_stop_with_a_clear_error(monkeypatch):
+    # 300 x 300 identical documents: every pair is a candidate; a low limit trips.
+    from driftcore import lsh
+
+    monkeypatch.setattr(lsh, "MAX_CANDIDATES", 1000)
+    index = driftcore.LSHIndex(driftcore.MinHasher(n=1), 0.8)
+    index.add(["unknown"] * 300)
+    with pytest.raises(ValueError, match="identical"):
+        index.query(["unknown"] * 300)
+    with pytest.raises(ValueError, match="find_duplicates"):
+        index.self_pairs()

@@ -191,7 +191,8 @@ void register_minhash(py::module_& m) {
   m.def(
       "lsh_cross_pairs",
       [](const carray<std::uint64_t>& build, const carray<std::uint8_t>& build_valid,
-         const carray<std::uint64_t>& probe, const carray<std::uint8_t>& probe_valid, int threads) {
+         const carray<std::uint64_t>& probe, const carray<std::uint8_t>& probe_valid,
+         std::size_t max_pairs, int threads) {
         if (build.ndim() != 2) throw invalid_input("band keys must be 2-D");
         const auto bands = static_cast<std::uint32_t>(build.shape(1));
         const std::size_t nb = rows_of(build, bands, "index keys");
@@ -203,15 +204,16 @@ void register_minhash(py::module_& m) {
         {
           py::gil_scoped_release release;
           pairs = lsh_cross_pairs(build.data(), build_valid.data(), nb, probe.data(),
-                                  probe_valid.data(), np_, bands, threads);
+                                  probe_valid.data(), np_, bands, max_pairs, threads);
         }
         return unpack_pairs(pairs);
       },
       py::arg("build"), py::arg("build_valid"), py::arg("probe"), py::arg("probe_valid"),
-      py::arg("threads") = 0);
+      py::arg("max_pairs"), py::arg("threads") = 0);
   m.def(
       "lsh_self_pairs",
-      [](const carray<std::uint64_t>& keys, const carray<std::uint8_t>& valid, int threads) {
+      [](const carray<std::uint64_t>& keys, const carray<std::uint8_t>& valid, std::size_t max_pairs,
+         int threads) {
         if (keys.ndim() != 2) throw invalid_input("band keys must be 2-D");
         const auto bands = static_cast<std::uint32_t>(keys.shape(1));
         const std::size_t n = rows_of(keys, bands, "keys");
@@ -220,11 +222,11 @@ void register_minhash(py::module_& m) {
         std::vector<std::uint64_t> pairs;
         {
           py::gil_scoped_release release;
-          pairs = lsh_self_pairs(keys.data(), valid.data(), n, bands, threads);
+          pairs = lsh_self_pairs(keys.data(), valid.data(), n, bands, max_pairs, threads);
         }
         return unpack_pairs(pairs);
       },
-      py::arg("keys"), py::arg("valid"), py::arg("threads") = 0);
+      py::arg("keys"), py::arg("valid"), py::arg("max_pairs"), py::arg("threads") = 0);
   m.def(
       "signature_agreement",
       [](const carray<std::uint32_t>& a, const carray<std::uint32_t>& b,

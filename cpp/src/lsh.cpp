@@ -54,6 +54,14 @@ void check_count(std::size_t n, const char* what) {
                         " documents; an LSH join handles at most 2^32 - 1");
 }
 
+void check_pairs(std::size_t count, std::size_t max_pairs) {
+  if (count > max_pairs)
+    throw invalid_input("one LSH band produced more than " + std::to_string(max_pairs) +
+                        " candidate pairs: the data holds large groups of identical or "
+                        "near-identical documents; deduplicate them first (find_duplicates) "
+                        "or raise max_candidates");
+}
+
 void finish_pairs(std::vector<std::vector<std::uint64_t>>& per_band, std::vector<std::uint64_t>& out) {
   std::size_t total = 0;
   for (auto& v : per_band) total += v.size();
@@ -83,7 +91,7 @@ void band_keys(const std::uint32_t* sig, std::size_t n_docs, std::uint32_t num_p
 std::vector<std::uint64_t> lsh_cross_pairs(const std::uint64_t* build, const std::uint8_t* build_valid,
                                            std::size_t n_build, const std::uint64_t* probe,
                                            const std::uint8_t* probe_valid, std::size_t n_probe,
-                                           std::uint32_t bands, int threads) {
+                                           std::uint32_t bands, std::size_t max_pairs, int threads) {
   check_count(n_build, "the index");
   check_count(n_probe, "the query");
   std::vector<std::vector<std::uint64_t>> per_band(bands);
@@ -96,6 +104,7 @@ std::vector<std::uint64_t> lsh_cross_pairs(const std::uint64_t* build, const std
         if (!probe_valid[i]) continue;
         for (std::uint32_t j = t.first(probe[i * bands + b]); j != kNone; j = t.next[j])
           out.push_back((static_cast<std::uint64_t>(i) << 32) | j);
+        check_pairs(out.size(), max_pairs);
       }
     }
   });
@@ -105,7 +114,8 @@ std::vector<std::uint64_t> lsh_cross_pairs(const std::uint64_t* build, const std
 }
 
 std::vector<std::uint64_t> lsh_self_pairs(const std::uint64_t* keys, const std::uint8_t* valid,
-                                          std::size_t n, std::uint32_t bands, int threads) {
+                                          std::size_t n, std::uint32_t bands, std::size_t max_pairs,
+                                          int threads) {
   check_count(n, "the collection");
   std::vector<std::vector<std::uint64_t>> per_band(bands);
   parallel_ranges(bands, 1, threads, [&](int, std::size_t b0, std::size_t b1) {
@@ -118,6 +128,7 @@ std::vector<std::uint64_t> lsh_self_pairs(const std::uint64_t* keys, const std::
         if (!valid[i]) continue;
         for (std::uint32_t j = t.next[i]; j != kNone; j = t.next[j])
           out.push_back((static_cast<std::uint64_t>(j) << 32) | i);
+        check_pairs(out.size(), max_pairs);
       }
     }
   });

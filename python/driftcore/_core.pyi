@@ -111,10 +111,11 @@ def band_keys(
 ) -> npt.NDArray[np.uint64]: ...
 def lsh_cross_pairs(
     build: npt.NDArray[np.uint64], build_valid: npt.NDArray[np.uint8],
-    probe: npt.NDArray[np.uint64], probe_valid: npt.NDArray[np.uint8], threads: int = 0,
+    probe: npt.NDArray[np.uint64], probe_valid: npt.NDArray[np.uint8], max_pairs: int,
+    threads: int = 0,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def lsh_self_pairs(
-    keys: npt.NDArray[np.uint64], valid: npt.NDArray[np.uint8], threads: int = 0
+    keys: npt.NDArray[np.uint64], valid: npt.NDArray[np.uint8], max_pairs: int, threads: int = 0
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def signature_agreement(
     a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32], left: npt.NDArray[np.int64],

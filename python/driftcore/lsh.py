@@ -31,6 +31,9 @@ from . import _core, _dispatch, _wire
 from .minhash import MinHasher, nonempty
 
 _KIND = b"LSHI"
+#: Most candidate pairs one band may produce before a query stops with a clear error
+#: (800 MB of pairs): only large groups of identical documents get there.
+MAX_CANDIDATES = 100_000_000
 _VERIFY = ("signature", "none")
 
 
@@ -260,7 +263,9 @@ class LSHIndex:
             q, i, agree = self._query_gpu(sig)
         else:
             keys = _core.band_keys(sig, self.bands, self.rows, t)
-            q, i = _core.lsh_cross_pairs(self.keys, self.valid, keys, nonempty(sig).astype(np.uint8), t)
+            q, i = _core.lsh_cross_pairs(
+                self.keys, self.valid, keys, nonempty(sig).astype(np.uint8), MAX_CANDIDATES, t
+            )
             agree = None
             if self.keep_signatures:
                 agree = _core.signature_agreement(sig, self.signatures, q, i, t)
@@ -292,7 +297,7 @@ class LSHIndex:
         if verify not in _VERIFY:
             raise ValueError(f"verify must be one of {_VERIFY}, got {verify!r}")
         t = _dispatch.resolve_threads(threads)
-        a, b = _core.lsh_self_pairs(self.keys, self.valid, t)
+        a, b = _core.lsh_self_pairs(self.keys, self.valid, MAX_CANDIDATES, t)
         if not self.keep_signatures:
             if verify == "signature":
                 raise ValueError("verify='signature' needs an index built with keep_signatures=True")

@@ -15,15 +15,18 @@ void band_keys(const std::uint32_t* signatures, std::size_t n_docs, std::uint32_
 
 /// @brief Candidate pairs, sorted and distinct, packed as (left << 32) | right.
 /// Cross join: left indexes @p probe, right indexes @p build, a pair when any band key
-/// matches. Documents whose @p valid flag is 0 (no shingles) never pair.
+/// matches. Documents whose @p valid flag is 0 (no shingles) never pair. Throws
+/// invalid_input when one band alone yields more than @p max_pairs pairs (large groups
+/// of identical documents), rather than running out of memory.
 std::vector<std::uint64_t> lsh_cross_pairs(const std::uint64_t* build, const std::uint8_t* build_valid,
                                            std::size_t n_build, const std::uint64_t* probe,
                                            const std::uint8_t* probe_valid, std::size_t n_probe,
-                                           std::uint32_t bands, int threads);
+                                           std::uint32_t bands, std::size_t max_pairs, int threads);
 
 /// @brief Self join within one set: pairs (i, j) with i < j.
 std::vector<std::uint64_t> lsh_self_pairs(const std::uint64_t* keys, const std::uint8_t* valid,
-                                          std::size_t n, std::uint32_t bands, int threads);
+                                          std::size_t n, std::uint32_t bands, std::size_t max_pairs,
+                                          int threads);
 
 /// @brief Number of equal signature positions for each pair (left[p] of @p a, right[p] of @p b).
 /// Indices are checked against @p n_a and @p n_b.
