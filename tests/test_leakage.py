@@ -178,3 +178,14 @@ def test_bad_arguments():
         driftcore.find_leakage(["a"], ["a"], verify="maybe")
     with pytest.raises(TypeError, match="MinHasher"):
         driftcore.find_leakage(["a"], ["a"], hasher="minhash")
+
+
+def test_many_identical_documents_are_grouped(monkeypatch):
+    from driftcore import lsh
+
+    monkeypatch.setattr(lsh, "MAX_CANDIDATES", 1000)  # the join alone would trip this
+    docs = ["boilerplate footer text of the site"] * 500 + ["a different page entirely here"] * 3
+    dups = driftcore.find_duplicates(docs, 0.8, n=2)
+    assert set(dups.representative.tolist()) == {0, 500}
+    assert len(dups) == 499 + 2 and dups.n_clusters == 2
+    np.testing.assert_array_equal(dups.left[:3], [0, 0, 0])

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import _core, _dispatch
 from .lsh import LSHIndex
-from .minhash import MinHasher
+from .minhash import MinHasher, nonempty
 
 _MEASURES = ("jaccard", "containment")
 _VERIFY = ("signature", "exact")
@@ -303,7 +303,11 @@ def find_duplicates(
     device: str = "auto",
 ) -> DuplicateResult:
     """Near-duplicate pairs within ``docs`` (Jaccard >= ``threshold``) and their clusters
-    (connected components of the pairs, by union-find over the verified pairs).
+    (connected components of the verified pairs).
+
+    Documents with identical signatures are grouped before the LSH join: each copy is
+    paired with the group's first document only (a star, not every pair of copies),
+    which gives the same clusters at a fraction of the pairs.
 
     Examples
     --------
@@ -316,17 +320,46 @@ def find_duplicates(
     verify = _check(threshold, "jaccard", verify)
     mh = _hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
     t = _dispatch.resolve_threads(threads)
+    sig = mh.signatures(docs, threads=threads, device=device)
+    if _dispatch.is_device_array(sig):
+        sig = sig.get()
+    # Documents with identical signatures join their first occurrence up front, so a
+    # corpus with thousands of copies of one text does not make millions of LSH pairs.
+    first = _identical_rows(sig)
+    unique = np.flatnonzero(first == np.arange(len(sig)))
     index = LSHIndex(mh, threshold, bands=bands, rows=rows)
-    index.add(docs, threads=threads, device=device)
+    index.add(signatures=sig[unique], threads=threads)
     pairs = index.self_pairs(verify="none", threads=threads)
+    copies = np.flatnonzero((first != np.arange(len(sig))) & nonempty(sig))
+    left = np.concatenate([unique[pairs.query], first[copies]])
+    right = np.concatenate([unique[pairs.index], copies])
     if verify == "exact":
-        jac, _ = _exact_scores(mh, docs, docs, pairs.query, pairs.index, t)
+        jac, _ = _exact_scores(mh, docs, docs, left, right, t)
     else:
-        jac = pairs.agreement
+        jac = np.concatenate([pairs.agreement, np.ones(len(copies))])
+    order = np.lexsort((right, left))
+    left, right, jac = left[order], right[order], jac[order]
     keep = jac >= threshold
-    left, right, jac = pairs.query[keep], pairs.index[keep], jac[keep]
-    return DuplicateResult(left, right, jac, _representatives(len(index), left, right),
+    left, right, jac = left[keep], right[keep], jac[keep]
+    return DuplicateResult(left, right, jac, _representatives(len(sig), left, right),
                            float(threshold), verify)
+
+
+def _identical_rows(sig: np.ndarray) -> np.ndarray:
+    """For each row, the first row with the same signature (itself if none earlier)."""
+    n = len(sig)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    h = np.zeros(n, np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(sig.shape[1]):
+            h *= np.uint64(0x9E3779B97F4A7C15)
+            h ^= sig[:, j]
+    _, first_of_hash, inverse = np.unique(h, return_index=True, return_inverse=True)
+    first = first_of_hash[inverse.ravel()].astype(np.int64)
+    # A 64-bit collision between different signatures must not merge them.
+    same = np.all(sig == sig[first], axis=1)
+    return np.where(same, first, np.arange(n))
 
 
 def _representatives(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
