@@ -85,10 +85,10 @@ def test_invalid_utf8_is_read_deterministically():
     # Raw buffers bypass Python's decoding: the kernel reads bad bytes one at a time.
     data = np.frombuffer(b"ab\xff\xfe cd \xc3( ef \xe2\x82 gh", dtype=np.uint8)
     offsets = np.array([0, len(data)], dtype=np.int64)
-    a, _ = _core.minhash_text(data, offsets, 0, 1, True, 16, 1, 1)
+    a, _ = _core.minhash_text(data, offsets, 0, 1, True, True, 16, 1, 1)
     _core.set_minhash_simd(False)
     try:
-        b, _ = _core.minhash_text(data, offsets, 0, 1, True, 16, 1, 1)
+        b, _ = _core.minhash_text(data, offsets, 0, 1, True, True, 16, 1, 1)
     finally:
         _core.set_minhash_simd(True)
     np.testing.assert_array_equal(a, b)
@@ -246,7 +246,7 @@ def test_bad_documents():
     with pytest.raises(TypeError, match="token ids"):
         tok.text_buffers(["a"])
     with pytest.raises(ValueError, match="offsets"):
-        _core.minhash_text(np.zeros(3, np.uint8), np.array([0, 5], np.int64), 0, 5, True, 16, 1, 1)
+        _core.minhash_text(np.zeros(3, np.uint8), np.array([0, 5], np.int64), 0, 5, True, False, 16, 1, 1)
 
 
 def test_signatures_from_buffers_checks_its_input():
@@ -263,3 +263,23 @@ def test_signatures_from_buffers_checks_its_input():
         mh.signatures_from_buffers(data, [0, 5, 3])
     with pytest.raises(TypeError, match="token ids"):
         driftcore.MinHasher(shingle="token").signatures_from_buffers(data, [0, 7])
+
+
+def test_ascii_folding_in_the_kernel_equals_arrow_lowercasing(rng):
+    # Mixed ASCII and Unicode documents: ASCII ones are folded by the kernel, the others
+    # by Arrow; both must equal lowercasing everything up front.
+    import pyarrow.compute as pc
+
+    letters = list("AbCdEfGhIjKlMnOpQrStUvWxYz  .,") + ["É", "Ü", "ẞ", "Σ"]
+    texts = ["".join(rng.choice(letters[: 30 if i % 2 else None], size=200)) for i in range(400)]
+    lowered = pc.utf8_lower(pc.utf8_normalize(pa.array(texts), "NFC")).to_pylist()
+    for unit in ("word", "char"):
+        mh = driftcore.MinHasher(n=3, shingle=unit)
+        raw = driftcore.MinHasher(n=3, shingle=unit, lowercase=False)
+        np.testing.assert_array_equal(mh.signatures(texts), raw.signatures(lowered))
+        ha, oa = mh.shingle_sets(texts)
+        hb, ob = raw.shingle_sets(lowered)
+        np.testing.assert_array_equal(ha, hb)
+        np.testing.assert_array_equal(oa, ob)
+    flags = _core.non_ascii_documents(np.frombuffer(b"abe\xcc", np.uint8), np.array([0, 2, 4, 4]))
+    assert flags.tolist() == [0, 1, 0]

@@ -19,9 +19,9 @@ template <class T>
 using carray = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
 minhash_spec make_spec(int unit, std::uint32_t n, bool fold, std::uint32_t num_perm,
-                       std::uint64_t seed) {
+                       std::uint64_t seed, bool lower = false) {
   if (unit < 0 || unit > 2) throw invalid_input("unknown shingle unit");
-  minhash_spec s{static_cast<shingle_unit>(unit), n, fold, num_perm, seed};
+  minhash_spec s{static_cast<shingle_unit>(unit), n, fold, lower, num_perm, seed};
   check_spec(s);
   return s;
 }
@@ -63,8 +63,9 @@ void register_minhash(py::module_& m) {
   m.def(
       "minhash_text",
       [](const carray<std::uint8_t>& data, const carray<std::int64_t>& offsets, int unit,
-         std::uint32_t n, bool fold, std::uint32_t num_perm, std::uint64_t seed, int threads) {
-        const minhash_spec s = make_spec(unit, n, fold, num_perm, seed);
+         std::uint32_t n, bool fold, bool lower, std::uint32_t num_perm, std::uint64_t seed,
+         int threads) {
+        const minhash_spec s = make_spec(unit, n, fold, num_perm, seed, lower);
         const text_view docs = make_text(data, offsets);
         py::array_t<std::uint32_t> sig({static_cast<py::ssize_t>(docs.n_docs),
                                         static_cast<py::ssize_t>(num_perm)});
@@ -78,7 +79,7 @@ void register_minhash(py::module_& m) {
         return py::make_tuple(sig, counts);
       },
       py::arg("data"), py::arg("offsets"), py::arg("unit"), py::arg("n"), py::arg("fold_punctuation"),
-      py::arg("num_perm"), py::arg("seed"), py::arg("threads") = 0);
+      py::arg("lowercase_ascii"), py::arg("num_perm"), py::arg("seed"), py::arg("threads") = 0);
   m.def(
       "minhash_tokens",
       [](const py::array& ids, const carray<std::int64_t>& offsets, std::uint32_t n,
@@ -101,8 +102,8 @@ void register_minhash(py::module_& m) {
   m.def(
       "text_shingle_sets",
       [](const carray<std::uint8_t>& data, const carray<std::int64_t>& offsets, int unit,
-         std::uint32_t n, bool fold, int threads) {
-        const minhash_spec s = make_spec(unit, n, fold, 16, 0);
+         std::uint32_t n, bool fold, bool lower, int threads) {
+        const minhash_spec s = make_spec(unit, n, fold, 16, 0, lower);
         const text_view docs = make_text(data, offsets);
         shingle_sets out;
         {
@@ -112,7 +113,7 @@ void register_minhash(py::module_& m) {
         return sets_out(std::move(out));
       },
       py::arg("data"), py::arg("offsets"), py::arg("unit"), py::arg("n"), py::arg("fold_punctuation"),
-      py::arg("threads") = 0);
+      py::arg("lowercase_ascii"), py::arg("threads") = 0);
   m.def(
       "token_shingle_sets",
       [](const py::array& ids, const carray<std::int64_t>& offsets, std::uint32_t n, int threads) {
@@ -129,17 +130,17 @@ void register_minhash(py::module_& m) {
   m.def(
       "minhash_text_device",
       [](std::uintptr_t bytes, std::uintptr_t offsets, std::size_t n_docs, int unit, std::uint32_t n,
-         bool fold, std::uint32_t num_perm, std::uint64_t seed, std::uintptr_t out,
+         bool fold, bool lower, std::uint32_t num_perm, std::uint64_t seed, std::uintptr_t out,
          std::uintptr_t stream) {
-        const minhash_spec s = make_spec(unit, n, fold, num_perm, seed);
+        const minhash_spec s = make_spec(unit, n, fold, num_perm, seed, lower);
         py::gil_scoped_release release;
         gpu_minhash_text(reinterpret_cast<const std::uint8_t*>(bytes),
                          reinterpret_cast<const std::int64_t*>(offsets), n_docs, s,
                          reinterpret_cast<std::uint32_t*>(out), stream);
       },
       py::arg("bytes"), py::arg("offsets"), py::arg("n_docs"), py::arg("unit"), py::arg("n"),
-      py::arg("fold_punctuation"), py::arg("num_perm"), py::arg("seed"), py::arg("out"),
-      py::arg("stream"));
+      py::arg("fold_punctuation"), py::arg("lowercase_ascii"), py::arg("num_perm"), py::arg("seed"),
+      py::arg("out"), py::arg("stream"));
   m.def(
       "minhash_tokens_device",
       [](std::uintptr_t ids, std::uintptr_t offsets, std::size_t n_docs, std::uint32_t n,
@@ -162,6 +163,19 @@ void register_minhash(py::module_& m) {
       },
       py::arg("signatures"), py::arg("n_docs"), py::arg("num_perm"), py::arg("bands"),
       py::arg("rows"), py::arg("out"), py::arg("stream"));
+  m.def(
+      "non_ascii_documents",
+      [](const carray<std::uint8_t>& data, const carray<std::int64_t>& offsets, int threads) {
+        const text_view docs = make_text(data, offsets);
+        py::array_t<std::uint8_t> out(static_cast<py::ssize_t>(docs.n_docs));
+        auto* o = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          non_ascii_documents(docs, o, threads);
+        }
+        return out;
+      },
+      py::arg("data"), py::arg("offsets"), py::arg("threads") = 0);
   m.def("set_minhash_simd", &set_minhash_simd, py::arg("enabled"),
         "Switch the AVX-512 MinHash paths on or off (for tests).");
   m.def(

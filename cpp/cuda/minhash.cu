@@ -46,7 +46,7 @@ struct lane_minima {
 };
 
 __global__ void text_kernel(const std::uint8_t* __restrict__ bytes, const std::int64_t* __restrict__ offsets,
-                            std::size_t n_docs, int unit, std::uint32_t n, bool fold,
+                            std::size_t n_docs, int unit, std::uint32_t n, bool fold, bool lower,
                             std::uint32_t num_perm, std::uint64_t seed, std::uint32_t* __restrict__ sig) {
   const std::size_t doc = (static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   const std::uint32_t lane = threadIdx.x & 31;
@@ -56,7 +56,7 @@ __global__ void text_kernel(const std::uint8_t* __restrict__ bytes, const std::i
   for (std::uint32_t base = 0; base < num_perm; base += kPassPerms) {
     lane_minima m;
     m.reset(seed, base + lane, num_perm);
-    detail::shingle_text(p, len, unit, n, fold, m);
+    detail::shingle_text(p, len, unit, n, fold, lower, m);
     m.store(sig + doc * num_perm, base + lane, num_perm);
   }
 }
@@ -101,7 +101,8 @@ void gpu_minhash_text(const std::uint8_t* bytes, const std::int64_t* offsets, st
   auto s = reinterpret_cast<cudaStream_t>(stream);
   text_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(bytes, offsets, n_docs,
                                                      spec.unit == shingle_unit::word ? 0 : 1, spec.n,
-                                                     spec.fold_punctuation, spec.num_perm, spec.seed,
+                                                     spec.fold_punctuation, spec.lowercase_ascii,
+                                                     spec.num_perm, spec.seed,
                                                      signatures);
   check(cudaGetLastError(), "minhash text kernel launch");
 }

@@ -103,8 +103,11 @@ bool have_avx512bw() {
 // The word hashes of detail::shingle_text, found 64 bytes at a time: ASCII separators
 // come from a bitmap lookup; a block holding any non-ASCII byte takes the portable path.
 __attribute__((target("avx512f,avx512bw"))) void words_avx512(const std::uint8_t* p,
-                                                              std::size_t len, bool fold,
+                                                              std::size_t len, bool fold, bool lower,
                                                               std::vector<std::uint64_t>& units) {
+  // Boundaries first, hashes after: the hashing loop then has no branches to stall on.
+  thread_local std::vector<std::uint64_t> spans;  // start << 32 | length
+  spans.clear();
   const detail::ascii_separators ascii(fold);
   alignas(16) std::uint8_t bitmap[16], bit[16];
   for (int k = 0; k < 16; ++k) {
@@ -116,7 +119,7 @@ __attribute__((target("avx512f,avx512bw"))) void words_avx512(const std::uint8_t
   const __m512i low4 = _mm512_set1_epi8(0x0F), low3 = _mm512_set1_epi8(0x07);
   std::size_t i = 0, word = 0;
   bool in_word = false;
-  auto flush = [&](std::size_t end) { units.push_back(detail::hash_bytes(p + word, end - word, len - word)); };
+  auto flush = [&](std::size_t end) { spans.push_back((std::uint64_t{word} << 32) | (end - word)); };
   while (i < len) {
     const std::size_t m = len - i < 64 ? len - i : 64;
     const __mmask64 live = m == 64 ? ~__mmask64{0} : ((__mmask64{1} << m) - 1);
@@ -152,6 +155,11 @@ __attribute__((target("avx512f,avx512bw"))) void words_avx512(const std::uint8_t
     i += m;
   }
   if (in_word) flush(len);
+  units.resize(spans.size());
+  for (std::size_t k = 0; k < spans.size(); ++k) {
+    const std::size_t start = spans[k] >> 32, n = spans[k] & 0xFFFFFFFFu;
+    units[k] = detail::hash_bytes(p + start, n, len - start, lower);
+  }
 }
 
 // All shingle hashes of a unit sequence at once (detail::fold_units for each window),
@@ -183,10 +191,10 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
   const std::int64_t b = docs.offsets[d], e = docs.offsets[d + 1];
   const auto len = static_cast<std::size_t>(e - b);
 #if defined(__x86_64__) || defined(_M_X64)
-  if (s.unit == shingle_unit::word && simd_enabled && have_avx512bw()) {
+  if (s.unit == shingle_unit::word && simd_enabled && have_avx512bw() && len < (std::size_t{1} << 32)) {
     thread_local std::vector<std::uint64_t> units, hashes;
     units.clear();
-    words_avx512(docs.bytes + b, len, s.fold_punctuation, units);
+    words_avx512(docs.bytes + b, len, s.fold_punctuation, s.lowercase_ascii, units);
     hashes.resize(units.size() + 1);
     const std::size_t count = fold_all(units.data(), units.size(), s.n, hashes.data());
     for (std::size_t i = 0; i < count; ++i) emit(hashes[i]);
@@ -194,7 +202,7 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
   }
 #endif
   return detail::shingle_text(docs.bytes + b, len, s.unit == shingle_unit::word ? 0 : 1, s.n,
-                              s.fold_punctuation, emit);
+                              s.fold_punctuation, s.lowercase_ascii, emit);
 }
 
 template <class Emit>
@@ -279,6 +287,19 @@ void check_offsets(const std::int64_t* offsets, std::size_t n_docs, std::size_t 
   if (static_cast<std::uint64_t>(offsets[n_docs]) > n_data)
     throw invalid_input("offsets point past the end of the data (" +
                         std::to_string(offsets[n_docs]) + " > " + std::to_string(n_data) + ")");
+}
+
+void non_ascii_documents(const text_view& docs, std::uint8_t* out, int threads) {
+  check_offsets(docs.offsets, docs.n_docs, docs.n_bytes);
+  parallel_ranges(docs.n_docs, kDocGrain, threads, [&](int, std::size_t begin, std::size_t end) {
+    for (std::size_t d = begin; d < end; ++d) {
+      const std::uint8_t* p = docs.bytes + docs.offsets[d];
+      const auto len = static_cast<std::size_t>(docs.offsets[d + 1] - docs.offsets[d]);
+      std::uint8_t any = 0;
+      for (std::size_t i = 0; i < len; ++i) any |= p[i];  // vectorizes; the high bit is what counts
+      out[d] = any >> 7;
+    }
+  });
 }
 
 void perm_params(const minhash_spec& spec, std::uint32_t* a, std::uint32_t* b) {

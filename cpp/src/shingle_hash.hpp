@@ -77,13 +77,31 @@ DC_HD std::uint64_t load_le(const std::uint8_t* p, std::size_t len, std::size_t 
   return w;
 }
 
+// ASCII 'A'-'Z' bytes of an 8-byte word made lowercase; other bytes (UTF-8 included)
+// unchanged. Python lowercases non-ASCII documents with Arrow first; ASCII documents
+// are lowercased here, identically and without a copy.
+DC_HD std::uint64_t ascii_lower(std::uint64_t w) {
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, high = 0x8080808080808080ull;
+  const std::uint64_t seven = w & low7;
+  const std::uint64_t from_a = seven + 0x3F3F3F3F3F3F3F3Full;  // high bit set where >= 'A'
+  const std::uint64_t past_z = seven + 0x2525252525252525ull;  // high bit set where > 'Z'
+  const std::uint64_t upper = from_a & ~past_z & ~w & high;
+  return w | (upper >> 2);
+}
+
 // Hash of a byte string: 8-byte little-endian words through hash_step. No finalizer:
 // a word hash only ever enters a shingle hash, which ends with mix64.
-DC_HD std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t len, std::size_t room) {
+DC_HD std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t len, std::size_t room, bool lower) {
   std::uint64_t h = kGolden ^ (static_cast<std::uint64_t>(len) * kMul);
   std::size_t i = 0;
-  for (; i + 8 <= len; i += 8) h = hash_step(h, load_le(p + i, 8, room - i));
-  if (i < len) h = hash_step(h, load_le(p + i, len - i, room - i));
+  for (; i + 8 <= len; i += 8) {
+    const std::uint64_t w = load_le(p + i, 8, room - i);
+    h = hash_step(h, lower ? ascii_lower(w) : w);
+  }
+  if (i < len) {
+    const std::uint64_t w = load_le(p + i, len - i, room - i);
+    h = hash_step(h, lower ? ascii_lower(w) : w);
+  }
   return h ^ (h >> 31);
 }
 
@@ -219,7 +237,7 @@ constexpr std::uint32_t kMaxShingleUnits = 32;
 // dropped, so "a  b" and "a b" shingle alike.
 template <class Emit>
 DC_HD std::uint64_t shingle_text(const std::uint8_t* p, std::size_t len, int unit,
-                                 std::uint32_t n, bool fold_punctuation, Emit& emit) {
+                                 std::uint32_t n, bool fold_punctuation, bool lower, Emit& emit) {
   unit_window<kMaxShingleUnits> win(n);
   std::size_t i = 0;
   const ascii_separators ascii(fold_punctuation);
@@ -230,12 +248,12 @@ DC_HD std::uint64_t shingle_text(const std::uint8_t* p, std::size_t len, int uni
       std::uint32_t l = 1;
       const std::uint32_t c = p[i];
       const bool sep = c < 0x80 ? ascii(c) : is_separator(decode_utf8(p + i, len - i, &l), fold_punctuation);
-      if (sep && in_word) win.push(hash_bytes(p + word, i - word, len - word), emit);
+      if (sep && in_word) win.push(hash_bytes(p + word, i - word, len - word, lower), emit);
       if (!sep && !in_word) word = i;
       in_word = !sep;
       i += l;
     }
-    if (in_word) win.push(hash_bytes(p + word, len - word, len - word), emit);
+    if (in_word) win.push(hash_bytes(p + word, len - word, len - word, lower), emit);
   } else {
     bool pending_space = false, any = false;
     while (i < len) {
@@ -249,7 +267,7 @@ DC_HD std::uint64_t shingle_text(const std::uint8_t* p, std::size_t len, int uni
       if (pending_space) win.push(char_hash(0x20), emit);
       pending_space = false;
       any = true;
-      win.push(char_hash(cp), emit);
+      win.push(char_hash(lower && cp >= 'A' && cp <= 'Z' ? cp + 32 : cp), emit);
     }
   }
   win.finish(emit);

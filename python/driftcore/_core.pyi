@@ -82,21 +82,21 @@ def two_sample_weighted(
 # MinHash and LSH (cpp/bindings/register_minhash.cpp)
 def minhash_text(
     data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], unit: int, n: int,
-    fold_punctuation: bool, num_perm: int, seed: int, threads: int = 0,
+    fold_punctuation: bool, lowercase_ascii: bool, num_perm: int, seed: int, threads: int = 0,
 ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint64]]: ...
 def minhash_tokens(
     ids: np.ndarray, offsets: npt.NDArray[np.int64], n: int, num_perm: int, seed: int, threads: int = 0
 ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint64]]: ...
 def text_shingle_sets(
     data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], unit: int, n: int,
-    fold_punctuation: bool, threads: int = 0,
+    fold_punctuation: bool, lowercase_ascii: bool, threads: int = 0,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]: ...
 def token_shingle_sets(
     ids: np.ndarray, offsets: npt.NDArray[np.int64], n: int, threads: int = 0
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]: ...
 def minhash_text_device(
     bytes: int, offsets: int, n_docs: int, unit: int, n: int, fold_punctuation: bool,
-    num_perm: int, seed: int, out: int, stream: int,
+    lowercase_ascii: bool, num_perm: int, seed: int, out: int, stream: int,
 ) -> None: ...
 def minhash_tokens_device(
     ids: int, offsets: int, n_docs: int, n: int, num_perm: int, seed: int, out: int, stream: int
@@ -105,6 +105,9 @@ def band_keys_device(
     signatures: int, n_docs: int, num_perm: int, bands: int, rows: int, out: int, stream: int
 ) -> None: ...
 def set_minhash_simd(enabled: bool) -> None: ...
+def non_ascii_documents(
+    data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], threads: int = 0
+) -> npt.NDArray[np.uint8]: ...
 def perm_params(num_perm: int, seed: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]: ...
 def band_keys(
     signatures: npt.NDArray[np.uint32], bands: int, rows: int, threads: int = 0

@@ -18,7 +18,7 @@ def text_signatures(buf: _text.TextBuffers, hasher: Any) -> Any:
 
     _core.minhash_text_device(
         data.data.ptr, offsets.data.ptr, buf.n_docs, _UNITS[hasher.shingle], hasher.n,
-        hasher.fold_punctuation, hasher.num_perm, hasher.seed, out.data.ptr,
+        hasher.fold_punctuation, buf.lower_ascii, hasher.num_perm, hasher.seed, out.data.ptr,
         _dispatch.current_stream(),
     )
     return out
@@ -45,7 +45,7 @@ def buffer_signatures(data: Any, offsets: Any, hasher: Any) -> Any:
         data = cp.zeros(1, cp.uint8)
     _core.minhash_text_device(
         data.data.ptr, offsets.data.ptr, n_docs, _UNITS[hasher.shingle], hasher.n,
-        hasher.fold_punctuation, hasher.num_perm, hasher.seed, out.data.ptr,
+        hasher.fold_punctuation, False, hasher.num_perm, hasher.seed, out.data.ptr,
         _dispatch.current_stream(),
     )
     return out

@@ -21,6 +21,7 @@ class TextBuffers:
     data: np.ndarray  # uint8, UTF-8 bytes of all documents
     offsets: np.ndarray  # int64, n_docs + 1
     missing: np.ndarray  # bool, the document was None or null
+    lower_ascii: bool = False  # the kernel still has to lowercase ASCII letters
 
     @property
     def n_docs(self) -> int:
@@ -43,20 +44,41 @@ def check_normalize(normalize: str | None) -> None:
 
 
 def text_buffers(docs: Any, *, lowercase: bool, normalize: str | None) -> TextBuffers:
-    """Normalize ``docs`` and return their Arrow-layout buffers."""
+    """Normalize ``docs`` and return their Arrow-layout buffers.
+
+    Only documents holding non-ASCII bytes go through Arrow's Unicode normalization
+    and lowercasing (for ASCII text both are the identity or plain A-Z folding); the
+    kernels fold ASCII letters themselves (``lower_ascii``), which gives the same
+    bytes without copying the text.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    from . import _core
 
     check_normalize(normalize)
     arr = _to_arrow_strings(docs)
     missing = arr.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False)
     if arr.null_count:
         arr = pc.fill_null(arr, "")
-    if normalize is not None and len(arr):
-        arr = pc.utf8_normalize(arr, form=normalize)
-    if lowercase and len(arr):
-        arr = pc.utf8_lower(arr)
     arr = arr.cast(pa.large_string())
+    data, offsets = _buffers(arr)
+    if (lowercase or normalize is not None) and len(arr):
+        unicode = _core.non_ascii_documents(data, offsets).view(bool)
+        if unicode.any():
+            mask = pa.array(unicode)
+            sub = arr.filter(mask)
+            if normalize is not None:
+                sub = pc.utf8_normalize(sub, form=normalize)
+            if lowercase:
+                sub = pc.utf8_lower(sub)
+            arr = pc.replace_with_mask(arr, mask, sub.cast(pa.large_string()))
+            data, offsets = _buffers(arr)
+    return TextBuffers(data, offsets, missing, lower_ascii=lowercase)
+
+
+def _buffers(arr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes, int64 offsets) of a large_string array, without copying."""
     _, offsets_buf, data_buf = arr.buffers()
     n = len(arr)
     if offsets_buf is None:
@@ -64,7 +86,7 @@ def text_buffers(docs: Any, *, lowercase: bool, normalize: str | None) -> TextBu
     else:
         offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
     data = np.zeros(0, np.uint8) if data_buf is None else np.frombuffer(data_buf, dtype=np.uint8)
-    return TextBuffers(data, offsets, missing)
+    return data, offsets
 
 
 def _to_arrow_strings(docs: Any):
@@ -92,6 +114,8 @@ def _to_arrow_strings(docs: Any):
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
             # Mixed str/bytes, invalid UTF-8 or lone surrogates: repair one by one.
             arr = pa.array([_repair(d) for d in docs], type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):  # pa.array splits inputs beyond 2 GB of text
+        arr = arr.cast(pa.large_string()).combine_chunks()
     if pa.types.is_null(arr.type):
         arr = arr.cast(pa.string())
     if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):

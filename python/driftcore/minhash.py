@@ -2,9 +2,11 @@
 
 The definition (``minhash v1``) is fixed, because stored indexes depend on it:
 
-* **Normalization** (text only, in Arrow's kernels): Unicode normalization form
-  ``normalize`` (default NFC), then Unicode lowercasing (``lowercase=True``; this is
-  lowercasing, not full case folding: "ß" stays "ß").
+* **Normalization** (text only): Unicode normalization form ``normalize`` (default
+  NFC), then Unicode lowercasing (``lowercase=True``; this is lowercasing, not full
+  case folding: "ß" stays "ß"). Documents with non-ASCII bytes go through Arrow's
+  kernels; ASCII documents, for which both steps reduce to folding A-Z, are folded by
+  the hashing kernel itself, without a copy.
 * **Units**: ``shingle="word"``: maximal runs of characters that are not separators;
   separators are Unicode whitespace and, with ``fold_punctuation=True``, ASCII and
   Latin-1 punctuation, General Punctuation (U+2010-U+205E), CJK punctuation
@@ -131,7 +133,7 @@ class MinHasher:
             return _gpu_minhash.text_signatures(buf, self)
         sig, _ = _core.minhash_text(
             buf.data, buf.offsets, _UNITS[self.shingle], self.n, self.fold_punctuation,
-            self.num_perm, self.seed, t,
+            buf.lower_ascii, self.num_perm, self.seed, t,
         )
         return sig
 
@@ -166,7 +168,7 @@ class MinHasher:
             raise TypeError("offsets must be a non-empty 1-D integer array")
         sig, _ = _core.minhash_text(
             np.ascontiguousarray(data), np.ascontiguousarray(offsets, dtype=np.int64), unit, self.n,
-            self.fold_punctuation, self.num_perm, self.seed, _dispatch.resolve_threads(threads),
+            self.fold_punctuation, False, self.num_perm, self.seed, _dispatch.resolve_threads(threads),
         )
         return sig
 
@@ -192,7 +194,8 @@ class MinHasher:
             return _core.token_shingle_sets(buf.ids, buf.offsets, self.n, t)
         tb = self.text_buffers(docs)
         return _core.text_shingle_sets(
-            tb.data, tb.offsets, _UNITS[self.shingle], self.n, self.fold_punctuation, t
+            tb.data, tb.offsets, _UNITS[self.shingle], self.n, self.fold_punctuation,
+            tb.lower_ascii, t,
         )
 
     def jaccard(self, a: Any, b: Any) -> Any:

@@ -21,6 +21,7 @@ struct minhash_spec {
   shingle_unit unit = shingle_unit::word;
   std::uint32_t n = 5;              ///< units per shingle, 1..32
   bool fold_punctuation = true;     ///< punctuation separates words like whitespace
+  bool lowercase_ascii = false;     ///< fold ASCII 'A'-'Z' (Python lowercases the rest)
   std::uint32_t num_perm = 128;     ///< signature length, a multiple of 16 up to 4096
   std::uint64_t seed = 1;
 };
@@ -61,6 +62,9 @@ struct shingle_sets {
 };
 shingle_sets text_shingle_sets(const text_view& docs, const minhash_spec& spec, int threads);
 shingle_sets token_shingle_sets(const token_view& docs, const minhash_spec& spec, int threads);
+
+/// @brief out[d] = 1 when document d holds a byte >= 0x80 (needs Unicode normalization).
+void non_ascii_documents(const text_view& docs, std::uint8_t* out, int threads);
 
 /// @brief Switch the AVX-512 paths off (tests compare them with the portable code).
 void set_minhash_simd(bool enabled);
