@@ -115,12 +115,20 @@ def shingles(u: list[int], n: int) -> list[int]:
 
 
 def signature(shingle_hashes: list[int], num_perm: int, seed: int) -> list[int]:
+    slots: list[int | None] = [None] * num_perm
+    for h in shingle_hashes:
+        j = ((h >> 32) * num_perm) >> 32
+        rank = (h & 0xFFFFFFFF) >> 1
+        if slots[j] is None or rank < slots[j]:
+            slots[j] = rank
     out = []
-    for i in range(num_perm):
-        r = splitmix64(seed, i)
-        a, b = (r >> 32) | 1, r & 0xFFFFFFFF
-        keys = [(a * (h >> 32) + b) & 0xFFFFFFFF for h in shingle_hashes]
-        out.append(min(keys, default=0xFFFFFFFF))
+    for j, value in enumerate(slots):
+        if value is None:  # no shingle reached this slot: an independent permutation
+            r = splitmix64(seed, j)
+            a, b = (r >> 32) | 1, r & 0xFFFFFFFF
+            f = min(((a * (h >> 32) + b) & 0xFFFFFFFF for h in shingle_hashes), default=0xFFFFFFFF)
+            value = 0x80000000 | (f >> 1)
+        out.append(value)
     return out
 
 

@@ -54,9 +54,9 @@ def test_pinned_signatures():
     assert ch[0, :4].tolist() == PINNED_CHAR
 
 
-PINNED_WORD = [477826906, 446851854, 297190765, 1216530002]
-PINNED_TOKEN = [2134835460, 265521694, 572962161, 1283481327]
-PINNED_CHAR = [575504204, 3627438202, 520489715, 946099737]
+PINNED_WORD = [2126746519, 2370909575, 2296079030, 859874634]  # filled and fallback slots
+PINNED_TOKEN = [724548707, 2280244495, 2433964728, 2789224311]
+PINNED_CHAR = [2435235750, 3961202749, 2407728505, 1688542704]
 
 
 def _random_texts(rng, count):
@@ -157,11 +157,13 @@ def test_jaccard_estimate_meets_the_binomial_error(rng):
     sig = mh.signatures(docs)
     est = mh.jaccard(sig[0::2], sig[1::2])
     truth = np.array(truth)
-    ok = (truth > 0) & (truth < 1)
-    z = (est[ok] - truth[ok]) / np.sqrt(truth[ok] * (1 - truth[ok]) / num_perm)
-    assert abs(z.mean()) < 0.1  # unbiased
-    assert 0.85 < z.var() < 1.15  # the sqrt(J(1-J)/num_perm) error, no worse
-    assert np.mean(np.abs(z) > 3) < 0.01
+    sizes = np.repeat([8, 40, 400, 4000], 600)
+    for size in (8, 40, 400, 4000):
+        part = (sizes == size) & (truth > 0) & (truth < 1)
+        z = (est[part] - truth[part]) / np.sqrt(truth[part] * (1 - truth[part]) / num_perm)
+        assert abs(z.mean()) < 0.15, (size, z.mean())  # unbiased
+        assert z.var() < 1.2, (size, z.var())  # the sqrt(J(1-J)/num_perm) error or better
+        assert np.mean(np.abs(z) > 3) < 0.015
 
 
 def test_word_shingle_jaccard_against_exact_sets(rng):

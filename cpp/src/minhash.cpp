@@ -23,9 +23,17 @@ constexpr std::size_t kDocGrain = 256;
 
 struct perm_table {
   std::vector<std::uint32_t> a, b;
+  perm_table() = default;
   explicit perm_table(const minhash_spec& s) : a(s.num_perm), b(s.num_perm) {
     perm_params(s, a.data(), b.data());
   }
+};
+
+// Per-thread buffers of one document's sketch.
+struct sketch_scratch {
+  std::vector<std::uint64_t> hashes;
+  std::vector<std::uint32_t> keys, empty, minima;
+  perm_table fallback;
 };
 
 void min_keys_scalar(const std::uint32_t* keys, std::size_t m, const perm_table& p,
@@ -138,19 +146,28 @@ __attribute__((target("avx512f,avx512bw"))) void words_avx512(const std::uint8_t
     }
     const __m512i row = _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srli_epi16(v, 3), low4));
     const __m512i col = _mm512_shuffle_epi8(bits, _mm512_and_si512(v, low3));
-    const std::uint64_t sep = _mm512_test_epi8_mask(row, col) | ~live;
-    unsigned pos = 0;
-    for (;;) {
-      const std::uint64_t ahead = ~std::uint64_t{0} << pos;
-      const std::uint64_t t = (in_word ? sep : ~sep) & ahead;
-      if (!t) break;
-      pos = static_cast<unsigned>(__builtin_ctzll(t));
-      if (in_word) {
-        flush(i + pos);
+    const std::uint64_t sep = _mm512_test_epi8_mask(row, col) | ~live;  // past the end: separators
+    const std::uint64_t word_bits = ~sep;
+    // Word starts follow a separator, word ends are separators that follow a word byte;
+    // each list is extracted on its own (no loop-carried dependency) and then paired.
+    std::uint64_t starts = word_bits & ((sep << 1) | (in_word ? 0 : 1));
+    std::uint64_t ends = sep & ((word_bits << 1) | (in_word ? 1 : 0));
+    unsigned s_pos[64], e_pos[64], ns = 0, ne = 0;
+    for (; starts; starts &= starts - 1) s_pos[ns++] = static_cast<unsigned>(__builtin_ctzll(starts));
+    for (; ends; ends &= ends - 1) e_pos[ne++] = static_cast<unsigned>(__builtin_ctzll(ends));
+    unsigned ei = 0;
+    if (in_word && ne > 0) {
+      flush(i + e_pos[0]);
+      ei = 1;
+      in_word = false;
+    }
+    for (unsigned si = 0; si < ns; ++si) {
+      word = i + s_pos[si];
+      if (ei < ne) {
+        flush(i + e_pos[ei++]);
       } else {
-        word = i + pos;
+        in_word = true;  // runs into the next block
       }
-      in_word = !in_word;
     }
     i += m;
   }
@@ -223,18 +240,47 @@ std::uint64_t shingles_of(const token_view& docs, const minhash_spec& s, std::si
   });
 }
 
+// The sketch of shingle_hash.hpp: slots from one pass, then the empty slots' fallback
+// permutations, 16 at a time (padded with a harmless dummy permutation).
+void sketch(sketch_scratch& w, const perm_table& perms, std::uint32_t* out) {
+  const auto k = static_cast<std::uint32_t>(perms.a.size());
+  std::fill(out, out + k, kEmptySlot);
+  for (const std::uint64_t h : w.hashes) {
+    const std::uint32_t j = detail::slot_of(h, k), r = detail::rank_of(h);
+    out[j] = r < out[j] ? r : out[j];
+  }
+  if (w.hashes.empty()) return;
+  w.empty.clear();
+  for (std::uint32_t j = 0; j < k; ++j)
+    if (out[j] == kEmptySlot) w.empty.push_back(j);
+  if (w.empty.empty()) return;
+  const std::size_t padded = (w.empty.size() + 15) / 16 * 16;
+  w.fallback.a.assign(padded, 1);
+  w.fallback.b.assign(padded, 0);
+  for (std::size_t e = 0; e < w.empty.size(); ++e) {
+    w.fallback.a[e] = perms.a[w.empty[e]];
+    w.fallback.b[e] = perms.b[w.empty[e]];
+  }
+  w.keys.resize(w.hashes.size());
+  for (std::size_t i = 0; i < w.hashes.size(); ++i) w.keys[i] = detail::shingle_key(w.hashes[i]);
+  w.minima.resize(padded);
+  min_keys(w.keys.data(), w.keys.size(), w.fallback, w.minima.data());
+  for (std::size_t e = 0; e < w.empty.size(); ++e)
+    out[w.empty[e]] = detail::fallback_value(w.minima[e]);
+}
+
 template <class Docs>
 void signatures(const Docs& docs, const minhash_spec& spec, std::uint32_t* sig,
                 std::uint64_t* counts, int threads) {
   check_spec(spec);
   const perm_table perms(spec);
   parallel_ranges(docs.n_docs, kDocGrain, threads, [&](int, std::size_t begin, std::size_t end) {
-    std::vector<std::uint32_t> keys;
+    sketch_scratch w;
     for (std::size_t d = begin; d < end; ++d) {
-      keys.clear();
-      auto emit = [&keys](std::uint64_t h) { keys.push_back(detail::shingle_key(h)); };
+      w.hashes.clear();
+      auto emit = [&w](std::uint64_t h) { w.hashes.push_back(h); };
       counts[d] = shingles_of(docs, spec, d, emit);
-      min_keys(keys.data(), keys.size(), perms, sig + d * spec.num_perm);
+      sketch(w, perms, sig + d * spec.num_perm);
     }
   });
 }
