@@ -173,7 +173,7 @@ def test_pairs_at_the_threshold_are_found_with_real_signatures(rng, size):
     a_docs, b_docs = [], []
     for _ in range(1500):
         x = rng.choice(2**40, size, replace=False)
-        shared = int(round(0.8 * size))
+        shared = round(0.8 * size)
         half = (size - shared) // 2
         a_docs.append(np.concatenate([x[:shared], x[shared : shared + half]]))
         b_docs.append(np.concatenate([x[:shared], x[shared + half :]]))
