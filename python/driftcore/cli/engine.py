@@ -1,0 +1,571 @@
+"""The streaming check: read each side in record batches, build the summaries, and
+assemble the report dict (the JSON document of ``report.v1.json``).
+
+Passes over the data (each reads record batches of ``batch_size`` rows):
+
+1. **Reference**: the :class:`~driftcore.Profile` (moments, quantile sketches,
+   category counts), a bottom-k sample of numeric rows for MMD, and one LSH index
+   per text column.
+2. **Current**: its Profile, binned on the reference's quantile edges (so the binned
+   metrics are exact), display histograms on the reference's range, a numeric
+   sample for MMD, a uniform row sample for exact-row leakage, and LSH queries of
+   its texts.
+3. **Reference again** (raw reference only): histograms on its own quantile edges,
+   display histograms, the reference texts of the leakage examples, and the
+   exact-row lookup of the current sample, streamed.
+
+``driftcore profile`` runs passes 1 and 3 (or 2 with ``--reference``) and saves the
+result, so ``compare`` of a saved reference profile gives the same drift table and
+MMD sample as ``check`` of the raw file. Memory: one batch, the sketches (about 50 kB
+per numeric column), category counts, the samples (``mmd_sample`` rows a side,
+``leak_rows`` current rows) and 680 bytes per reference text in the LSH indexes.
+
+Examples
+--------
+>>> import numpy as np, pyarrow as pa, pyarrow.parquet as pq, tempfile, os
+>>> from driftcore.cli.config import Settings
+>>> from driftcore.cli.engine import run_check
+>>> d = tempfile.mkdtemp(); rng = np.random.default_rng(0)
+>>> pq.write_table(pa.table({"x": rng.normal(size=500)}), os.path.join(d, "r.parquet"))
+>>> pq.write_table(pa.table({"x": rng.normal(1, 1, 500)}), os.path.join(d, "c.parquet"))
+>>> doc = run_check(os.path.join(d, "r.parquet"), os.path.join(d, "c.parquet"), Settings())
+>>> doc["summary"]["exit_code"], doc["columns"][0]["column"], doc["columns"][0]["drifted"]
+(1, 'x', True)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .. import _tables
+from ..compare import compare
+from ..histogram import Histogram
+from ..lsh import LSHIndex
+from ..profile import NumericColumn, Profile
+from . import leak, mmd
+from .config import Settings
+from .errors import InputError
+from .profile_file import ProfileFile, is_profile_file
+from .progress import Progress
+from .read import Source, column_kind, is_string, looks_like_text, open_source
+from .sample import Reservoir
+
+SCHEMA_VERSION = 1
+DISPLAY_BINS = 40
+TOP_CATEGORIES = 12
+
+
+@dataclass
+class Plan:
+    """The columns of a check and their kinds ("numeric", "categorical", "text")."""
+
+    columns: list[str]
+    kinds: dict[str, str]
+    types: dict[str, str]
+
+    def of(self, kind: str) -> list[str]:
+        return [c for c in self.columns if self.kinds[c] == kind]
+
+    @property
+    def profiled(self) -> list[str]:
+        return [c for c in self.columns if self.kinds[c] != "text"]
+
+
+@dataclass
+class Side:
+    """Everything one side contributes to the report."""
+
+    path: Path
+    format: str
+    rows: int
+    profile: Profile
+    display: dict[str, Histogram] = field(default_factory=dict)
+    sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    text: dict[str, leak.TextLeak] = field(default_factory=dict)
+    rows_sample: pa.Table | None = None
+    is_profile: bool = False
+    saved: ProfileFile | None = None
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+def plan_columns(ref: Source, settings: Settings) -> Plan:
+    """Select the columns of the reference, check their types and find text columns."""
+    names = ref.schema.names
+    if settings.columns is not None:
+        unknown = [c for c in settings.columns if c not in names]
+        if unknown:
+            raise InputError(ref.path, f"no column {unknown[0]!r} (columns: {', '.join(names)})")
+        selected = list(dict.fromkeys(settings.columns))
+    else:
+        selected = list(names)
+    unknown = [c for c in settings.exclude if c not in names]
+    if unknown:
+        raise InputError(ref.path, f"--exclude: no column {unknown[0]!r} (columns: {', '.join(names)})")
+    selected = [c for c in selected if c not in settings.exclude]
+    if not selected:
+        raise InputError(None, "no columns left to compare after --columns/--exclude")
+    kinds, types = {}, {}
+    for c in selected:
+        t = ref.schema.field(c).type
+        kind = column_kind(t)
+        if kind is None:
+            raise InputError(ref.path, f"column {c!r} has unsupported type {t} "
+                                       f"(leave it out with --exclude {c})")
+        kinds[c], types[c] = kind, str(t)
+    strings = [c for c in selected if is_string(ref.schema.field(c).type)]
+    if settings.text_columns is not None:
+        for c in settings.text_columns:
+            if c not in selected:
+                raise InputError(ref.path, f"--text-column {c!r} is not a selected column")
+            if c not in strings:
+                raise InputError(ref.path, f"--text-column {c!r} is {types[c]}, not a string column")
+            kinds[c] = "text"
+    elif strings:
+        first = next(ref.batches(strings, batch_size=2000), None)
+        if first is not None:
+            for c in strings:
+                if looks_like_text(first.column(c)):
+                    kinds[c] = "text"
+    return Plan(selected, kinds, types)
+
+
+def check_current(src: Source, plan: Plan) -> None:
+    """The current side must have every planned column, of the same kind."""
+    problems = []
+    for c in plan.columns:
+        if c not in src.schema.names:
+            problems.append(f"column {c!r} is missing")
+            continue
+        t = src.schema.field(c).type
+        kind = column_kind(t)
+        want = "categorical" if plan.kinds[c] == "text" else plan.kinds[c]
+        if kind != want:
+            problems.append(f"column {c!r} is {t} here but {plan.types[c]} in the reference")
+    if problems:
+        raise InputError(src.path, "schema differs from the reference: " + "; ".join(problems[:3])
+                         + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+
+
+# --- passes -------------------------------------------------------------------------------
+
+
+def _profile_input(batch: pa.RecordBatch, plan: Plan, device: str) -> Any:
+    """The profiled columns of a batch; on the GPU numeric columns as cupy arrays
+    (nulls become NaN, counted as missing all the same)."""
+    sub = batch.select(plan.profiled)
+    if device != "gpu":
+        return sub
+    import cupy as cp
+
+    out: dict[str, Any] = {}
+    for name in plan.profiled:
+        col = sub.column(name)
+        if plan.kinds[name] == "numeric":
+            out[name] = cp.asarray(col.cast(pa.float64()).to_numpy(zero_copy_only=False))
+        else:
+            out[name] = col
+    return out
+
+
+def _numeric_matrix(table: pa.Table | pa.RecordBatch, columns: list[str]) -> np.ndarray:
+    if not columns or table.num_rows == 0:
+        return np.zeros((table.num_rows if columns else 0, len(columns)))
+    return np.column_stack([
+        table.column(c).cast(pa.float64()).to_numpy(zero_copy_only=False) for c in columns
+    ])
+
+
+def _display_edges(col: NumericColumn) -> np.ndarray | None:
+    if col.moments.count == 0:
+        return None
+    lo, hi = float(col.moments.min), float(col.moments.max)
+    if not hi > lo:
+        hi = lo + max(abs(lo), 1.0) * 1e-9
+    return np.linspace(lo, hi, DISPLAY_BINS + 1)
+
+
+def _counted(iterable: Iterator[pa.RecordBatch], progress: Progress) -> Iterator[pa.RecordBatch]:
+    for b in iterable:
+        yield b
+        progress.advance(b.num_rows)
+    progress.close()
+
+
+def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progress) -> Side:
+    prof = Profile(bins=s.bins, seed=s.seed)
+    numeric = plan.of("numeric")
+    res = Reservoir(s.mmd_sample, s.seed, stream=1)
+    text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
+                             threads=s.threads, device=s.device) for c in plan.of("text")}
+    rows = 0
+    for batch in _counted(src.batches(plan.columns, s.batch_size), progress):
+        if plan.profiled:
+            prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
+        if numeric:
+            res.add(batch.select(numeric))
+        for c, t in text.items():
+            t.add_reference(batch.column(c))
+        rows += batch.num_rows
+    if rows == 0:
+        raise InputError(src.path, "no rows")
+    side = Side(src.path, src.format, rows, prof, text=text,
+                sample=_numeric_matrix(res.table(), numeric))
+    for c in numeric:
+        edges = _display_edges(prof.columns[c])
+        if edges is not None:
+            side.display[c] = Histogram(edges)
+    return side
+
+
+def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, progress: Progress,
+                          consume: Callable[[Iterator[pa.RecordBatch]], Any] | None = None) -> Any:
+    """Own-edge histograms, display histograms, example texts; ``consume`` (the
+    exact-row lookup) reads the batches after they have been used here."""
+    for c in plan.of("numeric"):
+        col = side.profile.columns[c]
+        if isinstance(col, NumericColumn) and col.count and col.histogram is None:
+            col.histogram = Histogram(col.sketch.quantile_edges(side.profile.bins))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        start = 0
+        for batch in _counted(src.batches(plan.columns, s.batch_size), progress):
+            _fill_histograms(batch, plan, side.profile, side.display, s)
+            for c, t in side.text.items():
+                if t.wanted_reference_rows():
+                    t.fill_reference(start, batch.column(c))
+            start += batch.num_rows
+            yield batch
+
+    if consume is None:
+        for _ in batches():
+            pass
+        return None
+    return consume(batches())
+
+
+def _fill_histograms(batch: pa.RecordBatch, plan: Plan, prof: Profile,
+                     display: dict[str, Histogram], s: Settings) -> None:
+    numeric = plan.of("numeric")
+    if not numeric:
+        return
+    chunk = _tables.read_chunk(batch.select(numeric))
+    for c in numeric:
+        values = chunk[c].values
+        if s.device == "gpu":
+            import cupy as cp
+
+            values = cp.asarray(values)
+        col = prof.columns.get(c)
+        if display.get(c) is not None:
+            display[c].update(values, threads=s.threads, device=s.device)
+        if prof._reference is None and isinstance(col, NumericColumn) and col.histogram is not None:
+            col.histogram.update(values, threads=s.threads, device=s.device)
+
+
+def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
+                 leak_rows: int) -> Side:
+    prof = Profile(bins=ref.profile.bins, k=ref.profile.k, seed=ref.profile.seed,
+                   reference=ref.profile)
+    numeric = plan.of("numeric")
+    display = {c: Histogram(h.edges) for c, h in ref.display.items()}
+    mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2)
+    rows_res = Reservoir(leak_rows, s.seed, stream=3)
+    rows = 0
+    for batch in _counted(src.batches(plan.columns, s.batch_size), progress):
+        if plan.profiled:
+            prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
+            _fill_histograms(batch, plan, prof, display, s)
+        if numeric:
+            mmd_res.add(batch.select(numeric))
+        if leak_rows:
+            rows_res.add(batch)
+        for c, t in ref.text.items():
+            t.query_current(batch.column(c))
+        rows += batch.num_rows
+    if rows == 0:
+        raise InputError(src.path, "no rows")
+    return Side(src.path, src.format, rows, prof, display,
+                _numeric_matrix(mmd_res.table(), numeric),
+                rows_sample=rows_res.table() if leak_rows else None)
+
+
+# --- loading inputs -------------------------------------------------------------------------
+
+
+def load_profile(path: str | Path) -> ProfileFile:
+    p = Path(path)
+    try:
+        return ProfileFile.from_bytes(p.read_bytes())
+    except OSError as exc:
+        raise InputError(p, f"cannot open: {exc.strerror or exc}") from exc
+    except (ValueError, TypeError) as exc:
+        raise InputError(p, f"corrupted profile: {exc}") from exc
+
+
+def side_from_profile(path: Path, pf: ProfileFile, similarity: float, s: Settings) -> Side:
+    meta = pf.meta
+    text = {}
+    for c, ix in pf.text.items():
+        if abs(ix.threshold - similarity) > 1e-12:
+            ix = LSHIndex.from_bytes(ix.to_bytes())
+        text[c] = leak.TextLeak(c, similarity=similarity, examples=s.examples,
+                                threads=s.threads, device=s.device, index=ix)
+    return Side(path, "profile", int(meta["rows"]), pf.profile, dict(pf.display), pf.sample,
+                text, is_profile=True, saved=pf)
+
+
+def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:
+    meta = pf.meta
+    columns, kinds, types = list(meta["columns"]), dict(meta["kinds"]), dict(meta["types"])
+    if s.columns is not None or s.exclude:
+        keep = s.columns if s.columns is not None else columns
+        unknown = [c for c in [*keep, *s.exclude] if c not in columns]
+        if unknown:
+            raise InputError(path, f"no column {unknown[0]!r} in this profile "
+                                   f"(columns: {', '.join(columns)})")
+        columns = [c for c in columns if c in keep and c not in s.exclude]
+    if not columns:
+        raise InputError(None, "no columns left to compare after --columns/--exclude")
+    return Plan(columns, {c: kinds[c] for c in columns}, {c: types[c] for c in columns})
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+
+def run_profile(data: str | Path, settings: Settings, *, reference: str | Path | None = None,
+                quiet: bool = True) -> ProfileFile:
+    """Profile ``data`` (a reference profile, or with ``reference`` a current one binned
+    on the reference's edges)."""
+    s = settings.validate()
+    src = open_source(data)
+    ref_pf = None
+    if reference is not None:
+        ref_pf = load_profile(reference)
+        plan = plan_from_profile(ref_pf, Path(reference), s)
+        check_current(src, plan)
+        ref = side_from_profile(Path(reference), ref_pf, s.thresholds["similarity"], s)
+        ref.text = {}
+        side = current_pass(src, plan, ref, s, Progress(src.num_rows, "profile", quiet), 0)
+        text_idx: dict[str, LSHIndex] = {}
+    else:
+        plan = plan_columns(src, s)
+        side = reference_first_pass(src, plan, s, Progress(src.num_rows, "profile", quiet))
+        reference_second_pass(src, plan, side, s, Progress(side.rows, "histograms", quiet))
+        text_idx = {c: t.index for c, t in side.text.items()}
+    meta = {
+        "source": str(src.path), "format": src.format, "rows": side.rows,
+        "columns": plan.columns, "kinds": plan.kinds, "types": plan.types,
+        "seed": s.seed, "mmd_sample": s.mmd_sample, "batch_size": s.batch_size,
+        "reference": None if reference is None else str(reference),
+        "created_utc": _now(),
+    }
+    return ProfileFile(side.profile, meta, side.display, side.sample, plan.of("numeric"), text_idx)
+
+
+def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
+              quiet: bool = True, command: str = "check") -> dict[str, Any]:
+    """Compare ``current`` with ``reference`` (files, folders or ``.dcp`` profiles) and
+    return the report document (see ``schema/report.v1.json``)."""
+    t0 = time.perf_counter()
+    s = settings.validate()
+    ref_path, cur_path = Path(reference), Path(current)
+    ref_src = None
+    if is_profile_file(ref_path):
+        pf = load_profile(ref_path)
+        plan = plan_from_profile(pf, ref_path, s)
+        ref = side_from_profile(ref_path, pf, s.thresholds["similarity"], s)
+        ref.text = {c: t for c, t in ref.text.items() if c in plan.columns}
+    else:
+        ref_src = open_source(ref_path)
+        plan = plan_columns(ref_src, s)
+    cur_pf = load_profile(cur_path) if is_profile_file(cur_path) else None
+    cur_src = None if cur_pf is not None else open_source(cur_path)
+    if cur_src is not None:
+        check_current(cur_src, plan)
+    else:
+        assert cur_pf is not None
+        missing = [c for c in plan.profiled if c not in cur_pf.profile.columns]
+        if missing:
+            raise InputError(cur_path, f"schema differs from the reference: column {missing[0]!r} "
+                                       "is missing from this profile")
+    if ref_src is not None:
+        ref = reference_first_pass(ref_src, plan, s, Progress(ref_src.num_rows, "reference", quiet))
+    leak_rows = s.leak_rows if ref_src is not None else 0
+    if cur_src is not None:
+        cur = current_pass(cur_src, plan, ref, s, Progress(cur_src.num_rows, "current", quiet),
+                           leak_rows)
+    else:
+        assert cur_pf is not None
+        cur = side_from_profile(cur_path, cur_pf, s.thresholds["similarity"], s)
+        cur.text = {}
+        cols = cur_pf.sample_columns
+        idx = [cols.index(c) for c in plan.of("numeric") if c in cols]
+        cur.sample = cur_pf.sample[:, idx] if cur_pf.sample.size else cur_pf.sample
+    exact: dict[str, Any]
+    if ref_src is not None:
+        progress = Progress(ref.rows, "reference (2nd pass)", quiet)
+        if leak_rows and cur.rows_sample is not None and cur.rows_sample.num_rows:
+            sample = cur.rows_sample
+            exact = reference_second_pass(
+                ref_src, plan, ref, s, progress,
+                lambda it: leak.exact_rows_section(it, sample, cur.rows, s.thresholds["exact_rows"],
+                                                   s.examples))
+        else:
+            reference_second_pass(ref_src, plan, ref, s, progress)
+            exact = {"status": "skipped", "reason": "--leak-rows 0"}
+    else:
+        exact = {"status": "unavailable", "reason": "the reference is a profile (no rows kept)"}
+    if ref_src is None:
+        idx = [ref.saved.sample_columns.index(c) for c in plan.of("numeric")]  # type: ignore[union-attr]
+        ref.sample = ref.sample[:, idx] if ref.sample.size else ref.sample
+    doc = _assemble(plan, ref, cur, s, exact, command, cur_is_profile=cur_pf is not None)
+    doc["timing"] = {"seconds": time.perf_counter() - t0}
+    return doc
+
+
+# --- the report document ---------------------------------------------------------------------
+
+
+def _assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any],
+              command: str, *, cur_is_profile: bool) -> dict[str, Any]:
+    import driftcore
+
+    t = s.thresholds
+    profiled = plan.profiled
+    columns: list[dict[str, Any]] = []
+    report = None
+    if profiled:
+        report = compare(
+            ref.profile, cur.profile, bins=ref.profile.bins, alpha=t["alpha"],
+            correction=s.correction, drift_share=t["drift_share"],
+            small_sample=int(t["small_sample"]), psi_threshold=t["psi"],
+            wasserstein_threshold=t["wasserstein"], js_threshold=t["js"], columns=profiled,
+        )
+        for c in report.columns:
+            columns.append(_column_entry(c, plan, ref, cur))
+    numeric = plan.of("numeric")
+    mean = np.array([ref.profile.columns[c].mean for c in numeric]) if numeric else np.zeros(0)
+    std = np.array([math.sqrt(ref.profile.columns[c].variance) for c in numeric]) if numeric \
+        else np.zeros(0)
+    x = mmd.standardize(mmd.complete_rows(ref.sample), mean, std) if numeric else ref.sample
+    y = mmd.standardize(mmd.complete_rows(cur.sample), mean, std) if numeric else cur.sample
+    mmd_sec = mmd.mmd_section(x, y, numeric, sample_size=s.mmd_sample, alpha=t["mmd_alpha"],
+                              n_permutations=s.mmd_permutations, seed=s.seed)
+    near = []
+    for c in plan.of("text"):
+        tl = ref.text.get(c)
+        if tl is None or cur_is_profile:
+            near.append({"column": c, "status": "unavailable",
+                         "reason": "the current side is a profile (no texts kept)"})
+        else:
+            near.append({"status": "ok", **tl.section(t["near_duplicates"])})
+    n_judged = sum(1 for c in columns if c["drifted"] is not None)
+    n_drifted = sum(1 for c in columns if c["drifted"])
+    share = n_drifted / n_judged if n_judged else 0.0
+    dataset_drift = bool(report.dataset_drift) if report is not None else False
+    reasons = []
+    if dataset_drift:
+        reasons.append(f"{n_drifted} of {n_judged} columns drifted (share {share:.2f} >= "
+                       f"{t['drift_share']:g})")
+    if mmd_sec and mmd_sec.get("drifted"):
+        reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} < {t['mmd_alpha']:g}")
+    if exact.get("exceeded"):
+        reasons.append(f"exact-row leakage {exact['rate']:.2%} > {t['exact_rows']:.2%}")
+    for e in near:
+        if e.get("exceeded"):
+            reasons.append(f"near-duplicate texts in {e['column']!r}: {e['rate']:.2%} > "
+                           f"{e['threshold']:.2%}")
+    code = 1 if reasons else 0
+    return _clean({
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "driftcore", "version": driftcore.__version__, "command": command},
+        "created_utc": _now(),
+        "reference": _side_entry(ref),
+        "current": _side_entry(cur),
+        "settings": {
+            "columns": plan.columns, "text_columns": plan.of("text"),
+            "thresholds": dict(t), "bins": ref.profile.bins, "correction": s.correction,
+            "mmd_sample": s.mmd_sample, "leak_rows": s.leak_rows, "seed": s.seed,
+            "batch_size": s.batch_size, "threads": s.threads, "device": s.device,
+        },
+        "summary": {
+            "status": "fail" if code else "pass", "exit_code": code, "reasons": reasons,
+            "n_columns": len(columns), "n_judged": n_judged, "n_drifted": n_drifted,
+            "drift_share": share, "dataset_drift": dataset_drift,
+            "mmd_drifted": bool(mmd_sec and mmd_sec.get("drifted")),
+            "leakage_exceeded": bool(exact.get("exceeded") or any(e.get("exceeded") for e in near)),
+        },
+        "columns": columns,
+        "mmd": mmd_sec,
+        "leakage": {"exact_rows": exact, "near_duplicates": near},
+    })
+
+
+def _side_entry(side: Side) -> dict[str, Any]:
+    return {"path": str(side.path), "format": side.format, "rows": side.rows,
+            "is_profile": side.is_profile}
+
+
+def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "column": c.column, "kind": c.kind, "type": plan.types.get(c.column, ""),
+        "drifted": c.drifted, "rule": c.rule, "test": c.test, "p_value": c.pvalue,
+        "n_reference": c.n_reference, "n_current": c.n_current,
+        "missing_reference": c.missing_reference, "missing_current": c.missing_current,
+        "metrics": dict(c.metrics), "error_bounds": dict(c.error_bounds),
+        "unseen_categories": [str(u) for u in c.unseen_categories[:20]],
+        "n_unseen_categories": len(c.unseen_categories),
+    }
+    entry["histogram"] = _histogram(c.column, c.kind, ref, cur)
+    return entry
+
+
+def _histogram(name: str, kind: str, ref: Side, cur: Side) -> dict[str, Any] | None:
+    if kind == "numeric":
+        hr, hc = ref.display.get(name), cur.display.get(name)
+        if hr is None or hc is None or not np.array_equal(hr.edges, hc.edges):
+            pr, pc = ref.profile.columns[name], cur.profile.columns[name]
+            hr, hc = getattr(pr, "histogram", None), getattr(pc, "histogram", None)
+            if hr is None or hc is None or not np.array_equal(hr.edges, hc.edges):
+                return None
+        return {"kind": "numeric", "edges": hr.edges.tolist(),
+                "reference": hr.counts.tolist(), "current": hc.counts.tolist(),
+                "below": [hr.underflow, hc.underflow], "above": [hr.overflow, hc.overflow]}
+    rc = ref.profile.columns[name].counts.counts
+    cc = cur.profile.columns[name].counts.counts
+    keys = sorted(set(rc) | set(cc), key=lambda k: -(rc.get(k, 0) + cc.get(k, 0)))
+    top, rest = keys[:TOP_CATEGORIES], keys[TOP_CATEGORIES:]
+    return {"kind": "categorical", "categories": [str(k) for k in top],
+            "reference": [int(rc.get(k, 0)) for k in top],
+            "current": [int(cc.get(k, 0)) for k in top],
+            "other": [int(sum(rc.get(k, 0) for k in rest)), int(sum(cc.get(k, 0) for k in rest))]}
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe: NaN and infinities become None, numpy scalars Python numbers."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(x) else None
+    return x
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
