@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,7 @@ class Settings:
         for name, v in self.thresholds.items():
             if name not in THRESHOLDS:
                 raise InputError(None, f"unknown threshold {name!r} (known: {', '.join(THRESHOLDS)})")
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or v != v or v < 0:
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v) or v < 0:
                 raise InputError(None, f"threshold {name} must be a number >= 0, got {v!r}")
         t = self.thresholds
         for name in ("alpha", "mmd_alpha", "similarity"):

@@ -289,7 +289,8 @@ def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Prog
         if numeric:
             mmd_res.add(batch.select(numeric))
         if leak_rows:
-            rows_res.add(batch)
+            rows_res.add(batch.append_column(
+                leak.ROW_COLUMN, pa.array(np.arange(rows, rows + batch.num_rows))))
         for c, t in ref.text.items():
             t.query_current(batch.column(c))
         rows += batch.num_rows
@@ -419,8 +420,8 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
             sample = cur.rows_sample
             exact = reference_second_pass(
                 ref_src, plan, ref, s, progress,
-                lambda it: leak.exact_rows_section(it, sample, cur.rows, s.thresholds["exact_rows"],
-                                                   s.examples))
+                lambda it: leak.exact_rows_section(it, sample, plan.columns, cur.rows,
+                                                   s.thresholds["exact_rows"], s.examples))
         else:
             reference_second_pass(ref_src, plan, ref, s, progress)
             exact = {"status": "skipped", "reason": "--leak-rows 0"}

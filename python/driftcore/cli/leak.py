@@ -32,6 +32,9 @@ import pyarrow as pa
 
 import driftcore
 
+#: The column the current row sample carries its original row numbers in.
+ROW_COLUMN = "__driftcore_row__"
+
 
 def _texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
@@ -116,18 +119,22 @@ class TextLeak:
 
 
 def exact_rows_section(
-    reference_batches: Any, current_sample: pa.Table, n_current: int, threshold: float,
-    examples: int,
+    reference_batches: Any, current_sample: pa.Table, columns: list[str], n_current: int,
+    threshold: float, examples: int,
 ) -> dict[str, Any]:
-    """Run :func:`driftcore.exact_row_leakage` of ``current_sample`` against the
-    streamed reference and describe it for the report (``leakage.exact_rows``)."""
-    res = driftcore.exact_row_leakage(reference_batches, current_sample)
+    """Run :func:`driftcore.exact_row_leakage` of ``current_sample`` (with its row
+    numbers in :data:`ROW_COLUMN`) on ``columns`` against the streamed reference and
+    describe it for the report (``leakage.exact_rows``)."""
+    res = driftcore.exact_row_leakage(reference_batches, current_sample, columns=columns)
     rows = []
     if examples and len(res.eval_index):
-        sub = current_sample.take(pa.array(res.eval_index[:examples]))
-        for k, row in enumerate(sub.to_pylist()):
+        order = np.argsort(current_sample.column(ROW_COLUMN).to_numpy()[res.eval_index],
+                           kind="stable")[:examples]
+        sub = current_sample.take(pa.array(res.eval_index[order]))
+        for k, row in zip(order, sub.to_pylist()):
+            row_number = row.pop(ROW_COLUMN)
             rows.append({
-                "current_sample_index": int(res.eval_index[k]),
+                "current_index": int(row_number),
                 "reference_index": int(res.train_index[k]),
                 "values": {c: _jsonable(v) for c, v in row.items()},
             })

@@ -76,8 +76,8 @@ def mmd_section(
     section: dict[str, Any] = {
         "status": "unavailable",
         "columns": list(columns),
-        "n_reference": int(len(ref_sample)),
-        "n_current": int(len(cur_sample)),
+        "n_reference": len(ref_sample),
+        "n_current": len(cur_sample),
         "sample_size": int(sample_size),
         "alpha": float(alpha),
     }

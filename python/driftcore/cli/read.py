@@ -56,8 +56,7 @@ class Source:
 
             for f in self.files:
                 pf = pq.ParquetFile(f)
-                for b in pf.iter_batches(batch_size=batch_size, columns=columns):
-                    yield b
+                yield from pf.iter_batches(batch_size=batch_size, columns=columns)
         except InputError:
             raise
         except (pa.ArrowException, OSError, ValueError) as exc:

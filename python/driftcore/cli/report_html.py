@@ -189,7 +189,7 @@ def _leakage(doc: dict[str, Any]) -> str:
         for ex in e["examples"]:
             vals = "<br>".join(f"{escape(k)} = {escape(str(v))}" for k, v in ex["values"].items())
             out.append(_pair(vals, vals, f"reference row {ex['reference_index']:,} &harr; current "
-                             f"sample row {ex['current_sample_index']:,} (identical)"))
+                             f"row {ex['current_index']:,} (identical)"))
     else:
         out.append(f"<h3>Exact rows</h3><p>{e['status']}: {escape(e.get('reason', ''))}</p>")
     for n in doc["leakage"]["near_duplicates"]:
