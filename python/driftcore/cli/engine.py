@@ -477,8 +477,8 @@ def _assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, An
     dataset_drift = bool(report.dataset_drift) if report is not None else False
     reasons = []
     if dataset_drift:
-        reasons.append(f"{n_drifted} of {n_judged} columns drifted (share {share:.2f} >= "
-                       f"{t['drift_share']:g})")
+        limit = f" (share {share:.2f} >= {t['drift_share']:g})" if t["drift_share"] > 0 else ""
+        reasons.append(f"{n_drifted} of {n_judged} columns drifted{limit}")
     if mmd_sec and mmd_sec.get("drifted"):
         reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} < {t['mmd_alpha']:g}")
     if exact.get("exceeded"):

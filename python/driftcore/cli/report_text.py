@@ -16,6 +16,7 @@ wind      0.08
 
 from __future__ import annotations
 
+import io
 import math
 from typing import Any, TextIO
 
@@ -114,7 +115,9 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
         out.write(head + "\n\n" + plain_table(HEADERS, cells) + "\n" + "\n".join(footer(doc)) + "\n")
         return
     tty = hasattr(out, "isatty") and out.isatty()
-    console = Console(file=out, width=None if tty else 200)
+    # Not a terminal: no colours, a wide table, and no trailing padding.
+    buffer = None if tty else io.StringIO()
+    console = Console(file=out if tty else buffer, width=None if tty else 200)
     table = Table(show_edge=False, header_style="bold")
     for h in HEADERS:
         numeric = h in ("psi", "wass/std", "js_dist", "ks", "p-value")
@@ -132,3 +135,5 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
         elif line.startswith("PASS"):
             style = "bold green"
         console.print(line, style=style, highlight=False, markup=False, soft_wrap=True)
+    if buffer is not None:
+        out.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
