@@ -395,3 +395,41 @@ def test_csv_with_unparsable_value(capsys, tmp_path):
     (tmp_path / "bad.csv").write_text('"x","y"\n1.0,"a"\n"oops\n')
     code, _, err = run(capsys, "check", tmp_path / "r.csv", tmp_path / "bad.csv")
     assert code == 2 and "bad.csv" in err and err.count("\n") == 1
+
+
+@pytest.mark.gpu
+def test_device_gpu_matches_cpu(capsys, tmp_path):
+    run(capsys, "check", REF, CUR, "--device", "cpu", "--json", tmp_path / "cpu.json")
+    code, _, err = run(capsys, "check", REF, CUR, "--device", "gpu", "--json", tmp_path / "gpu.json")
+    assert code == 1, err
+    cpu, gpu = load(tmp_path / "cpu.json"), load(tmp_path / "gpu.json")
+    for a, b in zip(cpu["columns"], gpu["columns"]):
+        assert (a["column"], a["drifted"]) == (b["column"], b["drifted"])
+        assert a["metrics"]["psi"] == pytest.approx(b["metrics"]["psi"], rel=1e-9)
+
+
+def test_mixed_types_nulls_and_nan(capsys, tmp_path, rng):
+    n = 3000
+
+    def side(shift: float) -> pa.Table:
+        x = rng.normal(shift, 1, n)
+        x[::50] = np.nan
+        ints = pa.array(rng.integers(0, 5, n), mask=rng.random(n) < 0.1)
+        return pa.table({
+            "x": x, "ints": ints, "flag": rng.random(n) < 0.3,
+            "cat": pa.array(rng.choice(["p", "q", "r"], n)).dictionary_encode(),
+            "empty": pa.nulls(n), "f32": rng.normal(size=n).astype(np.float32),
+        })
+
+    pq.write_table(side(0.0), tmp_path / "r.parquet")
+    pq.write_table(side(1.0), tmp_path / "c.parquet")
+    code, _, err = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
+                       "--json", tmp_path / "o.json", "--report", tmp_path / "o.html",
+                       "--batch-size", "700")
+    doc = load(tmp_path / "o.json")
+    assert code == 1, err
+    by = {c["column"]: c for c in doc["columns"]}
+    assert by["x"]["drifted"] and by["x"]["missing_reference"] == 60
+    assert by["ints"]["missing_reference"] > 0 and by["flag"]["kind"] == "categorical"
+    assert by["empty"]["drifted"] is None
+    assert doc["mmd"]["columns"] == ["x", "ints", "f32"]

@@ -62,6 +62,7 @@ from .sample import Reservoir
 SCHEMA_VERSION = 1
 DISPLAY_BINS = 40
 TOP_CATEGORIES = 12
+PREFETCH = 2  # batches decoded ahead of the one being summarized
 
 
 @dataclass
@@ -209,7 +210,7 @@ def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progres
     text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
                              threads=s.threads, device=s.device) for c in plan.of("text")}
     rows = 0
-    for batch in _counted(src.batches(plan.columns, s.batch_size), progress):
+    for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
         if plan.profiled:
             prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
         if numeric:
@@ -239,7 +240,7 @@ def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, prog
 
     def batches() -> Iterator[pa.RecordBatch]:
         start = 0
-        for batch in _counted(src.batches(plan.columns, s.batch_size), progress):
+        for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
             _fill_histograms(batch, plan, side.profile, side.display, s)
             for c, t in side.text.items():
                 if t.wanted_reference_rows():
@@ -282,7 +283,7 @@ def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Prog
     mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2)
     rows_res = Reservoir(leak_rows, s.seed, stream=3)
     rows = 0
-    for batch in _counted(src.batches(plan.columns, s.batch_size), progress):
+    for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
         if plan.profiled:
             prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
             _fill_histograms(batch, plan, prof, display, s)

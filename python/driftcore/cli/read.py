@@ -46,8 +46,16 @@ class Source:
     num_rows: int | None
     files: list[Path] = field(default_factory=list)
 
-    def batches(self, columns: list[str], batch_size: int = 1 << 18) -> Iterator[pa.RecordBatch]:
-        """Record batches of ``columns`` (in that order), at most ``batch_size`` rows."""
+    def batches(self, columns: list[str], batch_size: int = 1 << 18, *,
+                prefetch: int = 0) -> Iterator[pa.RecordBatch]:
+        """Record batches of ``columns`` (in that order), at most ``batch_size`` rows.
+
+        ``prefetch > 0`` decodes up to that many batches ahead in a background
+        thread (Arrow releases the GIL), overlapping reading with the caller's work.
+        """
+        if prefetch > 0:
+            yield from _prefetched(self.batches(columns, batch_size), prefetch)
+            return
         try:
             if self.format == "csv":
                 yield from _csv_batches(self.path, columns, batch_size)
@@ -215,6 +223,50 @@ def _csv_batches(p: Path, columns: list[str], batch_size: int) -> Iterator[pa.Re
     for batch in reader:
         for start in range(0, batch.num_rows, batch_size):
             yield batch.slice(start, batch_size)
+
+
+def _prefetched(it: Iterator[Any], depth: int) -> Iterator[Any]:
+    """Items of ``it``, produced by a background thread up to ``depth`` ahead;
+    exceptions are re-raised in the consumer."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def work() -> None:
+        try:
+            for item in it:
+                while not stop.is_set():
+                    try:
+                        q.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((True, done))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put((False, exc))
+
+    t = threading.Thread(target=work, name="driftcore-read", daemon=True)
+    t.start()
+    try:
+        while True:
+            ok, item = q.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.05)
 
 
 def _short(exc: BaseException) -> str:
