@@ -206,7 +206,7 @@ def _counted(iterable: Iterator[pa.RecordBatch], progress: Progress) -> Iterator
 def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progress) -> Side:
     prof = Profile(bins=s.bins, seed=s.seed)
     numeric = plan.of("numeric")
-    res = Reservoir(s.mmd_sample, s.seed, stream=1)
+    res = Reservoir(s.mmd_sample, s.seed, stream=1, expected_rows=src.num_rows)
     text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
                              threads=s.threads, device=s.device) for c in plan.of("text")}
     rows = 0
@@ -280,8 +280,8 @@ def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Prog
                    reference=ref.profile)
     numeric = plan.of("numeric")
     display = {c: Histogram(h.edges) for c, h in ref.display.items()}
-    mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2)
-    rows_res = Reservoir(leak_rows, s.seed, stream=3)
+    mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=src.num_rows)
+    rows_res = Reservoir(leak_rows, s.seed, stream=3, expected_rows=src.num_rows)
     rows = 0
     for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
         if plan.profiled:
@@ -380,6 +380,7 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
     """Compare ``current`` with ``reference`` (files, folders or ``.dcp`` profiles) and
     return the report document (see ``schema/report.v1.json``)."""
     t0 = time.perf_counter()
+    phases: dict[str, float] = {}
     s = settings.validate()
     ref_path, cur_path = Path(reference), Path(current)
     ref_src = None
@@ -402,11 +403,15 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
             raise InputError(cur_path, f"schema differs from the reference: column {missing[0]!r} "
                                        "is missing from this profile")
     if ref_src is not None:
+        t = time.perf_counter()
         ref = reference_first_pass(ref_src, plan, s, Progress(ref_src.num_rows, "reference", quiet))
+        phases["reference"] = time.perf_counter() - t
     leak_rows = s.leak_rows if ref_src is not None else 0
     if cur_src is not None:
+        t = time.perf_counter()
         cur = current_pass(cur_src, plan, ref, s, Progress(cur_src.num_rows, "current", quiet),
                            leak_rows)
+        phases["current"] = time.perf_counter() - t
     else:
         assert cur_pf is not None
         cur = side_from_profile(cur_path, cur_pf, s.thresholds["similarity"], s)
@@ -415,6 +420,7 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
         idx = [cols.index(c) for c in plan.of("numeric") if c in cols]
         cur.sample = cur_pf.sample[:, idx] if cur_pf.sample.size else cur_pf.sample
     exact: dict[str, Any]
+    t = time.perf_counter()
     if ref_src is not None:
         progress = Progress(ref.rows, "reference (2nd pass)", quiet)
         if leak_rows and cur.rows_sample is not None and cur.rows_sample.num_rows:
@@ -428,11 +434,14 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
             exact = {"status": "skipped", "reason": "--leak-rows 0"}
     else:
         exact = {"status": "unavailable", "reason": "the reference is a profile (no rows kept)"}
+    phases["reference_second_pass"] = time.perf_counter() - t
     if ref_src is None:
         idx = [ref.saved.sample_columns.index(c) for c in plan.of("numeric")]  # type: ignore[union-attr]
         ref.sample = ref.sample[:, idx] if ref.sample.size else ref.sample
+    t = time.perf_counter()
     doc = _assemble(plan, ref, cur, s, exact, command, cur_is_profile=cur_pf is not None)
-    doc["timing"] = {"seconds": time.perf_counter() - t0}
+    phases["compare_and_mmd"] = time.perf_counter() - t
+    doc["timing"] = {"seconds": time.perf_counter() - t0, "phases": phases}
     return doc
 
 

@@ -5,6 +5,12 @@ with the smallest keys, kept in key order. Rows are keyed in reading order one
 64-bit draw each, so the sample depends on the seed and the data, not on how the
 data is cut into batches. Memory: at most about ``2 * size`` rows plus one batch.
 
+When the number of rows is known in advance (``expected_rows``, from Parquet
+metadata), only keys below ``(size + 6 sqrt(size) + 64) / expected_rows`` are
+considered from the start, so few rows are copied; the sample is the same unless
+fewer than ``size`` keys fall below that bound (a 6-sigma event), and then it is
+every row below the bound: still uniform, only smaller, and its size is reported.
+
 Examples
 --------
 >>> import pyarrow as pa
@@ -29,13 +35,16 @@ import pyarrow as pa
 class Reservoir:
     """The ``size`` rows of a stream of record batches with the smallest random keys."""
 
-    def __init__(self, size: int, seed: int = 0, stream: int = 0) -> None:
+    def __init__(self, size: int, seed: int = 0, stream: int = 0,
+                 expected_rows: int | None = None) -> None:
         self.size = int(size)
         self._rng = np.random.default_rng([int(seed), int(stream)])
         self._keys: list[np.ndarray] = []
         self._parts: list[pa.RecordBatch | pa.Table] = []
         self._kept = 0
         self._cut = np.inf  # keys at or above this can never enter the sample
+        if expected_rows and expected_rows > 2 * self.size:
+            self._cut = min(1.0, (self.size + 6 * self.size**0.5 + 64) / expected_rows)
         self.seen = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
