@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -433,3 +434,26 @@ def test_mixed_types_nulls_and_nan(capsys, tmp_path, rng):
     assert by["ints"]["missing_reference"] > 0 and by["flag"]["kind"] == "categorical"
     assert by["empty"]["drifted"] is None
     assert doc["mmd"]["columns"] == ["x", "ints", "f32"]
+
+
+def test_json_to_stdout_and_progress_bar(capsys, monkeypatch):
+    code, out, err = run(capsys, "check", REF, CUR, "--json", "-")
+    assert code == 1 and json.loads(out)["schema_version"] == 1 and "temp_max" in err
+
+    from driftcore.cli.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    fake = Tty()
+    monkeypatch.setattr(sys, "stderr", fake)
+    p = Progress(1000, "reference")
+    p._start -= 5.0  # shown only for runs longer than a second
+    p.advance(500)
+    p.close()
+    assert "50.0%" in fake.getvalue() and "500 rows" in fake.getvalue()
+    quiet = Progress(1000, "reference", quiet=True)
+    quiet._start -= 5.0
+    quiet.advance(500)
+    assert fake.getvalue().count("50.0%") == 1

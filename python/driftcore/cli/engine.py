@@ -1,5 +1,5 @@
-"""The streaming check: read each side in record batches, build the summaries, and
-assemble the report dict (the JSON document of ``report.v1.json``).
+"""The streaming check: read each side in record batches and build the summaries
+that :mod:`driftcore.cli.document` turns into the report.
 
 Passes over the data (each reads record batches of ``batch_size`` rows):
 
@@ -35,8 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,38 +45,20 @@ import numpy as np
 import pyarrow as pa
 
 from .. import _tables
-from ..compare import compare
 from ..histogram import Histogram
 from ..lsh import LSHIndex
 from ..profile import NumericColumn, Profile
-from . import leak, mmd
+from . import document, leak
 from .config import Settings
 from .errors import InputError
+from .plan import Plan, check_current, plan_columns, plan_from_profile
 from .profile_file import ProfileFile, is_profile_file
 from .progress import Progress
-from .read import Source, column_kind, is_string, looks_like_text, open_source
+from .read import Source, open_source
 from .sample import Reservoir
 
-SCHEMA_VERSION = 1
 DISPLAY_BINS = 40
-TOP_CATEGORIES = 12
 PREFETCH = 2  # batches decoded ahead of the one being summarized
-
-
-@dataclass
-class Plan:
-    """The columns of a check and their kinds ("numeric", "categorical", "text")."""
-
-    columns: list[str]
-    kinds: dict[str, str]
-    types: dict[str, str]
-
-    def of(self, kind: str) -> list[str]:
-        return [c for c in self.columns if self.kinds[c] == kind]
-
-    @property
-    def profiled(self) -> list[str]:
-        return [c for c in self.columns if self.kinds[c] != "text"]
 
 
 @dataclass
@@ -95,67 +75,6 @@ class Side:
     rows_sample: pa.Table | None = None
     is_profile: bool = False
     saved: ProfileFile | None = None
-
-
-# --- planning ---------------------------------------------------------------------------
-
-
-def plan_columns(ref: Source, settings: Settings) -> Plan:
-    """Select the columns of the reference, check their types and find text columns."""
-    names = ref.schema.names
-    if settings.columns is not None:
-        unknown = [c for c in settings.columns if c not in names]
-        if unknown:
-            raise InputError(ref.path, f"no column {unknown[0]!r} (columns: {', '.join(names)})")
-        selected = list(dict.fromkeys(settings.columns))
-    else:
-        selected = list(names)
-    unknown = [c for c in settings.exclude if c not in names]
-    if unknown:
-        raise InputError(ref.path, f"--exclude: no column {unknown[0]!r} (columns: {', '.join(names)})")
-    selected = [c for c in selected if c not in settings.exclude]
-    if not selected:
-        raise InputError(None, "no columns left to compare after --columns/--exclude")
-    kinds, types = {}, {}
-    for c in selected:
-        t = ref.schema.field(c).type
-        kind = column_kind(t)
-        if kind is None:
-            raise InputError(ref.path, f"column {c!r} has unsupported type {t} "
-                                       f"(leave it out with --exclude {c})")
-        kinds[c], types[c] = kind, str(t)
-    strings = [c for c in selected if is_string(ref.schema.field(c).type)]
-    if settings.text_columns is not None:
-        for c in settings.text_columns:
-            if c not in selected:
-                raise InputError(ref.path, f"--text-column {c!r} is not a selected column")
-            if c not in strings:
-                raise InputError(ref.path, f"--text-column {c!r} is {types[c]}, not a string column")
-            kinds[c] = "text"
-    elif strings:
-        first = next(ref.batches(strings, batch_size=2000), None)
-        if first is not None:
-            for c in strings:
-                if looks_like_text(first.column(c)):
-                    kinds[c] = "text"
-    return Plan(selected, kinds, types)
-
-
-def check_current(src: Source, plan: Plan) -> None:
-    """The current side must have every planned column, of the same kind."""
-    problems = []
-    for c in plan.columns:
-        if c not in src.schema.names:
-            problems.append(f"column {c!r} is missing")
-            continue
-        t = src.schema.field(c).type
-        kind = column_kind(t)
-        want = "categorical" if plan.kinds[c] == "text" else plan.kinds[c]
-        if kind != want:
-            problems.append(f"column {c!r} is {t} here but {plan.types[c]} in the reference")
-    if problems:
-        raise InputError(src.path, "schema differs from the reference: " + "; ".join(problems[:3])
-                         + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
 
 
 # --- passes -------------------------------------------------------------------------------
@@ -327,21 +246,6 @@ def side_from_profile(path: Path, pf: ProfileFile, similarity: float, s: Setting
                 text, is_profile=True, saved=pf)
 
 
-def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:
-    meta = pf.meta
-    columns, kinds, types = list(meta["columns"]), dict(meta["kinds"]), dict(meta["types"])
-    if s.columns is not None or s.exclude:
-        keep = s.columns if s.columns is not None else columns
-        unknown = [c for c in [*keep, *s.exclude] if c not in columns]
-        if unknown:
-            raise InputError(path, f"no column {unknown[0]!r} in this profile "
-                                   f"(columns: {', '.join(columns)})")
-        columns = [c for c in columns if c in keep and c not in s.exclude]
-    if not columns:
-        raise InputError(None, "no columns left to compare after --columns/--exclude")
-    return Plan(columns, {c: kinds[c] for c in columns}, {c: types[c] for c in columns})
-
-
 # --- the commands ----------------------------------------------------------------------------
 
 
@@ -370,7 +274,7 @@ def run_profile(data: str | Path, settings: Settings, *, reference: str | Path |
         "columns": plan.columns, "kinds": plan.kinds, "types": plan.types,
         "seed": s.seed, "mmd_sample": s.mmd_sample, "batch_size": s.batch_size,
         "reference": None if reference is None else str(reference),
-        "created_utc": _now(),
+        "created_utc": document.now(),
     }
     return ProfileFile(side.profile, meta, side.display, side.sample, plan.of("numeric"), text_idx)
 
@@ -439,144 +343,7 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
         idx = [ref.saved.sample_columns.index(c) for c in plan.of("numeric")]  # type: ignore[union-attr]
         ref.sample = ref.sample[:, idx] if ref.sample.size else ref.sample
     t = time.perf_counter()
-    doc = _assemble(plan, ref, cur, s, exact, command, cur_is_profile=cur_pf is not None)
+    doc = document.assemble(plan, ref, cur, s, exact, command, cur_is_profile=cur_pf is not None)
     phases["compare_and_mmd"] = time.perf_counter() - t
     doc["timing"] = {"seconds": time.perf_counter() - t0, "phases": phases}
     return doc
-
-
-# --- the report document ---------------------------------------------------------------------
-
-
-def _assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any],
-              command: str, *, cur_is_profile: bool) -> dict[str, Any]:
-    import driftcore
-
-    t = s.thresholds
-    profiled = plan.profiled
-    columns: list[dict[str, Any]] = []
-    report = None
-    if profiled:
-        report = compare(
-            ref.profile, cur.profile, bins=ref.profile.bins, alpha=t["alpha"],
-            correction=s.correction, drift_share=t["drift_share"],
-            small_sample=int(t["small_sample"]), psi_threshold=t["psi"],
-            wasserstein_threshold=t["wasserstein"], js_threshold=t["js"], columns=profiled,
-        )
-        for c in report.columns:
-            columns.append(_column_entry(c, plan, ref, cur))
-    numeric = plan.of("numeric")
-    mean = np.array([ref.profile.columns[c].mean for c in numeric]) if numeric else np.zeros(0)
-    std = np.array([math.sqrt(ref.profile.columns[c].variance) for c in numeric]) if numeric \
-        else np.zeros(0)
-    x = mmd.standardize(mmd.complete_rows(ref.sample), mean, std) if numeric else ref.sample
-    y = mmd.standardize(mmd.complete_rows(cur.sample), mean, std) if numeric else cur.sample
-    mmd_sec = mmd.mmd_section(x, y, numeric, sample_size=s.mmd_sample, alpha=t["mmd_alpha"],
-                              n_permutations=s.mmd_permutations, seed=s.seed)
-    near = []
-    for c in plan.of("text"):
-        tl = ref.text.get(c)
-        if tl is None or cur_is_profile:
-            near.append({"column": c, "status": "unavailable",
-                         "reason": "the current side is a profile (no texts kept)"})
-        else:
-            near.append({"status": "ok", **tl.section(t["near_duplicates"])})
-    n_judged = sum(1 for c in columns if c["drifted"] is not None)
-    n_drifted = sum(1 for c in columns if c["drifted"])
-    share = n_drifted / n_judged if n_judged else 0.0
-    dataset_drift = bool(report.dataset_drift) if report is not None else False
-    reasons = []
-    if dataset_drift:
-        limit = f" (share {share:.2f} >= {t['drift_share']:g})" if t["drift_share"] > 0 else ""
-        reasons.append(f"{n_drifted} of {n_judged} columns drifted{limit}")
-    if mmd_sec and mmd_sec.get("drifted"):
-        reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} < {t['mmd_alpha']:g}")
-    if exact.get("exceeded"):
-        reasons.append(f"exact-row leakage {exact['rate']:.2%} > {t['exact_rows']:.2%}")
-    for e in near:
-        if e.get("exceeded"):
-            reasons.append(f"near-duplicate texts in {e['column']!r}: {e['rate']:.2%} > "
-                           f"{e['threshold']:.2%}")
-    code = 1 if reasons else 0
-    return _clean({
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "driftcore", "version": driftcore.__version__, "command": command},
-        "created_utc": _now(),
-        "reference": _side_entry(ref),
-        "current": _side_entry(cur),
-        "settings": {
-            "columns": plan.columns, "text_columns": plan.of("text"),
-            "thresholds": dict(t), "bins": ref.profile.bins, "correction": s.correction,
-            "mmd_sample": s.mmd_sample, "leak_rows": s.leak_rows, "seed": s.seed,
-            "batch_size": s.batch_size, "threads": s.threads, "device": s.device,
-        },
-        "summary": {
-            "status": "fail" if code else "pass", "exit_code": code, "reasons": reasons,
-            "n_columns": len(columns), "n_judged": n_judged, "n_drifted": n_drifted,
-            "drift_share": share, "dataset_drift": dataset_drift,
-            "mmd_drifted": bool(mmd_sec and mmd_sec.get("drifted")),
-            "leakage_exceeded": bool(exact.get("exceeded") or any(e.get("exceeded") for e in near)),
-        },
-        "columns": columns,
-        "mmd": mmd_sec,
-        "leakage": {"exact_rows": exact, "near_duplicates": near},
-    })
-
-
-def _side_entry(side: Side) -> dict[str, Any]:
-    return {"path": str(side.path), "format": side.format, "rows": side.rows,
-            "is_profile": side.is_profile}
-
-
-def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "column": c.column, "kind": c.kind, "type": plan.types.get(c.column, ""),
-        "drifted": c.drifted, "rule": c.rule, "test": c.test, "p_value": c.pvalue,
-        "n_reference": c.n_reference, "n_current": c.n_current,
-        "missing_reference": c.missing_reference, "missing_current": c.missing_current,
-        "metrics": dict(c.metrics), "error_bounds": dict(c.error_bounds),
-        "unseen_categories": [str(u) for u in c.unseen_categories[:20]],
-        "n_unseen_categories": len(c.unseen_categories),
-    }
-    entry["histogram"] = _histogram(c.column, c.kind, ref, cur)
-    return entry
-
-
-def _histogram(name: str, kind: str, ref: Side, cur: Side) -> dict[str, Any] | None:
-    if kind == "numeric":
-        hr, hc = ref.display.get(name), cur.display.get(name)
-        if hr is None or hc is None or not np.array_equal(hr.edges, hc.edges):
-            pr, pc = ref.profile.columns[name], cur.profile.columns[name]
-            hr, hc = getattr(pr, "histogram", None), getattr(pc, "histogram", None)
-            if hr is None or hc is None or not np.array_equal(hr.edges, hc.edges):
-                return None
-        return {"kind": "numeric", "edges": hr.edges.tolist(),
-                "reference": hr.counts.tolist(), "current": hc.counts.tolist(),
-                "below": [hr.underflow, hc.underflow], "above": [hr.overflow, hc.overflow]}
-    rc = ref.profile.columns[name].counts.counts
-    cc = cur.profile.columns[name].counts.counts
-    keys = sorted(set(rc) | set(cc), key=lambda k: -(rc.get(k, 0) + cc.get(k, 0)))
-    top, rest = keys[:TOP_CATEGORIES], keys[TOP_CATEGORIES:]
-    return {"kind": "categorical", "categories": [str(k) for k in top],
-            "reference": [int(rc.get(k, 0)) for k in top],
-            "current": [int(cc.get(k, 0)) for k in top],
-            "other": [int(sum(rc.get(k, 0) for k in rest)), int(sum(cc.get(k, 0) for k in rest))]}
-
-
-def _clean(x: Any) -> Any:
-    """JSON-safe: NaN and infinities become None, numpy scalars Python numbers."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    return x
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
