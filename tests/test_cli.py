@@ -293,7 +293,14 @@ def test_text_leakage_detected(capsys, tmp_path, rng):
     assert "near-duplicate texts in 'note'" in out
     html = (tmp_path / "o.html").read_text()
     assert ref_text[200] in html
-    # --text-column on a short categorical-looking column; an unknown one is an error.
+    # From a saved reference profile (the LSH index is in it; the texts are not).
+    assert run(capsys, "profile", tmp_path / "r.parquet", "-o", tmp_path / "r.dcp", "-q")[0] == 0
+    code, _, _ = run(capsys, "compare", tmp_path / "r.dcp", tmp_path / "c.parquet", "--json",
+                     tmp_path / "p.json", "--report", tmp_path / "p.html")
+    (nd2,) = load(tmp_path / "p.json")["leakage"]["near_duplicates"]
+    assert code == 1 and nd2["n_leaked"] == 5 and nd2["examples"][0]["reference"] is None
+    assert "text not stored in the profile" in (tmp_path / "p.html").read_text()
+    # --text-column on a numeric column is an error.
     code, _, err = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
                        "--text-column", "x")
     assert code == 2 and "not a string column" in err
