@@ -464,3 +464,35 @@ def test_json_to_stdout_and_progress_bar(capsys, monkeypatch):
     quiet._start -= 5.0
     quiet.advance(500)
     assert fake.getvalue().count("50.0%") == 1
+
+
+def test_exact_rows_every_row_across_types(capsys, tmp_path, rng):
+    """Every current row is checked (no sampling) and matches follow exact_row_leakage's
+    equality across types: int64 == float64, string == dictionary."""
+    n = 20_000
+    ref = pa.table({"x": rng.integers(0, 1_000_000, n), "s": rng.choice(["a", "b", "c"], n)})
+    picks = rng.choice(n, 7, replace=False)
+    cur = pa.table({
+        "x": np.concatenate([rng.integers(0, 1_000_000, n - 7), ref["x"].to_numpy()[picks]])
+        .astype(np.float64),
+        "s": pa.array(np.concatenate([rng.choice(["a", "b", "c"], n - 7),
+                                      ref["s"].to_numpy(zero_copy_only=False)[picks]]))
+        .dictionary_encode(),
+    })
+    pq.write_table(ref, tmp_path / "r.parquet")
+    pq.write_table(cur, tmp_path / "c.parquet")
+    truth = driftcore.exact_row_leakage(ref, cur)
+    assert truth.n_leaked >= 7
+    run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--json",
+        tmp_path / "o.json", "--batch-size", "3000", "--examples", "100")
+    e = load(tmp_path / "o.json")["leakage"]["exact_rows"]
+    assert e["n_leaked"] == truth.n_leaked and not e["estimated"]
+    assert e["n_candidates"] >= e["n_leaked"]
+    got = sorted((x["current_index"], x["reference_index"]) for x in e["examples"])
+    assert got == sorted(zip(truth.eval_index.tolist(), truth.train_index.tolist()))[:100]
+    # More candidates than --leak-rows: a verified sample, the count estimated.
+    run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--json",
+        tmp_path / "s.json", "--leak-rows", "3")
+    e = load(tmp_path / "s.json")["leakage"]["exact_rows"]
+    assert e["estimated"] and e["n_checked"] == 3 and e["n_candidates"] == truth.n_leaked
+    assert e["n_leaked"] == truth.n_leaked  # every candidate is a true match here

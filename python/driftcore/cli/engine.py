@@ -4,21 +4,22 @@ that :mod:`driftcore.cli.document` turns into the report.
 Passes over the data (each reads record batches of ``batch_size`` rows):
 
 1. **Reference**: the :class:`~driftcore.Profile` (moments, quantile sketches,
-   category counts), a bottom-k sample of numeric rows for MMD, and one LSH index
-   per text column.
+   category counts), a bottom-k sample of numeric rows for MMD, one LSH index per
+   text column, and a 64-bit hash of every row.
 2. **Current**: its Profile, binned on the reference's quantile edges (so the binned
    metrics are exact), display histograms on the reference's range, a numeric
-   sample for MMD, a uniform row sample for exact-row leakage, and LSH queries of
-   its texts.
+   sample for MMD, row hashes looked up among the reference's (exact-row
+   candidates), and LSH queries of its texts.
 3. **Reference again** (raw reference only): histograms on its own quantile edges,
-   display histograms, the reference texts of the leakage examples, and the
-   exact-row lookup of the current sample, streamed.
+   display histograms, the reference texts of the leakage examples, and the exact
+   verification of the exact-row candidates, streamed.
 
 ``driftcore profile`` runs passes 1 and 3 (or 2 with ``--reference``) and saves the
 result, so ``compare`` of a saved reference profile gives the same drift table and
-MMD sample as ``check`` of the raw file. Memory: one batch, the sketches (about 50 kB
-per numeric column), category counts, the samples (``mmd_sample`` rows a side,
-``leak_rows`` current rows) and 680 bytes per reference text in the LSH indexes.
+MMD sample as ``check`` of the raw file. Memory: a few batches, the sketches (about
+50 kB per numeric column), category counts, the MMD samples (``mmd_sample`` rows a
+side), 16 bytes per reference row and at most ``leak_rows`` candidate rows for
+exact-row leakage, and 680 bytes per reference text in the LSH indexes.
 
 Examples
 --------
@@ -72,7 +73,6 @@ class Side:
     display: dict[str, Histogram] = field(default_factory=dict)
     sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     text: dict[str, leak.TextLeak] = field(default_factory=dict)
-    rows_sample: pa.Table | None = None
     is_profile: bool = False
     saved: ProfileFile | None = None
 
@@ -122,7 +122,8 @@ def _counted(iterable: Iterator[pa.RecordBatch], progress: Progress) -> Iterator
     progress.close()
 
 
-def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progress) -> Side:
+def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progress,
+                         exact: leak.ExactRows | None = None) -> Side:
     prof = Profile(bins=s.bins, seed=s.seed)
     numeric = plan.of("numeric")
     res = Reservoir(s.mmd_sample, s.seed, stream=1, expected_rows=src.num_rows)
@@ -136,9 +137,13 @@ def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progres
             res.add(batch.select(numeric))
         for c, t in text.items():
             t.add_reference(batch.column(c))
+        if exact is not None:
+            exact.add_reference(batch)
         rows += batch.num_rows
     if rows == 0:
         raise InputError(src.path, "no rows")
+    if exact is not None:
+        exact.finish_reference()
     side = Side(src.path, src.format, rows, prof, text=text,
                 sample=_numeric_matrix(res.table(), numeric))
     for c in numeric:
@@ -194,13 +199,12 @@ def _fill_histograms(batch: pa.RecordBatch, plan: Plan, prof: Profile,
 
 
 def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
-                 leak_rows: int) -> Side:
+                 exact: leak.ExactRows | None = None) -> Side:
     prof = Profile(bins=ref.profile.bins, k=ref.profile.k, seed=ref.profile.seed,
                    reference=ref.profile)
     numeric = plan.of("numeric")
     display = {c: Histogram(h.edges) for c, h in ref.display.items()}
     mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=src.num_rows)
-    rows_res = Reservoir(leak_rows, s.seed, stream=3, expected_rows=src.num_rows)
     rows = 0
     for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
         if plan.profiled:
@@ -208,17 +212,15 @@ def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Prog
             _fill_histograms(batch, plan, prof, display, s)
         if numeric:
             mmd_res.add(batch.select(numeric))
-        if leak_rows:
-            rows_res.add(batch.append_column(
-                leak.ROW_COLUMN, pa.array(np.arange(rows, rows + batch.num_rows))))
+        if exact is not None:
+            exact.add_current(batch)
         for c, t in ref.text.items():
             t.query_current(batch.column(c))
         rows += batch.num_rows
     if rows == 0:
         raise InputError(src.path, "no rows")
     return Side(src.path, src.format, rows, prof, display,
-                _numeric_matrix(mmd_res.table(), numeric),
-                rows_sample=rows_res.table() if leak_rows else None)
+                _numeric_matrix(mmd_res.table(), numeric))
 
 
 # --- loading inputs -------------------------------------------------------------------------
@@ -262,7 +264,7 @@ def run_profile(data: str | Path, settings: Settings, *, reference: str | Path |
         check_current(src, plan)
         ref = side_from_profile(Path(reference), ref_pf, s.thresholds["similarity"], s)
         ref.text = {}
-        side = current_pass(src, plan, ref, s, Progress(src.num_rows, "profile", quiet), 0)
+        side = current_pass(src, plan, ref, s, Progress(src.num_rows, "profile", quiet))
         text_idx: dict[str, LSHIndex] = {}
     else:
         plan = plan_columns(src, s)
@@ -306,15 +308,18 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
         if missing:
             raise InputError(cur_path, f"schema differs from the reference: column {missing[0]!r} "
                                        "is missing from this profile")
+    rows_check = None
+    if ref_src is not None and cur_src is not None and s.leak_rows:
+        rows_check = leak.ExactRows(plan.columns, s.leak_rows, s.seed)
     if ref_src is not None:
         t = time.perf_counter()
-        ref = reference_first_pass(ref_src, plan, s, Progress(ref_src.num_rows, "reference", quiet))
+        ref = reference_first_pass(ref_src, plan, s, Progress(ref_src.num_rows, "reference", quiet),
+                                   rows_check)
         phases["reference"] = time.perf_counter() - t
-    leak_rows = s.leak_rows if ref_src is not None else 0
     if cur_src is not None:
         t = time.perf_counter()
         cur = current_pass(cur_src, plan, ref, s, Progress(cur_src.num_rows, "current", quiet),
-                           leak_rows)
+                           rows_check)
         phases["current"] = time.perf_counter() - t
     else:
         assert cur_pf is not None
@@ -327,15 +332,15 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
     t = time.perf_counter()
     if ref_src is not None:
         progress = Progress(ref.rows, "reference (2nd pass)", quiet)
-        if leak_rows and cur.rows_sample is not None and cur.rows_sample.num_rows:
-            sample = cur.rows_sample
+        if rows_check is not None:
+            check = rows_check
             exact = reference_second_pass(
                 ref_src, plan, ref, s, progress,
-                lambda it: leak.exact_rows_section(it, sample, plan.columns, cur.rows,
-                                                   s.thresholds["exact_rows"], s.examples))
+                lambda it: check.verify(it, s.thresholds["exact_rows"], s.examples))
         else:
             reference_second_pass(ref_src, plan, ref, s, progress)
-            exact = {"status": "skipped", "reason": "--leak-rows 0"}
+            exact = ({"status": "skipped", "reason": "--leak-rows 0"} if cur_src is not None else
+                     {"status": "unavailable", "reason": "the current side is a profile (no rows kept)"})
     else:
         exact = {"status": "unavailable", "reason": "the reference is a profile (no rows kept)"}
     phases["reference_second_pass"] = time.perf_counter() - t

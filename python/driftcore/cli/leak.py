@@ -7,9 +7,11 @@
   pairs whose signatures agree on at least ``similarity`` of positions count, as
   with ``find_leakage(..., verify="signature")``. A few pairs are kept as examples
   (their reference texts are fetched on a later pass over the reference).
-* **Exact rows**: :func:`driftcore.exact_row_leakage` of a uniform sample of
-  current rows (``--leak-rows``, all rows when there are fewer) against every
-  reference row, streamed batch by batch.
+* **Exact rows** (:class:`ExactRows`): every row of both sides is hashed; current
+  rows whose hash matches a reference row's are verified with
+  :func:`driftcore.exact_row_leakage` against the reference rows of the same hash,
+  streamed batch by batch (at most ``--leak-rows`` candidates are kept; beyond, the
+  count is estimated from a uniform sample of them).
 
 Examples
 --------
@@ -32,8 +34,9 @@ import pyarrow as pa
 
 import driftcore
 
-#: The column the current row sample carries its original row numbers in.
+#: Columns the candidate rows carry their row numbers and hashes in.
 ROW_COLUMN = "__driftcore_row__"
+HASH_COLUMN = "__driftcore_hash__"
 
 
 def _texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -118,39 +121,109 @@ class TextLeak:
         }
 
 
-def exact_rows_section(
-    reference_batches: Any, current_sample: pa.Table, columns: list[str], n_current: int,
-    threshold: float, examples: int,
-) -> dict[str, Any]:
-    """Run :func:`driftcore.exact_row_leakage` of ``current_sample`` (with its row
-    numbers in :data:`ROW_COLUMN`) on ``columns`` against the streamed reference and
-    describe it for the report (``leakage.exact_rows``)."""
-    res = driftcore.exact_row_leakage(reference_batches, current_sample, columns=columns)
-    rows = []
-    if examples and len(res.eval_index):
-        order = np.argsort(current_sample.column(ROW_COLUMN).to_numpy()[res.eval_index],
-                           kind="stable")[:examples]
-        sub = current_sample.take(pa.array(res.eval_index[order]))
-        for k, row in zip(order, sub.to_pylist()):
-            row_number = row.pop(ROW_COLUMN)
-            rows.append({
-                "current_index": int(row_number),
-                "reference_index": int(res.train_index[k]),
-                "values": {c: _jsonable(v) for c, v in row.items()},
-            })
-    return {
-        "status": "ok",
-        "columns": list(res.columns),
-        "n_reference": int(res.n_train),
-        "n_current": int(n_current),
-        "n_checked": int(res.n_eval),
-        "sampled": bool(res.n_eval < n_current),
-        "n_leaked": int(res.n_leaked),
-        "rate": float(res.rate),
-        "threshold": float(threshold),
-        "exceeded": bool(res.rate > threshold),
-        "examples": rows,
-    }
+class ExactRows:
+    """Exact-row leakage over every row, with memory bounded by 16 bytes per reference
+    row plus at most ``cap`` candidate rows.
+
+    Every reference row's hash is kept (:mod:`driftcore.cli.rowhash`); current rows
+    whose hash is among them are candidates, kept in a uniform sample of at most
+    ``cap`` rows; :meth:`verify` then streams the reference once more and runs
+    :func:`driftcore.exact_row_leakage` of the candidates against the reference rows
+    that share their hashes. The count is exact when the candidates fit in ``cap``,
+    else estimated from the verified sample (``"estimated": true``).
+    """
+
+    def __init__(self, columns: list[str], cap: int, seed: int = 0) -> None:
+        from .rowhash import RowHasher
+        from .sample import Reservoir
+
+        self.columns = list(columns)
+        self.hasher = RowHasher()
+        self._parts: list[np.ndarray] = []
+        self.ref_hashes = np.zeros(0, np.uint64)
+        self._ref_set = np.zeros(0, np.uint64)
+        self._candidates = Reservoir(cap, seed, stream=3)
+        self.n_reference = self.n_current = self.n_candidates = 0
+
+    def add_reference(self, batch: pa.RecordBatch) -> None:
+        self._parts.append(self.hasher.hashes(batch, self.columns))
+        self.n_reference += batch.num_rows
+
+    def finish_reference(self) -> None:
+        self.ref_hashes = np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint64)
+        self._parts = []
+        self._ref_set = np.unique(self.ref_hashes)
+
+    def add_current(self, batch: pa.RecordBatch) -> None:
+        from .rowhash import member
+
+        h = self.hasher.hashes(batch, self.columns)
+        idx = np.flatnonzero(member(h, self._ref_set))
+        if idx.size:
+            rows = batch.select(self.columns).take(pa.array(idx))
+            rows = rows.append_column(ROW_COLUMN, pa.array(self.n_current + idx))
+            rows = rows.append_column(HASH_COLUMN, pa.array(h[idx]))
+            self._candidates.add(rows)
+            self.n_candidates += idx.size
+        self.n_current += batch.num_rows
+
+    def verify(self, reference_batches: Any, threshold: float, examples: int) -> dict[str, Any]:
+        """Stream the reference (the same batches, in the same order, as it was hashed)
+        and return the report's ``leakage.exact_rows`` section."""
+        from .rowhash import member
+
+        cands = self._candidates.table()
+        if cands.num_rows == 0:
+            for _ in reference_batches:
+                pass
+            return self._section(0, 0, [], threshold)
+        want = np.unique(cands.column(HASH_COLUMN).to_numpy())
+        kept: list[np.ndarray] = []
+
+        def filtered() -> Any:
+            start = 0
+            for b in reference_batches:
+                n = b.num_rows
+                keep = np.flatnonzero(member(self.ref_hashes[start : start + n], want))
+                kept.append(start + keep)
+                start += n
+                yield b.select(self.columns).take(pa.array(keep))
+
+        res = driftcore.exact_row_leakage(filtered(), cands, columns=self.columns)
+        ref_rows = np.concatenate(kept) if kept else np.zeros(0, np.int64)
+        rows = []
+        if examples and len(res.eval_index):
+            order = np.argsort(cands.column(ROW_COLUMN).to_numpy()[res.eval_index],
+                               kind="stable")[:examples]
+            sub = cands.take(pa.array(res.eval_index[order]))
+            for k, row in zip(order, sub.to_pylist()):
+                row.pop(HASH_COLUMN)
+                rows.append({
+                    "current_index": int(row.pop(ROW_COLUMN)),
+                    "reference_index": int(ref_rows[res.train_index[k]]),
+                    "values": {c: _jsonable(v) for c, v in row.items()},
+                })
+        return self._section(int(res.n_leaked), cands.num_rows, rows, threshold)
+
+    def _section(self, verified: int, checked: int, rows: list, threshold: float) -> dict[str, Any]:
+        estimated = checked < self.n_candidates
+        n_leaked = round(verified * self.n_candidates / checked) if estimated else verified
+        rate = n_leaked / self.n_current if self.n_current else 0.0
+        return {
+            "status": "ok",
+            "columns": self.columns,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "n_candidates": self.n_candidates,
+            "n_checked": checked,
+            "sampled": estimated,
+            "estimated": estimated,
+            "n_leaked": n_leaked,
+            "rate": rate,
+            "threshold": float(threshold),
+            "exceeded": bool(rate > threshold),
+            "examples": rows,
+        }
 
 
 def _jsonable(v: Any) -> Any:

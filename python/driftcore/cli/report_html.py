@@ -182,10 +182,11 @@ def _leakage(doc: dict[str, Any]) -> str:
     out = []
     e = doc["leakage"]["exact_rows"]
     if e["status"] == "ok":
-        checked = (f"{e['n_checked']:,} (uniform sample of {e['n_current']:,})" if e["sampled"]
-                   else f"{e['n_checked']:,}")
-        out.append(f"<h3>Exact rows</h3><p>{e['n_leaked']:,} of {checked} current rows equal a "
-                   f"reference row ({e['rate']:.2%}; limit {e['threshold']:.2%}).</p>")
+        how = (f" Estimated: {e['n_checked']:,} of {e['n_candidates']:,} hash candidates verified."
+               if e["sampled"] else "")
+        out.append(f"<h3>Exact rows</h3><p>{e['n_leaked']:,} of {e['n_current']:,} current rows "
+                   f"equal a reference row on all {len(e['columns'])} columns ({e['rate']:.2%}; "
+                   f"limit {e['threshold']:.2%}).{how}</p>")
         for ex in e["examples"]:
             vals = "<br>".join(f"{escape(k)} = {escape(str(v))}" for k, v in ex["values"].items())
             out.append(_pair(vals, vals, f"reference row {ex['reference_index']:,} &harr; current "

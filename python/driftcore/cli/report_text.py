@@ -78,10 +78,10 @@ def footer(doc: dict[str, Any]) -> list[str]:
             lines.append(f"MMD test: {m['status']} ({m.get('reason', '')}; {size})")
     e = doc["leakage"]["exact_rows"]
     if e["status"] == "ok":
-        checked = (f"{e['n_checked']:,} sampled of {e['n_current']:,}" if e["sampled"]
-                   else f"{e['n_checked']:,}")
-        lines.append(f"exact-row leakage: {e['n_leaked']:,} of {checked} current rows are in the "
-                     f"reference ({e['rate']:.2%}; limit {e['threshold']:.2%})"
+        how = (f", estimated from {e['n_checked']:,} of {e['n_candidates']:,} candidates"
+               if e["sampled"] else "")
+        lines.append(f"exact-row leakage: {e['n_leaked']:,} of {e['n_current']:,} current rows are "
+                     f"in the reference ({e['rate']:.2%}; limit {e['threshold']:.2%}{how})"
                      + ("  LEAK" if e["exceeded"] else ""))
     else:
         lines.append(f"exact-row leakage: {e['status']} ({e.get('reason', '')})")
