@@ -77,7 +77,8 @@ class TextLeak:
         pairs = self.index.query(texts, verify="signature", threads=self.threads,
                                  device=self.device)
         if len(pairs):
-            self.n_leaked += int(np.unique(pairs.query).size)
+            q = pairs.query  # sorted by query
+            self.n_leaked += int(1 + np.count_nonzero(q[1:] != q[:-1]))
             self.n_pairs += len(pairs)
             for q, i, a in zip(pairs.query, pairs.index, pairs.agreement):
                 if len(self.examples) >= self.max_examples:
@@ -150,9 +151,11 @@ class ExactRows:
         self.n_reference += batch.num_rows
 
     def finish_reference(self) -> None:
+        from .rowhash import sorted_unique
+
         self.ref_hashes = np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint64)
         self._parts = []
-        self._ref_set = np.unique(self.ref_hashes)
+        self._ref_set = sorted_unique(self.ref_hashes)
 
     def add_current(self, batch: pa.RecordBatch) -> None:
         from .rowhash import member
@@ -170,14 +173,14 @@ class ExactRows:
     def verify(self, reference_batches: Any, threshold: float, examples: int) -> dict[str, Any]:
         """Stream the reference (the same batches, in the same order, as it was hashed)
         and return the report's ``leakage.exact_rows`` section."""
-        from .rowhash import member
+        from .rowhash import member, sorted_unique
 
         cands = self._candidates.table()
         if cands.num_rows == 0:
             for _ in reference_batches:
                 pass
             return self._section(0, 0, [], threshold)
-        want = np.unique(cands.column(HASH_COLUMN).to_numpy())
+        want = sorted_unique(cands.column(HASH_COLUMN).to_numpy())
         kept: list[np.ndarray] = []
 
         def filtered() -> Any:

@@ -90,7 +90,8 @@ class RowHasher:
         return out
 
     def column(self, col: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        """Canonical 64-bit value hash of each entry of one column."""
+        """Canonical 64-bit key of each entry of one column (float64 bits, 0/1 for
+        bools, a string hash, or a marker for null/NaN), mixed by :meth:`hashes`."""
         if isinstance(col, pa.ChunkedArray):
             col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         t = col.type
@@ -115,7 +116,7 @@ class RowHasher:
             out[np.isnan(v)] = NAN
         if col.null_count:
             out[np.asarray(col.is_null())] = NULL
-        return fmix64(out)
+        return out  # canonical bits; hashes() mixes them
 
     def hashes(self, batch: pa.RecordBatch | pa.Table, columns: list[str]) -> np.ndarray:
         """One uint64 hash per row over ``columns`` (in that order)."""
@@ -124,6 +125,26 @@ class RowHasher:
             for j, name in enumerate(columns):
                 h = (h ^ fmix64(self.column(batch.column(name)) + _U(j + 1) * _G)) * _G
         return fmix64(h)
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sort and compare (numpy 2.4's hash-based ``np.unique`` took
+    12 s on 1e7 uint64 here; sorting takes 0.2 s).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from driftcore.cli.rowhash import sorted_unique
+    >>> sorted_unique(np.array([3, 1, 3, 2], np.uint64)).tolist()
+    [1, 2, 3]
+    """
+    s = np.sort(values)
+    if s.size < 2:
+        return s
+    keep = np.empty(s.size, bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
@@ -136,8 +157,13 @@ def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     >>> member(np.array([3, 5, 9], np.uint64), np.array([1, 5, 9], np.uint64)).tolist()
     [False, True, True]
     """
-    if sorted_set.size == 0:
+    if sorted_set.size == 0 or values.size == 0:
         return np.zeros(values.shape, bool)
-    i = np.searchsorted(sorted_set, values)
+    # Sorted needles make the binary searches walk the set in order (6x faster).
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    i = np.searchsorted(sorted_set, v)
     i[i == sorted_set.size] = 0
-    return sorted_set[i] == values
+    out = np.empty(values.shape, bool)
+    out[order] = sorted_set[i] == v
+    return out
