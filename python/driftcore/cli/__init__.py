@@ -78,7 +78,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--leak-rows", type=int, metavar="N",
                    help="exact-row leakage: at most this many candidate rows (current rows "
                         "whose row hash matches a reference row) are verified exactly; beyond, "
-                        "the count is estimated from a sample (default 1000000; 0: no check)")
+                        "the count is estimated from a sample (default 500000; 0: no check)")
     p.add_argument("--examples", type=int, metavar="N", help="leakage examples kept (default 5)")
     _common(p)
 

@@ -77,7 +77,7 @@ class Settings:
     correction: str | None = None
     mmd_sample: int = 2000
     mmd_permutations: int = 100
-    leak_rows: int = 1_000_000
+    leak_rows: int = 500_000
     examples: int = 5
     seed: int = 0
     batch_size: int = 1 << 18
