@@ -1,0 +1,181 @@
+"""Settings of ``driftcore check`` / ``compare``: defaults, a TOML config file, and
+command-line options, in that order of precedence (the command line wins).
+
+The config file holds the same settings as the options, under a ``[driftcore]``
+table (or at the top level), with thresholds in ``[driftcore.thresholds]``
+(or ``[thresholds]``)::
+
+    [driftcore]
+    columns = ["temp_max", "temp_min"]     # or exclude = [...]
+    text_columns = ["comment"]
+    mmd_sample = 2000
+    seed = 0
+    threads = 2
+    device = "cpu"
+
+    [driftcore.thresholds]
+    psi = 0.25
+    near_duplicates = 0.0
+
+Thresholds (:data:`THRESHOLDS`): a column drifts by the rules of
+:func:`driftcore.compare` with ``psi``, ``wasserstein`` (Wasserstein-1 / reference
+std), ``js`` (Jensen-Shannon distance), ``alpha`` (test p-value, small samples) and
+``small_sample``; the gate fails (exit 1) when the share of drifted columns reaches
+``drift_share`` (default 0: any drifted column), when the MMD test's p-value is below
+``mmd_alpha``, when the share of current rows equal to a reference row exceeds
+``exact_rows`` (default 0: any), or when the share of current texts that
+near-duplicate a reference text (Jaccard >= ``similarity``) exceeds
+``near_duplicates`` (default 0.01) in any text column.
+
+Examples
+--------
+>>> from driftcore.cli.config import Settings, parse_threshold
+>>> s = Settings()
+>>> s.thresholds["psi"], s.thresholds["near_duplicates"]
+(0.2, 0.01)
+>>> parse_threshold("psi=0.3")
+('psi', 0.3)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+#: Every threshold, its default and what it means.
+THRESHOLDS: dict[str, tuple[float, str]] = {
+    "psi": (0.2, "column drifts when PSI >= this (large samples)"),
+    "wasserstein": (0.1, "numeric column drifts when Wasserstein-1 / reference std >= this"),
+    "js": (0.1, "categorical column drifts when Jensen-Shannon distance >= this"),
+    "alpha": (0.05, "small samples: column drifts when the test p-value < this"),
+    "small_sample": (1000, "below this many values a side, the test decides"),
+    "drift_share": (0.0, "gate fails when the share of drifted columns >= this (0: any)"),
+    "mmd_alpha": (0.05, "gate fails when the MMD test p-value < this"),
+    "exact_rows": (0.0, "gate fails when the share of current rows found in the reference > this"),
+    "near_duplicates": (0.01, "gate fails when a text column's near-duplicate rate > this"),
+    "similarity": (0.8, "Jaccard similarity at which two texts are near-duplicates"),
+}
+
+_DEVICES = ("auto", "cpu", "gpu")
+
+
+@dataclass
+class Settings:
+    """Everything a check needs besides the two inputs."""
+
+    columns: list[str] | None = None
+    exclude: list[str] = field(default_factory=list)
+    text_columns: list[str] | None = None  # None: auto-detect
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {k: v for k, (v, _) in THRESHOLDS.items()}
+    )
+    bins: int = 10
+    correction: str | None = None
+    mmd_sample: int = 2000
+    mmd_permutations: int = 100
+    leak_rows: int = 500_000
+    examples: int = 5
+    seed: int = 0
+    batch_size: int = 1 << 18
+    threads: int | None = None
+    device: str = "auto"
+
+    def validate(self) -> Settings:
+        """Check ranges; raise InputError naming the setting."""
+        if self.columns is not None and self.exclude:
+            both = set(self.columns) & set(self.exclude)
+            if both:
+                raise InputError(None, f"columns both selected and excluded: {sorted(both)}")
+        for name, v in self.thresholds.items():
+            if name not in THRESHOLDS:
+                raise InputError(None, f"unknown threshold {name!r} (known: {', '.join(THRESHOLDS)})")
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v) or v < 0:
+                raise InputError(None, f"threshold {name} must be a number >= 0, got {v!r}")
+        t = self.thresholds
+        for name in ("alpha", "mmd_alpha", "similarity"):
+            if not 0 < t[name] < 1:
+                raise InputError(None, f"threshold {name} must be in (0, 1), got {t[name]}")
+        for name, lo in (("bins", 1), ("mmd_sample", 2), ("mmd_permutations", 1),
+                         ("leak_rows", 0), ("examples", 0), ("batch_size", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise InputError(None, f"{name.replace('_', '-')} must be an integer >= {lo}, got {v!r}")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise InputError(None, f"threads must be a positive integer, got {self.threads!r}")
+        if self.device not in _DEVICES:
+            raise InputError(None, f"device must be one of {_DEVICES}, got {self.device!r}")
+        if self.correction not in (None, "bonferroni", "bh"):
+            raise InputError(None, f"correction must be bonferroni or bh, got {self.correction!r}")
+        return self
+
+
+def parse_threshold(text: str) -> tuple[str, float]:
+    """``"name=value"`` -> (name, value); raises InputError on anything else."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or name not in THRESHOLDS:
+        raise InputError(
+            "--threshold", f"expected NAME=VALUE with NAME one of {', '.join(THRESHOLDS)}; got {text!r}"
+        )
+    try:
+        return name, float(value)
+    except ValueError:
+        raise InputError("--threshold", f"{name}: {value!r} is not a number") from None
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """The settings table of a TOML config file (``[driftcore]`` or top level)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError:
+            raise InputError(path, "reading TOML needs Python >= 3.11 or the tomli package") from None
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise InputError(p, "no such config file") from None
+    except OSError as exc:
+        raise InputError(p, f"cannot open: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(p, f"not valid TOML ({exc})") from None
+    table = data.get("driftcore", data)
+    if not isinstance(table, dict):
+        raise InputError(p, "[driftcore] must be a table")
+    if "thresholds" not in table and isinstance(data.get("thresholds"), dict):
+        table = {**table, "thresholds": data["thresholds"]}
+    return table
+
+
+def apply(settings: Settings, table: dict[str, Any], where: str | Path) -> Settings:
+    """Fold a config table (from TOML, or options as a dict) into ``settings``.
+
+    Examples
+    --------
+    >>> from driftcore.cli.config import Settings, apply
+    >>> s = apply(Settings(), {"mmd_sample": 500, "thresholds": {"psi": 0.3}}, "cfg.toml")
+    >>> s.mmd_sample, s.thresholds["psi"], s.thresholds["js"]
+    (500, 0.3, 0.1)
+    """
+    known = {f.name for f in fields(Settings)}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name == "thresholds":
+            if not isinstance(value, dict):
+                raise InputError(where, "thresholds must be a table of NAME = number")
+            for k, v in value.items():
+                if k not in THRESHOLDS:
+                    raise InputError(where, f"unknown threshold {k!r} (known: {', '.join(THRESHOLDS)})")
+                settings.thresholds[k] = v
+        elif name in known:
+            setattr(settings, name, value)
+        else:
+            raise InputError(where, f"unknown setting {key!r}")
+    return settings

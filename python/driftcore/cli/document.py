@@ -1,0 +1,168 @@
+"""The report document: the dict behind the JSON report (``schema/report.v1.json``),
+the terminal table and the HTML page, assembled from the two summarized sides.
+
+It holds the per-column drift of :func:`driftcore.compare` on the two profiles,
+display histograms, the MMD section, the leakage sections, and the gate: exit code 1
+with its reasons when a column drifts (share >= ``drift_share``), the MMD test
+rejects, or a leakage rate exceeds its threshold. NaN and infinities become None.
+
+Examples
+--------
+>>> from driftcore.cli.document import clean
+>>> clean({"a": float("nan"), "b": [1.5, float("inf")]})
+{'a': None, 'b': [1.5, None]}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..compare import compare
+from . import mmd
+from .config import Settings
+
+if TYPE_CHECKING:
+    from .engine import Side
+    from .plan import Plan
+
+SCHEMA_VERSION = 1
+TOP_CATEGORIES = 12
+
+
+def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any],
+             command: str, *, cur_is_profile: bool) -> dict[str, Any]:
+    """The report document of a check (see the module docstring)."""
+    import driftcore
+
+    t = s.thresholds
+    profiled = plan.profiled
+    columns: list[dict[str, Any]] = []
+    report = None
+    if profiled:
+        report = compare(
+            ref.profile, cur.profile, bins=ref.profile.bins, alpha=t["alpha"],
+            correction=s.correction, drift_share=t["drift_share"],
+            small_sample=int(t["small_sample"]), psi_threshold=t["psi"],
+            wasserstein_threshold=t["wasserstein"], js_threshold=t["js"], columns=profiled,
+        )
+        for c in report.columns:
+            columns.append(_column_entry(c, plan, ref, cur))
+    numeric = plan.of("numeric")
+    mean = np.array([ref.profile.columns[c].mean for c in numeric]) if numeric else np.zeros(0)
+    std = np.array([math.sqrt(ref.profile.columns[c].variance) for c in numeric]) if numeric \
+        else np.zeros(0)
+    x = mmd.standardize(mmd.complete_rows(ref.sample), mean, std) if numeric else ref.sample
+    y = mmd.standardize(mmd.complete_rows(cur.sample), mean, std) if numeric else cur.sample
+    mmd_sec = mmd.mmd_section(x, y, numeric, sample_size=s.mmd_sample, alpha=t["mmd_alpha"],
+                              n_permutations=s.mmd_permutations, seed=s.seed)
+    near = []
+    for c in plan.of("text"):
+        tl = ref.text.get(c)
+        if tl is None or cur_is_profile:
+            near.append({"column": c, "status": "unavailable",
+                         "reason": "the current side is a profile (no texts kept)"})
+        else:
+            near.append({"status": "ok", **tl.section(t["near_duplicates"])})
+    n_judged = sum(1 for c in columns if c["drifted"] is not None)
+    n_drifted = sum(1 for c in columns if c["drifted"])
+    share = n_drifted / n_judged if n_judged else 0.0
+    dataset_drift = bool(report.dataset_drift) if report is not None else False
+    reasons = []
+    if dataset_drift:
+        limit = f" (share {share:.2f} >= {t['drift_share']:g})" if t["drift_share"] > 0 else ""
+        reasons.append(f"{n_drifted} of {n_judged} columns drifted{limit}")
+    if mmd_sec and mmd_sec.get("drifted"):
+        reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} < {t['mmd_alpha']:g}")
+    if exact.get("exceeded"):
+        reasons.append(f"exact-row leakage {exact['rate']:.2%} > {t['exact_rows']:.2%}")
+    for e in near:
+        if e.get("exceeded"):
+            reasons.append(f"near-duplicate texts in {e['column']!r}: {e['rate']:.2%} > "
+                           f"{e['threshold']:.2%}")
+    code = 1 if reasons else 0
+    return clean({
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "driftcore", "version": driftcore.__version__, "command": command},
+        "created_utc": now(),
+        "reference": _side_entry(ref),
+        "current": _side_entry(cur),
+        "settings": {
+            "columns": plan.columns, "text_columns": plan.of("text"),
+            "thresholds": dict(t), "bins": ref.profile.bins, "correction": s.correction,
+            "mmd_sample": s.mmd_sample, "leak_rows": s.leak_rows, "seed": s.seed,
+            "batch_size": s.batch_size, "threads": s.threads, "device": s.device,
+        },
+        "summary": {
+            "status": "fail" if code else "pass", "exit_code": code, "reasons": reasons,
+            "n_columns": len(columns), "n_judged": n_judged, "n_drifted": n_drifted,
+            "drift_share": share, "dataset_drift": dataset_drift,
+            "mmd_drifted": bool(mmd_sec and mmd_sec.get("drifted")),
+            "leakage_exceeded": bool(exact.get("exceeded") or any(e.get("exceeded") for e in near)),
+        },
+        "columns": columns,
+        "mmd": mmd_sec,
+        "leakage": {"exact_rows": exact, "near_duplicates": near},
+    })
+
+
+def _side_entry(side: Side) -> dict[str, Any]:
+    return {"path": str(side.path), "format": side.format, "rows": side.rows,
+            "is_profile": side.is_profile}
+
+
+def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "column": c.column, "kind": c.kind, "type": plan.types.get(c.column, ""),
+        "drifted": c.drifted, "rule": c.rule, "test": c.test, "p_value": c.pvalue,
+        "n_reference": c.n_reference, "n_current": c.n_current,
+        "missing_reference": c.missing_reference, "missing_current": c.missing_current,
+        "metrics": dict(c.metrics), "error_bounds": dict(c.error_bounds),
+        "unseen_categories": [str(u) for u in c.unseen_categories[:20]],
+        "n_unseen_categories": len(c.unseen_categories),
+    }
+    entry["histogram"] = _histogram(c.column, c.kind, ref, cur)
+    return entry
+
+
+def _histogram(name: str, kind: str, ref: Side, cur: Side) -> dict[str, Any] | None:
+    if kind == "numeric":
+        hr, hc = ref.display.get(name), cur.display.get(name)
+        if hr is None or hc is None or not np.array_equal(hr.edges, hc.edges):
+            pr, pc = ref.profile.columns[name], cur.profile.columns[name]
+            hr, hc = getattr(pr, "histogram", None), getattr(pc, "histogram", None)
+            if hr is None or hc is None or not np.array_equal(hr.edges, hc.edges):
+                return None
+        return {"kind": "numeric", "edges": hr.edges.tolist(),
+                "reference": hr.counts.tolist(), "current": hc.counts.tolist(),
+                "below": [hr.underflow, hc.underflow], "above": [hr.overflow, hc.overflow]}
+    rc = ref.profile.columns[name].counts.counts
+    cc = cur.profile.columns[name].counts.counts
+    keys = sorted(set(rc) | set(cc), key=lambda k: -(rc.get(k, 0) + cc.get(k, 0)))
+    top, rest = keys[:TOP_CATEGORIES], keys[TOP_CATEGORIES:]
+    return {"kind": "categorical", "categories": [str(k) for k in top],
+            "reference": [int(rc.get(k, 0)) for k in top],
+            "current": [int(cc.get(k, 0)) for k in top],
+            "other": [int(sum(rc.get(k, 0) for k in rest)), int(sum(cc.get(k, 0) for k in rest))]}
+
+
+def clean(x: Any) -> Any:
+    """JSON-safe: NaN and infinities become None, numpy scalars Python numbers."""
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean(v) for v in x]
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(x) else None
+    return x
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

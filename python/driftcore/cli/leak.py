@@ -1,0 +1,237 @@
+"""Leakage between the reference (training) and current (evaluation) data.
+
+* **Near-duplicate texts**, per text column: the reference texts are indexed chunk
+  by chunk in a MinHash LSH index (:class:`driftcore.LSHIndex`, 128 permutations,
+  word 5-shingles, the settings of :func:`driftcore.find_leakage`), which keeps no
+  text, about 680 bytes per reference text; each current batch is then queried and
+  pairs whose signatures agree on at least ``similarity`` of positions count, as
+  with ``find_leakage(..., verify="signature")``. A few pairs are kept as examples
+  (their reference texts are fetched on a later pass over the reference).
+* **Exact rows** (:class:`ExactRows`): every row of both sides is hashed; current
+  rows whose hash matches a reference row's are verified with
+  :func:`driftcore.exact_row_leakage` against the reference rows of the same hash,
+  streamed batch by batch (at most ``--leak-rows`` candidates are kept; beyond, the
+  count is estimated from a uniform sample of them).
+
+Examples
+--------
+>>> import pyarrow as pa
+>>> from driftcore.cli.leak import TextLeak
+>>> t = TextLeak("review", similarity=0.8, examples=2)
+>>> t.add_reference(pa.array(["the cat sat on the mat all day long", "hello there"]))
+>>> t.query_current(pa.array(["the cat sat on the mat all day long", "something new"]))
+>>> sec = t.section(threshold=0.01)
+>>> sec["n_leaked"], sec["rate"], sec["exceeded"], sec["examples"][0]["reference_index"]
+(1, 0.5, True, 0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+import driftcore
+
+#: Columns the candidate rows carry their row numbers and hashes in.
+ROW_COLUMN = "__driftcore_row__"
+HASH_COLUMN = "__driftcore_hash__"
+
+
+def _texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_large_string(values.type):
+        values = values.cast(pa.string())
+    return values
+
+
+class TextLeak:
+    """Near-duplicate leakage of one text column, built from streamed batches."""
+
+    def __init__(self, column: str, *, similarity: float = 0.8, examples: int = 5,
+                 threads: int | None = None, device: str = "auto",
+                 index: driftcore.LSHIndex | None = None) -> None:
+        self.column = column
+        self.similarity = float(similarity)
+        self.index = index if index is not None else driftcore.LSHIndex(
+            driftcore.MinHasher(), threshold=self.similarity
+        )
+        self.threads, self.device = threads, device
+        self.n_current = 0
+        self.n_leaked = 0
+        self.n_pairs = 0
+        self.max_examples = examples
+        self.examples: list[dict[str, Any]] = []
+
+    def add_reference(self, values: pa.Array) -> None:
+        """Index one batch of reference texts."""
+        self.index.add(_texts(values), threads=self.threads, device=self.device)
+
+    def query_current(self, values: pa.Array) -> None:
+        """Query one batch of current texts against the whole reference."""
+        texts = _texts(values)
+        pairs = self.index.query(texts, verify="signature", threads=self.threads,
+                                 device=self.device)
+        if len(pairs):
+            q = pairs.query  # sorted by query
+            self.n_leaked += int(1 + np.count_nonzero(q[1:] != q[:-1]))
+            self.n_pairs += len(pairs)
+            for q, i, a in zip(pairs.query, pairs.index, pairs.agreement):
+                if len(self.examples) >= self.max_examples:
+                    break
+                self.examples.append({
+                    "current_index": int(self.n_current + q),
+                    "reference_index": int(i),
+                    "similarity": float(a),
+                    "current": texts[int(q)].as_py(),
+                    "reference": None,
+                })
+        self.n_current += len(texts)
+
+    def wanted_reference_rows(self) -> set[int]:
+        """Reference rows whose text the examples still need."""
+        return {e["reference_index"] for e in self.examples if e["reference"] is None}
+
+    def fill_reference(self, start: int, values: pa.Array) -> None:
+        """Give the examples their reference text from a batch starting at row ``start``."""
+        for e in self.examples:
+            i = e["reference_index"] - start
+            if e["reference"] is None and 0 <= i < len(values):
+                e["reference"] = values[i].as_py()
+
+    def section(self, threshold: float) -> dict[str, Any]:
+        """This column's entry of the report's ``leakage.near_duplicates`` list."""
+        rate = self.n_leaked / self.n_current if self.n_current else 0.0
+        return {
+            "column": self.column,
+            "n_reference": len(self.index),
+            "n_current": self.n_current,
+            "n_leaked": self.n_leaked,
+            "n_pairs": self.n_pairs,
+            "rate": rate,
+            "similarity": self.similarity,
+            "threshold": float(threshold),
+            "exceeded": bool(rate > threshold),
+            "bands": self.index.bands,
+            "rows": self.index.rows,
+            "examples": self.examples,
+        }
+
+
+class ExactRows:
+    """Exact-row leakage over every row, with memory bounded by 16 bytes per reference
+    row plus at most ``cap`` candidate rows.
+
+    Every reference row's hash is kept (:mod:`driftcore.cli.rowhash`); current rows
+    whose hash is among them are candidates, kept in a uniform sample of at most
+    ``cap`` rows; :meth:`verify` then streams the reference once more and runs
+    :func:`driftcore.exact_row_leakage` of the candidates against the reference rows
+    that share their hashes. The count is exact when the candidates fit in ``cap``,
+    else estimated from the verified sample (``"estimated": true``).
+    """
+
+    def __init__(self, columns: list[str], cap: int, seed: int = 0) -> None:
+        from .rowhash import RowHasher
+        from .sample import Reservoir
+
+        self.columns = list(columns)
+        self.hasher = RowHasher()
+        self._parts: list[np.ndarray] = []
+        self.ref_hashes = np.zeros(0, np.uint64)
+        self._ref_set = np.zeros(0, np.uint64)
+        self._candidates = Reservoir(cap, seed, stream=3)
+        self.n_reference = self.n_current = self.n_candidates = 0
+
+    def add_reference(self, batch: pa.RecordBatch) -> None:
+        self._parts.append(self.hasher.hashes(batch, self.columns))
+        self.n_reference += batch.num_rows
+
+    def finish_reference(self) -> None:
+        from .rowhash import sorted_unique
+
+        self.ref_hashes = np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint64)
+        self._parts = []
+        self._ref_set = sorted_unique(self.ref_hashes)
+
+    def add_current(self, batch: pa.RecordBatch) -> None:
+        from .rowhash import member
+
+        h = self.hasher.hashes(batch, self.columns)
+        idx = np.flatnonzero(member(h, self._ref_set))
+        if idx.size:
+            rows = batch.select(self.columns).take(pa.array(idx))
+            rows = rows.append_column(ROW_COLUMN, pa.array(self.n_current + idx))
+            rows = rows.append_column(HASH_COLUMN, pa.array(h[idx]))
+            self._candidates.add(rows)
+            self.n_candidates += idx.size
+        self.n_current += batch.num_rows
+
+    def verify(self, reference_batches: Any, threshold: float, examples: int) -> dict[str, Any]:
+        """Stream the reference (the same batches, in the same order, as it was hashed)
+        and return the report's ``leakage.exact_rows`` section."""
+        from .rowhash import member, sorted_unique
+
+        cands = self._candidates.table()
+        if cands.num_rows == 0:
+            for _ in reference_batches:
+                pass
+            return self._section(0, 0, [], threshold)
+        want = sorted_unique(cands.column(HASH_COLUMN).to_numpy())
+        kept: list[np.ndarray] = []
+
+        def filtered() -> Any:
+            start = 0
+            for b in reference_batches:
+                n = b.num_rows
+                keep = np.flatnonzero(member(self.ref_hashes[start : start + n], want))
+                kept.append(start + keep)
+                start += n
+                yield b.select(self.columns).take(pa.array(keep))
+
+        res = driftcore.exact_row_leakage(filtered(), cands, columns=self.columns)
+        ref_rows = np.concatenate(kept) if kept else np.zeros(0, np.int64)
+        rows = []
+        if examples and len(res.eval_index):
+            order = np.argsort(cands.column(ROW_COLUMN).to_numpy()[res.eval_index],
+                               kind="stable")[:examples]
+            sub = cands.take(pa.array(res.eval_index[order]))
+            for k, row in zip(order, sub.to_pylist()):
+                row.pop(HASH_COLUMN)
+                rows.append({
+                    "current_index": int(row.pop(ROW_COLUMN)),
+                    "reference_index": int(ref_rows[res.train_index[k]]),
+                    "values": {c: _jsonable(v) for c, v in row.items()},
+                })
+        return self._section(int(res.n_leaked), cands.num_rows, rows, threshold)
+
+    def _section(self, verified: int, checked: int, rows: list, threshold: float) -> dict[str, Any]:
+        estimated = checked < self.n_candidates
+        n_leaked = round(verified * self.n_candidates / checked) if estimated else verified
+        rate = n_leaked / self.n_current if self.n_current else 0.0
+        return {
+            "status": "ok",
+            "columns": self.columns,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "n_candidates": self.n_candidates,
+            "n_checked": checked,
+            "sampled": estimated,
+            "estimated": estimated,
+            "n_leaked": n_leaked,
+            "rate": rate,
+            "threshold": float(threshold),
+            "exceeded": bool(rate > threshold),
+            "examples": rows,
+        }
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and not np.isfinite(v):
+        return str(v)
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)

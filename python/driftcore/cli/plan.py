@@ -1,0 +1,122 @@
+"""Which columns a check compares, and how: the column plan.
+
+The reference's schema decides: ``--columns`` / ``--exclude`` select columns, each
+selected column must be numeric (integers, floats), categorical (strings, bools,
+dictionaries, all-null) or text; other types are an input error naming the column.
+String columns become *text* (near-duplicate leakage instead of category counts) when
+``--text-column`` names them, or, without that option, when the median of the first
+2,000 values has at least 20 characters or 4 words. The current side must have every
+planned column with the same kind.
+
+Examples
+--------
+>>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
+>>> from driftcore.cli.config import Settings
+>>> from driftcore.cli.plan import plan_columns
+>>> from driftcore.cli.read import open_source
+>>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+>>> pq.write_table(pa.table({"x": [1.0, 2.0], "c": ["a", "b"],
+...                          "note": ["a long free text review here", "and another one"]}), path)
+>>> plan = plan_columns(open_source(path), Settings(exclude=["x"]))
+>>> plan.columns, plan.kinds
+(['c', 'note'], {'c': 'categorical', 'note': 'text'})
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings
+from .errors import InputError
+from .profile_file import ProfileFile
+from .read import Source, column_kind, is_string, looks_like_text
+
+
+@dataclass
+class Plan:
+    """The columns of a check and their kinds ("numeric", "categorical", "text")."""
+
+    columns: list[str]
+    kinds: dict[str, str]
+    types: dict[str, str]
+
+    def of(self, kind: str) -> list[str]:
+        return [c for c in self.columns if self.kinds[c] == kind]
+
+    @property
+    def profiled(self) -> list[str]:
+        return [c for c in self.columns if self.kinds[c] != "text"]
+
+
+def plan_columns(ref: Source, settings: Settings) -> Plan:
+    """Select the columns of the reference, check their types and find text columns."""
+    names = ref.schema.names
+    if settings.columns is not None:
+        unknown = [c for c in settings.columns if c not in names]
+        if unknown:
+            raise InputError(ref.path, f"no column {unknown[0]!r} (columns: {', '.join(names)})")
+        selected = list(dict.fromkeys(settings.columns))
+    else:
+        selected = list(names)
+    unknown = [c for c in settings.exclude if c not in names]
+    if unknown:
+        raise InputError(ref.path, f"--exclude: no column {unknown[0]!r} (columns: {', '.join(names)})")
+    selected = [c for c in selected if c not in settings.exclude]
+    if not selected:
+        raise InputError(None, "no columns left to compare after --columns/--exclude")
+    kinds, types = {}, {}
+    for c in selected:
+        t = ref.schema.field(c).type
+        kind = column_kind(t)
+        if kind is None:
+            raise InputError(ref.path, f"column {c!r} has unsupported type {t} "
+                                       f"(leave it out with --exclude {c})")
+        kinds[c], types[c] = kind, str(t)
+    strings = [c for c in selected if is_string(ref.schema.field(c).type)]
+    if settings.text_columns is not None:
+        for c in settings.text_columns:
+            if c not in selected:
+                raise InputError(ref.path, f"--text-column {c!r} is not a selected column")
+            if c not in strings:
+                raise InputError(ref.path, f"--text-column {c!r} is {types[c]}, not a string column")
+            kinds[c] = "text"
+    elif strings:
+        first = next(ref.batches(strings, batch_size=2000), None)
+        if first is not None:
+            for c in strings:
+                if looks_like_text(first.column(c)):
+                    kinds[c] = "text"
+    return Plan(selected, kinds, types)
+
+
+def check_current(src: Source, plan: Plan) -> None:
+    """The current side must have every planned column, of the same kind."""
+    problems = []
+    for c in plan.columns:
+        if c not in src.schema.names:
+            problems.append(f"column {c!r} is missing")
+            continue
+        t = src.schema.field(c).type
+        kind = column_kind(t)
+        want = "categorical" if plan.kinds[c] == "text" else plan.kinds[c]
+        if kind != want:
+            problems.append(f"column {c!r} is {t} here but {plan.types[c]} in the reference")
+    if problems:
+        raise InputError(src.path, "schema differs from the reference: " + "; ".join(problems[:3])
+                         + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+
+
+def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:
+    meta = pf.meta
+    columns, kinds, types = list(meta["columns"]), dict(meta["kinds"]), dict(meta["types"])
+    if s.columns is not None or s.exclude:
+        keep = s.columns if s.columns is not None else columns
+        unknown = [c for c in [*keep, *s.exclude] if c not in columns]
+        if unknown:
+            raise InputError(path, f"no column {unknown[0]!r} in this profile "
+                                   f"(columns: {', '.join(columns)})")
+        columns = [c for c in columns if c in keep and c not in s.exclude]
+    if not columns:
+        raise InputError(None, "no columns left to compare after --columns/--exclude")
+    return Plan(columns, {c: kinds[c] for c in columns}, {c: types[c] for c in columns})

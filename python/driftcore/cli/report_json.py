@@ -1,0 +1,52 @@
+"""The JSON report: writing it and checking it against its schema.
+
+Every report carries ``"schema_version": 1``; its layout is the JSON Schema
+``driftcore/cli/schema/report.v1.json`` shipped in the package (draft 2020-12).
+A new field may appear in version 1; removing or changing one bumps the version.
+NaN and infinities are written as ``null``.
+
+Examples
+--------
+>>> from driftcore.cli.report_json import load_schema
+>>> load_schema()["properties"]["schema_version"]["const"]
+1
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+SCHEMA_FILE = "report.v1.json"
+
+
+def load_schema() -> dict[str, Any]:
+    """The report's JSON Schema (a dict)."""
+    text = resources.files("driftcore.cli").joinpath("schema", SCHEMA_FILE).read_text("utf-8")
+    return json.loads(text)
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """The report as indented JSON text (strict: no NaN)."""
+    return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def write(doc: dict[str, Any], path: str | Path) -> None:
+    """Write the report to ``path`` (``-`` for stdout)."""
+    text = dumps(doc)
+    if str(path) == "-":
+        import sys
+
+        sys.stdout.write(text)
+    else:
+        Path(path).write_text(text, encoding="utf-8")
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` when ``doc`` does not follow the schema
+    (needs the ``jsonschema`` package, in the ``test`` extra)."""
+    import jsonschema
+
+    jsonschema.validate(doc, load_schema())

@@ -1,0 +1,139 @@
+"""The terminal report: one row per column, drifted columns first, then the MMD test,
+leakage and the verdict with its exit code.
+
+Uses ``rich`` for the table when it is installed (colours only on a terminal) and a
+plain aligned table otherwise, so the command works with the core dependencies only.
+
+Examples
+--------
+>>> from driftcore.cli.report_text import plain_table
+>>> print(plain_table(["column", "psi"], [["temp_max", "0.193"], ["wind", "0.08"]]))
+column    psi
+--------  -----
+temp_max  0.193
+wind      0.08
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any, TextIO
+
+HEADERS = ["column", "kind", "drift", "psi", "wass/std", "js_dist", "ks", "p-value", "rule"]
+
+
+def fmt(v: Any) -> str:
+    """A metric in 3 significant digits; None or NaN as '-'.
+
+    Examples
+    --------
+    >>> from driftcore.cli.report_text import fmt
+    >>> fmt(0.123456), fmt(None), fmt(12345678.0)
+    ('0.123', '-', '1.23e+07')
+    """
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, bool):
+        return str(v)
+    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
+
+
+def rows(doc: dict[str, Any]) -> list[list[str]]:
+    """The cells of the column table, in report order (drifted first)."""
+    out = []
+    for c in doc["columns"]:
+        m = c["metrics"]
+        verdict = {True: "DRIFT", False: "ok", None: "-"}[c["drifted"]]
+        out.append([
+            c["column"], c["kind"], verdict, fmt(m.get("psi")),
+            fmt(m.get("wasserstein_normed")), fmt(m.get("js_distance")), fmt(m.get("ks")),
+            fmt(c["p_value"]), c["rule"],
+        ])
+    return out
+
+
+def plain_table(headers: list[str], cells: list[list[str]]) -> str:
+    """An aligned text table without colours."""
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
+              for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def footer(doc: dict[str, Any]) -> list[str]:
+    """The lines after the table: MMD, leakage, and the verdict."""
+    s = doc["summary"]
+    lines = [f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f})"]
+    m = doc["mmd"]
+    if m is not None:
+        size = f"sample {m['n_reference']:,} / {m['n_current']:,} rows of {len(m['columns'])} numeric columns"
+        if m["status"] == "ok":
+            verdict = "DRIFT" if m["drifted"] else "ok"
+            lines.append(f"MMD test: {verdict}  mmd2={fmt(m['mmd2'])} p-value={fmt(m['p_value'])} "
+                         f"({size}, standardized)")
+        else:
+            lines.append(f"MMD test: {m['status']} ({m.get('reason', '')}; {size})")
+    e = doc["leakage"]["exact_rows"]
+    if e["status"] == "ok":
+        how = (f", estimated from {e['n_checked']:,} of {e['n_candidates']:,} candidates"
+               if e["sampled"] else "")
+        lines.append(f"exact-row leakage: {e['n_leaked']:,} of {e['n_current']:,} current rows are "
+                     f"in the reference ({e['rate']:.2%}; limit {e['threshold']:.2%}{how})"
+                     + ("  LEAK" if e["exceeded"] else ""))
+    else:
+        lines.append(f"exact-row leakage: {e['status']} ({e.get('reason', '')})")
+    for n in doc["leakage"]["near_duplicates"]:
+        if n["status"] == "ok":
+            lines.append(f"near-duplicate texts in {n['column']!r}: {n['n_leaked']:,} of "
+                         f"{n['n_current']:,} ({n['rate']:.2%}; limit {n['threshold']:.2%}, "
+                         f"Jaccard >= {n['similarity']:g})" + ("  LEAK" if n["exceeded"] else ""))
+        else:
+            lines.append(f"near-duplicate texts in {n['column']!r}: {n['status']} ({n.get('reason', '')})")
+    if s["exit_code"]:
+        lines.append("FAIL (exit 1): " + "; ".join(s["reasons"]))
+    else:
+        lines.append("PASS (exit 0): no drift or leakage over its threshold")
+    return lines
+
+
+def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) -> None:
+    """Print the report to ``out`` (rich when available unless ``use_rich=False``)."""
+    ref, cur = doc["reference"], doc["current"]
+    head = (f"reference: {ref['path']} ({ref['rows']:,} rows)\n"
+            f"current:   {cur['path']} ({cur['rows']:,} rows)")
+    cells = rows(doc)
+    if use_rich is not False:
+        try:
+            from rich.console import Console
+            from rich.table import Table
+        except ImportError:
+            use_rich = False
+    if use_rich is False:
+        out.write(head + "\n\n" + plain_table(HEADERS, cells) + "\n" + "\n".join(footer(doc)) + "\n")
+        return
+    tty = hasattr(out, "isatty") and out.isatty()
+    # Not a terminal: no colours, a wide table, and no trailing padding.
+    buffer = None if tty else io.StringIO()
+    console = Console(file=out if tty else buffer, width=None if tty else 200)
+    table = Table(show_edge=False, header_style="bold")
+    for h in HEADERS:
+        numeric = h in ("psi", "wass/std", "js_dist", "ks", "p-value")
+        table.add_column(h, justify="right" if numeric else "left", no_wrap=h != "rule",
+                         min_width=len(h) if h != "column" else 8)
+    for r in cells:
+        style = "bold red" if r[2] == "DRIFT" else None
+        table.add_row(*r, style=style)
+    console.print(head, highlight=False)
+    console.print(table)
+    for line in footer(doc):
+        style = None
+        if line.startswith("FAIL"):
+            style = "bold red"
+        elif line.startswith("PASS"):
+            style = "bold green"
+        console.print(line, style=style, highlight=False, markup=False, soft_wrap=True)
+    if buffer is not None:
+        out.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
