@@ -108,7 +108,8 @@ def sort_join(xp: Any, build: Any, build_valid: Any, probe: Any, probe_valid: An
     if not packed:
         empty = xp.zeros(0, dtype=xp.int64)
         return empty, empty
-    pairs = xp.unique(xp.concatenate(packed))
+    pairs = xp.sort(xp.concatenate(packed))
+    pairs = pairs[xp.concatenate([xp.ones(1, dtype=bool), pairs[1:] != pairs[:-1]])]
     return (pairs >> xp.uint64(32)).astype(xp.int64), (pairs & xp.uint64(0xFFFFFFFF)).astype(xp.int64)
 
 

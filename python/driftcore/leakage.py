@@ -61,7 +61,8 @@ class LeakageResult:
     @property
     def leaked(self) -> np.ndarray:
         """Evaluation items with at least one near-duplicate in training (sorted)."""
-        return np.unique(self.eval_index)
+        e = np.sort(self.eval_index)  # np.unique without return_* is hash-based and slow
+        return e[np.concatenate([[True], e[1:] != e[:-1]])] if len(e) else e
 
     @property
     def n_leaked(self) -> int:
