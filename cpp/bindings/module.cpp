@@ -5,6 +5,7 @@ namespace py = pybind11;
 
 void register_device(py::module_& m);
 void register_histogram(py::module_& m);
+void register_mmd(py::module_& m);
 void register_quantile_sketch(py::module_& m);
 void register_stats(py::module_& m);
 
@@ -12,6 +13,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "driftcore's compiled engine (use the driftcore package, not this module)";
   register_device(m);
   register_histogram(m);
+  register_mmd(m);
   register_quantile_sketch(m);
   register_stats(m);
 }
