@@ -17,8 +17,10 @@ from ._dispatch import gpu_available
 from .categories import CategoryCounts
 from .compare import ColumnDrift, DriftReport, compare
 from .histogram import Histogram
+from .mmd import MMDResult, mmd2, mmd_test
 from .profile import CategoricalColumn, NumericColumn, Profile
 from .quantile_sketch import QuantileSketch
+from .streaming_mmd import StreamingMMD
 
 __version__ = build_info()["version"]
 
@@ -28,11 +30,15 @@ __all__ = [
     "ColumnDrift",
     "DriftReport",
     "Histogram",
+    "MMDResult",
     "NumericColumn",
     "Profile",
     "QuantileSketch",
+    "StreamingMMD",
     "build_info",
     "compare",
     "gpu_available",
     "metrics",
+    "mmd2",
+    "mmd_test",
 ]
