@@ -22,7 +22,7 @@ fi
 python -c "import driftcore, json; print(json.dumps(driftcore.build_info()))" | tee -a "$out/gpu.txt"
 
 echo "== pytest -m gpu"
-python -m pytest tests/test_gpu.py -m gpu -q -p no:cacheprovider >"$out/pytest_gpu.log" 2>&1 || status=1
+python -m pytest tests/test_gpu.py tests/test_mmd_gpu.py -m gpu -q -p no:cacheprovider >"$out/pytest_gpu.log" 2>&1 || status=1
 tail -15 "$out/pytest_gpu.log"
 
 echo "== GPU benchmarks"

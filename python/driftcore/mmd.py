@@ -176,16 +176,21 @@ def median_bandwidth(
     """
     kernel = _check_choice(kernel, KERNELS, "kernel")
     parts = [_check_matrix(x, "x")] + ([] if y is None else [_check_matrix(y, "y")])
-    if any(is_device_array(p) for p in parts):
-        parts = [p.get() for p in parts]
-    z = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
-    if z.shape[0] < 2:
+    total = sum(p.shape[0] for p in parts)
+    if total < 2:
         raise ValueError("the median heuristic needs at least 2 rows")
     method = "median-exact"
-    if z.shape[0] > MEDIAN_EXACT_MAX:
-        idx = (np.arange(MEDIAN_EXACT_MAX, dtype=np.int64) * z.shape[0]) // MEDIAN_EXACT_MAX
-        z = z[idx]
+    if total > MEDIAN_EXACT_MAX:  # evenly spaced pooled rows, taken before any copy
+        idx = (np.arange(MEDIAN_EXACT_MAX, dtype=np.int64) * total) // MEDIAN_EXACT_MAX
+        start, picked = 0, []
+        for p in parts:
+            own = idx[(idx >= start) & (idx < start + p.shape[0])] - start
+            picked.append(p[_xp(p).asarray(own)])
+            start += p.shape[0]
+        parts = picked
         method = f"median-subsample(n={MEDIAN_EXACT_MAX})"
+    z = np.concatenate([np.asarray(p.get() if is_device_array(p) else p, dtype=np.float64)
+                        for p in parts])
     med, mean = _core.mmd_median_sq_distance(np.ascontiguousarray(z), resolve_threads(threads))
     if med <= 0.0:
         med, method = (mean, method + "+mean-fallback") if mean > 0 else (
