@@ -155,6 +155,17 @@ mmd_sums mmd_permutation_sums(const double* z, std::size_t N, std::size_t d,
   job.scales = scales.data();
   job.nscales = scales.size();
 
+  // The 0/1 matrix S as doubles, N x pp (8 (P + 1) bytes a point): the tile products
+  // read it directly instead of unpacking bits for every tile.
+  std::vector<double> s(N * job.pp);
+  parallel_ranges(N, 4096, threads, [&](int, std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i)
+      for (std::size_t p = 0; p < job.pp; ++p)
+        s[i * job.pp + p] =
+            p < ncols ? static_cast<double>((masks[i * job.words + (p >> 6)] >> (p & 63)) & 1u) : 0.0;
+  });
+  job.s = s.data();
+
   std::vector<double> a(job.nb * ncols), c(job.nb * ncols), t(job.nb);
   const int workers = range_count(job.nb, 1, threads);
   std::vector<mmd_scratch> scratch(static_cast<std::size_t>(workers));

@@ -14,6 +14,7 @@ struct mmd_pass {
   std::size_t N, d, nb;  // nb = tiles per side
   const std::uint64_t* masks;  // N x words
   std::size_t words, ncols, pp;  // pp = ncols rounded up to a multiple of 4
+  const double* s;  // N x pp: the mask bits as 0/1 doubles (unpacked once, not per tile)
   int kind;  // 0 rbf, 1 laplacian
   const double* scales;  // rbf: 1 / (2 s^2); laplacian: 1 / s
   std::size_t nscales;
@@ -27,11 +28,10 @@ struct tile_row_out {
 };
 
 struct mmd_scratch {
-  std::vector<double> zit, kt, sj, sit, adot_off, adot_diag, cacc, rowacc, colsum;
+  std::vector<double> zit, kt, sit, adot_off, adot_diag, cacc, rowacc, colsum;
   void reserve(std::size_t d, std::size_t pp) {
     zit.assign(d * kTile, 0.0);
     kt.assign(kTile * kTile, 0.0);
-    sj.assign(kTile * pp, 0.0);
     sit.assign(pp * kTile, 0.0);
     adot_off.assign(pp * 8, 0.0);
     adot_diag.assign(pp * 8, 0.0);
