@@ -78,9 +78,13 @@ def test_serialization_round_trip_and_golden_file(rng):
     blob = s.to_bytes()
     assert driftcore.StreamingMMD.from_bytes(blob) == s
     assert driftcore.StreamingMMD.from_bytes(blob).to_bytes() == blob
-    assert GOLDEN.read_bytes() == golden_state().to_bytes()
-    loaded = driftcore.StreamingMMD.from_bytes(GOLDEN.read_bytes())
-    assert loaded == golden_state() and loaded.result() == golden_state().result()
+    # Version-1 bytes keep loading; a fresh state agrees to float rounding (cos/sin
+    # come from numpy, whose last bits may differ between machines).
+    data = GOLDEN.read_bytes()
+    loaded, fresh = driftcore.StreamingMMD.from_bytes(data), golden_state()
+    assert loaded.to_bytes() == data
+    assert loaded._settings() == fresh._settings() and loaded.n == fresh.n == [50, 40]
+    assert np.allclose(loaded._sums, fresh._sums, rtol=1e-5, atol=1e-5)
 
 
 def test_corrupt_or_foreign_bytes_are_refused(rng):

@@ -17,6 +17,8 @@ for "laplacian" exp(-|u - v| / s). They come from a counter-based hash of ``seed
 (not numpy's generators, whose streams may change), so a state can be rebuilt
 anywhere from (kernel, bandwidth, F, seed, d).
 
+Projections are float64 (BLAS), cos and sin float32 (error ~1e-7 per feature,
+negligible next to the 1/sqrt(F) sampling error), sums float64.
 The state is the per-side row count and float64 sums of cos and sin: O(F) memory
 for any number of rows; ``update`` chunk by chunk, ``merge`` partial states (another
 process, another machine), ``to_bytes``/``from_bytes``.
@@ -172,9 +174,11 @@ class StreamingMMD:
         rows = max(1, _BLOCK_VALUES // self.n_features)
         cos_sum, sin_sum = xp.zeros(self.n_features), xp.zeros(self.n_features)
         for b in range(0, a.shape[0], rows):  # blocks of rows: bounded memory
-            proj = a[b:b + rows].astype(xp.float64) @ w
-            cos_sum += xp.cos(proj).sum(axis=0)
-            sin_sum += xp.sin(proj).sum(axis=0)
+            # Projections in float64, cos/sin in float32 (several times faster in numpy;
+            # error ~1e-7, far below the features' sampling error), sums in float64.
+            proj = (a[b:b + rows].astype(xp.float64) @ w).astype(xp.float32)
+            cos_sum += xp.cos(proj).sum(axis=0, dtype=xp.float64)
+            sin_sum += xp.sin(proj).sum(axis=0, dtype=xp.float64)
         if gpu:
             cos_sum, sin_sum = cos_sum.get(), sin_sum.get()
         self._sums[side, 0] += cos_sum
