@@ -5,6 +5,7 @@
 // UNVERIFIED ON HARDWARE: compiled in CI, parity tests in tests/test_mmd_gpu.py.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -108,20 +109,26 @@ mmd_tiles(const float* __restrict__ z, unsigned long long N, int d,
         sh.dist.zj[r][k] = (r < nj && kin) ? z[(j0 + r) * d + k0 + k] : 0.0f;
       }
       __syncthreads();
+#pragma unroll 4
       for (int k = 0; k < kDK; ++k) {
         float a[4], b[4];
+#pragma unroll
         for (int q = 0; q < 4; ++q) {
           a[q] = sh.dist.zi[ty * 4 + q][k];
           b[q] = sh.dist.zj[tx * 4 + q][k];
         }
+#pragma unroll
         for (int x = 0; x < 4; ++x)
+#pragma unroll
           for (int y = 0; y < 4; ++y) {
             const float diff = a[x] - b[y];
             acc[x][y] = fmaf(diff, diff, acc[x][y]);
           }
       }
     }
+#pragma unroll
     for (int x = 0; x < 4; ++x)
+#pragma unroll
       for (int y = 0; y < 4; ++y) {
         const int i = ty * 4 + x, j = tx * 4 + y;
         const bool valid = i < ni && j < nj && !(I == J && i == j);
@@ -161,13 +168,17 @@ mmd_tiles(const float* __restrict__ z, unsigned long long N, int d,
         const float4 kv = *reinterpret_cast<const float4*>(&kt[j][ty * 4]);
         const float4 sv = *reinterpret_cast<const float4*>(&sh.s[j][tx * 4]);
         const float kr[4] = {kv.x, kv.y, kv.z, kv.w}, sr[4] = {sv.x, sv.y, sv.z, sv.w};
+#pragma unroll
         for (int x = 0; x < 4; ++x)
+#pragma unroll
           for (int y = 0; y < 4; ++y) g[x][y] = fmaf(kr[x], sr[y], g[x][y]);
       }
+#pragma unroll
       for (int y = 0; y < 4; ++y) {
         const int p = p0 + tx * 4 + y;
         float part = 0.0f;
         if (p < ncols)
+#pragma unroll
           for (int x = 0; x < 4; ++x) {
             const int i = ty * 4 + x;
             if ((mi[i][p >> 6] >> (p & 63)) & 1ull) part += g[x][y];
@@ -215,7 +226,11 @@ mmd_sums gpu_mmd_permutation_sums(const float* z, std::size_t N, std::size_t d,
   check(cudaGetDevice(&device), "cudaGetDevice");
   check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
   const std::size_t nb = (N + kT - 1) / kT, ntiles = nb * (nb + 1) / 2;
-  const int grid = static_cast<int>(std::min<std::size_t>(ntiles, std::size_t(sms) * 8));
+  // Persistent blocks: as many as fit at once (one wave), each walking tiles t, t + grid..
+  int per_sm = 0;
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, mmd_tiles, kThreads, 0), "occupancy");
+  const int grid = static_cast<int>(
+      std::min<std::size_t>(ntiles, std::size_t(sms) * std::size_t(std::max(per_sm, 1))));
   const std::size_t stride = 2 * ncols + 1;
 
   buffer d_masks(N * words * sizeof(std::uint64_t), s), d_part(grid * stride * sizeof(double), s);
