@@ -30,7 +30,7 @@ SEED = 20_251_127
 N = 500 if QUICK else 5_000
 D = 32
 PERMUTATIONS = 100
-STREAM_ROWS = 100_000 if QUICK else 1_000_000
+STREAM_ROWS = 20_000 if QUICK else 200_000
 ROUNDS = {"driftcore": (7, 1) if QUICK else (5, 1), "alibi": (3, 1) if QUICK else (1, 0)}
 
 
