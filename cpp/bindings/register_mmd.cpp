@@ -9,6 +9,7 @@
 
 #include "driftcore/common.hpp"
 #include "driftcore/mmd.hpp"
+#include "driftcore/rff.hpp"
 
 namespace py = pybind11;
 using namespace driftcore;
@@ -109,4 +110,25 @@ void register_mmd(py::module_& m) {
         return py::make_tuple(r.median_sq, r.mean_sq);
       },
       py::arg("z"), py::arg("threads") = 0, py::arg("histogram_only") = false);
+
+  m.def(
+      "rff_accumulate",
+      [](const py::array& x, const py::array& w, py::array_t<double, py::array::c_style>& cos_sum,
+         py::array_t<double, py::array::c_style>& sin_sum, int threads) {
+        check_matrix(x, "x");
+        check_matrix(w, "w");
+        auto xx = f64_matrix::ensure(x);
+        auto ww = f64_matrix::ensure(w);
+        const std::size_t n = static_cast<std::size_t>(xx.shape(0)), d = static_cast<std::size_t>(xx.shape(1));
+        const std::size_t F = static_cast<std::size_t>(ww.shape(1));
+        if (static_cast<std::size_t>(ww.shape(0)) != d) throw invalid_input("w must have shape (d, F)");
+        if (cos_sum.ndim() != 1 || sin_sum.ndim() != 1 || static_cast<std::size_t>(cos_sum.size()) != F ||
+            static_cast<std::size_t>(sin_sum.size()) != F)
+          throw invalid_input("cos_sum and sin_sum must be 1-D float64 arrays of length F");
+        const double *xp = xx.data(), *wp = ww.data();
+        double *cp = cos_sum.mutable_data(), *sp = sin_sum.mutable_data();
+        py::gil_scoped_release release;  // all arrays are held by this frame
+        rff_accumulate(xp, n, d, wp, F, cp, sp, threads);
+      },
+      py::arg("x"), py::arg("w"), py::arg("cos_sum"), py::arg("sin_sum"), py::arg("threads") = 0);
 }

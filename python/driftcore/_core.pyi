@@ -94,3 +94,7 @@ def mmd_permutation_sums_device(
 def mmd_median_sq_distance(
     z: np.ndarray, threads: int = 0, histogram_only: bool = False
 ) -> tuple[float, float]: ...
+def rff_accumulate(
+    x: np.ndarray, w: np.ndarray, cos_sum: npt.NDArray[np.float64],
+    sin_sum: npt.NDArray[np.float64], threads: int = 0
+) -> None: ...
