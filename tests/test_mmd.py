@@ -333,3 +333,14 @@ def test_agrees_with_alibi_detect(rng):
             theirs = detector.predict(b)["data"]["distance"]
             ours = driftcore.mmd2(a, b, bandwidth=sigma)
             assert math.isclose(ours, theirs, rel_tol=1e-5)
+
+
+def test_many_permutations_span_several_column_chunks(rng):
+    # 300 permutations: three chunks of 128 columns in the C++ pass.
+    x, y = rng.normal(size=(40, 2)), rng.normal(0.3, 1, size=(50, 2))
+    r = driftcore.mmd_test(x, y, bandwidth=1.0, n_permutations=300, seed=5)
+    cols = mask_columns(40, 50, 300, 5)
+    K = kernel_matrix(np.concatenate([x, y]), "rbf", [1.0])
+    for p in (1, 127, 128, 129, 255, 256, 300):
+        assert close(r.permuted[p - 1], ref_mmd2(x, y, in_x=cols[:, p], K=K))
+    assert close(r.mmd2, ref_mmd2(x, y, K=K))

@@ -146,44 +146,56 @@ mmd_sums mmd_permutation_sums(const double* z, std::size_t N, std::size_t d,
       throw invalid_input("mmd: bandwidth must be positive and finite, got " + std::to_string(s));
     scales.push_back(kernel.kind == mmd_kernel::rbf ? 1.0 / (2.0 * s * s) : 1.0 / s);
   }
-  mmd_pass job = make_pass(z, N, d);
-  job.masks = masks;
-  job.ncols = ncols;
-  job.words = mmd_mask_words(ncols);
-  job.pp = (ncols + 3) / 4 * 4;
-  job.kind = kernel.kind == mmd_kernel::rbf ? 0 : 1;
-  job.scales = scales.data();
-  job.nscales = scales.size();
-
-  // The 0/1 matrix S as doubles, N x pp (8 (P + 1) bytes a point): the tile products
-  // read it directly instead of unpacking bits for every tile.
-  std::vector<double> s(N * job.pp);
-  parallel_ranges(N, 4096, threads, [&](int, std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i)
-      for (std::size_t p = 0; p < job.pp; ++p)
-        s[i * job.pp + p] =
-            p < ncols ? static_cast<double>((masks[i * job.words + (p >> 6)] >> (p & 63)) & 1u) : 0.0;
-  });
-  job.s = s.data();
-
-  std::vector<double> a(job.nb * ncols), c(job.nb * ncols), t(job.nb);
-  const int workers = range_count(job.nb, 1, threads);
-  std::vector<mmd_scratch> scratch(static_cast<std::size_t>(workers));
-  for (auto& s : scratch) s.reserve(d, job.pp);
-  const tile_row_fn row = isa().tile_row;
-  for_tile_rows(job.nb, workers, [&](int w, std::size_t I) {
-    row(job, I, scratch[static_cast<std::size_t>(w)],
-        tile_row_out{&a[I * ncols], &c[I * ncols], &t[I]});
-  });
+  const std::size_t words = mmd_mask_words(ncols);
   mmd_sums out;
   out.a.assign(ncols, 0.0);
   out.c.assign(ncols, 0.0);
-  for (std::size_t I = 0; I < job.nb; ++I) {  // fixed order: thread-count independent
-    for (std::size_t p = 0; p < ncols; ++p) {
-      out.a[p] += a[I * ncols + p];
-      out.c[p] += c[I * ncols + p];
+  // Columns in chunks of kChunk: S as doubles costs 8 bytes a point and column, so a
+  // chunk bounds memory whatever the permutation count; each chunk recomputes the
+  // kernel tiles (cheap next to the products once there are many columns).
+  constexpr std::size_t kChunk = 128;
+  for (std::size_t c0 = 0; c0 < ncols; c0 += kChunk) {
+    const std::size_t cw = std::min(kChunk, ncols - c0);
+    mmd_pass job = make_pass(z, N, d);
+    job.masks = masks;
+    job.words = words;
+    job.ncols = cw;
+    job.pp = (cw + 3) / 4 * 4;
+    job.kind = kernel.kind == mmd_kernel::rbf ? 0 : 1;
+    job.scales = scales.data();
+    job.nscales = scales.size();
+
+    // The chunk's 0/1 columns of S as doubles, N x pp: the tile products read them
+    // directly instead of unpacking bits for every tile.
+    std::vector<double> sm(N * job.pp);
+    parallel_ranges(N, 4096, threads, [&](int, std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i)
+        for (std::size_t q = 0; q < job.pp; ++q) {
+          const std::size_t p = c0 + q;
+          sm[i * job.pp + q] =
+              q < cw ? static_cast<double>((masks[i * words + (p >> 6)] >> (p & 63)) & 1u) : 0.0;
+        }
+    });
+    job.s = sm.data();
+
+    std::vector<double> a(job.nb * cw), c(job.nb * cw), t(job.nb);
+    const int workers = range_count(job.nb, 1, threads);
+    std::vector<mmd_scratch> scratch(static_cast<std::size_t>(workers));
+    for (auto& sc : scratch) sc.reserve(d, job.pp);
+    const tile_row_fn row = isa().tile_row;
+    for_tile_rows(job.nb, workers, [&](int w, std::size_t I) {
+      row(job, I, scratch[static_cast<std::size_t>(w)],
+          tile_row_out{&a[I * cw], &c[I * cw], &t[I]});
+    });
+    double total = 0.0;
+    for (std::size_t I = 0; I < job.nb; ++I) {  // fixed order: thread-count independent
+      for (std::size_t q = 0; q < cw; ++q) {
+        out.a[c0 + q] += a[I * cw + q];
+        out.c[c0 + q] += c[I * cw + q];
+      }
+      total += t[I];
     }
-    out.t += t[I];
+    if (c0 == 0) out.t = total;
   }
   return out;
 }

@@ -10,7 +10,8 @@
 ///   a_p = s_p^T K0 s_p,   c_p = s_p^T K0 1,   t = 1^T K0 1.
 /// Every within- and between-sample sum of permutation p follows: xx = a_p,
 /// xy = c_p - a_p, yy = t - 2 c_p + a_p. Work O(N^2 (d + ncols) / 2) (symmetry),
-/// memory O(N ncols / 8) for the bit masks plus O(64 (d + ncols)) per thread.
+/// memory O(N ncols / 8) for the bit masks, O(N min(ncols, 128)) for the 0/1 columns
+/// of the current chunk of 128, plus O(64 (d + ncols)) per thread.
 
 #include <cstddef>
 #include <cstdint>
