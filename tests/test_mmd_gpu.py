@@ -49,3 +49,14 @@ def test_gpu_results_are_deterministic(cp, rng):
     a = driftcore.mmd_test(x, y, seed=1)
     b = driftcore.mmd_test(x, y, seed=1)
     assert a.mmd2 == b.mmd2 and np.array_equal(a.permuted, b.permuted)
+
+
+def test_streaming_update_on_the_gpu_matches_the_cpu(cp, rng):
+    x, y = rng.normal(size=(5000, 6)), rng.normal(0.3, 1, size=(4000, 6))
+    cpu = driftcore.StreamingMMD(2.0, n_features=256)
+    gpu = driftcore.StreamingMMD(2.0, n_features=256)
+    cpu.update(x=x, y=y)
+    gpu.update(x=cp.asarray(x), y=cp.asarray(y))
+    assert gpu.n == cpu.n
+    assert np.allclose(gpu._sums, cpu._sums, rtol=1e-9, atol=1e-8)
+    assert math.isclose(gpu.result().mmd2, cpu.result().mmd2, rel_tol=1e-6)
