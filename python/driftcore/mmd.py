@@ -176,6 +176,8 @@ def median_bandwidth(
     """
     kernel = _check_choice(kernel, KERNELS, "kernel")
     parts = [_check_matrix(x, "x")] + ([] if y is None else [_check_matrix(y, "y")])
+    if len({p.shape[1] for p in parts}) > 1:
+        raise ValueError("x and y must have the same number of features (columns)")
     total = sum(p.shape[0] for p in parts)
     if total < 2:
         raise ValueError("the median heuristic needs at least 2 rows")
@@ -192,9 +194,10 @@ def median_bandwidth(
     z = np.concatenate([np.asarray(p.get() if is_device_array(p) else p, dtype=np.float64)
                         for p in parts])
     med, mean = _core.mmd_median_sq_distance(np.ascontiguousarray(z), resolve_threads(threads))
-    if med <= 0.0:
-        med, method = (mean, method + "+mean-fallback") if mean > 0 else (
-            2.0 if kernel == "rbf" else 1.0, method + "+unit-fallback")
+    if med <= 0.0 and mean > 0.0:  # more than half the pairs are duplicates
+        med, method = mean, method + "+mean-fallback"
+    elif med <= 0.0:  # every row equal: any bandwidth gives the same answer
+        return 1.0, method + "+unit-fallback"
     bw = math.sqrt(med / 2.0) if kernel == "rbf" else math.sqrt(med)
     return bw, method
 
