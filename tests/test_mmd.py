@@ -148,6 +148,15 @@ def test_median_is_exact(rng, N, histogram_only):
     assert close(mean, d2.mean(), 1e-12)
 
 
+@pytest.mark.parametrize("histogram_only", [False, True])
+def test_median_with_many_ties_is_exact(rng, histogram_only):
+    # Binary rows: few distinct distances, so the median ties with most pairs.
+    z = (rng.random(size=(3001, 6)) < 0.3).astype(np.float64)
+    med, _ = _core.mmd_median_sq_distance(z, 0, histogram_only)
+    d2 = ((z[:, None] - z[None]) ** 2).sum(-1)[np.triu_indices(len(z), 1)]
+    assert med == np.median(d2)
+
+
 def test_median_subsample_above_the_limit(rng, monkeypatch):
     monkeypatch.setattr(mmd_module, "MEDIAN_EXACT_MAX", 50)
     x, y = rng.normal(size=(80, 2)), rng.normal(size=(70, 2))

@@ -56,7 +56,7 @@ using median_row_fn = void (*)(const mmd_pass&, std::size_t, mmd_scratch&, std::
                                std::uint64_t, std::uint64_t, std::vector<double>*);
 
 using bracket_row_fn = void (*)(const mmd_pass&, std::size_t, mmd_scratch&, double, double,
-                               std::uint64_t*, double*, std::vector<double>*);
+                               std::uint64_t*, double*, std::vector<double>*);  // tally[3]
 
 struct isa_table {
   tile_row_fn tile_row;
@@ -318,23 +318,42 @@ mmd_distance_summary mmd_median_sq_distance(const double* z, std::size_t N, std:
     s.zit.assign(d * kTile, 0.0);
     s.kt.assign(kTile * kTile, 0.0);
   }
-  std::vector<std::uint64_t> below(static_cast<std::size_t>(workers), 0);
+  std::vector<std::uint64_t> tally(3 * static_cast<std::size_t>(workers), 0);
   std::vector<std::vector<double>> keep(static_cast<std::size_t>(workers));
   std::vector<double> sums(job.nb, 0.0);
   const bracket_row_fn row = isa().bracket_row;
   for_tile_rows(job.nb, workers, [&](int w, std::size_t I) {
     const auto wi = static_cast<std::size_t>(w);
-    row(job, I, scratch[wi], lo, hi, &below[wi], &sums[I], &keep[wi]);
+    row(job, I, scratch[wi], lo, hi, &tally[3 * wi], &sums[I], &keep[wi]);
   });
-  std::uint64_t nbelow = 0;
-  std::vector<double> vals;
+  std::uint64_t below = 0, at_lo = 0, at_hi = 0;
+  std::vector<double> inside;
   for (std::size_t w = 0; w < keep.size(); ++w) {
-    nbelow += below[w];
-    vals.insert(vals.end(), keep[w].begin(), keep[w].end());
+    below += tally[3 * w];
+    at_lo += tally[3 * w + 1];
+    at_hi += tally[3 * w + 2];
+    inside.insert(inside.end(), keep[w].begin(), keep[w].end());
   }
+  if (lo == hi) at_hi = 0;  // counted twice
+  // Rank r -> value: below the bracket (missed), at lo, inside (selected), at hi, above.
+  bool ok = true;
+  auto value_at = [&](std::uint64_t r) {
+    if (r < below) return ok = false, 0.0;
+    r -= below;
+    if (r < at_lo) return lo;
+    r -= at_lo;
+    if (r < inside.size()) {
+      std::nth_element(inside.begin(), inside.begin() + static_cast<std::ptrdiff_t>(r), inside.end());
+      return inside[r];
+    }
+    r -= inside.size();
+    if (r < at_hi) return hi;
+    return ok = false, 0.0;
+  };
+  const double v_lo = value_at(r_lo), v_hi = value_at(r_hi);
+  if (!ok) return median_by_histogram(z, N, d, threads);
   mmd_distance_summary out;
-  if (!select_middle(vals, nbelow, r_lo, r_hi, out.median_sq))
-    return median_by_histogram(z, N, d, threads);
+  out.median_sq = (v_lo + v_hi) / 2.0;  // numpy's median of an even count
   double s = 0.0;
   for (double v : sums) s += v;  // tile-row order: thread-count independent
   out.mean_sq = s / static_cast<double>(pairs);
