@@ -11,7 +11,8 @@ K. One tiled pass over K (64 x 64 tiles, upper triangle only, never stored) comp
 for every permutation p at once, the within-x sum s_p' K0 s_p and the row-sum term
 s_p' K0 1 (K0: K with a zero diagonal, s_p: the 0/1 indicator of the x side), from
 which the within-y and between sums follow. Work O((n+m)^2 (d + P) / 2), memory
-O((n+m)(d + P/8)): the (n+m)^2 matrix never exists. Sums are float64.
+O((n+m)(d + P/8 + 128)) (the permutations as bits, 128 of them at a time as float64
+columns): the (n+m)^2 matrix never exists. Sums are float64.
 
 Permutations are random splits drawn from a counter-based generator keyed by
 ``seed`` (split p puts on the x side the n points with the smallest keys
