@@ -295,6 +295,8 @@ def pytest_benchmark_update_json(config: Any, benchmarks: Any, output_json: dict
                 "boost-histogram",
                 "datasketches",
                 "evidently",
+                "alibi-detect",
+                "torch",
                 "pytest-benchmark",
             )
         },

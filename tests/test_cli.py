@@ -195,11 +195,11 @@ def test_column_selection(capsys, pair, tmp_path):
 def test_thresholds_from_cli_and_toml(capsys, pair, tmp_path):
     ref, _, shift = pair
     assert run(capsys, "check", ref, shift)[0] == 1
-    loose = ["--threshold", "psi=5", "--threshold", "wasserstein=5"]
+    loose = ["--threshold", "psi=5", "--threshold", "wasserstein=5", "--threshold", "mmd_alpha=0.001"]
     assert run(capsys, "check", ref, shift, *loose)[0] == 0
     cfg = tmp_path / "gate.toml"
     cfg.write_text('[driftcore]\nmmd_sample = 300\nexclude = ["k"]\n\n'
-                   '[driftcore.thresholds]\npsi = 5.0\nwasserstein = 5.0\n')
+                   '[driftcore.thresholds]\npsi = 5.0\nwasserstein = 5.0\nmmd_alpha = 0.001\n')
     code, _, _ = run(capsys, "check", ref, shift, "--config", cfg, "--json", tmp_path / "o.json")
     doc = load(tmp_path / "o.json")
     assert code == 0 and doc["settings"]["thresholds"]["psi"] == 5.0
@@ -311,15 +311,19 @@ def test_text_leakage_detected(capsys, tmp_path, rng):
 
 def test_mmd_section_contract(capsys, pair, tmp_path, monkeypatch):
     ref, same, _ = pair
-    run(capsys, "check", ref, same, "--mmd-sample", "500", "--json", tmp_path / "u.json")
-    m = load(tmp_path / "u.json")["mmd"]
-    assert m["status"] == "unavailable" and m["columns"] == ["a", "b", "k"]
+    run(capsys, "check", ref, same, "--mmd-sample", "500", "--json", tmp_path / "r.json")
+    m = load(tmp_path / "r.json")["mmd"]  # the real test
+    assert m["status"] == "ok" and m["columns"] == ["a", "b", "k"]
     assert m["n_reference"] == m["n_current"] == m["sample_size"] == 500
+    assert m["estimator"] == "unbiased" and m["bandwidth"] > 0 and 0 < m["p_value"] <= 1
+    monkeypatch.delattr(driftcore, "mmd_test")
+    run(capsys, "check", ref, same, "--mmd-sample", "500", "--json", tmp_path / "u.json")
+    assert load(tmp_path / "u.json")["mmd"]["status"] == "unavailable"
     seen = {}
 
     def fake(x, y, **kw):
         seen.update(x=x, y=y, **kw)
-        return type("R", (), {"mmd2": 0.3, "p_value": 0.001, "threshold": 0.01,
+        return type("R", (), {"mmd2": 0.3, "pvalue": 0.001, "threshold": 0.01,
                              "bandwidth": 1.5, "estimator": "unbiased"})()
 
     monkeypatch.setattr(driftcore, "mmd_test", fake, raising=False)

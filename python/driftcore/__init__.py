@@ -21,8 +21,10 @@ from .histogram import Histogram
 from .leakage import DuplicateResult, LeakageResult, find_duplicates, find_leakage
 from .lsh import LSHIndex
 from .minhash import MinHasher
+from .mmd import MMDResult, mmd2, mmd_test
 from .profile import CategoricalColumn, NumericColumn, Profile
 from .quantile_sketch import QuantileSketch
+from .streaming_mmd import StreamingMMD
 
 __version__ = build_info()["version"]
 
@@ -35,11 +37,13 @@ __all__ = [
     "Histogram",
     "LSHIndex",
     "LeakageResult",
+    "MMDResult",
     "MinHasher",
     "NumericColumn",
     "Profile",
     "QuantileSketch",
     "RowLeakage",
+    "StreamingMMD",
     "build_info",
     "compare",
     "exact_row_leakage",
@@ -47,4 +51,6 @@ __all__ = [
     "find_leakage",
     "gpu_available",
     "metrics",
+    "mmd2",
+    "mmd_test",
 ]

@@ -129,3 +129,22 @@ def set_intersections(
     b_offsets: npt.NDArray[np.int64], left: npt.NDArray[np.int64], right: npt.NDArray[np.int64],
     threads: int = 0,
 ) -> npt.NDArray[np.uint64]: ...
+# MMD (cpp/bindings/register_mmd.cpp)
+def mmd_permutation_masks(
+    n: int, m: int, permutations: int, seed: int, threads: int = 0
+) -> npt.NDArray[np.uint64]: ...
+def mmd_permutation_sums(
+    z: np.ndarray, kernel: str, bandwidths: list[float], masks: npt.NDArray[np.uint64],
+    ncols: int, threads: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
+def mmd_permutation_sums_device(
+    ptr: int, N: int, d: int, kernel: str, bandwidths: list[float],
+    masks: npt.NDArray[np.uint64], ncols: int, stream: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
+def mmd_median_sq_distance(
+    z: np.ndarray, threads: int = 0, histogram_only: bool = False
+) -> tuple[float, float]: ...
+def rff_accumulate(
+    x: np.ndarray, w: np.ndarray, cos_sum: npt.NDArray[np.float64],
+    sin_sum: npt.NDArray[np.float64], threads: int = 0
+) -> None: ...

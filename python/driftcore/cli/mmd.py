@@ -22,7 +22,7 @@ Examples
 >>> x = standardize(np.arange(6.0).reshape(3, 2), np.array([2.0, 3.0]), np.array([2.0, 2.0]))
 >>> x[:, 0].tolist()
 [-1.0, 0.0, 1.0]
->>> fake = lambda x, y, **kw: type("R", (), dict(mmd2=0.5, p_value=0.01, threshold=0.1,
+>>> fake = lambda x, y, **kw: type("R", (), dict(mmd2=0.5, pvalue=0.01, threshold=0.1,
 ...     bandwidth=1.0, estimator="unbiased"))()
 >>> sec = mmd_section(x, x, ["a", "b"], sample_size=3, alpha=0.05, test=fake)
 >>> sec["status"], sec["drifted"], sec["n_current"]
@@ -90,7 +90,7 @@ def mmd_section(
         return section
     res = test(ref_sample, cur_sample, kernel="rbf", bandwidth="median",
                n_permutations=n_permutations, seed=seed)
-    p = float(res.p_value)
+    p = float(res.pvalue)
     section.update(
         status="ok",
         mmd2=float(res.mmd2),

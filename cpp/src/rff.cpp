@@ -1,0 +1,79 @@
+// Random Fourier features: threads over fixed row blocks, one copy of the kernel per
+// instruction set (AVX-512, AVX2, baseline) chosen at run time.
+#include "driftcore/rff.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "driftcore/common.hpp"
+#include "driftcore/threading.hpp"
+
+namespace driftcore {
+namespace rff_base {
+#include "rff_impl.inc"
+}  // namespace rff_base
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DC_RFF_MULTI_ISA 1
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace rff_avx2 {
+#include "rff_impl.inc"
+}  // namespace rff_avx2
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+namespace rff_avx512 {
+#include "rff_impl.inc"
+}  // namespace rff_avx512
+#pragma GCC pop_options
+#endif
+
+namespace {
+using rows_fn = void (*)(const double*, std::size_t, std::size_t, std::size_t, const double*,
+                         std::size_t, double*, double*, double*, double*, double*);
+rows_fn pick() {
+#ifdef DC_RFF_MULTI_ISA
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("fma"))
+    return &rff_avx512::rff_rows;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &rff_avx2::rff_rows;
+#endif
+  return &rff_base::rff_rows;
+}
+}  // namespace
+
+void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double* w,
+                    std::size_t F, double* cos_sum, double* sin_sum, int threads) {
+  if (d == 0 || F == 0) throw invalid_input("rff: d and the number of features must be >= 1");
+  if (n == 0) return;
+  static const rows_fn rows = pick();
+  // Block size from n alone (at most 256 partials): thread-count independent sums.
+  const std::size_t block = std::max<std::size_t>(1024, (n + 255) / 256 + 3) / 4 * 4;
+  const std::size_t nblocks = (n + block - 1) / block;
+  std::vector<double> partial(nblocks * 2 * F, 0.0);
+  // w packed by blocks of 32 features: block b holds w[k][32 b .. 32 b + 31] for k < d.
+  const std::size_t nfb = (F + 31) / 32;
+  std::vector<double> wp(nfb * d * 32, 0.0);
+  for (std::size_t fb = 0; fb < nfb; ++fb)
+    for (std::size_t k = 0; k < d; ++k)
+      for (std::size_t f = 0; f < 32 && fb * 32 + f < F; ++f)
+        wp[(fb * d + k) * 32 + f] = w[k * F + fb * 32 + f];
+  parallel_ranges(nblocks, 1, threads, [&](int, std::size_t bb, std::size_t be) {
+    std::vector<double> proj(128), sv(128), cv(128);  // 4 rows x 32 features
+    for (std::size_t blk = bb; blk < be; ++blk) {
+      const std::size_t b = blk * block, e = std::min(n, b + block);
+      double* cs = partial.data() + blk * 2 * F;
+      rows(x, b, e, d, wp.data(), F, cs, cs + F, proj.data(), sv.data(), cv.data());
+    }
+  });
+  for (std::size_t blk = 0; blk < nblocks; ++blk)
+    for (std::size_t f = 0; f < F; ++f) {
+      cos_sum[f] += partial[blk * 2 * F + f];
+      sin_sum[f] += partial[blk * 2 * F + F + f];
+    }
+}
+
+}  // namespace driftcore
