@@ -500,3 +500,26 @@ def test_exact_rows_every_row_across_types(capsys, tmp_path, rng):
     e = load(tmp_path / "s.json")["leakage"]["exact_rows"]
     assert e["estimated"] and e["n_checked"] == 3 and e["n_candidates"] == truth.n_leaked
     assert e["n_leaked"] == truth.n_leaked  # every candidate is a true match here
+
+
+def test_identifier_columns_get_no_drift_metrics(capsys, tmp_path):
+    # A row key would make category counts grow with the data: it is recognised and
+    # kept for exact-row leakage only.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    ref = pa.table({"id": [f"row-{i}" for i in range(n)], "x": rng.normal(size=n),
+                    "c": rng.choice(["a", "b"], n)})
+    cur = pa.table({"id": [f"row-{i + n}" for i in range(n)], "x": rng.normal(size=n),
+                    "c": rng.choice(["a", "b"], n)})
+    pq.write_table(ref, tmp_path / "r.parquet")
+    pq.write_table(cur, tmp_path / "c.parquet")
+    code, out, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
+                       "--json", tmp_path / "o.json")
+    doc = load(tmp_path / "o.json")
+    assert doc["settings"]["identifier_columns"] == ["id"]
+    assert sorted(c["column"] for c in doc["columns"]) == ["c", "x"]
+    assert "identifier-like columns" in out and code in (0, 1)
+    assert doc["leakage"]["exact_rows"]["n_leaked"] == 0  # ids differ: no row repeats

@@ -92,6 +92,7 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
         "current": _side_entry(cur),
         "settings": {
             "columns": plan.columns, "text_columns": plan.of("text"),
+            "identifier_columns": plan.of("identifier"),
             "thresholds": dict(t), "bins": ref.profile.bins, "correction": s.correction,
             "mmd_sample": s.mmd_sample, "leak_rows": s.leak_rows, "seed": s.seed,
             "batch_size": s.batch_size, "threads": s.threads, "device": s.device,

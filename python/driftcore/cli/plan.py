@@ -5,8 +5,10 @@ selected column must be numeric (integers, floats), categorical (strings, bools,
 dictionaries, all-null) or text; other types are an input error naming the column.
 String columns become *text* (near-duplicate leakage instead of category counts) when
 ``--text-column`` names them, or, without that option, when the median of the first
-2,000 values has at least 20 characters or 4 words. The current side must have every
-planned column with the same kind.
+2,000 values has at least 20 characters or 4 words. Other string columns whose first
+2,000 values are at least 95% distinct are *identifiers* (row keys, ids): they take
+part in exact-row leakage but get no drift metrics, whose category counts would grow
+with the data. The current side must have every planned column with the same kind.
 
 Examples
 --------
@@ -30,7 +32,7 @@ from pathlib import Path
 from .config import Settings
 from .errors import InputError
 from .profile_file import ProfileFile
-from .read import Source, column_kind, is_string, looks_like_text
+from .read import Source, column_kind, is_string, looks_like_identifier, looks_like_text
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Plan:
 
     @property
     def profiled(self) -> list[str]:
-        return [c for c in self.columns if self.kinds[c] != "text"]
+        return [c for c in self.columns if self.kinds[c] in ("numeric", "categorical")]
 
 
 def plan_columns(ref: Source, settings: Settings) -> Plan:
@@ -74,6 +76,7 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
                                        f"(leave it out with --exclude {c})")
         kinds[c], types[c] = kind, str(t)
     strings = [c for c in selected if is_string(ref.schema.field(c).type)]
+    first = next(ref.batches(strings, batch_size=2000), None) if strings else None
     if settings.text_columns is not None:
         for c in settings.text_columns:
             if c not in selected:
@@ -81,12 +84,14 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
             if c not in strings:
                 raise InputError(ref.path, f"--text-column {c!r} is {types[c]}, not a string column")
             kinds[c] = "text"
-    elif strings:
-        first = next(ref.batches(strings, batch_size=2000), None)
-        if first is not None:
-            for c in strings:
-                if looks_like_text(first.column(c)):
-                    kinds[c] = "text"
+    elif first is not None:
+        for c in strings:
+            if looks_like_text(first.column(c)):
+                kinds[c] = "text"
+    if first is not None:
+        for c in strings:
+            if kinds[c] == "categorical" and looks_like_identifier(first.column(c)):
+                kinds[c] = "identifier"
     return Plan(selected, kinds, types)
 
 
@@ -99,7 +104,7 @@ def check_current(src: Source, plan: Plan) -> None:
             continue
         t = src.schema.field(c).type
         kind = column_kind(t)
-        want = "categorical" if plan.kinds[c] == "text" else plan.kinds[c]
+        want = "categorical" if plan.kinds[c] in ("text", "identifier") else plan.kinds[c]
         if kind != want:
             problems.append(f"column {c!r} is {t} here but {plan.types[c]} in the reference")
     if problems:

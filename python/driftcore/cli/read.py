@@ -32,7 +32,7 @@ import pyarrow as pa
 from .errors import InputError
 
 #: Column kinds the command line understands; anything else must be excluded.
-KINDS = ("numeric", "categorical", "text")
+KINDS = ("numeric", "categorical", "text", "identifier")
 
 
 @dataclass
@@ -276,3 +276,28 @@ def _short(exc: BaseException) -> str:
     """The first line of an exception's message."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def looks_like_identifier(values: pa.Array, *, min_values: int = 1000, share: float = 0.95) -> bool:
+    """The identifier rule: at least ``min_values`` non-null values of which at least
+    ``share`` are distinct (row keys, user ids, hashes). Counting their categories would
+    grow without bound with the data, and their drift means nothing.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from driftcore.cli.read import looks_like_identifier
+    >>> looks_like_identifier(pa.array([f"user-{i}" for i in range(2000)]))
+    True
+    >>> looks_like_identifier(pa.array(["a", "b"] * 1000))
+    False
+    """
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    values = values.drop_null()
+    if len(values) < min_values:
+        return False
+    return pc.count_distinct(values).as_py() >= share * len(values)
+

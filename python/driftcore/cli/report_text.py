@@ -67,6 +67,9 @@ def footer(doc: dict[str, Any]) -> list[str]:
     """The lines after the table: MMD, leakage, and the verdict."""
     s = doc["summary"]
     lines = [f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f})"]
+    ids = doc["settings"].get("identifier_columns") or []
+    if ids:
+        lines.append(f"identifier-like columns (>= 95% distinct, exact-row leakage only): {', '.join(ids)}")
     m = doc["mmd"]
     if m is not None:
         size = f"sample {m['n_reference']:,} / {m['n_current']:,} rows of {len(m['columns'])} numeric columns"
