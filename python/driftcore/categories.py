@@ -45,10 +45,11 @@ class CategoryCounts:
             raise TypeError(
                 f"this CategoryCounts holds {self._key} categories, got {key} values"
             )
-        merged = dict(self._counts)
+        # Everything that can fail has run: update in place (copying the dict per chunk
+        # made high-cardinality columns quadratic).
+        counts_ = self._counts
         for k, c in zip(keys, counts):
-            merged[k] = merged.get(k, 0) + int(c)
-        self._counts = merged
+            counts_[k] = counts_.get(k, 0) + int(c)
         self._nulls += int(nulls)
         self._key = self._key or key
 
