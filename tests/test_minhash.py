@@ -285,3 +285,16 @@ def test_ascii_folding_in_the_kernel_equals_arrow_lowercasing(rng):
         np.testing.assert_array_equal(oa, ob)
     flags = _core.non_ascii_documents(np.frombuffer(b"abe\xcc", np.uint8), np.array([0, 2, 4, 4]))
     assert flags.tolist() == [0, 1, 0]
+
+
+@pytest.mark.parametrize("unit", ["word", "char"])
+@pytest.mark.parametrize("num_perm", [16, 128, 144, 272])
+def test_gpu_warp_algorithm_equals_the_cpu(rng, unit, num_perm):
+    # The CUDA kernel's per-lane slot ownership and fallback walk, run lane by lane on
+    # the CPU: checks the GPU algorithm here, though not its compiled form.
+    texts = _random_texts(rng, 150) + ["", "x", "word " * 3000]
+    mh = driftcore.MinHasher(num_perm=num_perm, shingle=unit, n=3)
+    buf = mh.text_buffers(texts)
+    lanes = _core.minhash_text_lanes(buf.data, buf.offsets, 0 if unit == "word" else 1, 3, True,
+                                     buf.lower_ascii, num_perm, mh.seed)
+    np.testing.assert_array_equal(lanes, mh.signatures(texts))

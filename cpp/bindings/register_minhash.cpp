@@ -176,6 +176,24 @@ void register_minhash(py::module_& m) {
         return out;
       },
       py::arg("data"), py::arg("offsets"), py::arg("threads") = 0);
+  m.def(
+      "minhash_text_lanes",
+      [](const carray<std::uint8_t>& data, const carray<std::int64_t>& offsets, int unit,
+         std::uint32_t n, bool fold, bool lower, std::uint32_t num_perm, std::uint64_t seed) {
+        const minhash_spec s = make_spec(unit, n, fold, num_perm, seed, lower);
+        const text_view docs = make_text(data, offsets);
+        py::array_t<std::uint32_t> sig({static_cast<py::ssize_t>(docs.n_docs),
+                                        static_cast<py::ssize_t>(num_perm)});
+        auto* sp = sig.mutable_data();
+        {
+          py::gil_scoped_release release;
+          minhash_text_lanes(docs, s, sp);
+        }
+        return sig;
+      },
+      py::arg("data"), py::arg("offsets"), py::arg("unit"), py::arg("n"), py::arg("fold_punctuation"),
+      py::arg("lowercase_ascii"), py::arg("num_perm"), py::arg("seed"),
+      "The GPU kernel's algorithm one lane at a time on the CPU (for tests).");
   m.def("set_minhash_simd", &set_minhash_simd, py::arg("enabled"),
         "Switch the AVX-512 MinHash paths on or off (for tests).");
   m.def(

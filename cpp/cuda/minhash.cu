@@ -14,62 +14,16 @@
 namespace driftcore {
 namespace {
 
-constexpr int kLanePerms = 4;
-constexpr std::uint32_t kPassPerms = 32 * kLanePerms;
+using detail::kLanePerms;
+using detail::kPassPerms;
+using detail::lane_fallback;
+using detail::lane_slots;
+using detail::store_lane;
 constexpr int kThreads = 256;
 
 void check(cudaError_t err, const char* what) {
   if (err != cudaSuccess)
     throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
-}
-
-// The slots lane `lane` owns in the pass starting at slot `base`: base + lane + 32 k.
-struct lane_slots {
-  std::uint32_t first, slots;
-  std::uint32_t lo[kLanePerms];
-  __device__ lane_slots(std::uint32_t first_, std::uint32_t slots_) : first(first_), slots(slots_) {
-    for (int k = 0; k < kLanePerms; ++k) lo[k] = detail::kEmptySlot;
-  }
-  __device__ bool owns(int k) const { return first + 32 * k < slots; }
-  __device__ void operator()(std::uint64_t h) {
-    const std::uint32_t j = detail::slot_of(h, slots), r = detail::rank_of(h);
-    for (int k = 0; k < kLanePerms; ++k)
-      if (j == first + 32 * k && r < lo[k]) lo[k] = r;
-  }
-  __device__ bool any_empty() const {
-    bool e = false;
-    for (int k = 0; k < kLanePerms; ++k) e |= owns(k) && lo[k] == detail::kEmptySlot;
-    return e;
-  }
-};
-
-// Fallback permutations of the empty slots a lane owns.
-struct lane_fallback {
-  std::uint32_t a[kLanePerms], b[kLanePerms], lo[kLanePerms];
-  bool on[kLanePerms];
-  __device__ lane_fallback(const lane_slots& s, std::uint64_t seed) {
-    for (int k = 0; k < kLanePerms; ++k) {
-      on[k] = s.owns(k) && s.lo[k] == detail::kEmptySlot;
-      a[k] = b[k] = 0;
-      if (on[k]) detail::perm_params(seed, s.first + 32 * k, &a[k], &b[k]);
-      lo[k] = detail::kEmptySlot;
-    }
-  }
-  __device__ void operator()(std::uint64_t h) {
-    const std::uint32_t x = detail::shingle_key(h);
-    for (int k = 0; k < kLanePerms; ++k) {
-      const std::uint32_t v = a[k] * x + b[k];
-      if (on[k] && v < lo[k]) lo[k] = v;
-    }
-  }
-};
-
-__device__ void store(const lane_slots& s, const lane_fallback* f, std::uint32_t* row) {
-  for (int k = 0; k < kLanePerms; ++k) {
-    if (!s.owns(k)) continue;
-    const bool fell = f && f->on[k];
-    row[s.first + 32 * k] = fell ? detail::fallback_value(f->lo[k]) : s.lo[k];
-  }
 }
 
 __global__ void text_kernel(const std::uint8_t* __restrict__ bytes, const std::int64_t* __restrict__ offsets,
@@ -86,9 +40,9 @@ __global__ void text_kernel(const std::uint8_t* __restrict__ bytes, const std::i
     if (count > 0 && __any_sync(0xFFFFFFFFu, s.any_empty())) {
       lane_fallback f(s, seed);
       detail::shingle_text(p, len, unit, n, fold, lower, f);
-      store(s, &f, sig + doc * num_perm);
+      store_lane(s, &f, sig + doc * num_perm);
     } else {
-      store(s, nullptr, sig + doc * num_perm);
+      store_lane(s, nullptr, sig + doc * num_perm);
     }
   }
 }
@@ -112,9 +66,9 @@ __global__ void token_kernel(const std::int64_t* __restrict__ ids, const std::in
     if (count > 0 && __any_sync(0xFFFFFFFFu, s.any_empty())) {
       lane_fallback f(s, seed);
       walk(f);
-      store(s, &f, sig + doc * num_perm);
+      store_lane(s, &f, sig + doc * num_perm);
     } else {
-      store(s, nullptr, sig + doc * num_perm);
+      store_lane(s, nullptr, sig + doc * num_perm);
     }
   }
 }

@@ -359,6 +359,39 @@ void minhash_text(const text_view& docs, const minhash_spec& spec, std::uint32_t
   signatures(docs, spec, sig, counts, threads);
 }
 
+void minhash_text_lanes(const text_view& docs, const minhash_spec& spec, std::uint32_t* sig) {
+  check_spec(spec);
+  if (spec.unit == shingle_unit::token) throw invalid_input("text needs word or character shingles");
+  check_offsets(docs.offsets, docs.n_docs, docs.n_bytes);
+  const int unit = spec.unit == shingle_unit::word ? 0 : 1;
+  std::vector<detail::lane_slots> lanes;
+  for (std::size_t d = 0; d < docs.n_docs; ++d) {
+    const std::uint8_t* p = docs.bytes + docs.offsets[d];
+    const auto len = static_cast<std::size_t>(docs.offsets[d + 1] - docs.offsets[d]);
+    std::uint32_t* row = sig + d * spec.num_perm;
+    for (std::uint32_t base = 0; base < spec.num_perm; base += detail::kPassPerms) {
+      lanes.clear();
+      std::uint64_t count = 0;
+      bool any_empty = false;  // the kernel's __any_sync
+      for (std::uint32_t lane = 0; lane < 32; ++lane) {
+        lanes.emplace_back(base + lane, spec.num_perm);
+        count = detail::shingle_text(p, len, unit, spec.n, spec.fold_punctuation,
+                                     spec.lowercase_ascii, lanes.back());
+        any_empty |= lanes.back().any_empty();
+      }
+      for (auto& lane : lanes) {
+        if (count > 0 && any_empty) {
+          detail::lane_fallback f(lane, spec.seed);
+          detail::shingle_text(p, len, unit, spec.n, spec.fold_punctuation, spec.lowercase_ascii, f);
+          detail::store_lane(lane, &f, row);
+        } else {
+          detail::store_lane(lane, nullptr, row);
+        }
+      }
+    }
+  }
+}
+
 void minhash_tokens(const token_view& docs, const minhash_spec& spec, std::uint32_t* sig,
                     std::uint64_t* counts, int threads) {
   check_offsets(docs.offsets, docs.n_docs, docs.ids.size);

@@ -311,3 +311,63 @@ DC_HD std::uint64_t band_key(const std::uint32_t* sig, std::uint32_t band, std::
 }
 
 }  // namespace driftcore::detail
+
+namespace driftcore::detail {
+
+// The GPU's warp algorithm (cuda/minhash.cu): lane l of 32 owns slots base + l + 32 k,
+// k < kLanePerms, of a pass over kPassPerms slots; a second walk over the document,
+// when any lane of the warp has an empty slot, fills those slots' fallbacks. Here, so
+// that the CPU tests can run the same code one lane at a time (minhash_text_lanes).
+constexpr int kLanePerms = 4;
+constexpr std::uint32_t kPassPerms = 32 * kLanePerms;
+
+// The slots lane `lane` owns in the pass starting at slot `base`: base + lane + 32 k.
+struct lane_slots {
+  std::uint32_t first, slots;
+  std::uint32_t lo[kLanePerms];
+  DC_HD lane_slots(std::uint32_t first_, std::uint32_t slots_) : first(first_), slots(slots_) {
+    for (int k = 0; k < kLanePerms; ++k) lo[k] = kEmptySlot;
+  }
+  DC_HD bool owns(int k) const { return first + 32 * k < slots; }
+  DC_HD void operator()(std::uint64_t h) {
+    const std::uint32_t j = slot_of(h, slots), r = rank_of(h);
+    for (int k = 0; k < kLanePerms; ++k)
+      if (j == first + 32 * k && r < lo[k]) lo[k] = r;
+  }
+  DC_HD bool any_empty() const {
+    bool e = false;
+    for (int k = 0; k < kLanePerms; ++k) e |= owns(k) && lo[k] == kEmptySlot;
+    return e;
+  }
+};
+
+// Fallback permutations of the empty slots a lane owns.
+struct lane_fallback {
+  std::uint32_t a[kLanePerms], b[kLanePerms], lo[kLanePerms];
+  bool on[kLanePerms];
+  DC_HD lane_fallback(const lane_slots& s, std::uint64_t seed) {
+    for (int k = 0; k < kLanePerms; ++k) {
+      on[k] = s.owns(k) && s.lo[k] == kEmptySlot;
+      a[k] = b[k] = 0;
+      if (on[k]) perm_params(seed, s.first + 32 * k, &a[k], &b[k]);
+      lo[k] = kEmptySlot;
+    }
+  }
+  DC_HD void operator()(std::uint64_t h) {
+    const std::uint32_t x = shingle_key(h);
+    for (int k = 0; k < kLanePerms; ++k) {
+      const std::uint32_t v = a[k] * x + b[k];
+      if (on[k] && v < lo[k]) lo[k] = v;
+    }
+  }
+};
+
+DC_HD void store_lane(const lane_slots& s, const lane_fallback* f, std::uint32_t* row) {
+  for (int k = 0; k < kLanePerms; ++k) {
+    if (!s.owns(k)) continue;
+    const bool fell = f && f->on[k];
+    row[s.first + 32 * k] = fell ? fallback_value(f->lo[k]) : s.lo[k];
+  }
+}
+
+}  // namespace driftcore::detail
