@@ -125,13 +125,15 @@ __attribute__((target("avx512f,avx512bw"))) void words_avx512(const std::uint8_t
   const __m512i tbl = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(bitmap)));
   const __m512i bits = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(bit)));
   const __m512i low4 = _mm512_set1_epi8(0x0F), low3 = _mm512_set1_epi8(0x07);
+  const __m512i upper_a = _mm512_set1_epi8('A');
   std::size_t i = 0, word = 0;
-  bool in_word = false;
+  bool in_word = false, any_upper = false;  // folding case is skipped for documents without A-Z
   auto flush = [&](std::size_t end) { spans.push_back((std::uint64_t{word} << 32) | (end - word)); };
   while (i < len) {
     const std::size_t m = len - i < 64 ? len - i : 64;
     const __mmask64 live = m == 64 ? ~__mmask64{0} : ((__mmask64{1} << m) - 1);
     const __m512i v = _mm512_maskz_loadu_epi8(live, p + i);
+    any_upper |= _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, upper_a), _mm512_set1_epi8(26)) != 0;
     if (_mm512_movepi8_mask(v) & live) {
       for (const std::size_t stop = i + m; i < stop;) {
         std::uint32_t l = 1;
@@ -173,9 +175,10 @@ __attribute__((target("avx512f,avx512bw"))) void words_avx512(const std::uint8_t
   }
   if (in_word) flush(len);
   units.resize(spans.size());
+  const bool fold_case = lower && any_upper;
   for (std::size_t k = 0; k < spans.size(); ++k) {
     const std::size_t start = spans[k] >> 32, n = spans[k] & 0xFFFFFFFFu;
-    units[k] = detail::hash_bytes(p + start, n, len - start, lower);
+    units[k] = detail::hash_bytes(p + start, n, len - start, fold_case);
   }
 }
 
