@@ -205,28 +205,32 @@ __attribute__((target("avx512f,avx512dq"))) std::size_t fold_all(const std::uint
 }
 #endif
 
-// Shingle hashes of document d through `emit`; returns the shingle count.
-template <class Emit>
-std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::size_t d, Emit& emit) {
+// Shingle hashes of document d appended to `out` (which it may hold already; the
+// vectorized word path writes them in place); returns the shingle count.
+std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::size_t d,
+                          std::vector<std::uint64_t>& out) {
   const std::int64_t b = docs.offsets[d], e = docs.offsets[d + 1];
   const auto len = static_cast<std::size_t>(e - b);
 #if defined(__x86_64__) || defined(_M_X64)
   if (s.unit == shingle_unit::word && simd_enabled && have_avx512bw() && len < (std::size_t{1} << 32)) {
-    thread_local std::vector<std::uint64_t> units, hashes;
+    thread_local std::vector<std::uint64_t> units;
     units.clear();
     words_avx512(docs.bytes + b, len, s.fold_punctuation, s.lowercase_ascii, units);
-    hashes.resize(units.size() + 1);
-    const std::size_t count = fold_all(units.data(), units.size(), s.n, hashes.data());
-    for (std::size_t i = 0; i < count; ++i) emit(hashes[i]);
+    const std::size_t at = out.size();
+    out.resize(at + units.size() + 1);
+    const std::size_t count = fold_all(units.data(), units.size(), s.n, out.data() + at);
+    out.resize(at + count);
     return count;
   }
 #endif
+  auto emit = [&out](std::uint64_t h) { out.push_back(h); };
   return detail::shingle_text(docs.bytes + b, len, s.unit == shingle_unit::word ? 0 : 1, s.n,
                               s.fold_punctuation, s.lowercase_ascii, emit);
 }
 
-template <class Emit>
-std::uint64_t shingles_of(const token_view& docs, const minhash_spec& s, std::size_t d, Emit& emit) {
+std::uint64_t shingles_of(const token_view& docs, const minhash_spec& s, std::size_t d,
+                          std::vector<std::uint64_t>& out) {
+  auto emit = [&out](std::uint64_t h) { out.push_back(h); };
   return visit_dtype(docs.ids, [&](const auto* ids) -> std::uint64_t {
     using T = std::remove_cv_t<std::remove_pointer_t<decltype(ids)>>;
     if constexpr (std::is_floating_point_v<T>) {
@@ -281,8 +285,7 @@ void signatures(const Docs& docs, const minhash_spec& spec, std::uint32_t* sig,
     sketch_scratch w;
     for (std::size_t d = begin; d < end; ++d) {
       w.hashes.clear();
-      auto emit = [&w](std::uint64_t h) { w.hashes.push_back(h); };
-      counts[d] = shingles_of(docs, spec, d, emit);
+      counts[d] = shingles_of(docs, spec, d, w.hashes);
       sketch(w, perms, sig + d * spec.num_perm);
     }
   });
@@ -295,8 +298,7 @@ shingle_sets sets(const Docs& docs, const minhash_spec& spec, int threads) {
   parallel_ranges(docs.n_docs, kDocGrain, threads, [&](int, std::size_t begin, std::size_t end) {
     for (std::size_t d = begin; d < end; ++d) {
       auto& v = per_doc[d];
-      auto emit = [&v](std::uint64_t h) { v.push_back(h); };
-      shingles_of(docs, spec, d, emit);
+      shingles_of(docs, spec, d, v);
       std::sort(v.begin(), v.end());
       v.erase(std::unique(v.begin(), v.end()), v.end());
     }
