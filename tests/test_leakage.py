@@ -189,3 +189,14 @@ def test_many_identical_documents_are_grouped(monkeypatch):
     assert set(dups.representative.tolist()) == {0, 500}
     assert len(dups) == 499 + 2 and dups.n_clusters == 2
     np.testing.assert_array_equal(dups.left[:3], [0, 0, 0])
+
+
+def test_find_duplicates_bad_arguments():
+    with pytest.raises(ValueError, match="threshold"):
+        driftcore.find_duplicates(["a"], threshold=1.5)
+    with pytest.raises(ValueError, match="verify"):
+        driftcore.find_duplicates(["a"], verify="maybe")
+    with pytest.raises(TypeError, match="MinHasher"):
+        driftcore.find_duplicates(["a"], hasher=object())
+    with pytest.raises(TypeError, match="strings"):
+        driftcore.find_duplicates(np.arange(4))

@@ -18,6 +18,10 @@ def test_banding_rule_reaches_the_recall():
     assert lsh_params(0.8, 128) == (21, 6)
     with pytest.raises(ValueError, match="no banding"):
         lsh_params(0.01, 16)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        candidate_probability(1.5, 21, 6)
+    with pytest.raises(ValueError, match="at least 1"):
+        candidate_probability(0.5, 0, 6)
 
 
 def test_s_curve_matches_simulation(rng):

@@ -96,6 +96,8 @@ def test_invalid_utf8_is_read_deterministically():
     mh = driftcore.MinHasher(num_perm=16, n=1)
     got = mh.signatures([b"caf\xff latte", "caf\ufffd latte"])
     np.testing.assert_array_equal(got[0], got[1])
+    chunked = pa.chunked_array([pa.array([b"caf\xff latte"]), pa.array([b"x"])])
+    np.testing.assert_array_equal(mh.signatures(chunked)[0], got[1])
 
 
 def test_thread_count_does_not_change_signatures(rng):

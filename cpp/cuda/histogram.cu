@@ -4,6 +4,8 @@
 // the same code (binning.hpp), compiled here without FMA contraction.
 #include <cuda_runtime.h>
 
+#include "cuda_util.cuh"
+
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -15,10 +17,8 @@
 namespace driftcore {
 namespace {
 
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
-}
+using detail::cuda_check;
+using detail::device_buffer;
 
 constexpr int kThreads = 256;
 constexpr std::size_t kSharedBytes = 32 * 1024;
@@ -62,23 +62,9 @@ __global__ void weigh_global(const T* __restrict__ x, const W* __restrict__ w, s
   }
 }
 
-// Device copies of the edges and lookup tables, freed on scope exit.
-struct device_buffer {
-  void* p = nullptr;
-  cudaStream_t s;
-  device_buffer(std::size_t bytes, cudaStream_t stream) : s(stream) {
-    if (bytes) check(cudaMallocAsync(&p, bytes, s), "cudaMallocAsync");
-  }
-  ~device_buffer() {
-    if (p) cudaFreeAsync(p, s);
-  }
-  template <class T>
-  T* as() const { return static_cast<T*>(p); }
-};
-
 template <class T>
 void upload(device_buffer& d, const std::vector<T>& v, cudaStream_t s) {
-  if (!v.empty()) check(cudaMemcpyAsync(d.p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, s), "upload");
+  if (!v.empty()) cuda_check(cudaMemcpyAsync(d.p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, s), "upload");
 }
 
 }  // namespace
@@ -96,12 +82,12 @@ void gpu_histogram(const histogram& h, const array_view& values, const array_vie
   upload(d_edges, edges, s);
   upload(d_lo, h.cell_lo(), s);
   upload(d_hi, h.cell_hi(), s);
-  check(cudaMemsetAsync(d_out.p, 0, nslots * sizeof(unsigned long long), s), "memset");
-  if (weights) check(cudaMemsetAsync(d_sums.p, 0, nslots * sizeof(double), s), "memset");
+  cuda_check(cudaMemsetAsync(d_out.p, 0, nslots * sizeof(unsigned long long), s), "memset");
+  if (weights) cuda_check(cudaMemsetAsync(d_sums.p, 0, nslots * sizeof(double), s), "memset");
 
   int device = 0, sms = 1;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+  cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
   // Enough blocks to fill the card, and few enough that each block's 32-bit shared
   // counters cannot overflow.
   std::size_t blocks = std::size_t(sms) * 8;
@@ -135,14 +121,14 @@ void gpu_histogram(const histogram& h, const array_view& values, const array_vie
                                   d_lo.as<std::uint32_t>(), d_hi.as<std::uint32_t>(),
                                   h.cell_lo().size()});
     }
-    check(cudaGetLastError(), "histogram kernel launch");
+    cuda_check(cudaGetLastError(), "histogram kernel launch");
   }
   std::vector<unsigned long long> host(nslots);
-  check(cudaMemcpyAsync(host.data(), d_out.p, nslots * sizeof(unsigned long long),
+  cuda_check(cudaMemcpyAsync(host.data(), d_out.p, nslots * sizeof(unsigned long long),
                         cudaMemcpyDeviceToHost, s), "download");
   if (weights && wslots)
-    check(cudaMemcpyAsync(wslots, d_sums.p, nslots * sizeof(double), cudaMemcpyDeviceToHost, s), "download");
-  check(cudaStreamSynchronize(s), "cudaStreamSynchronize");
+    cuda_check(cudaMemcpyAsync(wslots, d_sums.p, nslots * sizeof(double), cudaMemcpyDeviceToHost, s), "download");
+  cuda_check(cudaStreamSynchronize(s), "cudaStreamSynchronize");
   for (std::size_t i = 0; i < nslots; ++i) slots[i] = host[i];
 }
 

@@ -5,6 +5,8 @@
 // computes those slots' fallback permutations.
 #include <cuda_runtime.h>
 
+#include "cuda_util.cuh"
+
 #include <stdexcept>
 #include <string>
 
@@ -21,10 +23,7 @@ using detail::lane_slots;
 using detail::store_lane;
 constexpr int kThreads = 256;
 
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
-}
+using detail::cuda_check;
 
 __global__ void text_kernel(const std::uint8_t* __restrict__ bytes, const std::int64_t* __restrict__ offsets,
                             std::size_t n_docs, int unit, std::uint32_t n, bool fold, bool lower,
@@ -99,7 +98,7 @@ void gpu_minhash_text(const std::uint8_t* bytes, const std::int64_t* offsets, st
                                                      spec.fold_punctuation, spec.lowercase_ascii,
                                                      spec.num_perm, spec.seed,
                                                      signatures);
-  check(cudaGetLastError(), "minhash text kernel launch");
+  cuda_check(cudaGetLastError(), "minhash text kernel launch");
 }
 
 void gpu_minhash_tokens(const std::int64_t* ids, const std::int64_t* offsets, std::size_t n_docs,
@@ -109,7 +108,7 @@ void gpu_minhash_tokens(const std::int64_t* ids, const std::int64_t* offsets, st
   auto s = reinterpret_cast<cudaStream_t>(stream);
   token_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(ids, offsets, n_docs, spec.n, spec.num_perm,
                                                       spec.seed, signatures);
-  check(cudaGetLastError(), "minhash token kernel launch");
+  cuda_check(cudaGetLastError(), "minhash token kernel launch");
 }
 
 void gpu_band_keys(const std::uint32_t* signatures, std::size_t n_docs, std::uint32_t num_perm,
@@ -121,7 +120,7 @@ void gpu_band_keys(const std::uint32_t* signatures, std::size_t n_docs, std::uin
   const std::size_t total = n_docs * bands;
   band_key_kernel<<<static_cast<unsigned>((total + kThreads - 1) / kThreads), kThreads, 0, s>>>(
       signatures, n_docs, num_perm, bands, rows, keys);
-  check(cudaGetLastError(), "band key kernel launch");
+  cuda_check(cudaGetLastError(), "band key kernel launch");
 }
 
 }  // namespace driftcore

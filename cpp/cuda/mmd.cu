@@ -5,6 +5,8 @@
 // UNVERIFIED ON HARDWARE: compiled in CI, parity tests in tests/test_mmd_gpu.py.
 #include <cuda_runtime.h>
 
+#include "cuda_util.cuh"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -17,10 +19,8 @@
 namespace driftcore {
 namespace {
 
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
-}
+using detail::cuda_check;
+using detail::device_buffer;
 
 constexpr int kT = 64;        // tile rows
 constexpr int kDK = 32;       // dimensions per shared-memory chunk
@@ -35,18 +35,6 @@ struct kernel_params {
   float scales[kMaxScales];
 };
 
-struct buffer {
-  void* p = nullptr;
-  cudaStream_t s;
-  buffer(std::size_t bytes, cudaStream_t stream) : s(stream) {
-    if (bytes) check(cudaMallocAsync(&p, bytes, s), "cudaMallocAsync");
-  }
-  ~buffer() {
-    if (p) cudaFreeAsync(p, s);
-  }
-  buffer(const buffer&) = delete;
-  buffer& operator=(const buffer&) = delete;
-};
 
 __device__ __forceinline__ float kernel_value(float d2, const kernel_params& kp) {
   const float r = kp.kind == 0 ? d2 : sqrtf(d2);
@@ -223,29 +211,29 @@ mmd_sums gpu_mmd_permutation_sums(const float* z, std::size_t N, std::size_t d,
   cudaStream_t s = reinterpret_cast<cudaStream_t>(stream_handle);
   const std::size_t words = mmd_mask_words(ncols);
   int device = 0, sms = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+  cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
   const std::size_t nb = (N + kT - 1) / kT, ntiles = nb * (nb + 1) / 2;
   // Persistent blocks: as many as fit at once (one wave), each walking tiles t, t + grid..
   int per_sm = 0;
-  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, mmd_tiles, kThreads, 0), "occupancy");
+  cuda_check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, mmd_tiles, kThreads, 0), "occupancy");
   const int grid = static_cast<int>(
       std::min<std::size_t>(ntiles, std::size_t(sms) * std::size_t(std::max(per_sm, 1))));
   const std::size_t stride = 2 * ncols + 1;
 
-  buffer d_masks(N * words * sizeof(std::uint64_t), s), d_part(grid * stride * sizeof(double), s);
-  check(cudaMemcpyAsync(d_masks.p, masks, N * words * sizeof(std::uint64_t),
+  device_buffer d_masks(N * words * sizeof(std::uint64_t), s), d_part(grid * stride * sizeof(double), s);
+  cuda_check(cudaMemcpyAsync(d_masks.p, masks, N * words * sizeof(std::uint64_t),
                         cudaMemcpyHostToDevice, s), "upload masks");
-  check(cudaMemsetAsync(d_part.p, 0, grid * stride * sizeof(double), s), "memset");
+  cuda_check(cudaMemsetAsync(d_part.p, 0, grid * stride * sizeof(double), s), "memset");
   mmd_tiles<<<grid, kThreads, 0, s>>>(z, N, static_cast<int>(d),
                                       static_cast<const unsigned long long*>(d_masks.p),
                                       static_cast<int>(words), static_cast<int>(ncols), kp,
                                       static_cast<double*>(d_part.p));
-  check(cudaGetLastError(), "mmd kernel launch");
+  cuda_check(cudaGetLastError(), "mmd kernel launch");
   std::vector<double> host(grid * stride);
-  check(cudaMemcpyAsync(host.data(), d_part.p, host.size() * sizeof(double),
+  cuda_check(cudaMemcpyAsync(host.data(), d_part.p, host.size() * sizeof(double),
                         cudaMemcpyDeviceToHost, s), "download");
-  check(cudaStreamSynchronize(s), "cudaStreamSynchronize");
+  cuda_check(cudaStreamSynchronize(s), "cudaStreamSynchronize");
   mmd_sums out;
   out.a.assign(ncols, 0.0);
   out.c.assign(ncols, 0.0);

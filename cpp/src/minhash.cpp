@@ -17,6 +17,8 @@ namespace {
 
 using detail::kEmptySlot;
 
+bool simd_enabled = true;  // tests switch it off to compare with the portable paths
+
 // Documents per scheduling block: fixed, so the split never depends on the thread count
 // (each document's signature is independent anyway).
 constexpr std::size_t kDocGrain = 256;
@@ -91,16 +93,13 @@ bool have_avx512() {
 }
 #endif
 
-bool simd_enabled_flag();
-
 void min_keys(const std::uint32_t* keys, std::size_t m, const perm_table& p, std::uint32_t* out) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (have_avx512() && simd_enabled_flag()) return min_keys_avx512(keys, m, p, out);
+  if (have_avx512() && simd_enabled) return min_keys_avx512(keys, m, p, out);
 #endif
   min_keys_scalar(keys, m, p, out);
 }
 
-bool simd_enabled = true;  // tests switch it off to compare with the portable path
 
 #if defined(__x86_64__) || defined(_M_X64)
 bool have_avx512bw() {
@@ -200,7 +199,7 @@ __attribute__((target("avx512f,avx512dq"))) std::size_t fold_all(const std::uint
     const std::uint64_t* uj = u + j;
     for (std::size_t i = 0; i < count; ++i) out[i] += uj[i] * k;
   }
-  for (std::size_t i = 0; i < count; ++i) out[i] = detail::mix64(out[i]);
+  for (std::size_t i = 0; i < count; ++i) out[i] = detail::murmur_mix(out[i]);
   return count;
 }
 #endif
@@ -315,8 +314,6 @@ shingle_sets sets(const Docs& docs, const minhash_spec& spec, int threads) {
   }
   return out;
 }
-
-bool simd_enabled_flag() { return simd_enabled; }
 
 }  // namespace
 

@@ -299,7 +299,7 @@ mmd_distance_summary mmd_median_sq_distance(const double* z, std::size_t N, std:
   if (pairs > 64 * kSample) {
     std::vector<double> sample(kSample);
     for (std::size_t s = 0; s < kSample; ++s) {
-      const std::uint64_t h = detail::mix64(0x6d6d64u + s);
+      const std::uint64_t h = detail::splitmix_mix(0x6d6d64u + s);
       std::size_t i = static_cast<std::size_t>(h % N), j = static_cast<std::size_t>((h >> 32) % (N - 1));
       if (j >= i) ++j;
       sample[s] = squared_distance(z + i * d, z + j * d, d);

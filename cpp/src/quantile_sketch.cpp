@@ -7,6 +7,7 @@
 
 #include "byte_io.hpp"
 #include "driftcore/radix_sort.hpp"
+#include "host_device.hpp"
 
 namespace driftcore {
 namespace {
@@ -15,10 +16,7 @@ constexpr std::size_t kBuffer = 4096;  // level-0 batch, sorted by radix sort
 constexpr std::size_t kMaxLevels = 64;
 
 std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
+  return detail::splitmix_mix(x + 0x9E3779B97F4A7C15ull);
 }
 
 }  // namespace

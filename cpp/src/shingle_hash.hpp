@@ -3,8 +3,8 @@
 // the same signatures bit for bit. Every constant here is part of the stored-index
 // format ("minhash v1"): changing one changes every signature (tests pin a few).
 //
-//   unit hash   words: hash_bytes(word bytes); characters: mix64(code point + kChar);
-//               token ids: mix64(id + kToken)
+//   unit hash   words: hash_bytes(word bytes); characters: murmur_mix(code point + kChar);
+//               token ids: murmur_mix(id + kToken)
 //   shingle     fold of n consecutive unit hashes; a document with 1 <= units < n
 //               gives one shingle, the fold of all its units
 //   sketch      one-permutation hashing with independent fallbacks, K = num_perm slots:
@@ -27,11 +27,7 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__CUDACC__)
-#define DC_HD __host__ __device__ __forceinline__
-#else
-#define DC_HD inline
-#endif
+#include "host_device.hpp"
 
 namespace driftcore::detail {
 
@@ -43,26 +39,13 @@ constexpr std::uint32_t kEmptySlot = 0xFFFFFFFFu;
 
 DC_HD std::uint64_t rotl64(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
-// MurmurHash3's 64-bit finalizer: every input bit reaches every output bit.
-DC_HD std::uint64_t mix64(std::uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xFF51AFD7ED558CCDull;
-  x ^= x >> 33;
-  x *= 0xC4CEB9FE1A85EC53ull;
-  x ^= x >> 33;
-  return x;
-}
-
 // SplitMix64 output number i of the stream seeded with `seed`.
-DC_HD std::uint64_t splitmix64(std::uint64_t seed, std::uint64_t i) {
-  std::uint64_t z = seed + (i + 1) * kGolden;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+DC_HD std::uint64_t splitmurmur_mix(std::uint64_t seed, std::uint64_t i) {
+  return splitmix_mix(seed + (i + 1) * kGolden);
 }
 
 DC_HD void perm_params(std::uint64_t seed, std::uint32_t i, std::uint32_t* a, std::uint32_t* b) {
-  const std::uint64_t r = splitmix64(seed, i);
+  const std::uint64_t r = splitmurmur_mix(seed, i);
   *a = static_cast<std::uint32_t>(r >> 32) | 1u;
   *b = static_cast<std::uint32_t>(r);
 }
@@ -101,7 +84,7 @@ DC_HD std::uint64_t ascii_lower(std::uint64_t w) {
 }
 
 // Hash of a byte string: 8-byte little-endian words through hash_step. No finalizer:
-// a word hash only ever enters a shingle hash, which ends with mix64.
+// a word hash only ever enters a shingle hash, which ends with murmur_mix.
 DC_HD std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t len, std::size_t room, bool lower) {
   std::uint64_t h = kGolden ^ (static_cast<std::uint64_t>(len) * kMul);
   std::size_t i = 0;
@@ -116,12 +99,12 @@ DC_HD std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t len, std::size
   return h ^ (h >> 31);
 }
 
-DC_HD std::uint64_t char_hash(std::uint32_t cp) { return mix64(cp + kChar); }
-DC_HD std::uint64_t token_hash(std::uint64_t id) { return mix64(id + kToken); }
+DC_HD std::uint64_t char_hash(std::uint32_t cp) { return murmur_mix(cp + kChar); }
+DC_HD std::uint64_t token_hash(std::uint64_t id) { return murmur_mix(id + kToken); }
 
 // Shingle hash of `count` unit hashes u[0..count), read from a ring of capacity `cap`
 // starting at `start` (the unit window of a streaming tokenizer): a sum of the units
-// times distinct odd constants (independent multiplies, so cheap), then mix64.
+// times distinct odd constants (independent multiplies, so cheap), then murmur_mix.
 DC_HD std::uint64_t fold_units(const std::uint64_t* ring, std::uint32_t cap, std::uint32_t start,
                                std::uint32_t count) {
   std::uint64_t h = static_cast<std::uint64_t>(count) * kGolden;
@@ -130,7 +113,7 @@ DC_HD std::uint64_t fold_units(const std::uint64_t* ring, std::uint32_t cap, std
     if (k >= cap) k -= cap;
     h += ring[k] * (kMul + 2 * static_cast<std::uint64_t>(j) * kGolden);
   }
-  return mix64(h);
+  return murmur_mix(h);
 }
 
 DC_HD std::uint32_t shingle_key(std::uint64_t shingle_hash) {
@@ -307,7 +290,7 @@ DC_HD std::uint64_t band_key(const std::uint32_t* sig, std::uint32_t band, std::
   std::uint32_t j = 0;
   for (; j + 2 <= rows; j += 2) h = hash_step(h, v[j] | (static_cast<std::uint64_t>(v[j + 1]) << 32));
   if (j < rows) h = hash_step(h, v[j]);
-  return mix64(h);
+  return murmur_mix(h);
 }
 
 }  // namespace driftcore::detail

@@ -100,13 +100,7 @@ def _arrow_column(name: str, col: Any) -> ColumnChunk:
             col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         values = col.to_numpy(zero_copy_only=False)
         return ColumnChunk("numeric", _dispatch.host_1d(values, f"column {name!r}"), nulls)
-    if (
-        pa.types.is_string(t)
-        or pa.types.is_large_string(t)
-        or pa.types.is_boolean(t)
-        or pa.types.is_dictionary(t)
-        or pa.types.is_null(t)
-    ):
+    if is_categorical_type(t):
         return ColumnChunk("categorical", col, 0)
     raise TypeError(f"column {name!r} has unsupported type {t}")
 
@@ -126,3 +120,16 @@ def _pandas_column(name: str, series: Any) -> ColumnChunk:
     import pyarrow as pa
 
     return _arrow_column(name, pa.array(series, from_pandas=True))
+
+
+def is_categorical_type(t: Any) -> bool:
+    """Arrow types counted as categories: strings, bools, dictionaries, all-null."""
+    import pyarrow as pa
+
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_dictionary(t)
+        or pa.types.is_null(t)
+    )

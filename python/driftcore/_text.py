@@ -20,7 +20,6 @@ _NORMAL_FORMS = ("NFC", "NFKC", "NFD", "NFKD")
 class TextBuffers:
     data: np.ndarray  # uint8, UTF-8 bytes of all documents
     offsets: np.ndarray  # int64, n_docs + 1
-    missing: np.ndarray  # bool, the document was None or null
     lower_ascii: bool = False  # the kernel still has to lowercase ASCII letters
 
     @property
@@ -58,7 +57,6 @@ def text_buffers(docs: Any, *, lowercase: bool, normalize: str | None) -> TextBu
 
     check_normalize(normalize)
     arr = _to_arrow_strings(docs)
-    missing = arr.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False)
     if arr.null_count:
         arr = pc.fill_null(arr, "")
     arr = arr.cast(pa.large_string())
@@ -74,7 +72,7 @@ def text_buffers(docs: Any, *, lowercase: bool, normalize: str | None) -> TextBu
                 sub = pc.utf8_lower(sub)
             arr = pc.replace_with_mask(arr, mask, sub.cast(pa.large_string()))
             data, offsets = _buffers(arr)
-    return TextBuffers(data, offsets, missing, lower_ascii=lowercase)
+    return TextBuffers(data, offsets, lower_ascii=lowercase)
 
 
 def _buffers(arr: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -95,9 +93,7 @@ def _to_arrow_strings(docs: Any):
 
     if isinstance(docs, (str, bytes)):
         raise TypeError("expected a collection of documents, got a single str/bytes; wrap it in a list")
-    if isinstance(docs, pa.ChunkedArray):
-        docs = docs.combine_chunks() if docs.num_chunks != 1 else docs.chunk(0)
-    if isinstance(docs, pa.Array):
+    if isinstance(docs, (pa.Array, pa.ChunkedArray)):
         arr = docs
     else:
         if type(docs).__module__.startswith("pandas"):
@@ -114,8 +110,12 @@ def _to_arrow_strings(docs: Any):
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
             # Mixed str/bytes, invalid UTF-8 or lone surrogates: repair one by one.
             arr = pa.array([_repair(d) for d in docs], type=pa.string())
-    if isinstance(arr, pa.ChunkedArray):  # pa.array splits inputs beyond 2 GB of text
-        arr = arr.cast(pa.large_string()).combine_chunks()
+    if isinstance(arr, pa.ChunkedArray):  # also what pa.array makes of over 2 GB of text
+        if pa.types.is_string(arr.type):  # 64-bit offsets first, so the chunks fit in one
+            arr = arr.cast(pa.large_string())
+        elif pa.types.is_binary(arr.type):
+            arr = arr.cast(pa.large_binary())
+        arr = arr.combine_chunks()
     if pa.types.is_null(arr.type):
         arr = arr.cast(pa.string())
     if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):

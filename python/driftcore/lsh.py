@@ -47,6 +47,10 @@ def candidate_probability(similarity: Any, bands: int, rows: int) -> Any:
     0.9983
     """
     j = np.asarray(similarity, dtype=np.float64)
+    if np.any((j < 0) | (j > 1) | np.isnan(j)):
+        raise ValueError("similarity must be between 0 and 1")
+    if bands < 1 or rows < 1:
+        raise ValueError(f"bands and rows must be at least 1, got {bands} x {rows}")
     return 1.0 - (1.0 - j**rows) ** bands
 
 
@@ -269,13 +273,20 @@ class LSHIndex:
             agree = None
             if self.keep_signatures:
                 agree = _core.signature_agreement(sig, self.signatures, q, i, t)
+        return self._verified(q, i, agree, verify)
+
+    def _verified(
+        self, left: np.ndarray, right: np.ndarray, agree: np.ndarray | None, verify: str
+    ) -> CandidatePairs:
+        """Candidates with their share of equal positions, kept when it reaches the
+        threshold under ``verify="signature"`` (NaN without stored signatures)."""
         if agree is None:
-            return CandidatePairs(q, i, np.full(len(q), np.nan))
-        agree = agree / self.hasher.num_perm
+            return CandidatePairs(left, right, np.full(len(left), np.nan))
+        share = agree / self.hasher.num_perm
         if verify == "signature":
-            keep = agree >= self.threshold
-            q, i, agree = q[keep], i[keep], agree[keep]
-        return CandidatePairs(q, i, agree)
+            keep = share >= self.threshold
+            left, right, share = left[keep], right[keep], share[keep]
+        return CandidatePairs(left, right, share)
 
     def _query_gpu(self, sig: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         # Band bucketing by sort on the device; the same pairs as the CPU's hash join.
@@ -296,18 +307,14 @@ class LSHIndex:
         """Near-duplicate pairs within the index, (i, j) with i < j."""
         if verify not in _VERIFY:
             raise ValueError(f"verify must be one of {_VERIFY}, got {verify!r}")
+        if verify == "signature" and not self.keep_signatures:
+            raise ValueError("verify='signature' needs an index built with keep_signatures=True")
         t = _dispatch.resolve_threads(threads)
         a, b = _core.lsh_self_pairs(self.keys, self.valid, MAX_CANDIDATES, t)
-        if not self.keep_signatures:
-            if verify == "signature":
-                raise ValueError("verify='signature' needs an index built with keep_signatures=True")
-            return CandidatePairs(a, b, np.full(len(a), np.nan))
-        sig = self.signatures
-        agree = _core.signature_agreement(sig, sig, a, b, t) / self.hasher.num_perm
-        if verify == "signature":
-            keep = agree >= self.threshold
-            a, b, agree = a[keep], b[keep], agree[keep]
-        return CandidatePairs(a, b, agree)
+        agree = None
+        if self.keep_signatures:
+            agree = _core.signature_agreement(self.signatures, self.signatures, a, b, t)
+        return self._verified(a, b, agree, verify)
 
     # -- merging and files ------------------------------------------------------
     def _check_compatible(self, other: LSHIndex) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .._tables import is_categorical_type
 from .errors import InputError
 
 #: Column kinds the command line understands; anything else must be excluded.
@@ -106,15 +107,7 @@ def column_kind(t: pa.DataType) -> str | None:
     """
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         return "numeric"
-    if (
-        pa.types.is_string(t)
-        or pa.types.is_large_string(t)
-        or pa.types.is_boolean(t)
-        or pa.types.is_dictionary(t)
-        or pa.types.is_null(t)
-    ):
-        return "categorical"
-    return None
+    return "categorical" if is_categorical_type(t) else None
 
 
 def is_string(t: pa.DataType) -> bool:
