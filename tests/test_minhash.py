@@ -81,6 +81,37 @@ def test_simd_and_portable_paths_agree(rng):
     np.testing.assert_array_equal(fast, slow)
 
 
+def test_vectorized_word_hashes_match_portable(rng):
+    # Word lengths around every 8-byte step of the hash, upper case, non-ASCII blocks
+    # between ASCII ones, and short words at the very end of the buffer (the vector
+    # path hashes those with scalar loads, as 8-byte loads there would overrun).
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    docs = []
+    for _ in range(200):
+        lengths = rng.integers(1, 40, size=int(rng.integers(0, 60)))
+        words = ["".join(rng.choice(letters, size=int(k))) for k in lengths]
+        if rng.random() < 0.3:
+            words.insert(int(rng.integers(0, len(words) + 1)), "Ünïcödé—x")
+        docs.append(" ".join(words))
+    docs += ["A" * k for k in range(1, 30)] + ["ab cd", "x", "Q"]
+    for tail in range(1, 10):  # the last word's length, at the end of the buffer
+        _assert_paths_agree(docs + ["a" * 200 + " B " + "c" * tail])
+
+
+def _assert_paths_agree(docs):
+    data = np.frombuffer("".join(docs).encode(), dtype=np.uint8).copy()
+    offsets = np.cumsum([0] + [len(d.encode()) for d in docs]).astype(np.int64)
+    args = (data, offsets, 0, 3, True, True, 64, 7, 1)
+    fast, fast_counts = _core.minhash_text(*args)
+    _core.set_minhash_simd(False)
+    try:
+        slow, slow_counts = _core.minhash_text(*args)
+    finally:
+        _core.set_minhash_simd(True)
+    np.testing.assert_array_equal(fast, slow)
+    np.testing.assert_array_equal(fast_counts, slow_counts)
+
+
 def test_invalid_utf8_is_read_deterministically():
     # Raw buffers bypass Python's decoding: the kernel reads bad bytes one at a time.
     data = np.frombuffer(b"ab\xff\xfe cd \xc3( ef \xe2\x82 gh", dtype=np.uint8)

@@ -11,6 +11,11 @@
 
 #include "driftcore/threading.hpp"
 #include "shingle_hash.hpp"
+#include "word_units_avx512.hpp"
+
+// GCC 12's AVX-512 headers trip these inside their own intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace driftcore {
 namespace {
@@ -34,17 +39,18 @@ struct perm_table {
 // Per-thread buffers of one document's sketch.
 struct sketch_scratch {
   std::vector<std::uint64_t> hashes;
-  std::vector<std::uint32_t> keys, empty, minima;
+  std::vector<std::uint32_t> empty, minima, slot, rank;
   perm_table fallback;
 };
 
-void min_keys_scalar(const std::uint32_t* keys, std::size_t m, const perm_table& p,
+// out[i] = min over the shingle keys of a_i * key + b_i, for every permutation of p.
+void min_keys_scalar(const std::uint64_t* hashes, std::size_t m, const perm_table& p,
                      std::uint32_t* out) {
   const std::size_t k = p.a.size();
   for (std::size_t i = 0; i < k; ++i) {
     std::uint32_t lo = kEmptySlot;
     const std::uint32_t a = p.a[i], b = p.b[i];
-    for (std::size_t j = 0; j < m; ++j) lo = std::min(lo, a * keys[j] + b);
+    for (std::size_t j = 0; j < m; ++j) lo = std::min(lo, a * detail::shingle_key(hashes[j]) + b);
     out[i] = lo;
   }
 }
@@ -52,7 +58,7 @@ void min_keys_scalar(const std::uint32_t* keys, std::size_t m, const perm_table&
 #if defined(__x86_64__) || defined(_M_X64)
 // V vectors of 16 permutations each stay in registers while every key streams by.
 template <int V>
-__attribute__((target("avx512f"))) void min_keys_block(const std::uint32_t* keys, std::size_t m,
+__attribute__((target("avx512f"))) void min_keys_block(const std::uint64_t* hashes, std::size_t m,
                                                        const std::uint32_t* a,
                                                        const std::uint32_t* b,
                                                        std::uint32_t* out) {
@@ -63,27 +69,27 @@ __attribute__((target("avx512f"))) void min_keys_block(const std::uint32_t* keys
     bv[v] = _mm512_loadu_si512(b + 16 * v);
   }
   for (std::size_t j = 0; j < m; ++j) {
-    const __m512i x = _mm512_set1_epi32(static_cast<int>(keys[j]));
+    const __m512i x = _mm512_set1_epi32(static_cast<int>(detail::shingle_key(hashes[j])));
     for (int v = 0; v < V; ++v)
       lo[v] = _mm512_min_epu32(lo[v], _mm512_add_epi32(_mm512_mullo_epi32(av[v], x), bv[v]));
   }
   for (int v = 0; v < V; ++v) _mm512_storeu_si512(out + 16 * v, lo[v]);
 }
 
-__attribute__((target("avx512f"))) void min_keys_avx512(const std::uint32_t* keys, std::size_t m,
+__attribute__((target("avx512f"))) void min_keys_avx512(const std::uint64_t* hashes, std::size_t m,
                                                         const perm_table& p, std::uint32_t* out) {
   const std::size_t k = p.a.size();  // a multiple of 16
   std::size_t i = 0;
-  for (; i + 128 <= k; i += 128) min_keys_block<8>(keys, m, &p.a[i], &p.b[i], out + i);
+  for (; i + 128 <= k; i += 128) min_keys_block<8>(hashes, m, &p.a[i], &p.b[i], out + i);
   switch ((k - i) / 16) {
     case 0: break;
-    case 1: min_keys_block<1>(keys, m, &p.a[i], &p.b[i], out + i); break;
-    case 2: min_keys_block<2>(keys, m, &p.a[i], &p.b[i], out + i); break;
-    case 3: min_keys_block<3>(keys, m, &p.a[i], &p.b[i], out + i); break;
-    case 4: min_keys_block<4>(keys, m, &p.a[i], &p.b[i], out + i); break;
-    case 5: min_keys_block<5>(keys, m, &p.a[i], &p.b[i], out + i); break;
-    case 6: min_keys_block<6>(keys, m, &p.a[i], &p.b[i], out + i); break;
-    default: min_keys_block<7>(keys, m, &p.a[i], &p.b[i], out + i); break;
+    case 1: min_keys_block<1>(hashes, m, &p.a[i], &p.b[i], out + i); break;
+    case 2: min_keys_block<2>(hashes, m, &p.a[i], &p.b[i], out + i); break;
+    case 3: min_keys_block<3>(hashes, m, &p.a[i], &p.b[i], out + i); break;
+    case 4: min_keys_block<4>(hashes, m, &p.a[i], &p.b[i], out + i); break;
+    case 5: min_keys_block<5>(hashes, m, &p.a[i], &p.b[i], out + i); break;
+    case 6: min_keys_block<6>(hashes, m, &p.a[i], &p.b[i], out + i); break;
+    default: min_keys_block<7>(hashes, m, &p.a[i], &p.b[i], out + i); break;
   }
 }
 
@@ -91,118 +97,67 @@ bool have_avx512() {
   static const bool ok = __builtin_cpu_supports("avx512f");
   return ok;
 }
+
+// empty_slots, 16 slots per step (positions and permutations compressed out).
+__attribute__((target("avx512f"))) std::size_t empty_slots_avx512(const std::uint32_t* sig, std::uint32_t k,
+                                                                  const perm_table& p, sketch_scratch& w) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i empty = _mm512_set1_epi32(-1);
+  std::size_t n = 0;
+  for (std::uint32_t j = 0; j < k; j += 16) {
+    const __mmask16 e = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(sig + j), empty);
+    _mm512_storeu_si512(&w.empty[n], _mm512_maskz_compress_epi32(e, _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(j)))));
+    _mm512_storeu_si512(&w.fallback.a[n], _mm512_maskz_compress_epi32(e, _mm512_loadu_si512(&p.a[j])));
+    _mm512_storeu_si512(&w.fallback.b[n], _mm512_maskz_compress_epi32(e, _mm512_loadu_si512(&p.b[j])));
+    n += static_cast<std::size_t>(__builtin_popcount(e));
+  }
+  return n;
+}
 #endif
 
-void min_keys(const std::uint32_t* keys, std::size_t m, const perm_table& p, std::uint32_t* out) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (have_avx512() && simd_enabled) return min_keys_avx512(keys, m, p, out);
-#endif
-  min_keys_scalar(keys, m, p, out);
+// slot_of and rank_of of every shingle hash, 8 at a time; the min-store that follows
+// is then a short scalar loop.
+__attribute__((target("avx512f"))) void slots_ranks_avx512(const std::uint64_t* h, std::size_t m, std::uint32_t k,
+                                                           std::uint32_t* slot, std::uint32_t* rank) {
+  const __m512i kk = _mm512_set1_epi64(k);
+  std::size_t i = 0;
+  for (; i + 8 <= m; i += 8) {
+    const __m512i v = _mm512_loadu_si512(h + i);
+    const __m512i j = _mm512_srli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(v, 32), kk), 32);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(slot + i), _mm512_cvtepi64_epi32(j));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(rank + i), _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_slli_epi64(v, 32), 33)));
+  }
+  for (; i < m; ++i) {
+    slot[i] = detail::slot_of(h[i], k);
+    rank[i] = detail::rank_of(h[i]);
+  }
 }
+#endif
 
-
+// The empty slots of sig[0..k) into w.empty and their permutations into w.fallback
+// (each sized k + 16); returns their number.
+std::size_t empty_slots(const std::uint32_t* sig, std::uint32_t k, const perm_table& p, sketch_scratch& w) {
 #if defined(__x86_64__) || defined(_M_X64)
-bool have_avx512bw() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  return ok;
-}
-
-// The word hashes of detail::shingle_text, found 64 bytes at a time: ASCII separators
-// come from a bitmap lookup; a block holding any non-ASCII byte takes the portable path.
-__attribute__((target("avx512f,avx512bw"))) void words_avx512(const std::uint8_t* p,
-                                                              std::size_t len, bool fold, bool lower,
-                                                              std::vector<std::uint64_t>& units) {
-  // Boundaries first, hashes after: the hashing loop then has no branches to stall on.
-  thread_local std::vector<std::uint64_t> spans;  // start << 32 | length
-  spans.clear();
-  const detail::ascii_separators ascii(fold);
-  alignas(16) std::uint8_t bitmap[16], bit[16];
-  for (int k = 0; k < 16; ++k) {
-    bitmap[k] = static_cast<std::uint8_t>((k < 8 ? ascii.lo >> (8 * k) : ascii.hi >> (8 * (k - 8))) & 0xFF);
-    bit[k] = static_cast<std::uint8_t>(1u << (k & 7));
-  }
-  const __m512i tbl = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(bitmap)));
-  const __m512i bits = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(bit)));
-  const __m512i low4 = _mm512_set1_epi8(0x0F), low3 = _mm512_set1_epi8(0x07);
-  const __m512i upper_a = _mm512_set1_epi8('A');
-  std::size_t i = 0, word = 0;
-  bool in_word = false, any_upper = false;  // folding case is skipped for documents without A-Z
-  auto flush = [&](std::size_t end) { spans.push_back((std::uint64_t{word} << 32) | (end - word)); };
-  while (i < len) {
-    const std::size_t m = len - i < 64 ? len - i : 64;
-    const __mmask64 live = m == 64 ? ~__mmask64{0} : ((__mmask64{1} << m) - 1);
-    const __m512i v = _mm512_maskz_loadu_epi8(live, p + i);
-    any_upper |= _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, upper_a), _mm512_set1_epi8(26)) != 0;
-    if (_mm512_movepi8_mask(v) & live) {
-      for (const std::size_t stop = i + m; i < stop;) {
-        std::uint32_t l = 1;
-        const std::uint32_t c = p[i];
-        const bool sep = c < 0x80 ? ascii(c) : detail::is_separator(detail::decode_utf8(p + i, len - i, &l), fold);
-        if (sep && in_word) flush(i);
-        if (!sep && !in_word) word = i;
-        in_word = !sep;
-        i += l;
-      }
-      continue;
-    }
-    const __m512i row = _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srli_epi16(v, 3), low4));
-    const __m512i col = _mm512_shuffle_epi8(bits, _mm512_and_si512(v, low3));
-    const std::uint64_t sep = _mm512_test_epi8_mask(row, col) | ~live;  // past the end: separators
-    const std::uint64_t word_bits = ~sep;
-    // Word starts follow a separator, word ends are separators that follow a word byte;
-    // each list is extracted on its own (no loop-carried dependency) and then paired.
-    std::uint64_t starts = word_bits & ((sep << 1) | (in_word ? 0 : 1));
-    std::uint64_t ends = sep & ((word_bits << 1) | (in_word ? 1 : 0));
-    unsigned s_pos[64], e_pos[64], ns = 0, ne = 0;
-    for (; starts; starts &= starts - 1) s_pos[ns++] = static_cast<unsigned>(__builtin_ctzll(starts));
-    for (; ends; ends &= ends - 1) e_pos[ne++] = static_cast<unsigned>(__builtin_ctzll(ends));
-    unsigned ei = 0;
-    if (in_word && ne > 0) {
-      flush(i + e_pos[0]);
-      ei = 1;
-      in_word = false;
-    }
-    for (unsigned si = 0; si < ns; ++si) {
-      word = i + s_pos[si];
-      if (ei < ne) {
-        flush(i + e_pos[ei++]);
-      } else {
-        in_word = true;  // runs into the next block
-      }
-    }
-    i += m;
-  }
-  if (in_word) flush(len);
-  units.resize(spans.size());
-  const bool fold_case = lower && any_upper;
-  for (std::size_t k = 0; k < spans.size(); ++k) {
-    const std::size_t start = spans[k] >> 32, n = spans[k] & 0xFFFFFFFFu;
-    units[k] = detail::hash_bytes(p + start, n, len - start, fold_case);
-  }
-}
-
-// All shingle hashes of a unit sequence at once (detail::fold_units for each window),
-// one pass per shingle position so that the loops vectorize.
-__attribute__((target("avx512f,avx512dq"))) std::size_t fold_all(const std::uint64_t* u,
-                                                                 std::size_t m, std::uint32_t n,
-                                                                 std::uint64_t* out) {
-  if (m == 0) return 0;
-  if (m < n) {
-    out[0] = detail::fold_units(u, static_cast<std::uint32_t>(m), 0, static_cast<std::uint32_t>(m));
-    return 1;
-  }
-  const std::size_t count = m - n + 1;
-  const std::uint64_t h0 = static_cast<std::uint64_t>(n) * detail::kGolden;
-  for (std::size_t i = 0; i < count; ++i) out[i] = h0;
-  for (std::uint32_t j = 0; j < n; ++j) {
-    const std::uint64_t k = detail::kMul + 2 * static_cast<std::uint64_t>(j) * detail::kGolden;
-    const std::uint64_t* uj = u + j;
-    for (std::size_t i = 0; i < count; ++i) out[i] += uj[i] * k;
-  }
-  for (std::size_t i = 0; i < count; ++i) out[i] = detail::murmur_mix(out[i]);
-  return count;
-}
+  if (have_avx512() && simd_enabled) return empty_slots_avx512(sig, k, p, w);
 #endif
+  std::size_t n = 0;
+  for (std::uint32_t j = 0; j < k; ++j) {
+    if (sig[j] != kEmptySlot) continue;
+    w.empty[n] = j;
+    w.fallback.a[n] = p.a[j];
+    w.fallback.b[n++] = p.b[j];
+  }
+  return n;
+}
+
+void min_keys(const std::uint64_t* hashes, std::size_t m, const perm_table& p, std::uint32_t* out) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (have_avx512() && simd_enabled) return min_keys_avx512(hashes, m, p, out);
+#endif
+  min_keys_scalar(hashes, m, p, out);
+}
+
 
 // Shingle hashes of document d appended to `out` (which it may hold already; the
 // vectorized word path writes them in place); returns the shingle count.
@@ -210,18 +165,16 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
                           std::vector<std::uint64_t>& out) {
   const std::int64_t b = docs.offsets[d], e = docs.offsets[d + 1];
   const auto len = static_cast<std::size_t>(e - b);
-#if defined(__x86_64__) || defined(_M_X64)
-  if (s.unit == shingle_unit::word && simd_enabled && have_avx512bw() && len < (std::size_t{1} << 32)) {
+  if (s.unit == shingle_unit::word && simd_enabled && detail::have_word_units_avx512() &&
+      len < (std::size_t{1} << 32)) {
     thread_local std::vector<std::uint64_t> units;
-    units.clear();
-    words_avx512(docs.bytes + b, len, s.fold_punctuation, s.lowercase_ascii, units);
+    detail::word_units_avx512(docs.bytes + b, len, docs.n_bytes - static_cast<std::size_t>(b),
+                              s.fold_punctuation, s.lowercase_ascii, units);
     const std::size_t at = out.size();
     out.resize(at + units.size() + 1);
-    const std::size_t count = fold_all(units.data(), units.size(), s.n, out.data() + at);
-    out.resize(at + count);
-    return count;
+    out.resize(at + detail::fold_units_avx512(units.data(), units.size(), s.n, out.data() + at));
+    return out.size() - at;
   }
-#endif
   auto emit = [&out](std::uint64_t h) { out.push_back(h); };
   return detail::shingle_text(docs.bytes + b, len, s.unit == shingle_unit::word ? 0 : 1, s.n,
                               s.fold_punctuation, s.lowercase_ascii, emit);
@@ -251,28 +204,37 @@ std::uint64_t shingles_of(const token_view& docs, const minhash_spec& s, std::si
 void sketch(sketch_scratch& w, const perm_table& perms, std::uint32_t* out) {
   const auto k = static_cast<std::uint32_t>(perms.a.size());
   std::fill(out, out + k, kEmptySlot);
+#if defined(__x86_64__) || defined(_M_X64)
+  if (have_avx512() && simd_enabled) {
+    const std::size_t m = w.hashes.size();
+    w.slot.resize(m);
+    w.rank.resize(m);
+    slots_ranks_avx512(w.hashes.data(), m, k, w.slot.data(), w.rank.data());
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::uint32_t j = w.slot[i], r = w.rank[i];
+      out[j] = r < out[j] ? r : out[j];
+    }
+  } else
+#endif
   for (const std::uint64_t h : w.hashes) {
     const std::uint32_t j = detail::slot_of(h, k), r = detail::rank_of(h);
     out[j] = r < out[j] ? r : out[j];
   }
   if (w.hashes.empty()) return;
-  w.empty.clear();
-  for (std::uint32_t j = 0; j < k; ++j)
-    if (out[j] == kEmptySlot) w.empty.push_back(j);
-  if (w.empty.empty()) return;
-  const std::size_t padded = (w.empty.size() + 15) / 16 * 16;
-  w.fallback.a.assign(padded, 1);
-  w.fallback.b.assign(padded, 0);
-  for (std::size_t e = 0; e < w.empty.size(); ++e) {
-    w.fallback.a[e] = perms.a[w.empty[e]];
-    w.fallback.b[e] = perms.b[w.empty[e]];
-  }
-  w.keys.resize(w.hashes.size());
-  for (std::size_t i = 0; i < w.hashes.size(); ++i) w.keys[i] = detail::shingle_key(w.hashes[i]);
+  w.empty.resize(k + 16);
+  w.fallback.a.resize(k + 16);
+  w.fallback.b.resize(k + 16);
+  const std::size_t count = empty_slots(out, k, perms, w);
+  if (count == 0) return;
+  // Pad to whole vectors with a harmless dummy permutation; min_keys reads a.size() of them.
+  const std::size_t padded = (count + 15) / 16 * 16;
+  std::fill(w.fallback.a.begin() + count, w.fallback.a.begin() + padded, 1u);
+  std::fill(w.fallback.b.begin() + count, w.fallback.b.begin() + padded, 0u);
+  w.fallback.a.resize(padded);
+  w.fallback.b.resize(padded);
   w.minima.resize(padded);
-  min_keys(w.keys.data(), w.keys.size(), w.fallback, w.minima.data());
-  for (std::size_t e = 0; e < w.empty.size(); ++e)
-    out[w.empty[e]] = detail::fallback_value(w.minima[e]);
+  min_keys(w.hashes.data(), w.hashes.size(), w.fallback, w.minima.data());
+  for (std::size_t e = 0; e < count; ++e) out[w.empty[e]] = detail::fallback_value(w.minima[e]);
 }
 
 template <class Docs>
