@@ -269,6 +269,16 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def reset_peak_rss() -> None:
+    """Start the peak-RSS count afresh (Linux): a worker's ru_maxrss otherwise keeps the
+    peak of the parent that generated the corpus, which survives fork + exec."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def current_rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -482,6 +492,7 @@ def run_worker(args: argparse.Namespace) -> None:
         train = train.slice(0, round(len(train) * f))
         ev = ev.slice(0, round(len(ev) * f))
     rss_loaded = current_rss_mib()
+    reset_peak_rss()  # the peak below is the work's, on top of the mapped corpus
     if args.worker == "driftcore1":
         out = worker_driftcore(train, ev, 1, args.repeats)
     elif args.worker == "driftcore2":
