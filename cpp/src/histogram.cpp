@@ -68,10 +68,26 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) inline __m512d load8(const 
 // The uniform rule of binning.hpp, eight values at a time. Every step is the same
 // IEEE operation as the scalar code (subtract, multiply, truncate, compare), so the
 // slots are identical; only the order of evaluation differs.
-template <class T>
+// Slots j..j+7 as they are, or (Pairs) as four pair cells a * nslots + b at out[j / 2]
+// (64-bit lanes hold a low, b high).
+template <bool Pairs>
+__attribute__((target("avx512f,avx512dq,avx512vl"))) inline void store8(__m256i slot, std::uint32_t* out,
+                                                                         std::size_t j, __m256i width) {
+  if constexpr (Pairs) {
+    const __m256i cell = _mm256_add_epi64(_mm256_mul_epu32(slot, width), _mm256_srli_epi64(slot, 32));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + j / 2), _mm256_cvtepi64_epi32(cell));
+  } else {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j), slot);
+  }
+}
+
+// Pairs: consecutive slots a, b are written as one pair-table cell a * nslots + b
+// (out[j / 2]), so the counting loop needs no index arithmetic; m must be even.
+template <class T, bool Pairs = false>
 __attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* x, std::size_t m,
                                                                const uniform_binner& bin,
-                                                               std::uint32_t* out) {
+                                                               std::uint32_t* out,
+                                                               std::uint32_t nslots = 0) {
   const __m512d lo = _mm512_set1_pd(bin.lo), hi = _mm512_set1_pd(bin.hi);
   const __m512d scale = _mm512_set1_pd(bin.scale), zero = _mm512_setzero_pd();
   const __m512d last = _mm512_set1_pd(static_cast<double>(bin.n - 1));
@@ -79,25 +95,29 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* 
   const __m256i one = _mm256_set1_epi32(1), nm1 = _mm256_set1_epi32(static_cast<int>(bin.n - 1));
   const __m256i under = _mm256_setzero_si256(), over = _mm256_set1_epi32(static_cast<int>(bin.n + 1));
   const __m256i nan = _mm256_set1_epi32(static_cast<int>(bin.n + 2));
+  const __m256i bins = _mm256_set1_epi32(static_cast<int>(bin.n));
+  const __m256i width = _mm256_set1_epi64x(nslots);
   const double margin = guess_margin(bin);
-  const __m512d frac_lo = _mm512_set1_pd(margin), frac_hi = _mm512_set1_pd(1.0 - margin);
   std::size_t j = 0;
+  const __m512d frac_lo = _mm512_set1_pd(margin), frac_hi = _mm512_set1_pd(1.0 - margin);
   for (; j + 8 <= m; j += 8) {
     const __m512d v = load8(x + j);
     __m512d f = _mm512_mul_pd(_mm512_sub_pd(v, lo), scale);
-    f = _mm512_max_pd(f, zero);  // NaN -> 0 (max returns the second operand)
-    f = _mm512_min_pd(f, last);
-    __m256i i = _mm512_cvttpd_epi32(f);
-    // Fast path: every value inside and its guess far from a bin edge, so the guess
-    // is the bin (see guess_margin); the exact check below is then not needed.
+    __m256i i = _mm512_cvttpd_epi32(f);  // NaN and huge values give 0x80000000
+    // Fast path: every guess a bin number 0..n-1 and far from a bin edge, so it is the
+    // bin (see guess_margin; a guess at least `margin` inside [0, n] also puts the
+    // value strictly inside [lo, hi]). The exact check below is then not needed.
     const __m512d frac = _mm512_sub_pd(f, _mm512_cvtepi32_pd(i));  // exact
-    const __mmask8 sure = _mm512_cmp_pd_mask(frac, frac_lo, _CMP_GE_OQ) &
-                          _mm512_cmp_pd_mask(frac, frac_hi, _CMP_LE_OQ) &
-                          _mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_pd_mask(v, hi, _CMP_LE_OQ);
+    const __mmask8 sure = _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(frac, frac_lo, _CMP_GE_OQ), frac,
+                                                  frac_hi, _CMP_LE_OQ) &
+                          _mm256_cmplt_epu32_mask(i, bins);
     if (sure == 0xFF) {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j), _mm256_add_epi32(i, one));
+      store8<Pairs>(_mm256_add_epi32(i, one), out, j, width);
       continue;
     }
+    f = _mm512_max_pd(f, zero);  // NaN -> 0 (max returns the second operand)
+    f = _mm512_min_pd(f, last);
+    i = _mm512_cvttpd_epi32(f);
     // e_i = i * step + lo, as two roundings (no FMA), as in binning.hpp.
     __m512d ei = _mm512_add_pd(_mm512_mul_pd(_mm512_cvtepi32_pd(i), step), lo);
     i = _mm256_mask_sub_epi32(i, _mm512_cmp_pd_mask(v, ei, _CMP_LT_OQ), i, one);
@@ -111,9 +131,13 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* 
     slot = _mm256_mask_mov_epi32(slot, _mm512_cmp_pd_mask(v, lo, _CMP_LT_OQ), under);
     slot = _mm256_mask_mov_epi32(slot, _mm512_cmp_pd_mask(v, hi, _CMP_GT_OQ), over);
     slot = _mm256_mask_mov_epi32(slot, _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q), nan);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j), slot);
+    store8<Pairs>(slot, out, j, width);
   }
-  for (; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
+  for (; j < m; j += Pairs ? 2 : 1) {
+    const auto a = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
+    if constexpr (Pairs) out[j / 2] = a * nslots + static_cast<std::uint32_t>(bin(static_cast<double>(x[j + 1])));
+    else out[j] = a;
+  }
 }
 
 bool have_avx512() {
@@ -162,6 +186,17 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* 
   for (; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
 }
 
+// Pair-table cells of consecutive values: out[k] = slot(x[2k]) * nslots + slot(x[2k+1])
+// for k < m / 2 (m even), computed in the binning loop's registers.
+template <class T>
+void pair_cells(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_t nslots, std::uint32_t* out) {
+  if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+    if (have_avx512() && bin.n < (std::size_t(1) << 30)) return slots_avx512<T, true>(x, m, bin, out, nslots);
+  }
+  slots_of(x, m, bin, out);
+  for (std::size_t k = 0; k < m / 2; ++k) out[k] = out[2 * k] * nslots + out[2 * k + 1];
+}
+
 template <class T>
 void slots_of(const T* x, std::size_t m, const edges_binner& bin, std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
@@ -200,15 +235,25 @@ void count_range(const T* x, std::size_t b, std::size_t e, const Binner& bin,
       std::fill(pairs.begin(), pairs.end(), 0u);
     };
     std::size_t since_flush = 0;
+    // Uniform bins on AVX-512 get their cells from the binning loop; others from slots.
+#ifdef DRIFTCORE_AVX512
+    constexpr bool fused = std::is_same_v<Binner, uniform_binner>;
+#else
+    constexpr bool fused = false;
+#endif
+    const auto width = static_cast<std::uint32_t>(nslots);
+    auto cell = [&](std::size_t k) { return fused ? s[k] : s[2 * k] * width + s[2 * k + 1]; };
     for (std::size_t i = b; i < e; i += kRun) {
-      const std::size_t m = std::min(kRun, e - i);
-      slots_of(x + i, m, bin, s);
-      std::size_t j = 0;
-      for (; j + 4 <= m; j += 4) {
-        ++p0[s[j] * nslots + s[j + 1]];
-        ++p1[s[j + 2] * nslots + s[j + 3]];
+      const std::size_t m = std::min(kRun, e - i), even = m & ~std::size_t{1};
+      if constexpr (fused) pair_cells(x + i, even, bin, width, s);
+      else slots_of(x + i, even, bin, s);
+      std::size_t k = 0;
+      for (; k + 2 <= even / 2; k += 2) {
+        ++p0[cell(k)];
+        ++p1[cell(k + 1)];
       }
-      for (; j < m; ++j) ++total[s[j]];
+      if (k < even / 2) ++p0[cell(k)];
+      if (m != even) ++total[bin(static_cast<double>(x[i + even]))];
       if ((since_flush += m) >= (std::size_t(1) << 31)) {
         flush();
         since_flush = 0;
