@@ -194,7 +194,7 @@ class Histogram:
 
     def __reduce__(self) -> tuple:
         # pickle (Dask, multiprocessing) through the checked wire format
-        return (type(self).from_bytes, (self.to_bytes(),))
+        return (_wire.restore, (type(self), self.to_bytes()))
 
     def copy(self) -> Histogram:
         return self._wrap(copy.copy(self._h))

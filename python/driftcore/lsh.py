@@ -394,7 +394,7 @@ class LSHIndex:
 
     def __reduce__(self) -> tuple:
         # pickle (Dask, multiprocessing) through the checked, compacted wire format
-        return (LSHIndex.from_bytes, (self.to_bytes(),))
+        return (_wire.restore, (LSHIndex, self.to_bytes()))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LSHIndex) and self.to_bytes() == other.to_bytes()

@@ -245,7 +245,7 @@ class StreamingMMD:
 
     def __reduce__(self) -> tuple:
         # pickle (Dask, multiprocessing) through the checked wire format
-        return (type(self).from_bytes, (self.to_bytes(),))
+        return (_wire.restore, (type(self), self.to_bytes()))
 
     def copy(self) -> StreamingMMD:
         return StreamingMMD.from_bytes(self.to_bytes())

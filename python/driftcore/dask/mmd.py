@@ -41,10 +41,13 @@ def streaming_mmd(
     (4000, True)
     """
     empty = StreamingMMD(bandwidth, kernel=kernel, n_features=n_features, seed=seed)
+    sides = {"x": _numeric(x, "x", columns), "y": _numeric(y, "y", columns)}
+    width = {side: data.shape[1] for side, data in sides.items()}
+    if width["x"] != width["y"]:
+        raise ValueError(f"x has {width['x']} features, y has {width['y']}")
     states = []
-    for side, data in (("x", x), ("y", y)):
-        parts = _graph.partitions(_numeric(data, side, columns))
-        states += _graph.per_partition(_mmd_part, parts, empty, side, threads)
+    for side, data in sides.items():
+        states += _graph.per_partition(_mmd_part, _graph.partitions(data), empty, side, threads)
     (state,) = _graph.compute(_graph.tree_merge(states, merge_mmd, split_every),
                               scheduler=scheduler)
     return state
