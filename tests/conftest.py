@@ -26,6 +26,6 @@ def dask_client():
     distributed = pytest.importorskip("distributed")
     pytest.importorskip("dask.dataframe")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:  # any free port
         with distributed.Client(cluster) as client:
             yield client

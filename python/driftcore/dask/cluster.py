@@ -35,7 +35,7 @@ def connect(scheduler: str = LOCAL, *, n_workers: int | None = None,
     if scheduler == LOCAL:
         cluster = LocalCluster(
             n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=threads_per_worker,
-            processes=True, dashboard_address=None,
+            processes=True, dashboard_address=":0",  # a free port: never clash with another cluster
         )
     elif scheduler == LOCAL_CUDA:
         try:
@@ -45,7 +45,7 @@ def connect(scheduler: str = LOCAL, *, n_workers: int | None = None,
                               f"(and cudf for GPU DataFrames); the import failed with: {exc}"
                               ) from exc
         cluster = LocalCUDACluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")
     elif not isinstance(scheduler, str) or not scheduler:
         raise ValueError(f"scheduler must be 'local', 'local-cuda' or an address, got {scheduler!r}")
     try:
