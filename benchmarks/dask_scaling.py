@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from make_billion_rows import file_values  # noqa: E402
+from make_billion_rows import file_values
 
 
 def _frame(args: argparse.Namespace):
@@ -60,7 +60,7 @@ def per_partition_costs(args: argparse.Namespace) -> None:
     from driftcore.dask.profile import merge_profiles
 
     if args.parquet:
-        f = sorted(Path(args.parquet).glob("*.parquet"))[0]
+        f = min(Path(args.parquet).glob("*.parquet"))
         reads = []
         for _ in range(3):  # the first read may come from disk, later ones from the page cache
             t = time.perf_counter()

@@ -15,8 +15,8 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from driftcore.cli import main  # noqa: E402
-from driftcore.cli.profile_file import ProfileFile  # noqa: E402
+from driftcore.cli import main
+from driftcore.cli.profile_file import ProfileFile
 
 
 def _write(folder: Path, tables: list[pa.Table]) -> str:

@@ -13,8 +13,8 @@ dd = pytest.importorskip("dask.dataframe")
 pd = pytest.importorskip("pandas")
 pytest.importorskip("distributed")
 
-import driftcore  # noqa: E402
-import driftcore.dask as dcd  # noqa: E402
+import driftcore
+import driftcore.dask as dcd
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +85,14 @@ def test_token_documents(dask_client):
     rng = np.random.default_rng(3)
     train = [rng.integers(0, 50, 30).tolist() for _ in range(60)]
     evaluation = [t[:] for t in train[:10]] + [rng.integers(0, 50, 30).tolist() for _ in range(10)]
-    kw = dict(shingle="token", n=2, threshold=0.9)
+    kw = {"shingle": "token", "n": 2, "threshold": 0.9}
     got = dcd.find_leakage(db.from_sequence(train, npartitions=3),
                            db.from_sequence(evaluation, npartitions=2), **kw)
     _same(got, driftcore.find_leakage(train, evaluation, **kw))
 
 
 def test_leakage_bad_input(dask_client, texts):
-    train, evaluation = texts
+    train, _ = texts
     bag = db.from_sequence(train[:10], npartitions=2)
     with pytest.raises(TypeError, match="Dask Series or Bag"):
         dcd.find_leakage(train, bag)

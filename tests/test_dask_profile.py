@@ -11,9 +11,9 @@ dd = pytest.importorskip("dask.dataframe")
 pd = pytest.importorskip("pandas")
 pytest.importorskip("distributed")
 
-import driftcore  # noqa: E402
-import driftcore.dask as dcd  # noqa: E402
-from driftcore.profile import NumericColumn  # noqa: E402
+import driftcore
+import driftcore.dask as dcd
+from driftcore.profile import NumericColumn
 
 
 def _frame(rng, n, shift=0.0):

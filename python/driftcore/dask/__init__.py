@@ -35,7 +35,7 @@ Examples
 from __future__ import annotations
 
 try:
-    import dask  # noqa: F401
+    import dask
     import dask.bag  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
     raise ImportError(
