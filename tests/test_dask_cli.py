@@ -116,6 +116,20 @@ def test_scheduler_errors_are_one_line(capsys, tmp_path, folders, monkeypatch, d
     code = main(["check", str(csv), str(csv), "--scheduler", dask_client.scheduler.address])
     err = capsys.readouterr().err
     assert code == 2 and "--scheduler reads Parquet" in err and len(err.strip().splitlines()) == 1
+    # dask-cuda missing, a scheduler that does not answer
+    monkeypatch.setitem(sys.modules, "dask_cuda", None)
+    code = main(["profile", ref, "-o", str(tmp_path / "p.dcp"), "--scheduler", "local-cuda"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == ("driftcore: --scheduler local-cuda: needs dask-cuda: "
+                                         "pip install dask-cuda (and cudf)")
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = main(["profile", ref, "-o", str(tmp_path / "p.dcp"), "--scheduler",
+                     "tcp://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--scheduler tcp://127.0.0.1:1: cannot connect" in err
+    assert len(err.strip().splitlines()) == 1
     # without Dask installed: exit 2 and what to install
     for name in [m for m in sys.modules if m == "dask" or m.startswith(("dask.", "driftcore.dask",
                                                                          "driftcore.cli.dask"))]:

@@ -150,6 +150,9 @@ def _passes(scheduler: str | None) -> Iterator[Any]:
     with ExitStack() as stack:
         try:
             client = stack.enter_context(connect(scheduler))
+        except ImportError as exc:  # local-cuda without dask-cuda
+            raise InputError(f"--scheduler {scheduler}", "needs dask-cuda: pip install dask-cuda "
+                                                        "(and cudf)") from exc
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--scheduler {scheduler}", f"cannot connect: {exc}") from exc
         yield DaskPasses(client)
