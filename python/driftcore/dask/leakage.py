@@ -189,7 +189,17 @@ def _length(states: list[LSHIndex]) -> int:
 
 
 def merge_indexes(states: list[LSHIndex]) -> LSHIndex:
-    """Indexes merged in order (documents numbered after each other) into a new one."""
+    """Indexes merged in order (documents numbered after each other) into a new one.
+
+    Examples
+    --------
+    >>> import driftcore
+    >>> from driftcore.dask.leakage import merge_indexes
+    >>> a, b = driftcore.LSHIndex(), driftcore.LSHIndex()
+    >>> _ = a.add(["one two three four five"]); _ = b.add(["six seven eight nine ten"])
+    >>> merge_indexes([a, b]).query(["six seven eight nine ten"]).index.tolist()
+    [1]
+    """
     out = states[0]
     for other in states[1:]:
         out = out.merge(other)  # a new index each time; the inputs are left as they are

@@ -80,7 +80,17 @@ def _mmd_part(part: Any, empty: StreamingMMD, side: str, threads: int | None) ->
 
 
 def merge_mmd(states: list[StreamingMMD]) -> StreamingMMD:
-    """States merged in order into a new one (the inputs are left as they are)."""
+    """States merged in order into a new one (the inputs are left as they are).
+
+    Examples
+    --------
+    >>> import numpy as np, driftcore
+    >>> from driftcore.dask.mmd import merge_mmd
+    >>> a, b = driftcore.StreamingMMD(1.0), driftcore.StreamingMMD(1.0)
+    >>> a.update(x=np.zeros((3, 2))); b.update(y=np.ones((4, 2)))
+    >>> merge_mmd([a, b]).n, a.n
+    ([3, 4], [3, 0])
+    """
     out = states[0].copy()
     for other in states[1:]:
         out.merge(other)

@@ -180,7 +180,16 @@ def _profile_tree(parts: list[Any], columns: list[str], bins: int, k: int, seed:
 
 
 def merge_profiles(states: list[Profile]) -> Profile:
-    """Profiles merged in order into a new one (the inputs are left as they are)."""
+    """Profiles merged in order into a new one (the inputs are left as they are).
+
+    Examples
+    --------
+    >>> import numpy as np, driftcore
+    >>> from driftcore.dask.profile import merge_profiles
+    >>> a, b = (driftcore.Profile().update({"x": np.arange(k, k + 5.0)}) for k in (0, 5))
+    >>> merge_profiles([a, b])["x"].count, a["x"].count
+    (10, 5)
+    """
     first = states[0]
     out = Profile(bins=first.bins, k=first.k, seed=first.seed, reference=first._reference)
     out.columns = dict(first.columns)
@@ -216,7 +225,16 @@ def _histogram_tree(parts: list[Any], columns: list[str], edges: dict[str, np.nd
 
 
 def merge_histograms(states: list[dict[str, Histogram]]) -> dict[str, Histogram]:
-    """Column -> histogram dicts merged in order into new histograms."""
+    """Column -> histogram dicts merged in order into new histograms.
+
+    Examples
+    --------
+    >>> import numpy as np, driftcore
+    >>> from driftcore.dask.profile import merge_histograms
+    >>> h = driftcore.Histogram(bins=2, range=(0, 2)); h.update(np.array([0.5]))
+    >>> merge_histograms([{"x": h}, {"x": h}])["x"].counts.tolist(), h.counts.tolist()
+    ([2, 0], [1, 0])
+    """
     out = {name: h.copy() for name, h in states[0].items()}
     for other in states[1:]:
         for name, h in other.items():
