@@ -17,3 +17,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A LocalCluster of two single-threaded worker processes, shared by the Dask
+    tests (started once: a cluster takes a few seconds)."""
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("dask.dataframe")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")  # any free port
+    with cluster, distributed.Client(cluster) as client:
+        yield client

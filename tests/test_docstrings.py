@@ -16,6 +16,9 @@ MODULES = sorted(
 
 @pytest.mark.parametrize("name", ["driftcore", *MODULES])
 def test_examples(name):
+    if name.startswith(("driftcore.dask", "driftcore.cli.dask_engine")):
+        pytest.importorskip("dask.dataframe")
+        pytest.importorskip("distributed")
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} failing example(s) in {name}"

@@ -192,6 +192,10 @@ class Histogram:
         """Inverse of :meth:`to_bytes`; raises ValueError on corrupted data."""
         return cls._wrap(_core.Histogram.deserialize(_wire.unframe(data, _KIND)))
 
+    def __reduce__(self) -> tuple:
+        # pickle (Dask, multiprocessing) through the checked wire format
+        return (_wire.restore, (type(self), self.to_bytes()))
+
     def copy(self) -> Histogram:
         return self._wrap(copy.copy(self._h))
 

@@ -176,8 +176,15 @@ def _exact_scores(
     ub, ib = np.unique(right, return_inverse=True)
     ha, oa = hasher.shingle_sets(_take(a_docs, ua), threads=t or None)
     hb, ob = hasher.shingle_sets(_take(b_docs, ub), threads=t or None)
-    ia = ia.astype(np.int64)
-    ib = ib.astype(np.int64)
+    return _set_scores(ha, oa, hb, ob, ia.astype(np.int64), ib.astype(np.int64), t)
+
+
+def _set_scores(
+    ha: np.ndarray, oa: np.ndarray, hb: np.ndarray, ob: np.ndarray,
+    ia: np.ndarray, ib: np.ndarray, t: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Jaccard and containment (of a in b) of the pairs (``ia[j]``, ``ib[j]``)
+    of two collections of shingle-hash sets (``MinHasher.shingle_sets`` output)."""
     both = _core.set_intersections(ha, oa, hb, ob, ia, ib, t).astype(np.float64)
     size_a = np.diff(oa)[ia].astype(np.float64)
     size_b = np.diff(ob)[ib].astype(np.float64)

@@ -386,9 +386,20 @@ class LSHIndex:
         index._valid = [np.frombuffer(payload, np.uint8, n, pos)]
         pos += sizes[1]
         if keep:
-            index._sigs = [np.frombuffer(payload, np.uint32, n * hasher.num_perm, pos).reshape(n, -1)]
+            index._sigs = [
+                np.frombuffer(payload, np.uint32, n * hasher.num_perm, pos).reshape(n, hasher.num_perm)
+            ]
         index._n = n
         return index
+
+    def __reduce__(self) -> tuple:
+        # pickle (Dask, multiprocessing) through the checked, compacted wire format
+        return (_wire.restore, (LSHIndex, self.to_bytes()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LSHIndex) and self.to_bytes() == other.to_bytes()
+
+    __hash__ = None  # type: ignore[assignment]
 
     def save(self, path: str | Path) -> None:
         """Write the index to ``path``."""

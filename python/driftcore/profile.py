@@ -206,6 +206,10 @@ class Profile:
         """Fold ``other`` (same columns, kinds and settings) into this profile."""
         if not isinstance(other, Profile):
             raise TypeError(f"can only merge a Profile, got {type(other).__name__}")
+        for name in ("bins", "k", "seed"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine != theirs:
+                raise ValueError(f"cannot merge profiles with different {name}: {mine} != {theirs}")
         if set(self.columns) != set(other.columns):
             diff = sorted(set(self.columns) ^ set(other.columns))
             raise ValueError(f"profiles have different columns: {diff}")
@@ -286,6 +290,12 @@ class Profile:
             raise ValueError(f"corrupted profile payload: {exc!r}") from None
         return prof
 
+    def __reduce__(self) -> tuple:
+        # pickle (Dask, multiprocessing) through the checked wire format; the reference
+        # travels too, so a restored profile bins new columns as the original would
+        ref = None if self._reference is None else self._reference.to_bytes()
+        return (_restore, (self.to_bytes(), ref))
+
     def __getitem__(self, name: str) -> Column:
         try:
             return self.columns[name]
@@ -299,6 +309,13 @@ class Profile:
 
     def __repr__(self) -> str:
         return f"Profile({len(self.columns)} columns: {list(self.columns)})"
+
+
+def _restore(data: bytes, reference: bytes | None) -> Profile:
+    prof = Profile.from_bytes(data)
+    if reference is not None:
+        prof._reference = Profile.from_bytes(reference)
+    return prof
 
 
 def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> None:

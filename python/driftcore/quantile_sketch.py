@@ -204,6 +204,10 @@ class QuantileSketch:
         """
         return cls._wrap(_core.QuantileSketch.deserialize(_wire.unframe(data, _KIND)))
 
+    def __reduce__(self) -> tuple:
+        # pickle (Dask, multiprocessing) through the checked wire format
+        return (_wire.restore, (type(self), self.to_bytes()))
+
     def copy(self) -> QuantileSketch:
         return self._wrap(copy.copy(self._s))
 

@@ -243,6 +243,10 @@ class StreamingMMD:
         s._sums = np.frombuffer(payload, dtype="<f8", offset=_HEAD.size).reshape(2, 2, f).copy()
         return s
 
+    def __reduce__(self) -> tuple:
+        # pickle (Dask, multiprocessing) through the checked wire format
+        return (_wire.restore, (type(self), self.to_bytes()))
+
     def copy(self) -> StreamingMMD:
         return StreamingMMD.from_bytes(self.to_bytes())
 

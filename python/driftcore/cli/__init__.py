@@ -25,7 +25,8 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     g.add_argument("--device", choices=("auto", "cpu", "gpu"),
                    help="where kernels run; gpu needs cupy and a CUDA GPU")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the passes on Dask: 'local' (a LocalCluster, one worker process "
+                        "per core), 'local-cuda' (dask-cuda, one worker per GPU) or a "
+                        "scheduler address such as tcp://host:8786; needs "
+                        "pip install 'driftcore[dask]' and Parquet input")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     g.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
@@ -130,12 +136,40 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return s
 
 
+@contextmanager
+def _passes(scheduler: str | None) -> Iterator[Any]:
+    """Where the passes run: this process (None), or a Dask cluster."""
+    if scheduler is None:
+        yield None
+        return
+    try:
+        from ..dask import connect
+        from .dask_engine import DaskPasses
+    except ImportError as exc:
+        raise InputError("--scheduler", "needs Dask: pip install 'driftcore[dask]'") from exc
+    with ExitStack() as stack:
+        try:
+            client = stack.enter_context(connect(scheduler))
+        except ImportError as exc:  # local-cuda without dask-cuda
+            raise InputError(f"--scheduler {scheduler}", "needs dask-cuda: pip install dask-cuda "
+                                                        "(and cudf)") from exc
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--scheduler {scheduler}", f"cannot connect: {exc}") from exc
+        yield DaskPasses(client)
+
+
 def _run(args: argparse.Namespace) -> int:
+    s = settings_from(args)
+    with _passes(args.scheduler) as passes:
+        return _run_on(args, s, passes)
+
+
+def _run_on(args: argparse.Namespace, s: Settings, passes: Any) -> int:
     from . import engine, report_html, report_json, report_text
 
-    s = settings_from(args)
     if args.command == "profile":
-        pf = engine.run_profile(args.data, s, reference=args.reference, quiet=args.quiet)
+        pf = engine.run_profile(args.data, s, reference=args.reference, quiet=args.quiet,
+                                passes=passes)
         try:
             size = pf.save(args.output)
         except OSError as exc:
@@ -147,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "compare" and not Path(args.reference).is_file():
         raise InputError(args.reference, "no such profile (make one with driftcore profile)")
     doc = engine.run_check(args.reference, args.current, s, quiet=args.quiet,
-                           command=args.command)
+                           command=args.command, passes=passes)
     for path, writer in ((args.json, report_json.write), (args.report, report_html.write)):
         if path:
             try:

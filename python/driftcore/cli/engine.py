@@ -124,13 +124,27 @@ def _counted(iterable: Iterator[pa.RecordBatch], progress: Progress) -> Iterator
 
 def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progress,
                          exact: leak.ExactRows | None = None) -> Side:
+    batches = _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress)
+    prof, res, text, rows = reference_states(batches, plan, s, src.num_rows, exact)
+    if rows == 0:
+        raise InputError(src.path, "no rows")
+    if exact is not None:
+        exact.finish_reference()
+    return reference_side(src, plan, prof, res, text, rows)
+
+
+def reference_states(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings,
+                     expected_rows: int | None, exact: leak.ExactRows | None = None,
+                     start: int = 0) -> tuple[Profile, Reservoir, dict[str, leak.TextLeak], int]:
+    """The first pass's mergeable states over ``batches``, the reference's rows from
+    row ``start`` on (a Dask partition; 0 for the whole file)."""
     prof = Profile(bins=s.bins, seed=s.seed)
     numeric = plan.of("numeric")
-    res = Reservoir(s.mmd_sample, s.seed, stream=1, expected_rows=src.num_rows)
+    res = Reservoir(s.mmd_sample, s.seed, stream=1, expected_rows=expected_rows, start=start)
     text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
                              threads=s.threads, device=s.device) for c in plan.of("text")}
     rows = 0
-    for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
+    for batch in batches:
         if plan.profiled:
             prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
         if numeric:
@@ -140,10 +154,13 @@ def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progres
         if exact is not None:
             exact.add_reference(batch)
         rows += batch.num_rows
-    if rows == 0:
-        raise InputError(src.path, "no rows")
-    if exact is not None:
-        exact.finish_reference()
+    return prof, res, text, rows
+
+
+def reference_side(src: Source, plan: Plan, prof: Profile, res: Reservoir,
+                   text: dict[str, leak.TextLeak], rows: int) -> Side:
+    """The reference's Side after its first pass (display histograms still empty)."""
+    numeric = plan.of("numeric")
     side = Side(src.path, src.format, rows, prof, text=text,
                 sample=_numeric_matrix(res.table(), numeric))
     for c in numeric:
@@ -200,13 +217,28 @@ def _fill_histograms(batch: pa.RecordBatch, plan: Plan, prof: Profile,
 
 def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
                  exact: leak.ExactRows | None = None) -> Side:
-    prof = Profile(bins=ref.profile.bins, k=ref.profile.k, seed=ref.profile.seed,
-                   reference=ref.profile)
+    batches = _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress)
+    prof, display, mmd_res, rows = current_states(batches, plan, ref.profile, ref.display,
+                                                  ref.text, s, src.num_rows, exact)
+    if rows == 0:
+        raise InputError(src.path, "no rows")
+    return Side(src.path, src.format, rows, prof, display,
+                _numeric_matrix(mmd_res.table(), plan.of("numeric")))
+
+
+def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: Profile,
+                   ref_display: dict[str, Histogram], text: dict[str, leak.TextLeak],
+                   s: Settings, expected_rows: int | None, exact: leak.ExactRows | None = None,
+                   start: int = 0) -> tuple[Profile, dict[str, Histogram], Reservoir, int]:
+    """The current pass's mergeable states over ``batches`` (rows from ``start`` on);
+    ``text`` and ``exact`` accumulate the leakage queries."""
+    prof = Profile(bins=ref_profile.bins, k=ref_profile.k, seed=ref_profile.seed,
+                   reference=ref_profile)
     numeric = plan.of("numeric")
-    display = {c: Histogram(h.edges) for c, h in ref.display.items()}
-    mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=src.num_rows)
+    display = {c: Histogram(h.edges) for c, h in ref_display.items()}
+    mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=expected_rows, start=start)
     rows = 0
-    for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
+    for batch in batches:
         if plan.profiled:
             prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
             _fill_histograms(batch, plan, prof, display, s)
@@ -214,13 +246,33 @@ def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Prog
             mmd_res.add(batch.select(numeric))
         if exact is not None:
             exact.add_current(batch)
-        for c, t in ref.text.items():
+        for c, t in text.items():
             t.query_current(batch.column(c))
         rows += batch.num_rows
-    if rows == 0:
-        raise InputError(src.path, "no rows")
-    return Side(src.path, src.format, rows, prof, display,
-                _numeric_matrix(mmd_res.table(), numeric))
+    return prof, display, mmd_res, rows
+
+
+class LocalPasses:
+    """The passes in this process. ``driftcore.cli.dask_engine.DaskPasses`` has the
+    same three methods and runs them on a Dask cluster (``--scheduler``)."""
+
+    def reference_first(self, src: Source, plan: Plan, s: Settings, progress: Progress,
+                        exact: leak.ExactRows | None = None) -> Side:
+        return reference_first_pass(src, plan, s, progress, exact)
+
+    def current(self, src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
+                exact: leak.ExactRows | None = None) -> Side:
+        return current_pass(src, plan, ref, s, progress, exact)
+
+    def reference_second(self, src: Source, plan: Plan, side: Side, s: Settings,
+                         progress: Progress, exact: leak.ExactRows | None = None) -> Any:
+        """The second reference pass; with ``exact``, returns its report section."""
+        if exact is None:
+            return reference_second_pass(src, plan, side, s, progress)
+        check = exact
+        return reference_second_pass(
+            src, plan, side, s, progress,
+            lambda it: check.verify(it, s.thresholds["exact_rows"], s.examples))
 
 
 # --- loading inputs -------------------------------------------------------------------------
@@ -252,9 +304,11 @@ def side_from_profile(path: Path, pf: ProfileFile, similarity: float, s: Setting
 
 
 def run_profile(data: str | Path, settings: Settings, *, reference: str | Path | None = None,
-                quiet: bool = True) -> ProfileFile:
+                quiet: bool = True, passes: Any = None) -> ProfileFile:
     """Profile ``data`` (a reference profile, or with ``reference`` a current one binned
-    on the reference's edges)."""
+    on the reference's edges). ``passes``: where the passes run (default
+    :class:`LocalPasses`)."""
+    passes = passes or LocalPasses()
     s = settings.validate()
     src = open_source(data)
     ref_pf = None
@@ -264,12 +318,12 @@ def run_profile(data: str | Path, settings: Settings, *, reference: str | Path |
         check_current(src, plan)
         ref = side_from_profile(Path(reference), ref_pf, s.thresholds["similarity"], s)
         ref.text = {}
-        side = current_pass(src, plan, ref, s, Progress(src.num_rows, "profile", quiet))
+        side = passes.current(src, plan, ref, s, Progress(src.num_rows, "profile", quiet))
         text_idx: dict[str, LSHIndex] = {}
     else:
         plan = plan_columns(src, s)
-        side = reference_first_pass(src, plan, s, Progress(src.num_rows, "profile", quiet))
-        reference_second_pass(src, plan, side, s, Progress(side.rows, "histograms", quiet))
+        side = passes.reference_first(src, plan, s, Progress(src.num_rows, "profile", quiet))
+        passes.reference_second(src, plan, side, s, Progress(side.rows, "histograms", quiet))
         text_idx = {c: t.index for c, t in side.text.items()}
     meta = {
         "source": str(src.path), "format": src.format, "rows": side.rows,
@@ -282,9 +336,11 @@ def run_profile(data: str | Path, settings: Settings, *, reference: str | Path |
 
 
 def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
-              quiet: bool = True, command: str = "check") -> dict[str, Any]:
+              quiet: bool = True, command: str = "check", passes: Any = None) -> dict[str, Any]:
     """Compare ``current`` with ``reference`` (files, folders or ``.dcp`` profiles) and
-    return the report document (see ``schema/report.v1.json``)."""
+    return the report document (see ``schema/report.v1.json``). ``passes``: where the
+    passes run (default :class:`LocalPasses`)."""
+    passes = passes or LocalPasses()
     t0 = time.perf_counter()
     phases: dict[str, float] = {}
     s = settings.validate()
@@ -313,13 +369,13 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
         rows_check = leak.ExactRows(plan.columns, s.leak_rows, s.seed)
     if ref_src is not None:
         t = time.perf_counter()
-        ref = reference_first_pass(ref_src, plan, s, Progress(ref_src.num_rows, "reference", quiet),
-                                   rows_check)
+        ref = passes.reference_first(ref_src, plan, s,
+                                     Progress(ref_src.num_rows, "reference", quiet), rows_check)
         phases["reference"] = time.perf_counter() - t
     if cur_src is not None:
         t = time.perf_counter()
-        cur = current_pass(cur_src, plan, ref, s, Progress(cur_src.num_rows, "current", quiet),
-                           rows_check)
+        cur = passes.current(cur_src, plan, ref, s, Progress(cur_src.num_rows, "current", quiet),
+                             rows_check)
         phases["current"] = time.perf_counter() - t
     else:
         assert cur_pf is not None
@@ -333,12 +389,9 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
     if ref_src is not None:
         progress = Progress(ref.rows, "reference (2nd pass)", quiet)
         if rows_check is not None:
-            check = rows_check
-            exact = reference_second_pass(
-                ref_src, plan, ref, s, progress,
-                lambda it: check.verify(it, s.thresholds["exact_rows"], s.examples))
+            exact = passes.reference_second(ref_src, plan, ref, s, progress, rows_check)
         else:
-            reference_second_pass(ref_src, plan, ref, s, progress)
+            passes.reference_second(ref_src, plan, ref, s, progress)
             exact = ({"status": "skipped", "reason": "--leak-rows 0"} if cur_src is not None else
                      {"status": "unavailable", "reason": "the current side is a profile (no rows kept)"})
     else:

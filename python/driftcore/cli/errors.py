@@ -33,3 +33,7 @@ class InputError(Exception):
         self.where = None if where is None else str(where)
         self.problem = problem
         super().__init__(problem if where is None else f"{where}: {problem}")
+
+    def __reduce__(self) -> tuple:
+        # raised on a Dask worker, it is pickled back to the command
+        return (InputError, (self.where, self.problem))

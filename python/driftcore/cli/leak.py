@@ -54,13 +54,14 @@ class TextLeak:
 
     def __init__(self, column: str, *, similarity: float = 0.8, examples: int = 5,
                  threads: int | None = None, device: str = "auto",
-                 index: driftcore.LSHIndex | None = None) -> None:
+                 index: driftcore.LSHIndex | None = None, first_current_row: int = 0) -> None:
         self.column = column
         self.similarity = float(similarity)
         self.index = index if index is not None else driftcore.LSHIndex(
             driftcore.MinHasher(), threshold=self.similarity
         )
         self.threads, self.device = threads, device
+        self.first_current_row = int(first_current_row)  # of a part of the current side
         self.n_current = 0
         self.n_leaked = 0
         self.n_pairs = 0
@@ -84,13 +85,21 @@ class TextLeak:
                 if len(self.examples) >= self.max_examples:
                     break
                 self.examples.append({
-                    "current_index": int(self.n_current + q),
+                    "current_index": int(self.first_current_row + self.n_current + q),
                     "reference_index": int(i),
                     "similarity": float(a),
                     "current": texts[int(q)].as_py(),
                     "reference": None,
                 })
         self.n_current += len(texts)
+
+    def merge_current(self, other: TextLeak) -> TextLeak:
+        """Fold in the query counts and examples of the next part of the current side."""
+        self.n_current += other.n_current
+        self.n_leaked += other.n_leaked
+        self.n_pairs += other.n_pairs
+        self.examples += other.examples[: self.max_examples - len(self.examples)]
+        return self
 
     def wanted_reference_rows(self) -> set[int]:
         """Reference rows whose text the examples still need."""
@@ -134,7 +143,8 @@ class ExactRows:
     else estimated from the verified sample (``"estimated": true``).
     """
 
-    def __init__(self, columns: list[str], cap: int, seed: int = 0) -> None:
+    def __init__(self, columns: list[str], cap: int, seed: int = 0, *,
+                 first_current_row: int = 0) -> None:
         from .rowhash import RowHasher
         from .sample import Reservoir
 
@@ -143,7 +153,10 @@ class ExactRows:
         self._parts: list[np.ndarray] = []
         self.ref_hashes = np.zeros(0, np.uint64)
         self._ref_set = np.zeros(0, np.uint64)
-        self._candidates = Reservoir(cap, seed, stream=3)
+        # A part of the current side (a Dask partition) numbers its rows from its first
+        # row and keys its candidates from there in the stream.
+        self.first_current_row = int(first_current_row)
+        self._candidates = Reservoir(cap, seed, stream=3, start=self.first_current_row)
         self.n_reference = self.n_current = self.n_candidates = 0
 
     def add_reference(self, batch: pa.RecordBatch) -> None:
@@ -164,23 +177,26 @@ class ExactRows:
         idx = np.flatnonzero(member(h, self._ref_set))
         if idx.size:
             rows = batch.select(self.columns).take(pa.array(idx))
-            rows = rows.append_column(ROW_COLUMN, pa.array(self.n_current + idx))
+            rows = rows.append_column(ROW_COLUMN,
+                                      pa.array(self.first_current_row + self.n_current + idx))
             rows = rows.append_column(HASH_COLUMN, pa.array(h[idx]))
             self._candidates.add(rows)
             self.n_candidates += idx.size
         self.n_current += batch.num_rows
 
+    def merge_current(self, other: ExactRows) -> ExactRows:
+        """Fold in the current-side counts and candidates of the next part."""
+        self.n_current += other.n_current
+        self.n_candidates += other.n_candidates
+        self._candidates.merge(other._candidates)
+        return self
+
     def verify(self, reference_batches: Any, threshold: float, examples: int) -> dict[str, Any]:
         """Stream the reference (the same batches, in the same order, as it was hashed)
         and return the report's ``leakage.exact_rows`` section."""
-        from .rowhash import member, sorted_unique
+        from .rowhash import member
 
-        cands = self._candidates.table()
-        if cands.num_rows == 0:
-            for _ in reference_batches:
-                pass
-            return self._section(0, 0, [], threshold)
-        want = sorted_unique(cands.column(HASH_COLUMN).to_numpy())
+        want = self.candidate_hashes()
         kept: list[np.ndarray] = []
 
         def filtered() -> Any:
@@ -192,7 +208,28 @@ class ExactRows:
                 start += n
                 yield b.select(self.columns).take(pa.array(keep))
 
-        res = driftcore.exact_row_leakage(filtered(), cands, columns=self.columns)
+        return self.verify_filtered(filtered(), kept, threshold, examples)
+
+    def candidate_hashes(self) -> np.ndarray:
+        """Sorted distinct hashes of the candidate rows: the reference rows to verify."""
+        from .rowhash import sorted_unique
+
+        cands = self._candidates.table()
+        if cands.num_rows == 0:
+            return np.zeros(0, np.uint64)
+        return sorted_unique(cands.column(HASH_COLUMN).to_numpy())
+
+    def verify_filtered(self, batches: Any, kept: list[np.ndarray], threshold: float,
+                        examples: int) -> dict[str, Any]:
+        """:meth:`verify` on the reference rows whose hash is a candidate's, already
+        filtered (``batches``, in reference order); ``kept`` holds (or fills, as the
+        batches are read) their reference row numbers."""
+        cands = self._candidates.table()
+        if cands.num_rows == 0:
+            for _ in batches:
+                pass
+            return self._section(0, 0, [], threshold)
+        res = driftcore.exact_row_leakage(batches, cands, columns=self.columns)
         ref_rows = np.concatenate(kept) if kept else np.zeros(0, np.int64)
         rows = []
         if examples and len(res.eval_index):

@@ -24,6 +24,10 @@ Examples
 >>> r2.add(pa.record_batch({"i": list(range(100))}))
 >>> r2.table()["i"].to_pylist() == r.table()["i"].to_pylist()
 True
+>>> a, b = Reservoir(3, seed=0), Reservoir(3, seed=0, start=60)   # two parts, merged
+>>> a.add(pa.record_batch({"i": list(range(60))})); b.add(pa.record_batch({"i": list(range(60, 100))}))
+>>> a.merge(b).table()["i"].to_pylist() == r.table()["i"].to_pylist()
+True
 """
 
 from __future__ import annotations
@@ -36,9 +40,13 @@ class Reservoir:
     """The ``size`` rows of a stream of record batches with the smallest random keys."""
 
     def __init__(self, size: int, seed: int = 0, stream: int = 0,
-                 expected_rows: int | None = None) -> None:
+                 expected_rows: int | None = None, start: int = 0) -> None:
         self.size = int(size)
         self._rng = np.random.default_rng([int(seed), int(stream)])
+        if start:
+            # A part of the stream that begins at row ``start`` (a Dask partition) keys
+            # its rows as one reader would: PCG64 spends one draw per key.
+            self._rng.bit_generator.advance(int(start))
         self._keys: list[np.ndarray] = []
         self._parts: list[pa.RecordBatch | pa.Table] = []
         self._kept = 0
@@ -61,6 +69,18 @@ class Reservoir:
         self._kept += idx.size
         if self._kept > 2 * self.size:
             self._prune()
+
+    def merge(self, other: Reservoir) -> Reservoir:
+        """Fold in the sample of another part of the stream (same size, seed and
+        stream; each part keyed from its own start): the result is the sample of the
+        whole stream."""
+        self._keys += other._keys
+        self._parts += other._parts
+        self._kept += other._kept
+        self.seen += other.seen
+        self._cut = min(self._cut, other._cut)
+        self._prune()
+        return self
 
     def _prune(self) -> None:
         if not self._parts:

@@ -1,0 +1,152 @@
+"""driftcore.dask profiles and comparisons on a LocalCluster of worker processes equal
+the single-process results: counts exactly, moments within 1e-9 relative, sketches
+within their rank error."""
+
+import math
+
+import numpy as np
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+pd = pytest.importorskip("pandas")
+pytest.importorskip("distributed")
+
+import driftcore
+import driftcore.dask as dcd
+from driftcore.profile import NumericColumn
+
+
+def _frame(rng, n, shift=0.0):
+    x = rng.normal(shift, 1.0, n)
+    x[rng.random(n) < 0.01] = np.nan
+    x[:3] = [np.inf, -np.inf, np.nan]
+    return pd.DataFrame({
+        "x": x,
+        "i": rng.integers(-50, 50, n),
+        "c": rng.choice(["a", "b", "c", None], n, p=[0.5, 0.3, 0.15, 0.05]),
+    })
+
+
+def _assert_counts_equal(a, b):
+    assert list(a.columns) == list(b.columns)
+    for name, ca in a.columns.items():
+        cb = b.columns[name]
+        assert ca.kind == cb.kind
+        if isinstance(ca, NumericColumn):
+            ma, mb = ca.moments, cb.moments
+            assert (ma.count, ma.nan, ma.pos_inf, ma.neg_inf) == (mb.count, mb.nan, mb.pos_inf, mb.neg_inf)
+            assert (ma.min, ma.max, ca.nulls) == (mb.min, mb.max, cb.nulls)
+            assert math.isclose(ma.mean, mb.mean, rel_tol=1e-9, abs_tol=1e-12)
+            assert math.isclose(ma.m2, mb.m2, rel_tol=1e-9)
+            assert ca.sketch.n == cb.sketch.n and ca.sketch.nan == cb.sketch.nan
+        else:
+            assert ca.counts == cb.counts
+
+
+def test_small_profile_equals_single_process(dask_client, rng):
+    # Below 4,096 values the sketches are exact, so everything but the float moments'
+    # last bits is identical: edges, histograms, category counts.
+    df = _frame(rng, 3000)
+    got = dcd.profile(dd.from_pandas(df, npartitions=5))
+    want = driftcore.Profile.build(df)
+    _assert_counts_equal(got, want)
+    for name in ("x", "i"):
+        assert got[name].histogram == want[name].histogram
+        np.testing.assert_array_equal(got[name].sketch.quantiles(np.linspace(0, 1, 11)),
+                                      want[name].sketch.quantiles(np.linspace(0, 1, 11)))
+
+
+def test_large_profile_counts_exact_sketch_within_bound(dask_client, rng):
+    df = _frame(rng, 200_000)
+    got = dcd.profile(dd.from_pandas(df, npartitions=7), split_every=3)
+    want = driftcore.Profile.build(df)
+    _assert_counts_equal(got, want)
+    x = np.sort(df["x"].to_numpy()[np.isfinite(df["x"].to_numpy())])
+    for name in ("x",):
+        sk = got[name].sketch
+        assert not sk.exact
+        # every rank of the merged sketch is within its bound of the truth
+        q = np.linspace(0.01, 0.99, 50)
+        values = sk.quantiles(q)
+        true_rank = np.searchsorted(np.sort(np.r_[x, -np.inf, np.inf]), values, side="right")
+        assert np.max(np.abs(true_rank / (x.size + 2) - q)) <= sk.rank_error
+        # the histogram is exact on its edges: the same counts as one process binning
+        # the same edges
+        h = driftcore.Histogram(got[name].histogram.edges)
+        h.update(df[name].to_numpy())
+        assert h == got[name].histogram
+
+
+def test_current_profile_on_reference_edges_is_exact(dask_client, rng):
+    ref, cur = _frame(rng, 50_000), _frame(rng, 40_000, shift=0.3)
+    ref_prof = driftcore.Profile.build(ref)
+    got = dcd.profile(dd.from_pandas(cur, npartitions=4), reference=ref_prof)
+    want = driftcore.Profile.build(cur, reference=ref_prof)
+    _assert_counts_equal(got, want)
+    assert got["x"].histogram == want["x"].histogram
+    assert got["i"].histogram == want["i"].histogram
+
+
+def test_compare_equals_single_process(dask_client, rng):
+    ref, cur = _frame(rng, 3000), _frame(rng, 3000, shift=0.4)
+    got = dcd.compare(dd.from_pandas(ref, npartitions=3), dd.from_pandas(cur, npartitions=2))
+    ref_prof = driftcore.Profile.build(ref)
+    want = driftcore.compare(ref_prof, driftcore.Profile.build(cur, reference=ref_prof))
+    assert [c.column for c in got.columns] == [c.column for c in want.columns]
+    for g in got.columns:
+        w = want[g.column]
+        assert (g.drifted, g.n_reference, g.n_current, g.missing_reference) == (
+            w.drifted, w.n_reference, w.n_current, w.missing_reference)
+        for key, value in w.metrics.items():
+            assert math.isclose(g.metrics[key], value, rel_tol=1e-9, abs_tol=1e-12), key
+    assert got["x"].drifted and not got["c"].drifted
+
+
+def test_compare_large_within_error_bounds(dask_client, rng):
+    ref, cur = _frame(rng, 100_000), _frame(rng, 80_000, shift=0.3)
+    # no infinities here: they make the sketched Wasserstein's error bound infinite
+    ref["x"] = ref["x"].replace([np.inf, -np.inf], np.nan)
+    cur["x"] = cur["x"].replace([np.inf, -np.inf], np.nan)
+    got = dcd.compare(dd.from_pandas(ref, npartitions=4), dd.from_pandas(cur, npartitions=3),
+                      columns=["x", "i"])
+    exact = driftcore.compare(ref, cur, columns=["x", "i"])  # raw tables: exact metrics
+    for name in ("x", "i"):
+        g, e = got[name], exact[name]
+        assert (g.n_reference, g.n_current) == (e.n_reference, e.n_current)
+        for metric in ("ks", "wasserstein"):
+            bound = g.error_bounds.get(metric, 0.0)
+            assert abs(g.metrics[metric] - e.metrics[metric]) <= bound + 1e-12, (name, metric)
+        assert g.drifted == e.drifted == (name == "x")
+
+
+def test_profile_from_a_saved_reference_and_a_profile_side(dask_client, rng):
+    ref, cur = _frame(rng, 2000), _frame(rng, 2000)
+    ref_prof = dcd.profile(dd.from_pandas(ref, npartitions=2))
+    cur_prof = dcd.profile(dd.from_pandas(cur, npartitions=2), reference=ref_prof)
+    a = dcd.compare(ref_prof, dd.from_pandas(cur, npartitions=2))
+    b = dcd.compare(ref_prof, cur_prof)
+    assert repr(a.to_dict()) == repr(b.to_dict())  # repr: NaN metrics compare equal
+
+
+def test_threaded_scheduler_without_a_client(rng):
+    df = _frame(rng, 1000)
+    got = dcd.profile(dd.from_pandas(df, npartitions=3), scheduler="sync")
+    _assert_counts_equal(got, driftcore.Profile.build(df))
+
+
+def test_bad_input(dask_client, rng):
+    ddf = dd.from_pandas(_frame(rng, 100), npartitions=2)
+    with pytest.raises(KeyError, match=r"unknown columns \['nope'\]"):
+        dcd.profile(ddf, columns=["x", "nope"])
+    with pytest.raises(TypeError, match="Dask DataFrame"):
+        dcd.profile(_frame(rng, 10))
+    with pytest.raises(ValueError, match="bins must be a positive integer"):
+        dcd.profile(ddf, bins=0)
+    with pytest.raises(ValueError, match="split_every"):
+        dcd.profile(ddf, split_every=1)
+    with pytest.raises(TypeError, match="unknown keyword"):
+        dcd.compare(ddf, ddf, psi=0.3)
+    # states with different settings never merge
+    a = driftcore.Profile.build({"x": np.arange(5.0)}, k=200)
+    with pytest.raises(ValueError, match="different k: 200 != 400"):
+        a.merge(driftcore.Profile.build({"x": np.arange(5.0)}))
