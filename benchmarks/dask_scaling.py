@@ -7,7 +7,8 @@ without ``--parquet`` the partitions are generated in the workers instead (the s
 values, seeded per partition), which leaves out reading.
 
 Two LocalClusters (1 worker process, 2 worker processes; one thread each, kernels on
-one thread per task) are started once and the runs interleave, A B A B ..., so that
+one thread per task, Arrow's pool at one thread per worker as ``driftcore.dask.connect``
+sets it) are started once and the runs interleave, A B A B ..., so that
 load from anything else on the machine falls on both alike; each run is a full
 two-pass profile (sketches, then histograms on their edges). Medians and every run
 are printed, with the ratio per round.
@@ -109,6 +110,7 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     import driftcore.dask as dcd
+    from driftcore.dask.cluster import ArrowThreads
 
     per_partition_costs(args)
     ddf, source = _frame(args)
@@ -117,6 +119,8 @@ def main() -> None:
     clusters = {w: LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                                 dashboard_address=":0") for w in (1, 2)}
     clients = {w: Client(c, set_as_default=False) for w, c in clusters.items()}
+    for client in clients.values():  # as driftcore.dask.connect does: one Arrow thread per worker
+        client.register_plugin(ArrowThreads(1))
     times: dict[int, list[float]] = {1: [], 2: []}
     rows = None
     try:

@@ -102,3 +102,10 @@ def test_driftcore_dask_says_what_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 1
     assert "ImportError: driftcore.dask needs Dask: pip install 'driftcore[dask]'" in out.stderr
+
+
+def test_connect_sizes_arrow_pools_to_the_worker_threads():
+    # Arrow would otherwise decode with a thread per core in every worker process.
+    pa = pytest.importorskip("pyarrow")
+    with dcd.connect("local", n_workers=1, threads_per_worker=1) as client:
+        assert set(client.run(pa.cpu_count).values()) == {1}

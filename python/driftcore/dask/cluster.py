@@ -8,8 +8,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:  # pragma: no cover - connect() says what to install
+    WorkerPlugin = object  # type: ignore[assignment,misc]
+
 #: ``connect`` names that start a cluster on this machine instead of joining one.
 LOCAL, LOCAL_CUDA = "local", "local-cuda"
+
+
+class ArrowThreads(WorkerPlugin):
+    """Worker plugin: Arrow's CPU pool sized to the worker's threads. Arrow otherwise
+    decodes Parquet with a thread per core in every worker process, so the workers of
+    one machine oversubscribe its cores (measured here: 1 -> 2 workers scaled 1.63x
+    with Arrow's default pool, 1.72x with one Arrow thread per worker, both faster).
+    Runs again on every worker the nanny restarts."""
+
+    idempotent = True
+    name = "driftcore-arrow-threads"
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+
+    def setup(self, worker: Any) -> None:
+        import pyarrow as pa
+
+        pa.set_cpu_count(self.threads)
 
 
 @contextmanager
@@ -55,6 +79,8 @@ def connect(scheduler: str = LOCAL, *, n_workers: int | None = None,
             cluster.close()
         raise
     try:
+        if cluster is not None:  # our own workers; a shared cluster keeps its settings
+            client.register_plugin(ArrowThreads(threads_per_worker))
         with client.as_current():
             yield client
     finally:
