@@ -211,75 +211,109 @@ void slots_of(const T* x, std::size_t m, const edges_binner& bin, std::uint32_t*
 
 #endif
 
-template <class T, class Binner>
-void count_range(const T* x, std::size_t b, std::size_t e, const Binner& bin,
-                 std::size_t nslots, std::uint64_t* out) {
-  constexpr std::size_t kRun = 2048;
-  std::uint32_t s[kRun];
-  if (nslots <= kPairSlots) {
-    // Few slots: count pairs of consecutive values in an nslots^2 table, one
-    // increment per two values, then add each pair to both of its slots. Two copies
-    // break store-to-load chains on repeated pairs; 32-bit cells are flushed to 64-bit
-    // totals before they could overflow.
-    std::vector<std::uint32_t> pairs(2 * nslots * nslots, 0);
-    std::uint32_t* p0 = pairs.data();
-    std::uint32_t* p1 = p0 + nslots * nslots;
-    std::vector<std::uint64_t> total(nslots, 0);
-    auto flush = [&] {
-      for (std::size_t a = 0; a < nslots; ++a)
-        for (std::size_t c = 0; c < nslots; ++c) {
-          const std::uint64_t k = std::uint64_t(p0[a * nslots + c]) + p1[a * nslots + c];
-          total[a] += k;
-          total[c] += k;
-        }
-      std::fill(pairs.begin(), pairs.end(), 0u);
-    };
-    std::size_t since_flush = 0;
+// One worker's counts of slot numbers, fed block by block; the tables live as long as
+// the worker, so small blocks cost no setup.
+class slot_counter {
+ public:
+  explicit slot_counter(std::size_t nslots)
+      : n_(nslots), total_(nslots, 0),
+        // Few slots: count pairs of consecutive values in an nslots^2 table, one
+        // increment per two values, then add each pair to both of its slots (flush).
+        // Two copies break store-to-load chains on repeated pairs; 32-bit cells are
+        // flushed to the 64-bit totals before they could overflow. More slots: four
+        // interleaved copies of plain counts, for the same reason.
+        cells_(nslots <= kPairSlots ? 2 * nslots * nslots : 4 * nslots, 0) {}
+
+  template <class T, class Binner>
+  void add(const T* x, std::size_t b, std::size_t e, const Binner& bin) {
+    if (n_ <= kPairSlots) add_pairs(x, b, e, bin);
+    else add_singles(x, b, e, bin);
+  }
+
+  /// Adds everything counted so far to out[0..nslots).
+  void add_to(std::uint64_t* out) {
+    if (n_ <= kPairSlots) {
+      flush();
+    } else {
+      for (std::size_t k = 0; k < n_; ++k)
+        total_[k] += cells_[k] + cells_[n_ + k] + cells_[2 * n_ + k] + cells_[3 * n_ + k];
+      std::fill(cells_.begin(), cells_.end(), 0u);
+    }
+    for (std::size_t k = 0; k < n_; ++k) out[k] += total_[k];
+    std::fill(total_.begin(), total_.end(), 0u);
+  }
+
+ private:
+  static constexpr std::size_t kRun = 2048;
+
+  void flush() {
+    const std::uint32_t* p0 = cells_.data();
+    const std::uint32_t* p1 = p0 + n_ * n_;
+    for (std::size_t a = 0; a < n_; ++a)
+      for (std::size_t c = 0; c < n_; ++c) {
+        const std::uint64_t k = std::uint64_t(p0[a * n_ + c]) + p1[a * n_ + c];
+        total_[a] += k;
+        total_[c] += k;
+      }
+    std::fill(cells_.begin(), cells_.end(), 0u);
+    since_flush_ = 0;
+  }
+
+  template <class T, class Binner>
+  void add_pairs(const T* x, std::size_t b, std::size_t e, const Binner& bin) {
     // Uniform bins on AVX-512 get their cells from the binning loop; others from slots.
 #ifdef DRIFTCORE_AVX512
     constexpr bool fused = std::is_same_v<Binner, uniform_binner>;
 #else
     constexpr bool fused = false;
 #endif
-    const auto width = static_cast<std::uint32_t>(nslots);
-    auto cell = [&](std::size_t k) { return fused ? s[k] : s[2 * k] * width + s[2 * k + 1]; };
+    std::uint32_t* p0 = cells_.data();
+    std::uint32_t* p1 = p0 + n_ * n_;
+    const auto width = static_cast<std::uint32_t>(n_);
+    auto cell = [&](std::size_t k) { return fused ? s_[k] : s_[2 * k] * width + s_[2 * k + 1]; };
     for (std::size_t i = b; i < e; i += kRun) {
       const std::size_t m = std::min(kRun, e - i), even = m & ~std::size_t{1};
-      if constexpr (fused) pair_cells(x + i, even, bin, width, s);
-      else slots_of(x + i, even, bin, s);
+      if constexpr (fused) pair_cells(x + i, even, bin, width, s_);
+      else slots_of(x + i, even, bin, s_);
       std::size_t k = 0;
       for (; k + 2 <= even / 2; k += 2) {
         ++p0[cell(k)];
         ++p1[cell(k + 1)];
       }
       if (k < even / 2) ++p0[cell(k)];
-      if (m != even) ++total[bin(static_cast<double>(x[i + even]))];
-      if ((since_flush += m) >= (std::size_t(1) << 31)) {
-        flush();
-        since_flush = 0;
+      if (m != even) ++total_[bin(static_cast<double>(x[i + even]))];
+      if ((since_flush_ += m) >= (std::size_t(1) << 31)) flush();
+    }
+  }
+
+  template <class T, class Binner>
+  void add_singles(const T* x, std::size_t b, std::size_t e, const Binner& bin) {
+    std::uint32_t* c0 = cells_.data();
+    std::uint32_t* c1 = c0 + n_;
+    std::uint32_t* c2 = c1 + n_;
+    std::uint32_t* c3 = c2 + n_;
+    for (std::size_t i = b; i < e; i += kRun) {
+      const std::size_t m = std::min(kRun, e - i);
+      slots_of(x + i, m, bin, s_);
+      std::size_t j = 0;
+      for (; j + 4 <= m; j += 4) {
+        ++c0[s_[j]]; ++c1[s_[j + 1]]; ++c2[s_[j + 2]]; ++c3[s_[j + 3]];
+      }
+      for (; j < m; ++j) ++c0[s_[j]];
+      // Each 32-bit cell gets at most a quarter of the values (plus the tail).
+      if ((since_flush_ += m) >= (std::size_t(1) << 31)) {
+        for (std::size_t k = 0; k < n_; ++k) total_[k] += std::uint64_t(c0[k]) + c1[k] + c2[k] + c3[k];
+        std::fill(cells_.begin(), cells_.end(), 0u);
+        since_flush_ = 0;
       }
     }
-    flush();
-    for (std::size_t k = 0; k < nslots; ++k) out[k] = total[k];
-    return;
   }
-  // Four interleaved copies of the counts break store-to-load chains on repeated bins.
-  std::vector<std::uint64_t> c(4 * nslots, 0);
-  std::uint64_t* c0 = c.data();
-  std::uint64_t* c1 = c0 + nslots;
-  std::uint64_t* c2 = c1 + nslots;
-  std::uint64_t* c3 = c2 + nslots;
-  for (std::size_t i = b; i < e; i += kRun) {
-    const std::size_t m = std::min(kRun, e - i);
-    slots_of(x + i, m, bin, s);
-    std::size_t j = 0;
-    for (; j + 4 <= m; j += 4) {
-      ++c0[s[j]]; ++c1[s[j + 1]]; ++c2[s[j + 2]]; ++c3[s[j + 3]];
-    }
-    for (; j < m; ++j) ++c0[s[j]];
-  }
-  for (std::size_t k = 0; k < nslots; ++k) out[k] = c0[k] + c1[k] + c2[k] + c3[k];
-}
+
+  std::size_t n_, since_flush_ = 0;
+  std::vector<std::uint64_t> total_;
+  std::vector<std::uint32_t> cells_;
+  std::uint32_t s_[kRun];
+};
 
 template <class T, class W, class Binner>
 void weigh_block(const T* x, const W* w, std::size_t b, std::size_t e, const Binner& bin,
@@ -297,15 +331,18 @@ void fill_with(const Binner& bin, const array_view& values, const array_view* we
                std::vector<double>& sums) {
   const std::size_t n = values.size;
   if (!weights) {
+    // 16 blocks per worker or more, taken as workers come free (integer counts add up
+    // the same whichever worker took a block), so a slowed core does less of them.
     const int workers = range_count(n, kGrain, threads);
-    std::vector<std::uint64_t> partial(static_cast<std::size_t>(workers) * nslots, 0);
+    const std::size_t grain = std::clamp<std::size_t>(n / (16 * static_cast<std::size_t>(workers)), kGrain,
+                                                      std::size_t{1} << 20);
+    std::vector<slot_counter> counters(static_cast<std::size_t>(workers), slot_counter(nslots));
     visit_dtype(values, [&](auto* x) {
-      parallel_ranges(n, kGrain, threads, [&](int w, std::size_t b, std::size_t e) {
-        count_range(x, b, e, bin, nslots, partial.data() + w * nslots);
+      parallel_blocks(n, grain, workers, [&](int w, std::size_t b, std::size_t e) {
+        counters[static_cast<std::size_t>(w)].add(x, b, e, bin);
       });
     });
-    for (int w = 0; w < workers; ++w)
-      for (std::size_t s = 0; s < nslots; ++s) counts[s] += partial[w * nslots + s];
+    for (auto& c : counters) c.add_to(counts.data());
     return;
   }
   const std::size_t nblocks = (n + kWeightBlock - 1) / kWeightBlock;

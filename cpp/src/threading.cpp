@@ -1,6 +1,7 @@
 #include "driftcore/threading.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <thread>
 #include <vector>
@@ -50,6 +51,25 @@ void parallel_ranges(std::size_t n, std::size_t grain, int threads,
   for (auto& t : pool) t.join();
   for (auto& err : errors)
     if (err) std::rethrow_exception(err);
+}
+
+void parallel_blocks(std::size_t n, std::size_t grain, int threads,
+                     const std::function<void(int, std::size_t, std::size_t)>& body) {
+  if (grain == 0) grain = 1;
+  const std::size_t blocks = (n + grain - 1) / grain;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  parallel_ranges(static_cast<std::size_t>(range_count(n, grain, threads)), 1, threads,
+                  [&](int w, std::size_t, std::size_t) {
+                    try {
+                      for (std::size_t k; !failed.load(std::memory_order_relaxed) &&
+                                          (k = next.fetch_add(1, std::memory_order_relaxed)) < blocks;)
+                        body(w, k * grain, std::min(n, (k + 1) * grain));
+                    } catch (...) {
+                      failed = true;  // the others stop taking blocks
+                      throw;
+                    }
+                  });
 }
 
 }  // namespace driftcore

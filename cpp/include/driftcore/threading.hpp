@@ -23,4 +23,12 @@ void parallel_ranges(std::size_t n, std::size_t grain, int threads,
 /// @brief Number of ranges parallel_ranges() will use for these arguments.
 int range_count(std::size_t n, std::size_t grain, int threads) noexcept;
 
+/// @brief Like parallel_ranges, with range_count() workers, but each worker takes the
+/// next block of @p grain from a shared counter until none is left, so a core slowed
+/// by anything else on the machine does less of the work. `body(worker, begin, end)`
+/// runs once per block, on whichever worker took it: only for results that do not
+/// depend on which worker did which block (integer counts).
+void parallel_blocks(std::size_t n, std::size_t grain, int threads,
+                     const std::function<void(int, std::size_t, std::size_t)>& body);
+
 }  // namespace driftcore
