@@ -173,6 +173,7 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
     const std::size_t at = out.size();
     out.resize(at + units.size() + 1);
     out.resize(at + detail::fold_units_avx512(units.data(), units.size(), s.n, out.data() + at));
+    if (units.capacity() > (std::size_t{1} << 21)) std::vector<std::uint64_t>().swap(units);  // 16 MB
     return out.size() - at;
   }
   auto emit = [&out](std::uint64_t h) { out.push_back(h); };

@@ -27,6 +27,7 @@ bool have_word_units_avx512() {
 namespace {
 
 constexpr std::size_t kSlack = 16;  // pass 1 stores 16 positions at a time
+constexpr std::size_t kKeepBounds = std::size_t{1} << 22;  // 16 MB of positions
 
 // Word boundaries of p[0..len): start, end (exclusive), start, end, ... in order (they
 // alternate, as a start is a word byte and an end a separator), so word k is the pair
@@ -145,6 +146,8 @@ void word_units_avx512(const std::uint8_t* p, std::size_t len, std::size_t room,
   units.resize(count);
   // Case folding is skipped for documents without A-Z (a no-op there).
   hash_words(p, room, bounds.data(), count, lower && any_upper, units.data());
+  // The calling thread may be Python's own: do not keep a huge document's buffer.
+  if (bounds.size() > kKeepBounds) std::vector<std::uint32_t>().swap(bounds);
 }
 
 __attribute__((target("avx512f,avx512dq"))) std::size_t fold_units_avx512(const std::uint64_t* u,
