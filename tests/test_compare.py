@@ -92,3 +92,30 @@ def test_raw_and_profile_paths_agree_when_sketches_are_exact(rng):
             assert prof[name].metrics[key] == pytest.approx(value, rel=1e-12, abs=1e-15), key
         assert prof[name].pvalue == pytest.approx(raw[name].pvalue, rel=1e-9)
         assert prof[name].drifted == raw[name].drifted
+
+
+@pytest.mark.parametrize("path", ["raw", "profile"])
+def test_a_stray_infinity_neither_forces_nor_hides_drift(rng, path):
+    # Wasserstein in compare is over the finite values: one inf must not make an
+    # unchanged column "drifted" (infinite distance) nor a shifted one "stable"
+    # (infinite sketch error bound).
+    ref = rng.normal(size=20_000)
+    ref[[3, 7]] = [np.inf, -np.inf]
+
+    def verdict(cur):
+        if path == "raw":
+            return driftcore.compare({"x": ref}, {"x": cur})["x"]
+        r = driftcore.Profile.build({"x": ref})
+        return driftcore.compare(r, driftcore.Profile.build({"x": cur}, reference=r))["x"]
+
+    same = verdict(rng.normal(size=20_000))
+    assert not same.drifted
+    assert np.isfinite(same.metrics["wasserstein"])
+    assert np.isfinite(same.error_bounds.get("wasserstein", 0.0))
+    finite = ref[np.isfinite(ref)]
+    shifted_values = rng.normal(0.3, 1, 20_000)
+    shifted = verdict(shifted_values)
+    assert shifted.drifted and shifted.metrics["psi"] < 0.2  # found by Wasserstein
+    exact = driftcore.metrics.wasserstein(finite, shifted_values).distance
+    tol = 1e-9 * exact if path == "raw" else shifted.error_bounds["wasserstein"]
+    assert abs(shifted.metrics["wasserstein"] - exact) <= tol

@@ -12,6 +12,10 @@ Verdict rules (defaults; every threshold is a keyword of :func:`compare`):
 * **Sketched metrics** (profiles built in one streaming pass) carry an error bound.
   The verdict uses the value minus its bound, so sketch error alone never makes a
   column drift; PSI from sketch-estimated bins is reported but not used.
+* **Infinities**: the Wasserstein distance here is taken over the finite values (one
+  stray inf would otherwise make it infinite, or its sketch bound infinite). ``±inf``
+  still count in KS and in the binned metrics (their under/overflow bins), and
+  ``metrics.wasserstein`` on raw arrays stays the exact, possibly infinite, value.
 * A column absent on one side, or with no values on one side, gets no verdict.
 * The dataset drifts when the share of drifted columns (among those with a verdict)
   reaches ``drift_share`` = 0.5.
@@ -257,6 +261,8 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     res.metrics.update(metrics.binned_metrics(a, b))
     res.metrics["psi_from_sketch"] = 0.0
     stat, w, na, nb = _core.two_sample_sorted(sa, sb)
+    if math.isinf(w) or np.isinf(sa[[0, -1]]).any() or np.isinf(sb[[0, -1]]).any():
+        w = _finite_sorted_wasserstein(sa, sb)
     ks = metrics._ks_result(stat, na, nb, 0.0, (sa, sb), sa, sb)
     m_ref = _core.moments(sa, nthreads)
     m_cur = _core.moments(sb, nthreads)
@@ -309,19 +315,60 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     res.metrics.update(metrics.binned_metrics(a, b))
     res.metrics["psi_from_sketch"] = float(not exact_bins)
     ks, w = metrics.two_sample(r.sketch, c.sketch)
+    w_distance, w_bound = w.distance, w.error_bound
+    if _infinities(r) or _infinities(c):
+        w_distance, w_bound = _finite_sketch_wasserstein(r, c)
     std = math.sqrt(r.variance) if r.moments.count else math.nan
     res.metrics["ks"] = ks.statistic
-    res.metrics["wasserstein"] = w.distance
-    res.metrics["wasserstein_normed"] = w.distance / std if std > 0 else math.nan
+    res.metrics["wasserstein"] = w_distance
+    res.metrics["wasserstein_normed"] = w_distance / std if std > 0 else math.nan
     res.metrics["mean_reference"] = r.mean
     res.metrics["mean_current"] = c.mean
     if ks.error_bound:
         res.error_bounds["ks"] = ks.error_bound
-    if w.error_bound:
-        res.error_bounds["wasserstein"] = w.error_bound
-        res.error_bounds["wasserstein_normed"] = w.error_bound / std if std > 0 else math.nan
+    if w_bound:
+        res.error_bounds["wasserstein"] = w_bound
+        res.error_bounds["wasserstein_normed"] = w_bound / std if std > 0 else math.nan
     res.test, res.pvalue = "ks", ks.pvalue
     return res
+
+
+# Wasserstein in compare is taken over the finite values: one stray inf would make it
+# infinite (always "drifted" on raw data) or its sketch error bound infinite (never
+# "drifted"). Infinities are counted apart (moments.pos_inf / neg_inf) and still move
+# KS and the binned metrics (their under/overflow bins).
+
+
+def _infinities(col: NumericColumn) -> int:
+    return int(col.moments.pos_inf + col.moments.neg_inf)
+
+
+def _finite_view(col: NumericColumn) -> tuple[np.ndarray, np.ndarray]:
+    values, cum = col.sketch.sorted_view()
+    keep = np.isfinite(values)
+    weights = np.diff(np.concatenate([[0.0], cum]))[keep]
+    return np.ascontiguousarray(values[keep]), np.cumsum(weights)
+
+
+def _finite_sketch_wasserstein(r: NumericColumn, c: NumericColumn) -> tuple[float, float]:
+    """(distance, error bound) between the finite parts of two columns' sketches."""
+    va, ca = _finite_view(r)
+    vb, cb = _finite_view(c)
+    if va.size == 0 or vb.size == 0:
+        return math.nan, 0.0
+    _, w, _, _ = _core.two_sample_weighted(va, ca, vb, cb)
+    eps = r.sketch.rank_error + c.sketch.rank_error
+    span = max(r.moments.max, c.moments.max) - min(r.moments.min, c.moments.min)
+    return float(w), eps * span if eps else 0.0
+
+
+def _finite_sorted_wasserstein(sa: np.ndarray, sb: np.ndarray) -> float:
+    """Wasserstein-1 between the finite values of two sorted samples."""
+    fa = sa[np.searchsorted(sa, -np.inf, "right"): np.searchsorted(sa, np.inf, "left")]
+    fb = sb[np.searchsorted(sb, -np.inf, "right"): np.searchsorted(sb, np.inf, "left")]
+    if fa.size == 0 or fb.size == 0:
+        return math.nan
+    return float(_core.two_sample_sorted(fa, fb, False, True)[1])
 
 
 def _counts_from_sketch(col: NumericColumn, edges: np.ndarray) -> np.ndarray:
