@@ -104,13 +104,15 @@ std::uint32_t quantile_sketch::sampler_level() const noexcept {
   return s;
 }
 
-void quantile_sketch::absorb(std::vector<double>& stage) {
+// One batch of non-NaN values into the levels (sampled when the stream is long).
+template <class T>
+void quantile_sketch::absorb(const T* values, std::size_t m) {
   const std::uint32_t s = sampler_level();
+  auto& buf0 = levels_[0];
   if (s == 0) {
-    auto& buf = levels_[0];
-    buf.insert(buf.end(), stage.begin(), stage.end());
+    buf0.insert(buf0.end(), values, values + m);
   } else {
-    const std::size_t groups = stage.size() >> s, mask = (std::size_t(1) << s) - 1;
+    const std::size_t groups = m >> s, mask = (std::size_t(1) << s) - 1;
     std::vector<double> picks(groups);
     std::uint64_t bits = 0;
     int left = 0;
@@ -119,7 +121,7 @@ void quantile_sketch::absorb(std::vector<double>& stage) {
         bits = splitmix64(seed_ ^ splitmix64(++coins_));
         left = 64;
       }
-      picks[g] = stage[(g << s) | (bits & mask)];
+      picks[g] = static_cast<double>(values[(g << s) | (bits & mask)]);
       bits >>= s;
       left -= static_cast<int>(s);
     }
@@ -129,36 +131,59 @@ void quantile_sketch::absorb(std::vector<double>& stage) {
     std::merge(lv.begin(), lv.end(), picks.begin(), picks.end(), merged.begin());
     lv = std::move(merged);
     // The values that do not fill a group keep weight 1.
-    levels_[0].insert(levels_[0].end(), stage.begin() + static_cast<std::ptrdiff_t>(groups << s), stage.end());
+    levels_[0].insert(levels_[0].end(), values + (groups << s), values + m);
   }
-  stage.clear();
   compress();
 }
 
-void quantile_sketch::update(const array_view& values) {
+// Values go in batches of kBuffer non-NaN values. A whole batch without NaN is taken
+// straight from the input after one scan for NaN, minimum and maximum; elsewhere values
+// are staged one by one. Both give the same batches, so the same sketch.
+template <class T>
+void quantile_sketch::update_values(const T* x, std::size_t n) {
   std::vector<double> stage;
-  stage.reserve(kBuffer);
-  visit_dtype(values, [&](auto* x) {
-    double lo = INFINITY, hi = -INFINITY;
-    for (std::size_t i = 0; i < values.size; ++i) {
-      if ((i & 7) == 0) __builtin_prefetch(reinterpret_cast<const char*>(x + i) + 8192);
+  double lo = INFINITY, hi = -INFINITY;
+  std::size_t i = 0;
+  while (i < n) {
+    if (stage.empty() && n - i >= kBuffer) {
+      double clo = INFINITY, chi = -INFINITY;
+      bool nan = false;
+      for (std::size_t j = 0; j < kBuffer; ++j) {
+        const double v = static_cast<double>(x[i + j]);
+        nan |= v != v;
+        clo = v < clo ? v : clo;
+        chi = v > chi ? v : chi;
+      }
+      if (!nan) {
+        n_ += kBuffer;
+        note_range(clo, chi);
+        absorb(x + i, kBuffer);
+        i += kBuffer;
+        continue;
+      }
+    }
+    // Staged: up to the end of the batch this value belongs to.
+    const std::size_t stop = std::min(n, i + (kBuffer - stage.size()));
+    for (; i < stop; ++i) {
       const double v = static_cast<double>(x[i]);
       if (std::isnan(v)) { ++nan_; continue; }
       stage.push_back(v);
       lo = std::min(lo, v);
       hi = std::max(hi, v);
-      if (stage.size() == kBuffer) {
-        n_ += stage.size();
-        note_range(lo, hi);
-        absorb(stage);
-      }
+      if (stage.size() == kBuffer) break;
     }
-    if (!stage.empty()) {
+    if (stage.size() == kBuffer) ++i;  // the value that filled the batch
+    if (stage.size() == kBuffer || (i >= n && !stage.empty())) {
       n_ += stage.size();
       note_range(lo, hi);
-      absorb(stage);
+      absorb(stage.data(), stage.size());
+      stage.clear();
     }
-  });
+  }
+}
+
+void quantile_sketch::update(const array_view& values) {
+  visit_dtype(values, [&](auto* x) { update_values(x, values.size); });
 }
 
 void quantile_sketch::update_compacted(const double* values, std::size_t n, std::uint32_t level,

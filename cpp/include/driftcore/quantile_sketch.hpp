@@ -77,7 +77,10 @@ class quantile_sketch {
   std::size_t capacity(std::size_t level) const noexcept;
   std::size_t total_capacity() const noexcept;
   std::uint32_t sampler_level() const noexcept;
-  void absorb(std::vector<double>& stage);
+  template <class T>
+  void absorb(const T* values, std::size_t m);
+  template <class T>
+  void update_values(const T* x, std::size_t n);
   void compress();
   void compact(std::size_t level);
   void note_range(double lo, double hi) noexcept;
