@@ -331,3 +331,21 @@ def test_gpu_warp_algorithm_equals_the_cpu(rng, unit, num_perm):
     lanes = _core.minhash_text_lanes(buf.data, buf.offsets, 0 if unit == "word" else 1, 3, True,
                                      buf.lower_ascii, num_perm, mh.seed)
     np.testing.assert_array_equal(lanes, mh.signatures(texts))
+
+
+def test_non_ascii_scan_matches_portable():
+    # Documents of every length around the 64-byte steps, one high byte anywhere or none.
+    docs = [b"a" * n for n in range(140)]
+    for n in (0, 1, 62, 63, 64, 65, 130):
+        docs += [b"a" * k + b"\xc3\xa9" + b"b" * (n - k) for k in range(n + 1)]
+    data = np.frombuffer(b"".join(docs), dtype=np.uint8).copy()
+    offsets = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
+    fast = _core.non_ascii_documents(data, offsets, 1)
+    _core.set_minhash_simd(False)
+    try:
+        slow = _core.non_ascii_documents(data, offsets, 1)
+    finally:
+        _core.set_minhash_simd(True)
+    expected = np.array([any(b >= 0x80 for b in d) for d in docs], dtype=np.uint8)
+    np.testing.assert_array_equal(fast, expected)
+    np.testing.assert_array_equal(slow, expected)

@@ -42,7 +42,7 @@ def check_normalize(normalize: str | None) -> None:
         raise ValueError(f"normalize must be one of {_NORMAL_FORMS} or None, got {normalize!r}")
 
 
-def text_buffers(docs: Any, *, lowercase: bool, normalize: str | None) -> TextBuffers:
+def text_buffers(docs: Any, *, lowercase: bool, normalize: str | None, threads: int = 0) -> TextBuffers:
     """Normalize ``docs`` and return their Arrow-layout buffers.
 
     Only documents holding non-ASCII bytes go through Arrow's Unicode normalization
@@ -62,7 +62,7 @@ def text_buffers(docs: Any, *, lowercase: bool, normalize: str | None) -> TextBu
     arr = arr.cast(pa.large_string())
     data, offsets = _buffers(arr)
     if (lowercase or normalize is not None) and len(arr):
-        unicode = _core.non_ascii_documents(data, offsets).view(bool)
+        unicode = _core.non_ascii_documents(data, offsets, threads).view(bool)
         if unicode.any():
             mask = pa.array(unicode)
             sub = arr.filter(mask)

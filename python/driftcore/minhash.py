@@ -134,7 +134,7 @@ class MinHasher:
                 return _gpu_minhash.token_signatures(buf, self)
             sig, _ = _core.minhash_tokens(buf.ids, buf.offsets, self.n, self.num_perm, self.seed, t)
             return sig
-        buf = self.text_buffers(docs)
+        buf = self.text_buffers(docs, threads=threads)
         if where == "gpu":
             from . import _gpu_minhash
 
@@ -180,11 +180,12 @@ class MinHasher:
         )
         return sig
 
-    def text_buffers(self, docs: Any) -> _text.TextBuffers:
+    def text_buffers(self, docs: Any, *, threads: int | None = None) -> _text.TextBuffers:
         """The normalized documents in Arrow layout (what the kernels read)."""
         if self.shingle == "token":
             raise TypeError("this MinHasher takes token ids (shingle='token'), not text")
-        return _text.text_buffers(docs, lowercase=self.lowercase, normalize=self.normalize)
+        return _text.text_buffers(docs, lowercase=self.lowercase, normalize=self.normalize,
+                                  threads=_dispatch.resolve_threads(threads))
 
     def shingle_sets(self, docs: Any, *, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Exact shingle sets: sorted distinct 64-bit shingle hashes, flat, and offsets.
@@ -200,7 +201,7 @@ class MinHasher:
         if self.shingle == "token":
             buf = _text.token_buffers(docs)
             return _core.token_shingle_sets(buf.ids, buf.offsets, self.n, t)
-        tb = self.text_buffers(docs)
+        tb = self.text_buffers(docs, threads=threads)
         return _core.text_shingle_sets(
             tb.data, tb.offsets, _UNITS[self.shingle], self.n, self.fold_punctuation,
             tb.lower_ascii, t,
