@@ -2,7 +2,8 @@
 per-partition costs that the 1e10-rows estimate in RESULTS.md is built from.
 
 Data: the first ``--files`` files of a folder made by ``make_billion_rows.py``
-(10 files of 1e7 rows = 1e8 rows by default), read by ``dask.dataframe.read_parquet``;
+(10 files of 1e7 rows = 1e8 rows by default), read by ``driftcore.dask.read_parquet``
+(``--reader dask``: ``dask.dataframe.read_parquet``);
 without ``--parquet`` the partitions are generated in the workers instead (the same
 values, seeded per partition), which leaves out reading.
 
@@ -40,8 +41,12 @@ def _frame(args: argparse.Namespace):
     import pandas as pd
 
     if args.parquet:
-        files = sorted(Path(args.parquet).glob("*.parquet"))[: args.files]
-        return dd.read_parquet([str(f) for f in files]), f"{len(files)} Parquet files"
+        files = [str(f) for f in sorted(Path(args.parquet).glob("*.parquet"))[: args.files]]
+        if args.reader == "dask":
+            return dd.read_parquet(files), f"{len(files)} Parquet files (dask.dataframe.read_parquet)"
+        import driftcore.dask as dcd
+
+        return dcd.read_parquet(files), f"{len(files)} Parquet files (driftcore.dask.read_parquet)"
     rows = int(args.rows)
     per = rows // args.partitions
 
@@ -101,6 +106,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--parquet", help="folder from make_billion_rows.py")
     p.add_argument("--files", type=int, default=10)
+    p.add_argument("--reader", choices=["driftcore", "dask"], default="driftcore",
+                   help="Parquet reader: driftcore.dask.read_parquet (pyarrow per file) or Dask's own")
     p.add_argument("--rows", type=float, default=1e8, help="rows generated without --parquet")
     p.add_argument("--partitions", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)

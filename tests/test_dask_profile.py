@@ -150,3 +150,20 @@ def test_bad_input(dask_client, rng):
     a = driftcore.Profile.build({"x": np.arange(5.0)}, k=200)
     with pytest.raises(ValueError, match="different k: 200 != 400"):
         a.merge(driftcore.Profile.build({"x": np.arange(5.0)}))
+
+
+def test_read_parquet_feeds_the_same_profile(dask_client, rng, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    pa = pytest.importorskip("pyarrow")
+    parts = [_frame(rng, n) for n in (1500, 10, 2200)]
+    for i, part in enumerate(parts):
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), tmp_path / f"p{i}.parquet")
+    ddf = dcd.read_parquet(tmp_path, columns=["x", "c"])
+    assert ddf.npartitions == 3 and list(ddf.columns) == ["x", "c"]
+    whole = pd.concat(parts, ignore_index=True)[["x", "c"]]
+    _assert_counts_equal(dcd.profile(ddf), driftcore.Profile.build(whole))
+    assert dcd.read_parquet(str(tmp_path / "p*.parquet")).npartitions == 3
+    with pytest.raises(FileNotFoundError, match="no Parquet files"):
+        dcd.read_parquet(tmp_path / "missing")
+    with pytest.raises(KeyError, match="no columns"):
+        dcd.read_parquet(tmp_path, columns=["nope"])

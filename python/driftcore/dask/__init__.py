@@ -47,6 +47,7 @@ from .cluster import connect
 from .leakage import find_leakage, lsh_index, signatures
 from .mmd import streaming_mmd
 from .profile import compare, profile
+from .read import read_parquet
 
 __all__ = [
     "compare",
@@ -54,6 +55,7 @@ __all__ = [
     "find_leakage",
     "lsh_index",
     "profile",
+    "read_parquet",
     "signatures",
     "streaming_mmd",
 ]
