@@ -230,3 +230,20 @@ def test_property_equal_bins_near_every_edge(rng):
         np.testing.assert_array_equal(h.slots, numpy_slots(x, edges))
 
     check()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bins", [50, 100])  # pair-table counting, and plain counting
+def test_counts_past_two_billion_values_in_one_worker(bins):
+    # One worker's 32-bit count cells are flushed to 64-bit totals every 2^31 values;
+    # 2^31 + 12,345 values in one thread go through one flush mid-stream, which must
+    # neither lose nor double any count.
+    n = 2**31 + 12_345
+    x = np.resize(np.arange(200, dtype=np.uint8), n)  # 0..199 repeated
+    h = Histogram(bins=bins, range=(0, 200))
+    h.update(x, threads=1)
+    per_value = np.full(200, n // 200, dtype=np.int64)
+    per_value[: n % 200] += 1
+    expected = per_value.reshape(bins, -1).sum(axis=1)
+    np.testing.assert_array_equal(h.counts, expected)
+    assert h.total == n and h.underflow == h.overflow == h.nan == 0

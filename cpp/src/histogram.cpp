@@ -236,7 +236,7 @@ class slot_counter {
       flush();
     } else {
       for (std::size_t k = 0; k < n_; ++k)
-        total_[k] += cells_[k] + cells_[n_ + k] + cells_[2 * n_ + k] + cells_[3 * n_ + k];
+        total_[k] += std::uint64_t{cells_[k]} + cells_[n_ + k] + cells_[2 * n_ + k] + cells_[3 * n_ + k];
       std::fill(cells_.begin(), cells_.end(), 0u);
     }
     for (std::size_t k = 0; k < n_; ++k) out[k] += total_[k];
