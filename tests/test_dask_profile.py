@@ -167,3 +167,5 @@ def test_read_parquet_feeds_the_same_profile(dask_client, rng, tmp_path):
         dcd.read_parquet(tmp_path / "missing")
     with pytest.raises(KeyError, match="no columns"):
         dcd.read_parquet(tmp_path, columns=["nope"])
+    with pytest.raises(TypeError, match="not a string"):
+        dcd.read_parquet(tmp_path, columns="xc")

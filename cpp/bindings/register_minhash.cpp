@@ -55,6 +55,21 @@ py::tuple unpack_pairs(const std::vector<std::uint64_t>& pairs) {
   return py::make_tuple(left, right);
 }
 
+// (signatures n_docs x num_perm, shingle counts) from `kernel(docs, spec, sig, counts,
+// threads)`, run without the GIL.
+template <class Docs, class Kernel>
+py::tuple signatures_out(const Docs& docs, const minhash_spec& s, int threads, Kernel kernel) {
+  py::array_t<std::uint32_t> sig({static_cast<py::ssize_t>(docs.n_docs), static_cast<py::ssize_t>(s.num_perm)});
+  py::array_t<std::uint64_t> counts(static_cast<py::ssize_t>(docs.n_docs));
+  std::uint32_t* sp = sig.mutable_data();
+  std::uint64_t* cp = counts.mutable_data();
+  {
+    py::gil_scoped_release release;
+    kernel(docs, s, sp, cp, threads);
+  }
+  return py::make_tuple(sig, counts);
+}
+
 py::tuple sets_out(shingle_sets&& s) { return py::make_tuple(to_numpy(s.hashes), to_numpy(s.offsets)); }
 
 }  // namespace
@@ -66,17 +81,8 @@ void register_minhash(py::module_& m) {
          std::uint32_t n, bool fold, bool lower, std::uint32_t num_perm, std::uint64_t seed,
          int threads) {
         const minhash_spec s = make_spec(unit, n, fold, num_perm, seed, lower);
-        const text_view docs = make_text(data, offsets);
-        py::array_t<std::uint32_t> sig({static_cast<py::ssize_t>(docs.n_docs),
-                                        static_cast<py::ssize_t>(num_perm)});
-        py::array_t<std::uint64_t> counts(static_cast<py::ssize_t>(docs.n_docs));
-        auto* sp = sig.mutable_data();
-        auto* cp = counts.mutable_data();
-        {
-          py::gil_scoped_release release;
-          minhash_text(docs, s, sp, cp, threads);
-        }
-        return py::make_tuple(sig, counts);
+        return signatures_out(make_text(data, offsets), s, threads,
+                              [](const auto&... a) { minhash_text(a...); });
       },
       py::arg("data"), py::arg("offsets"), py::arg("unit"), py::arg("n"), py::arg("fold_punctuation"),
       py::arg("lowercase_ascii"), py::arg("num_perm"), py::arg("seed"), py::arg("threads") = 0);
@@ -85,17 +91,8 @@ void register_minhash(py::module_& m) {
       [](const py::array& ids, const carray<std::int64_t>& offsets, std::uint32_t n,
          std::uint32_t num_perm, std::uint64_t seed, int threads) {
         const minhash_spec s = make_spec(2, n, false, num_perm, seed);
-        const token_view docs = make_tokens(ids, offsets);
-        py::array_t<std::uint32_t> sig({static_cast<py::ssize_t>(docs.n_docs),
-                                        static_cast<py::ssize_t>(num_perm)});
-        py::array_t<std::uint64_t> counts(static_cast<py::ssize_t>(docs.n_docs));
-        auto* sp = sig.mutable_data();
-        auto* cp = counts.mutable_data();
-        {
-          py::gil_scoped_release release;
-          minhash_tokens(docs, s, sp, cp, threads);
-        }
-        return py::make_tuple(sig, counts);
+        return signatures_out(make_tokens(ids, offsets), s, threads,
+                              [](const auto&... a) { minhash_tokens(a...); });
       },
       py::arg("ids"), py::arg("offsets"), py::arg("n"), py::arg("num_perm"), py::arg("seed"),
       py::arg("threads") = 0);

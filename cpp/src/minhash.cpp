@@ -98,10 +98,6 @@ bool have_avx512() {
   return ok;
 }
 
-bool have_avx512bw() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  return ok;
-}
 
 // empty_slots, 16 slots per step (positions and permutations compressed out).
 __attribute__((target("avx512f"))) std::size_t empty_slots_avx512(const std::uint32_t* sig, std::uint32_t k,
@@ -170,7 +166,7 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
                           std::vector<std::uint64_t>& out) {
   const std::int64_t b = docs.offsets[d], e = docs.offsets[d + 1];
   const auto len = static_cast<std::size_t>(e - b);
-  if (s.unit == shingle_unit::word && simd_enabled && detail::have_word_units_avx512() &&
+  if (s.unit == shingle_unit::word && simd_enabled && detail::have_text_avx512() &&
       len < (std::size_t{1} << 32)) {
     thread_local std::vector<std::uint64_t> units;
     detail::word_units_avx512(docs.bytes + b, len, docs.n_bytes - static_cast<std::size_t>(b),
@@ -283,21 +279,9 @@ shingle_sets sets(const Docs& docs, const minhash_spec& spec, int threads) {
   return out;
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
-__attribute__((target("avx512f,avx512bw"))) bool any_high_byte_avx512(const std::uint8_t* p, std::size_t len) {
-  __m512i acc = _mm512_setzero_si512();
-  std::size_t i = 0;
-  for (; i + 64 <= len; i += 64) acc = _mm512_or_si512(acc, _mm512_loadu_si512(p + i));
-  if (i < len) acc = _mm512_or_si512(acc, _mm512_maskz_loadu_epi8((__mmask64{1} << (len - i)) - 1, p + i));
-  return _mm512_movepi8_mask(acc) != 0;
-}
-#endif
-
 // True when p[0..len) holds a byte >= 0x80 (text that needs Unicode normalization).
 bool any_high_byte(const std::uint8_t* p, std::size_t len) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (simd_enabled && have_avx512bw()) return any_high_byte_avx512(p, len);
-#endif
+  if (simd_enabled && detail::have_text_avx512()) return detail::any_high_byte_avx512(p, len);
   std::uint8_t any = 0;
   for (std::size_t i = 0; i < len; ++i) any |= p[i];  // vectorizes; the high bit is what counts
   return any >> 7;

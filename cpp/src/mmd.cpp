@@ -220,16 +220,19 @@ bool select_middle(std::vector<double>& vals, std::uint64_t below, std::uint64_t
   return true;
 }
 
+// One worker's buffers for the median passes (distance tiles only).
+std::vector<mmd_scratch> distance_scratch(int workers, std::size_t d) {
+  std::vector<mmd_scratch> scratch(static_cast<std::size_t>(workers));
+  for (auto& s : scratch) s.reserve_distances(d);
+  return scratch;
+}
+
 // Fallback (rarely needed): two passes with a histogram on the float bits.
 mmd_distance_summary median_by_histogram(const double* z, std::size_t N, std::size_t d,
                                          int threads) {
   mmd_pass job = make_pass(z, N, d);
   const int workers = range_count(job.nb, 1, threads);
-  std::vector<mmd_scratch> scratch(static_cast<std::size_t>(workers));
-  for (auto& s : scratch) {
-    s.zit.assign(d * kTile, 0.0);
-    s.kt.assign(kTile * kTile, 0.0);
-  }
+  std::vector<mmd_scratch> scratch = distance_scratch(workers, d);
   const median_row_fn row = isa().median_row;
 
   // Pass 1: bucket counts (integers: exact in any order) and per-row sums.
@@ -313,11 +316,7 @@ mmd_distance_summary mmd_median_sq_distance(const double* z, std::size_t N, std:
   }
   mmd_pass job = make_pass(z, N, d);
   const int workers = range_count(job.nb, 1, threads);
-  std::vector<mmd_scratch> scratch(static_cast<std::size_t>(workers));
-  for (auto& s : scratch) {
-    s.zit.assign(d * kTile, 0.0);
-    s.kt.assign(kTile * kTile, 0.0);
-  }
+  std::vector<mmd_scratch> scratch = distance_scratch(workers, d);
   std::vector<std::uint64_t> tally(3 * static_cast<std::size_t>(workers), 0);
   std::vector<std::vector<double>> keep(static_cast<std::size_t>(workers));
   std::vector<double> sums(job.nb, 0.0);

@@ -29,9 +29,13 @@ struct tile_row_out {
 
 struct mmd_scratch {
   std::vector<double> zit, kt, sit, adot_off, adot_diag, cacc, rowacc, colsum;
-  void reserve(std::size_t d, std::size_t pp) {
+  // The distance tiles only: all the median passes need.
+  void reserve_distances(std::size_t d) {
     zit.assign(d * kTile, 0.0);
     kt.assign(kTile * kTile, 0.0);
+  }
+  void reserve(std::size_t d, std::size_t pp) {
+    reserve_distances(d);
     sit.assign(pp * kTile, 0.0);
     adot_off.assign(pp * 8, 0.0);
     adot_diag.assign(pp * 8, 0.0);

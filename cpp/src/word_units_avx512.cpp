@@ -18,7 +18,7 @@ namespace driftcore::detail {
 
 #if defined(__x86_64__) || defined(_M_X64)
 
-bool have_word_units_avx512() {
+bool have_text_avx512() {
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                          __builtin_cpu_supports("avx512dq");
   return ok;
@@ -150,6 +150,14 @@ void word_units_avx512(const std::uint8_t* p, std::size_t len, std::size_t room,
   if (bounds.size() > kKeepBounds) std::vector<std::uint32_t>().swap(bounds);
 }
 
+__attribute__((target("avx512f,avx512bw"))) bool any_high_byte_avx512(const std::uint8_t* p, std::size_t len) {
+  __m512i acc = _mm512_setzero_si512();
+  std::size_t i = 0;
+  for (; i + 64 <= len; i += 64) acc = _mm512_or_si512(acc, _mm512_loadu_si512(p + i));
+  if (i < len) acc = _mm512_or_si512(acc, _mm512_maskz_loadu_epi8((__mmask64{1} << (len - i)) - 1, p + i));
+  return _mm512_movepi8_mask(acc) != 0;
+}
+
 __attribute__((target("avx512f,avx512dq"))) std::size_t fold_units_avx512(const std::uint64_t* u,
                                                                           std::size_t m, std::uint32_t n,
                                                                           std::uint64_t* out) {
@@ -173,7 +181,7 @@ __attribute__((target("avx512f,avx512dq"))) std::size_t fold_units_avx512(const 
 
 #else
 
-bool have_word_units_avx512() { return false; }
+bool have_text_avx512() { return false; }
 void word_units_avx512(const std::uint8_t*, std::size_t, std::size_t, bool, bool, std::vector<std::uint64_t>&) {}
 std::size_t fold_units_avx512(const std::uint64_t*, std::size_t, std::uint32_t, std::uint64_t*) { return 0; }
 

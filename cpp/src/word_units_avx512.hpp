@@ -1,14 +1,15 @@
 #pragma once
-// The word path of detail::shingle_text, vectorized for x86-64 with AVX-512: the same
-// word hashes and shingle hashes bit for bit (tests compare it with the portable path).
+// The text paths of the MinHash kernels vectorized for x86-64 with AVX-512: the word
+// path of detail::shingle_text (the same word and shingle hashes bit for bit) and the
+// non-ASCII scan. Tests compare each with the portable code.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace driftcore::detail {
 
-/// True when the CPU runs word_units_avx512 and fold_units_avx512.
-bool have_word_units_avx512();
+/// True when the CPU runs the functions below.
+bool have_text_avx512();
 
 /// Word hashes (hash_bytes of each word) of document p[0..len), in order, written to
 /// `units`. `room` >= len bytes are readable from p (the rest of the text buffer), so
@@ -19,5 +20,8 @@ void word_units_avx512(const std::uint8_t* p, std::size_t len, std::size_t room,
 /// The shingle hashes (fold_units over each window of n units) of u[0..m) written to
 /// out (room for max(m - n + 1, 1) values); returns their number.
 std::size_t fold_units_avx512(const std::uint64_t* u, std::size_t m, std::uint32_t n, std::uint64_t* out);
+
+/// True when p[0..len) holds a byte >= 0x80.
+bool any_high_byte_avx512(const std::uint8_t* p, std::size_t len);
 
 }  // namespace driftcore::detail

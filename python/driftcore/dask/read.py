@@ -34,6 +34,8 @@ def read_parquet(paths: Any, columns: list[str] | None = None) -> Any:
     import dask.dataframe as dd
     import pyarrow.parquet as pq
 
+    if isinstance(columns, str):
+        raise TypeError("columns must be a list of column names, not a string")
     files = _files(paths)
     schema = pq.read_schema(files[0])
     names = list(schema.names) if columns is None else list(columns)
