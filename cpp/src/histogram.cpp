@@ -10,6 +10,7 @@
 
 #include "binning.hpp"
 #include "byte_io.hpp"
+#include "simd_load.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "driftcore/threading.hpp"
 
@@ -61,8 +62,7 @@ double guess_margin(const uniform_binner& bin) {
 template <class T>
 __attribute__((target("avx512f,avx512dq,avx512vl"))) inline __m512d load8(const T* x) {
   _mm_prefetch(reinterpret_cast<const char*>(x) + kPrefetchBytes, _MM_HINT_T0);
-  if constexpr (std::is_same_v<T, float>) return _mm512_cvtps_pd(_mm256_loadu_ps(x));
-  else return _mm512_loadu_pd(x);
+  return detail::load8_f64(x);
 }
 
 // The uniform rule of binning.hpp, eight values at a time. Every step is the same
