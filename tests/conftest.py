@@ -1,12 +1,31 @@
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 
 import driftcore
+from driftcore import _core
 
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261127)
+
+
+@contextmanager
+def _portable():
+    _core.set_simd(False)
+    try:
+        yield
+    finally:
+        _core.set_simd(True)
+
+
+@pytest.fixture
+def portable():
+    """``with portable(): ...`` runs the kernels without their AVX-512 paths, which
+    must give the same bits (a no-op comparison on CPUs without AVX-512)."""
+    return _portable
 
 
 def pytest_collection_modifyitems(config, items):

@@ -247,3 +247,18 @@ def test_counts_past_two_billion_values_in_one_worker(bins):
     expected = per_value.reshape(bins, -1).sum(axis=1)
     np.testing.assert_array_equal(h.counts, expected)
     assert h.total == n and h.underflow == h.overflow == h.nan == 0
+
+
+def test_vectorized_and_portable_binning_agree(rng, portable):
+    x = rng.normal(size=100_003) * 3
+    x[::31] = np.nan
+    x[::37] = np.inf
+    cases = [(np.linspace(-4, 4, 65), x), (np.linspace(-4, 4, 65), x.astype(np.float32)),
+             (np.quantile(x[np.isfinite(x)], np.linspace(0, 1, 17)), x)]
+    for edges, values in cases:
+        fast = Histogram(edges)
+        fast.update(values)
+        with portable():
+            slow = Histogram(edges)
+            slow.update(values)
+        assert fast == slow

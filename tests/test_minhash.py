@@ -74,10 +74,10 @@ def test_simd_and_portable_paths_agree(rng):
     mh = driftcore.MinHasher(num_perm=144, n=3)
     fast = mh.signatures(texts)
     try:
-        _core.set_minhash_simd(False)
+        _core.set_simd(False)
         slow = mh.signatures(texts)
     finally:
-        _core.set_minhash_simd(True)
+        _core.set_simd(True)
     np.testing.assert_array_equal(fast, slow)
 
 
@@ -103,11 +103,11 @@ def _assert_paths_agree(docs):
     offsets = np.cumsum([0] + [len(d.encode()) for d in docs]).astype(np.int64)
     args = (data, offsets, 0, 3, True, True, 64, 7, 1)
     fast, fast_counts = _core.minhash_text(*args)
-    _core.set_minhash_simd(False)
+    _core.set_simd(False)
     try:
         slow, slow_counts = _core.minhash_text(*args)
     finally:
-        _core.set_minhash_simd(True)
+        _core.set_simd(True)
     np.testing.assert_array_equal(fast, slow)
     np.testing.assert_array_equal(fast_counts, slow_counts)
 
@@ -117,11 +117,11 @@ def test_invalid_utf8_is_read_deterministically():
     data = np.frombuffer(b"ab\xff\xfe cd \xc3( ef \xe2\x82 gh", dtype=np.uint8)
     offsets = np.array([0, len(data)], dtype=np.int64)
     a, _ = _core.minhash_text(data, offsets, 0, 1, True, True, 16, 1, 1)
-    _core.set_minhash_simd(False)
+    _core.set_simd(False)
     try:
         b, _ = _core.minhash_text(data, offsets, 0, 1, True, True, 16, 1, 1)
     finally:
-        _core.set_minhash_simd(True)
+        _core.set_simd(True)
     np.testing.assert_array_equal(a, b)
     # Through the Python API, invalid bytes become U+FFFD.
     mh = driftcore.MinHasher(num_perm=16, n=1)
@@ -341,11 +341,11 @@ def test_non_ascii_scan_matches_portable():
     data = np.frombuffer(b"".join(docs), dtype=np.uint8).copy()
     offsets = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
     fast = _core.non_ascii_documents(data, offsets, 1)
-    _core.set_minhash_simd(False)
+    _core.set_simd(False)
     try:
         slow = _core.non_ascii_documents(data, offsets, 1)
     finally:
-        _core.set_minhash_simd(True)
+        _core.set_simd(True)
     expected = np.array([any(b >= 0x80 for b in d) for d in docs], dtype=np.uint8)
     np.testing.assert_array_equal(fast, expected)
     np.testing.assert_array_equal(slow, expected)

@@ -87,3 +87,16 @@ def test_moments_of_a_block_without_finite_values():
     x = np.array([np.nan, np.inf, -np.inf, np.nan] * 9000)
     m = _core.moments(x, 1)
     assert (m.count, m.nan, m.pos_inf, m.neg_inf) == (0, 18000, 9000, 9000)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_vectorized_and_portable_moments_agree(rng, portable, dtype):
+    x = rng.standard_cauchy(2 * BLOCK + 333).astype(dtype)
+    x[::41] = np.nan
+    x[::43] = np.inf
+    x[::47] = -0.0
+    fast = _core.moments(x, 2)
+    with portable():
+        slow = _core.moments(x, 2)
+    fields = ("count", "nan", "pos_inf", "neg_inf", "min", "max", "mean", "m2")
+    assert [getattr(fast, f) for f in fields] == [getattr(slow, f) for f in fields]

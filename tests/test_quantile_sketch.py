@@ -123,3 +123,31 @@ def test_bound_holds_when_the_bottom_levels_sample(rng):
             s.update(chunk)
         assert s.n == data.size
         assert max_rank_error(s, data) <= s.rank_error
+
+
+def _streams(rng):
+    normal = rng.normal(size=300_000)
+    ties = rng.integers(-3, 4, 300_000).astype(np.float64)
+    signed_zeros = np.where(rng.random(50_000) < 0.5, -0.0, 0.0)
+    signed_zeros[::97] = rng.normal(size=signed_zeros[::97].size)
+    spiky = rng.standard_cauchy(120_000)
+    spiky[::53] = np.inf
+    spiky[::59] = -np.inf
+    spiky[::61] = np.nan
+    return [normal, normal.astype(np.float32), ties, signed_zeros, spiky, np.full(9000, 2.5)]
+
+
+@pytest.mark.parametrize("k", [8, 64, 400])
+def test_vectorized_and_portable_sorts_give_the_same_sketch(rng, portable, k):
+    # The level-0 buffer and the sampled picks are sorted by an AVX-512 merge sort
+    # where the CPU has one, else by a radix sort: the sketches must be byte-identical,
+    # through compactions, sampling, ties, signed zeros and infinities.
+    for x in _streams(rng):
+        fast = QuantileSketch(k, seed=5)
+        for chunk in np.array_split(x, 7):
+            fast.update(chunk)
+        with portable():
+            slow = QuantileSketch(k, seed=5)
+            for chunk in np.array_split(x, 7):
+                slow.update(chunk)
+        assert fast.to_bytes() == slow.to_bytes()

@@ -14,4 +14,6 @@ void register_device(py::module_& m) {
   m.def("hardware_threads", &hardware_threads);
   m.def("version", &version);
   m.def("compiler", &compiler);
+  m.def("set_simd", &set_simd, py::arg("allowed"),
+        "Allow or forbid the AVX-512 paths (for tests: they give the portable code's bits).");
 }

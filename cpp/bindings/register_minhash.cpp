@@ -191,8 +191,6 @@ void register_minhash(py::module_& m) {
       py::arg("data"), py::arg("offsets"), py::arg("unit"), py::arg("n"), py::arg("fold_punctuation"),
       py::arg("lowercase_ascii"), py::arg("num_perm"), py::arg("seed"),
       "The GPU kernel's algorithm one lane at a time on the CPU (for tests).");
-  m.def("set_minhash_simd", &set_minhash_simd, py::arg("enabled"),
-        "Switch the AVX-512 MinHash paths on or off (for tests).");
   m.def(
       "perm_params",
       [](std::uint32_t num_perm, std::uint64_t seed) {

@@ -1,6 +1,15 @@
 #include "driftcore/common.hpp"
 
+#include <atomic>
+
 namespace driftcore {
+
+namespace {
+std::atomic<bool> simd{true};
+}
+
+bool simd_allowed() noexcept { return simd.load(std::memory_order_relaxed); }
+void set_simd(bool allowed) noexcept { simd.store(allowed, std::memory_order_relaxed); }
 
 std::size_t dtype_size(dtype t) noexcept {
   switch (t) {

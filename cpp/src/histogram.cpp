@@ -149,7 +149,7 @@ bool have_avx512() {
 template <class T>
 void slots_of(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-    if (have_avx512() && bin.n < (std::size_t(1) << 30)) return slots_avx512(x, m, bin, out);
+    if (have_avx512() && simd_allowed() && bin.n < (std::size_t(1) << 30)) return slots_avx512(x, m, bin, out);
   }
   for (std::size_t j = 0; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
 }
@@ -191,7 +191,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* 
 template <class T>
 void pair_cells(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_t nslots, std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-    if (have_avx512() && bin.n < (std::size_t(1) << 30)) return slots_avx512<T, true>(x, m, bin, out, nslots);
+    if (have_avx512() && simd_allowed() && bin.n < (std::size_t(1) << 30)) return slots_avx512<T, true>(x, m, bin, out, nslots);
   }
   slots_of(x, m, bin, out);
   for (std::size_t k = 0; k < m / 2; ++k) out[k] = out[2 * k] * nslots + out[2 * k + 1];
@@ -201,7 +201,7 @@ template <class T>
 void slots_of(const T* x, std::size_t m, const edges_binner& bin, std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
     // With a coarse table most groups of eight hit a split cell: scalar is faster.
-    if (have_avx512() && bin.ncell >= 64 * bin.n) return edges_avx512(x, m, bin, out);
+    if (have_avx512() && simd_allowed() && bin.ncell >= 64 * bin.n) return edges_avx512(x, m, bin, out);
   }
   for (std::size_t j = 0; j < m; ++j) {
     if ((j & 7) == 0) __builtin_prefetch(reinterpret_cast<const char*>(x + j) + kPrefetchBytes);

@@ -151,7 +151,7 @@ moments block_moments(const T* x, std::size_t b, std::size_t e) {
   const T* p = x + b;
   const std::size_t n = e - b;
   bool wide = false;
-  if constexpr (kFloat<T>) wide = have_avx512();
+  if constexpr (kFloat<T>) wide = have_avx512() && simd_allowed();
   lanes a;
   if constexpr (kFloat<T>) {
     if (wide) add_lanes_avx512(a, p, n);

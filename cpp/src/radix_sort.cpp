@@ -3,12 +3,27 @@
 #include <algorithm>
 #include <cstring>
 
+#include "driftcore/common.hpp"
+#include "sort_avx512.hpp"
+
 namespace driftcore {
 
 void radix_sort_small(double* values, std::size_t n, std::vector<std::uint64_t>& scratch) {
   if (n < 2) return;
   if (n <= 64) {
     std::sort(values, values + n);
+    return;
+  }
+  if (detail::have_sort_avx512() && simd_allowed()) {
+    // Keys padded with the largest key (no double's: NaN is excluded) to a multiple of
+    // 8, and a block of readable padding on both sides of each buffer.
+    const std::size_t m = (n + 7) & ~std::size_t(7);
+    scratch.resize(2 * (m + 16));
+    std::uint64_t* a = scratch.data() + 8;
+    for (std::size_t i = 0; i < n; ++i) a[i] = order_key(values[i]);
+    std::fill(a + n, a + m, ~std::uint64_t(0));
+    const std::uint64_t* sorted = detail::sort_keys_avx512(a, m, a + m + 16);
+    for (std::size_t i = 0; i < n; ++i) values[i] = from_order_key(sorted[i]);
     return;
   }
   scratch.resize(2 * n);

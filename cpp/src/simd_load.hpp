@@ -2,6 +2,7 @@
 // Eight float32 or float64 values as one AVX-512 vector of float64 (the widening is
 // exact), for the kernels that compute in float64 whatever the input's float type.
 
+#if defined(__x86_64__) || defined(_M_X64)
 #include <type_traits>
 
 #include <immintrin.h>
@@ -17,3 +18,4 @@ __attribute__((target("avx512f"))) inline __m512d load8_f64(const T* x) {
 }
 
 }  // namespace driftcore::detail
+#endif

@@ -70,9 +70,6 @@ shingle_sets token_shingle_sets(const token_view& docs, const minhash_spec& spec
 /// @brief out[d] = 1 when document d holds a byte >= 0x80 (needs Unicode normalization).
 void non_ascii_documents(const text_view& docs, std::uint8_t* out, int threads);
 
-/// @brief Switch the AVX-512 paths off (tests compare them with the portable code).
-void set_minhash_simd(bool enabled);
-
 /// @brief The (a_i, b_i) of every permutation, for the GPU kernel and for tests.
 void perm_params(const minhash_spec& spec, std::uint32_t* a, std::uint32_t* b);
 
