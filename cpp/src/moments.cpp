@@ -5,7 +5,10 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+#define DRIFTCORE_X86 1
+#endif
 
 #include "driftcore/threading.hpp"
 #include "simd_load.hpp"
@@ -83,6 +86,7 @@ double lane_m2(const T* x, std::size_t n, double mean) {
   return lane_tree(m2);
 }
 
+#ifdef DRIFTCORE_X86
 template <class T>
 __attribute__((target("avx512f,avx512dq"))) void add_lanes_avx512(lanes& a, const T* x, std::size_t n) {
   constexpr std::size_t V = kLanes / 8;
@@ -138,13 +142,20 @@ __attribute__((target("avx512f,avx512dq"))) double lane_m2_avx512(const T* x, st
   return lane_tree(out);
 }
 
-template <class T>
-constexpr bool kFloat = std::is_same_v<T, float> || std::is_same_v<T, double>;
-
 bool have_avx512() {
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
   return ok;
 }
+#else
+bool have_avx512() { return false; }
+template <class T>
+void add_lanes_avx512(lanes& a, const T* x, std::size_t n) { add_lanes(a, x, n); }
+template <class T>
+double lane_m2_avx512(const T* x, std::size_t n, double mean) { return lane_m2(x, n, mean); }
+#endif
+
+template <class T>
+constexpr bool kFloat = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
 template <class T>
 moments block_moments(const T* x, std::size_t b, std::size_t e) {
