@@ -55,7 +55,7 @@ void quantile_sketch::compact(std::size_t h) {
   if (levels_[h].size() < 2) return;
   if (h + 1 == levels_.size()) levels_.emplace_back();  // before taking references
   auto& lv = levels_[h];
-  if (h == 0) radix_sort_small(lv.data(), lv.size(), scratch_);
+  if (h == 0) sort_small(lv.data(), lv.size(), scratch_);
   const std::size_t even = lv.size() & ~std::size_t(1);
   const std::size_t coin = splitmix64(seed_ ^ splitmix64(++coins_)) & 1;
   std::vector<double> up;
@@ -125,7 +125,7 @@ void quantile_sketch::absorb(const T* values, std::size_t m) {
       bits >>= s;
       left -= static_cast<int>(s);
     }
-    radix_sort_small(picks.data(), picks.size(), scratch_);
+    sort_small(picks.data(), picks.size(), scratch_);
     auto& lv = levels_[s];
     std::vector<double> merged(lv.size() + picks.size());
     std::merge(lv.begin(), lv.end(), picks.begin(), picks.end(), merged.begin());

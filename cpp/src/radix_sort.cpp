@@ -8,7 +8,7 @@
 
 namespace driftcore {
 
-void radix_sort_small(double* values, std::size_t n, std::vector<std::uint64_t>& scratch) {
+void sort_small(double* values, std::size_t n, std::vector<std::uint64_t>& scratch) {
   if (n < 2) return;
   if (n <= 64) {
     std::sort(values, values + n);

@@ -1,6 +1,7 @@
 #pragma once
 /// @file radix_sort.hpp
-/// @brief LSD radix sort of small float64 buffers through order-preserving 64-bit keys.
+/// @brief Sorting small float64 buffers through order-preserving 64-bit keys: an AVX-512
+/// merge sort where the CPU has one (sort_avx512.cpp), else an LSD radix sort.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +27,9 @@ inline double from_order_key(std::uint64_t k) noexcept {
   return v;
 }
 
-/// @brief Sort a small buffer of non-NaN doubles in place (single thread, 8-bit digits).
-void radix_sort_small(double* values, std::size_t n, std::vector<std::uint64_t>& scratch);
+/// @brief Sort a small buffer of non-NaN doubles in place (single thread). Up to 64
+/// values std::sort; above, both paths order by order_key() (-0.0 before +0.0), so
+/// they give the same bits.
+void sort_small(double* values, std::size_t n, std::vector<std::uint64_t>& scratch);
 
 }  // namespace driftcore
