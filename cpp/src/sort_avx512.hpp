@@ -2,7 +2,8 @@
 // A merge sort of 64-bit keys vectorized with AVX-512: each 8-key vector sorted by a
 // bitonic network in its register, then runs merged 8 keys at a time by bitonic
 // merges. Any correct sort gives the same output; on the few thousand keys of a
-// quantile sketch's buffer this one takes about half the radix sort's time.
+// quantile sketch's buffer, key conversion included, it takes about two thirds of
+// the radix sort's time.
 #include <cstddef>
 #include <cstdint>
 
