@@ -2,14 +2,25 @@
 
 #include <atomic>
 
+#include "avx512.hpp"
+
 namespace driftcore {
 
 namespace {
 std::atomic<bool> simd{true};
 }
 
-bool simd_allowed() noexcept { return simd.load(std::memory_order_relaxed); }
 void set_simd(bool allowed) noexcept { simd.store(allowed, std::memory_order_relaxed); }
+
+bool detail::use_avx512() noexcept {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+  return cpu && simd.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
 
 std::size_t dtype_size(dtype t) noexcept {
   switch (t) {

@@ -10,7 +10,7 @@
 
 #include "binning.hpp"
 #include "byte_io.hpp"
-#include "simd_load.hpp"
+#include "avx512.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "driftcore/threading.hpp"
 
@@ -140,16 +140,10 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* 
   }
 }
 
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                         __builtin_cpu_supports("avx512vl");
-  return ok;
-}
-
 template <class T>
 void slots_of(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-    if (have_avx512() && simd_allowed() && bin.n < (std::size_t(1) << 30)) return slots_avx512(x, m, bin, out);
+    if (detail::use_avx512() && bin.n < (std::size_t(1) << 30)) return slots_avx512(x, m, bin, out);
   }
   for (std::size_t j = 0; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
 }
@@ -191,7 +185,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* 
 template <class T>
 void pair_cells(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_t nslots, std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-    if (have_avx512() && simd_allowed() && bin.n < (std::size_t(1) << 30)) return slots_avx512<T, true>(x, m, bin, out, nslots);
+    if (detail::use_avx512() && bin.n < (std::size_t(1) << 30)) return slots_avx512<T, true>(x, m, bin, out, nslots);
   }
   slots_of(x, m, bin, out);
   for (std::size_t k = 0; k < m / 2; ++k) out[k] = out[2 * k] * nslots + out[2 * k + 1];
@@ -201,7 +195,7 @@ template <class T>
 void slots_of(const T* x, std::size_t m, const edges_binner& bin, std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
     // With a coarse table most groups of eight hit a split cell: scalar is faster.
-    if (have_avx512() && simd_allowed() && bin.ncell >= 64 * bin.n) return edges_avx512(x, m, bin, out);
+    if (detail::use_avx512() && bin.ncell >= 64 * bin.n) return edges_avx512(x, m, bin, out);
   }
   for (std::size_t j = 0; j < m; ++j) {
     if ((j & 7) == 0) __builtin_prefetch(reinterpret_cast<const char*>(x + j) + kPrefetchBytes);
@@ -232,13 +226,7 @@ class slot_counter {
 
   /// Adds everything counted so far to out[0..nslots).
   void add_to(std::uint64_t* out) {
-    if (n_ <= kPairSlots) {
-      flush();
-    } else {
-      for (std::size_t k = 0; k < n_; ++k)
-        total_[k] += std::uint64_t{cells_[k]} + cells_[n_ + k] + cells_[2 * n_ + k] + cells_[3 * n_ + k];
-      std::fill(cells_.begin(), cells_.end(), 0u);
-    }
+    flush();
     for (std::size_t k = 0; k < n_; ++k) out[k] += total_[k];
     std::fill(total_.begin(), total_.end(), 0u);
   }
@@ -246,15 +234,21 @@ class slot_counter {
  private:
   static constexpr std::size_t kRun = 2048;
 
+  // The 32-bit cells into the 64-bit totals: each pair cell to both of its slots, or
+  // the four copies of each slot.
   void flush() {
-    const std::uint32_t* p0 = cells_.data();
-    const std::uint32_t* p1 = p0 + n_ * n_;
-    for (std::size_t a = 0; a < n_; ++a)
-      for (std::size_t c = 0; c < n_; ++c) {
-        const std::uint64_t k = std::uint64_t(p0[a * n_ + c]) + p1[a * n_ + c];
-        total_[a] += k;
-        total_[c] += k;
-      }
+    const std::uint32_t* c = cells_.data();
+    if (n_ <= kPairSlots) {
+      for (std::size_t a = 0; a < n_; ++a)
+        for (std::size_t b = 0; b < n_; ++b) {
+          const std::uint64_t k = std::uint64_t(c[a * n_ + b]) + c[n_ * n_ + a * n_ + b];
+          total_[a] += k;
+          total_[b] += k;
+        }
+    } else {
+      for (std::size_t k = 0; k < n_; ++k)
+        total_[k] += std::uint64_t{c[k]} + c[n_ + k] + c[2 * n_ + k] + c[3 * n_ + k];
+    }
     std::fill(cells_.begin(), cells_.end(), 0u);
     since_flush_ = 0;
   }
@@ -301,11 +295,7 @@ class slot_counter {
       }
       for (; j < m; ++j) ++c0[s_[j]];
       // Each 32-bit cell gets at most a quarter of the values (plus the tail).
-      if ((since_flush_ += m) >= (std::size_t(1) << 31)) {
-        for (std::size_t k = 0; k < n_; ++k) total_[k] += std::uint64_t(c0[k]) + c1[k] + c2[k] + c3[k];
-        std::fill(cells_.begin(), cells_.end(), 0u);
-        since_flush_ = 0;
-      }
+      if ((since_flush_ += m) >= (std::size_t(1) << 31)) flush();
     }
   }
 

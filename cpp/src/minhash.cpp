@@ -11,6 +11,7 @@
 
 #include "driftcore/threading.hpp"
 #include "shingle_hash.hpp"
+#include "avx512.hpp"
 #include "word_units_avx512.hpp"
 
 // GCC 12's AVX-512 headers trip these inside their own intrinsics.
@@ -21,7 +22,6 @@ namespace driftcore {
 namespace {
 
 using detail::kEmptySlot;
-
 
 // Documents per scheduling block: fixed, so the split never depends on the thread count
 // (each document's signature is independent anyway).
@@ -92,12 +92,6 @@ __attribute__((target("avx512f"))) void min_keys_avx512(const std::uint64_t* has
   }
 }
 
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
-}
-
-
 // empty_slots, 16 slots per step (positions and permutations compressed out).
 __attribute__((target("avx512f"))) std::size_t empty_slots_avx512(const std::uint32_t* sig, std::uint32_t k,
                                                                   const perm_table& p, sketch_scratch& w) {
@@ -113,9 +107,7 @@ __attribute__((target("avx512f"))) std::size_t empty_slots_avx512(const std::uin
   }
   return n;
 }
-#endif
 
-#if defined(__x86_64__) || defined(_M_X64)
 // slot_of and rank_of of every shingle hash, 8 at a time; the min-store that follows
 // is then a short scalar loop.
 __attribute__((target("avx512f"))) void slots_ranks_avx512(const std::uint64_t* h, std::size_t m, std::uint32_t k,
@@ -139,7 +131,7 @@ __attribute__((target("avx512f"))) void slots_ranks_avx512(const std::uint64_t* 
 // (each sized k + 16); returns their number.
 std::size_t empty_slots(const std::uint32_t* sig, std::uint32_t k, const perm_table& p, sketch_scratch& w) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (have_avx512() && simd_allowed()) return empty_slots_avx512(sig, k, p, w);
+  if (detail::use_avx512()) return empty_slots_avx512(sig, k, p, w);
 #endif
   std::size_t n = 0;
   for (std::uint32_t j = 0; j < k; ++j) {
@@ -153,11 +145,10 @@ std::size_t empty_slots(const std::uint32_t* sig, std::uint32_t k, const perm_ta
 
 void min_keys(const std::uint64_t* hashes, std::size_t m, const perm_table& p, std::uint32_t* out) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (have_avx512() && simd_allowed()) return min_keys_avx512(hashes, m, p, out);
+  if (detail::use_avx512()) return min_keys_avx512(hashes, m, p, out);
 #endif
   min_keys_scalar(hashes, m, p, out);
 }
-
 
 // Shingle hashes of document d appended to `out` (which it may hold already; the
 // vectorized word path writes them in place); returns the shingle count.
@@ -165,7 +156,7 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
                           std::vector<std::uint64_t>& out) {
   const std::int64_t b = docs.offsets[d], e = docs.offsets[d + 1];
   const auto len = static_cast<std::size_t>(e - b);
-  if (s.unit == shingle_unit::word && simd_allowed() && detail::have_text_avx512() &&
+  if (s.unit == shingle_unit::word && detail::use_avx512() &&
       len < (std::size_t{1} << 32)) {
     thread_local std::vector<std::uint64_t> units;
     detail::word_units_avx512(docs.bytes + b, len, docs.n_bytes - static_cast<std::size_t>(b),
@@ -206,7 +197,7 @@ void sketch(sketch_scratch& w, const perm_table& perms, std::uint32_t* out) {
   const auto k = static_cast<std::uint32_t>(perms.a.size());
   std::fill(out, out + k, kEmptySlot);
 #if defined(__x86_64__) || defined(_M_X64)
-  if (have_avx512() && simd_allowed()) {
+  if (detail::use_avx512()) {
     const std::size_t m = w.hashes.size();
     w.slot.resize(m);
     w.rank.resize(m);
@@ -280,7 +271,7 @@ shingle_sets sets(const Docs& docs, const minhash_spec& spec, int threads) {
 
 // True when p[0..len) holds a byte >= 0x80 (text that needs Unicode normalization).
 bool any_high_byte(const std::uint8_t* p, std::size_t len) {
-  if (simd_allowed() && detail::have_text_avx512()) return detail::any_high_byte_avx512(p, len);
+  if (detail::use_avx512()) return detail::any_high_byte_avx512(p, len);
   std::uint8_t any = 0;
   for (std::size_t i = 0; i < len; ++i) any |= p[i];  // vectorizes; the high bit is what counts
   return any >> 7;

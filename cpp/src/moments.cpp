@@ -11,7 +11,7 @@
 #endif
 
 #include "driftcore/threading.hpp"
-#include "simd_load.hpp"
+#include "avx512.hpp"
 
 namespace driftcore {
 
@@ -142,12 +142,7 @@ __attribute__((target("avx512f,avx512dq"))) double lane_m2_avx512(const T* x, st
   return lane_tree(out);
 }
 
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  return ok;
-}
 #else
-bool have_avx512() { return false; }
 template <class T>
 void add_lanes_avx512(lanes& a, const T* x, std::size_t n) { add_lanes(a, x, n); }
 template <class T>
@@ -162,7 +157,7 @@ moments block_moments(const T* x, std::size_t b, std::size_t e) {
   const T* p = x + b;
   const std::size_t n = e - b;
   bool wide = false;
-  if constexpr (kFloat<T>) wide = have_avx512() && simd_allowed();
+  if constexpr (kFloat<T>) wide = detail::use_avx512();
   lanes a;
   if constexpr (kFloat<T>) {
     if (wide) add_lanes_avx512(a, p, n);

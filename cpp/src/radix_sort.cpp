@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "driftcore/common.hpp"
+#include "avx512.hpp"
 #include "sort_avx512.hpp"
 
 namespace driftcore {
@@ -14,7 +14,7 @@ void sort_small(double* values, std::size_t n, std::vector<std::uint64_t>& scrat
     std::sort(values, values + n);
     return;
   }
-  if (detail::have_sort_avx512() && simd_allowed()) {
+  if (detail::use_avx512()) {
     // Keys padded with the largest key (no double's: NaN is excluded) to a multiple of
     // 8, and a block of readable padding on both sides of each buffer.
     const std::size_t m = (n + 7) & ~std::size_t(7);

@@ -106,11 +106,6 @@ DC_AVX512 void merge_runs(const std::uint64_t* a, std::size_t na, const std::uin
 
 }  // namespace
 
-bool have_sort_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
-}
-
 DC_AVX512 std::uint64_t* sort_keys_avx512(std::uint64_t* keys, std::size_t n, std::uint64_t* tmp) {
   const perms p = make_perms();
   for (std::size_t i = 0; i < n; i += 8)
@@ -131,7 +126,6 @@ DC_AVX512 std::uint64_t* sort_keys_avx512(std::uint64_t* keys, std::size_t n, st
 
 #else
 
-bool have_sort_avx512() { return false; }
 std::uint64_t* sort_keys_avx512(std::uint64_t* keys, std::size_t n, std::uint64_t*) {
   std::sort(keys, keys + n);
   return keys;

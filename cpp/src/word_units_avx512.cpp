@@ -18,12 +18,6 @@ namespace driftcore::detail {
 
 #if defined(__x86_64__) || defined(_M_X64)
 
-bool have_text_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512dq");
-  return ok;
-}
-
 namespace {
 
 constexpr std::size_t kSlack = 16;  // pass 1 stores 16 positions at a time
@@ -181,7 +175,6 @@ __attribute__((target("avx512f,avx512dq"))) std::size_t fold_units_avx512(const 
 
 #else
 
-bool have_text_avx512() { return false; }
 void word_units_avx512(const std::uint8_t*, std::size_t, std::size_t, bool, bool, std::vector<std::uint64_t>&) {}
 std::size_t fold_units_avx512(const std::uint64_t*, std::size_t, std::uint32_t, std::uint64_t*) { return 0; }
 

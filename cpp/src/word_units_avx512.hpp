@@ -8,9 +8,6 @@
 
 namespace driftcore::detail {
 
-/// True when the CPU runs the functions below.
-bool have_text_avx512();
-
 /// Word hashes (hash_bytes of each word) of document p[0..len), in order, written to
 /// `units`. `room` >= len bytes are readable from p (the rest of the text buffer), so
 /// 8-byte loads may run past the document. len must be below 2^32.

@@ -45,9 +45,8 @@ decltype(auto) visit_dtype(const array_view& v, F&& f) {
   throw invalid_input("unknown dtype");
 }
 
-/// @brief Whether the AVX-512 paths may run where the CPU has them (default true).
-/// Each gives the same bits as the portable code; tests switch them off to check that.
-bool simd_allowed() noexcept;
+/// @brief Allow (the default) or forbid the AVX-512 paths where the CPU has them. Each
+/// gives the same bits as the portable code; tests switch them off to check that.
 void set_simd(bool allowed) noexcept;
 
 }  // namespace driftcore

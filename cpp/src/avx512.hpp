@@ -1,6 +1,15 @@
 #pragma once
-// Eight float32 or float64 values as one AVX-512 vector of float64 (the widening is
-// exact), for the kernels that compute in float64 whatever the input's float type.
+// What the AVX-512 kernels share: whether they may run, and eight float32 or float64
+// values loaded as one vector of float64 (the widening is exact).
+
+namespace driftcore::detail {
+
+/// True where the CPU has AVX-512 F, DQ, VL and BW (every AVX-512 CPU since Skylake-SP)
+/// and set_simd() has not switched the vectorized paths off. Every AVX-512 path gives
+/// the portable code's bits; this is the one place that chooses between them.
+bool use_avx512() noexcept;
+
+}  // namespace driftcore::detail
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <type_traits>
