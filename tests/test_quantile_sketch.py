@@ -134,13 +134,21 @@ def _streams(rng):
     spiky[::53] = np.inf
     spiky[::59] = -np.inf
     spiky[::61] = np.nan
-    return [normal, normal.astype(np.float32), ties, signed_zeros, spiky, np.full(9000, 2.5)]
+    # Batches whose min (then max) is a zero of both signs: the scan must keep the one
+    # that came first, as the portable loop does.
+    zero_floor = np.abs(rng.normal(size=40_000))
+    zero_floor[rng.integers(0, zero_floor.size, 300)] = 0.0
+    zero_floor[rng.integers(0, zero_floor.size, 300)] = -0.0
+    zero_floor[5000] = -0.0  # a batch whose first zero is negative
+    return [normal, normal.astype(np.float32), ties, signed_zeros, spiky, np.full(9000, 2.5),
+            zero_floor, -zero_floor, zero_floor.astype(np.float32)]
 
 
 @pytest.mark.parametrize("k", [8, 64, 400])
-def test_vectorized_and_portable_sorts_give_the_same_sketch(rng, portable, k):
-    # The level-0 buffer and the sampled picks are sorted by an AVX-512 merge sort
-    # where the CPU has one, else by a radix sort: the sketches must be byte-identical,
+def test_vectorized_and_portable_paths_give_the_same_sketch(rng, portable, k):
+    # Where the CPU has AVX-512, each batch is scanned for NaN, min and max 32 values a
+    # step, and the level-0 buffer and the sampled picks are sorted by a vectorized merge
+    # sort (else a plain loop and a radix sort): the sketches must be byte-identical,
     # through compactions, sampling, ties, signed zeros and infinities.
     for x in _streams(rng):
         fast = QuantileSketch(k, seed=5)

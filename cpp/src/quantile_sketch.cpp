@@ -3,11 +3,18 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 #include <utility>
 
+#include "avx512.hpp"
 #include "byte_io.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "host_device.hpp"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define DRIFTCORE_X86 1
+#endif
 
 namespace driftcore {
 namespace {
@@ -19,12 +26,75 @@ std::uint64_t splitmix64(std::uint64_t x) noexcept {
   return detail::splitmix_mix(x + 0x9E3779B97F4A7C15ull);
 }
 
+// The definition of a batch's scan: whether it holds a NaN, and the min and max of the
+// rest, kept as the first of equal values (so -0.0 and +0.0 keep their order).
+template <class T>
+bool scan_portable(const T* x, std::size_t n, double& lo, double& hi) noexcept {
+  double clo = INFINITY, chi = -INFINITY;
+  bool nan = false;
+  for (std::size_t j = 0; j < n; ++j) {
+    const double v = static_cast<double>(x[j]);
+    nan |= v != v;
+    clo = v < clo ? v : clo;
+    chi = v > chi ? v : chi;
+  }
+  lo = clo, hi = chi;
+  return nan;
+}
+
+#ifdef DRIFTCORE_X86
+// The same scan 32 values a step (one chained min/max per value cost about 4 cycles).
+// vminpd/vmaxpd choose as the ternaries above do, lane by lane; the lanes see the
+// values in another order, which can only show in a tie between -0.0 and +0.0, so a
+// batch with a -0.0 whose min or max is a zero is scanned again the portable way.
+// n is a multiple of 32.
+template <class T>
+__attribute__((target("avx512f,avx512dq"))) bool scan_avx512(const T* x, std::size_t n, double& lo,
+                                                              double& hi) noexcept {
+  __m512d vlo[4], vhi[4];
+  for (int k = 0; k < 4; ++k) vlo[k] = _mm512_set1_pd(INFINITY), vhi[k] = _mm512_set1_pd(-INFINITY);
+  const __m512i negzero = _mm512_set1_epi64(INT64_MIN);
+  __mmask8 nan = 0, negz = 0;
+  for (std::size_t i = 0; i < n; i += 32) {
+    for (int k = 0; k < 4; ++k) {
+      const __m512d v = detail::load8_f64(x + i + 8 * k);
+      nan |= _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q);
+      negz |= _mm512_cmpeq_epi64_mask(_mm512_castpd_si512(v), negzero);
+      vlo[k] = _mm512_min_pd(v, vlo[k]);
+      vhi[k] = _mm512_max_pd(v, vhi[k]);
+    }
+  }
+  if (nan) return true;  // the batch is staged value by value; lo and hi are unused
+  const __m512d l = _mm512_min_pd(_mm512_min_pd(vlo[0], vlo[1]), _mm512_min_pd(vlo[2], vlo[3]));
+  const __m512d h = _mm512_max_pd(_mm512_max_pd(vhi[0], vhi[1]), _mm512_max_pd(vhi[2], vhi[3]));
+  lo = _mm512_reduce_min_pd(l);
+  hi = _mm512_reduce_max_pd(h);
+  if (negz && (lo == 0.0 || hi == 0.0)) return scan_portable(x, n, lo, hi);
+  return false;
+}
+#endif
+
+template <class T>
+bool scan_batch(const T* x, std::size_t n, double& lo, double& hi) noexcept {
+#ifdef DRIFTCORE_X86
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (detail::use_avx512() && n % 32 == 0) return scan_avx512(x, n, lo, hi);
+  }
+#endif
+  return scan_portable(x, n, lo, hi);
+}
+
 }  // namespace
 
 quantile_sketch::quantile_sketch(std::uint32_t k, std::uint64_t seed) : k_(k), seed_(seed) {
   if (k < 8 || k > 65535) throw invalid_input("quantile sketch k must be in [8, 65535], got " + std::to_string(k));
   levels_.resize(1);
   min_ = max_ = NAN;
+  // Capacities by depth, computed once: compress() asks for them after every batch.
+  for (std::size_t depth = 0; depth < cap_by_depth_.size(); ++depth) {
+    const double c = std::ceil(static_cast<double>(k_) * std::pow(2.0 / 3.0, static_cast<double>(depth)));
+    cap_by_depth_[depth] = std::max<std::size_t>(2, static_cast<std::size_t>(c));
+  }
 }
 
 double quantile_sketch::rank_error_for(std::uint32_t k) noexcept {
@@ -40,9 +110,8 @@ std::size_t quantile_sketch::retained() const noexcept {
 }
 
 std::size_t quantile_sketch::capacity(std::size_t level) const noexcept {
-  const std::size_t depth = levels_.size() - 1 - level;
-  const double c = std::ceil(static_cast<double>(k_) * std::pow(2.0 / 3.0, static_cast<double>(depth)));
-  const std::size_t cap = std::max<std::size_t>(2, static_cast<std::size_t>(c));
+  // Past depth 63 every k gives 2, as the last entry does.
+  const std::size_t cap = cap_by_depth_[std::min<std::size_t>(levels_.size() - 1 - level, 63)];
   return level == 0 ? std::max(cap, kBuffer) + kBuffer / 2 : cap;
 }
 
@@ -146,15 +215,8 @@ void quantile_sketch::update_values(const T* x, std::size_t n) {
   std::size_t i = 0;
   while (i < n) {
     if (stage.empty() && n - i >= kBuffer) {
-      double clo = INFINITY, chi = -INFINITY;
-      bool nan = false;
-      for (std::size_t j = 0; j < kBuffer; ++j) {
-        const double v = static_cast<double>(x[i + j]);
-        nan |= v != v;
-        clo = v < clo ? v : clo;
-        chi = v > chi ? v : chi;
-      }
-      if (!nan) {
+      double clo, chi;
+      if (!scan_batch(x + i, kBuffer, clo, chi)) {
         n_ += kBuffer;
         note_range(clo, chi);
         absorb(x + i, kBuffer);

@@ -14,6 +14,7 @@
 /// counter-based generator keyed by the seed: the same seed, data, chunking and merge
 /// order give the same sketch (thread count plays no part: updates are sequential).
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -73,6 +74,7 @@ class quantile_sketch {
   // levels_[h] holds values of weight 2^h; level 0 is an unsorted buffer, the rest sorted.
   std::vector<std::vector<double>> levels_;
   std::vector<std::uint64_t> scratch_;
+  std::array<std::size_t, 64> cap_by_depth_{};  // ceil(k (2/3)^depth), at least 2
 
   std::size_t capacity(std::size_t level) const noexcept;
   std::size_t total_capacity() const noexcept;
