@@ -174,6 +174,8 @@ def test_usage_errors_exit_2(capsys, pair):
     assert code == 2 and err.count("\n") == 1 and "--threshold" in err
     code, _, err = run(capsys, "check", ref, same, "--mmd-sample", "0")
     assert code == 2 and "mmd-sample" in err
+    code, _, err = run(capsys, "check", ref, same, "--seed", "-1")
+    assert code == 2 and err.count("\n") == 1 and "seed" in err
     if not driftcore.gpu_available():
         code, _, err = run(capsys, "check", ref, same, "--device", "gpu")
         assert code == 2 and "GPU" in err

@@ -3,6 +3,7 @@
 
 #include "arrays.hpp"
 #include "driftcore/moments.hpp"
+#include "driftcore/row_sample.hpp"
 #include "driftcore/two_sample.hpp"
 
 namespace py = pybind11;
@@ -30,6 +31,21 @@ void register_stats(py::module_& m) {
         return compute_moments(v, threads);
       },
       py::arg("values"), py::arg("threads") = 0);
+
+  m.def("sample_base", &sample_base, py::arg("seed"), py::arg("stream"));
+
+  m.def(
+      "sample_keys_below",
+      [](std::uint64_t base, std::uint64_t start, std::size_t n, double cut) {
+        std::vector<std::int64_t> rows;
+        std::vector<double> keys;
+        {
+          py::gil_scoped_release release;
+          sample_keys_below(base, start, n, cut, rows, keys);
+        }
+        return std::make_tuple(to_numpy(rows), to_numpy(keys));
+      },
+      py::arg("base"), py::arg("start"), py::arg("n"), py::arg("cut"));
 
   m.def(
       "two_sample_sorted",

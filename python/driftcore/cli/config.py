@@ -104,6 +104,8 @@ class Settings:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
                 raise InputError(None, f"{name.replace('_', '-')} must be an integer >= {lo}, got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
+            raise InputError(None, f"seed must be an integer in [0, 2**64), got {self.seed!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise InputError(None, f"threads must be a positive integer, got {self.threads!r}")
         if self.device not in _DEVICES:

@@ -1,9 +1,12 @@
 """Uniform row samples drawn while streaming (bottom-k sampling).
 
-Every row gets a key from a seeded random stream; the sample is the ``size`` rows
-with the smallest keys, kept in key order. Rows are keyed in reading order one
-64-bit draw each, so the sample depends on the seed and the data, not on how the
-data is cut into batches. Memory: at most about ``2 * size`` rows plus one batch.
+Every row gets a random key; the sample is the ``size`` rows with the smallest keys,
+kept in key order. Row r of the stream (counted from 0) gets the r-th output of a
+SplitMix64 generator seeded by (seed, stream), computed by the engine from r alone
+(``driftcore/row_sample.hpp``), so the sample depends on the seed and the data, not
+on how the data is cut into batches, files or Dask partitions, and a part that starts
+at row ``start`` keys its rows without drawing the ones before it. Memory: at most
+about ``2 * size`` rows plus one batch.
 
 When the number of rows is known in advance (``expected_rows``, from Parquet
 metadata), only keys below ``(size + 6 sqrt(size) + 64) / expected_rows`` are
@@ -35,6 +38,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from .. import _core
+
 
 class Reservoir:
     """The ``size`` rows of a stream of record batches with the smallest random keys."""
@@ -42,11 +47,8 @@ class Reservoir:
     def __init__(self, size: int, seed: int = 0, stream: int = 0,
                  expected_rows: int | None = None, start: int = 0) -> None:
         self.size = int(size)
-        self._rng = np.random.default_rng([int(seed), int(stream)])
-        if start:
-            # A part of the stream that begins at row ``start`` (a Dask partition) keys
-            # its rows as one reader would: PCG64 spends one draw per key.
-            self._rng.bit_generator.advance(int(start))
+        self._base = _core.sample_base(int(seed), int(stream))
+        self._row = int(start)  # the stream's row number of the next row offered
         self._keys: list[np.ndarray] = []
         self._parts: list[pa.RecordBatch | pa.Table] = []
         self._kept = 0
@@ -57,14 +59,15 @@ class Reservoir:
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Offer every row of ``batch``."""
-        keys = self._rng.random(batch.num_rows)
-        self.seen += batch.num_rows
+        n = batch.num_rows
+        first, self._row = self._row, self._row + n
+        self.seen += n
         if self.size == 0:
             return
-        idx = np.flatnonzero(keys < self._cut)
+        idx, keys = _core.sample_keys_below(self._base, first, n, min(self._cut, 1.0))
         if idx.size == 0:
             return
-        self._keys.append(keys[idx])
+        self._keys.append(keys)
         self._parts.append(batch if idx.size == batch.num_rows else batch.take(pa.array(idx)))
         self._kept += idx.size
         if self._kept > 2 * self.size:
