@@ -49,7 +49,8 @@ def test_nan_inf_underflow_overflow_counted_apart():
 
 
 def test_counts_independent_of_chunking_threads_and_merge_order(rng):
-    x = rng.normal(size=300_000)
+    # Large enough for three workers (a thread per 2^20 values at most).
+    x = rng.normal(size=3 * 2**20 + 12_345)
     edges = np.quantile(x, np.linspace(0, 1, 17))
     whole = Histogram(edges)
     whole.update(x, threads=1)

@@ -8,6 +8,7 @@ import pytest
 from driftcore import _core
 
 LANES, BLOCK = 32, 1 << 14
+FIELDS = ("count", "nan", "pos_inf", "neg_inf", "min", "max", "mean", "m2")
 
 
 def lane_tree(a):
@@ -81,6 +82,17 @@ def test_moments_equal_their_definition_bit_for_bit(rng, dtype, n):
         m = _core.moments(x, threads)
         got = {k: getattr(m, k) for k in want}
         assert got == want
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32])
+def test_moments_do_not_depend_on_the_thread_count(rng, dtype):
+    # Large enough for three workers (a thread per 2^20 values at most), with a last
+    # block cut short.
+    x = (rng.normal(5.0, 3.0, 3 * 2**20 + 4321) * 100).astype(dtype)
+    one = _core.moments(x, 1)
+    for threads in (2, 3, 8):
+        m = _core.moments(x, threads)
+        assert [getattr(m, k) for k in FIELDS] == [getattr(one, k) for k in FIELDS]
 
 
 def test_moments_of_a_block_without_finite_values():

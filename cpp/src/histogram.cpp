@@ -323,7 +323,7 @@ void fill_with(const Binner& bin, const array_view& values, const array_view* we
   if (!weights) {
     // 16 blocks per worker or more, taken as workers come free (integer counts add up
     // the same whichever worker took a block), so a slowed core does less of them.
-    const int workers = range_count(n, kGrain, threads);
+    const int workers = range_count(n, kGrain, value_threads(n, threads));
     const std::size_t grain = std::clamp<std::size_t>(n / (16 * static_cast<std::size_t>(workers)), kGrain,
                                                       std::size_t{1} << 20);
     std::vector<slot_counter> counters(static_cast<std::size_t>(workers), slot_counter(nslots));
@@ -340,7 +340,7 @@ void fill_with(const Binner& bin, const array_view& values, const array_view* we
   std::vector<double> ps(nblocks * nslots, 0.0);
   visit_dtype(values, [&](auto* x) {
     visit_dtype(*weights, [&](auto* wt) {
-      parallel_ranges(n, kWeightBlock, threads, [&](int, std::size_t b, std::size_t e) {
+      parallel_ranges(n, kWeightBlock, value_threads(n, threads), [&](int, std::size_t b, std::size_t e) {
         for (std::size_t blk = b / kWeightBlock; blk * kWeightBlock < e; ++blk) {
           std::size_t bb = blk * kWeightBlock, be = std::min(e, bb + kWeightBlock);
           weigh_block(x, wt, bb, be, bin, pc.data() + blk * nslots, ps.data() + blk * nslots);

@@ -205,7 +205,7 @@ moments compute_moments(const array_view& values, int threads) {
   const std::size_t n = values.size, nblocks = (n + kBlock - 1) / kBlock;
   std::vector<moments> parts(nblocks);
   visit_dtype(values, [&](auto* x) {
-    parallel_ranges(n, kBlock, threads, [&](int, std::size_t b, std::size_t e) {
+    parallel_ranges(n, kBlock, value_threads(n, threads), [&](int, std::size_t b, std::size_t e) {
       for (std::size_t blk = b / kBlock; blk * kBlock < e; ++blk)
         parts[blk] = block_moments(x, blk * kBlock, std::min(e, (blk + 1) * kBlock));
     });

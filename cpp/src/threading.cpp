@@ -15,6 +15,11 @@ int hardware_threads() noexcept {
 
 int resolve_threads(int threads) noexcept { return threads <= 0 ? hardware_threads() : threads; }
 
+int value_threads(std::size_t n, int threads) noexcept {
+  const std::size_t by_size = std::max<std::size_t>(1, n >> 20);
+  return static_cast<int>(std::min<std::size_t>(by_size, static_cast<std::size_t>(resolve_threads(threads))));
+}
+
 int range_count(std::size_t n, std::size_t grain, int threads) noexcept {
   if (grain == 0) grain = 1;
   std::size_t blocks = (n + grain - 1) / grain;

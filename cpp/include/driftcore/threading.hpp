@@ -14,6 +14,13 @@ int hardware_threads() noexcept;
 /// @brief Resolve a user's `threads` knob: values <= 0 mean "all cores".
 int resolve_threads(int threads) noexcept;
 
+/// @brief Threads worth starting for a light pass over @p n values (a histogram fill,
+/// moments): at most @p threads (resolved), one per 2^20 values, at least 1. Threads
+/// are started per call, and below about 2^20 values each (about 0.3 ms of work here)
+/// a second one costs more than it saves: a 2^18-value batch took 0.065 ms of moments
+/// on one thread and 0.145 ms on two. Results never depend on this count.
+int value_threads(std::size_t n, int threads) noexcept;
+
 /// @brief Run `body(worker, begin, end)` over [0, n) split into at most @p threads
 /// contiguous ranges, each a multiple of @p grain (except the last). Runs inline when
 /// one range suffices. Exceptions from workers are rethrown in the caller.
