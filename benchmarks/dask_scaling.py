@@ -160,6 +160,13 @@ def _sources(args: argparse.Namespace) -> list:
     return [(i, per) for i in range(args.partitions)]
 
 
+def _settle(client) -> None:
+    """Wait until the scheduler holds nothing from the last run: a profile's tasks have
+    the same keys every run, and a result not yet released would be reused."""
+    while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)):
+        time.sleep(0.01)
+
+
 def _timed_dask(ddf, workers: int, runs: int) -> tuple[float, int]:
     import driftcore.dask as dcd
 
@@ -167,6 +174,7 @@ def _timed_dask(ddf, workers: int, runs: int) -> tuple[float, int]:
         dcd.profile(ddf, scheduler=client)  # warm-up: imports in the workers
         times = []
         for _ in range(runs):
+            _settle(client)
             t = time.perf_counter()
             prof = dcd.profile(ddf, scheduler=client)
             times.append(time.perf_counter() - t)

@@ -134,6 +134,17 @@ def test_threaded_scheduler_without_a_client(rng):
     _assert_counts_equal(got, driftcore.Profile.build(df))
 
 
+def test_cluster_and_threads_give_the_same_bytes(dask_client, rng):
+    # The same states merged in the same order up the same tree, wherever they run.
+    df = _frame(rng, 50_000)
+    ddf = dd.from_pandas(df, npartitions=11)  # two levels of 8-way merges
+    assert dcd.profile(ddf) == dcd.profile(ddf, scheduler="sync")
+    assert dcd.profile(ddf["x"]) == dcd.profile(ddf["x"], scheduler="threads")
+    empty = dd.from_pandas(pd.DataFrame({"x": np.full(100, np.nan), "c": ["a"] * 100}), npartitions=2)
+    got = dcd.profile(empty)
+    assert got == dcd.profile(empty, scheduler="sync") and got["x"].histogram is None
+
+
 def test_bad_input(dask_client, rng):
     ddf = dd.from_pandas(_frame(rng, 100), npartitions=2)
     with pytest.raises(KeyError, match=r"unknown columns \['nope'\]"):

@@ -62,8 +62,11 @@ from .read import Source, _prefetched, _short
 from .rowhash import member, sorted_unique
 from .sample import Reservoir
 
-#: Rows per part (whole row groups are kept together, so a part may be larger).
-PART_ROWS = 1 << 22
+#: Rows per part (whole row groups are kept together, so a part may be larger). Each
+#: part starts fresh quantile sketches, whose first ~1e6 values are all sorted (about
+#: 12 ms a column here), so parts are large: 1e8 rows took 1.13-1.47 s on a warm
+#: 2-worker cluster in parts of 2^22 rows, 0.88-0.97 s in parts of 2^24.
+PART_ROWS = 1 << 24
 
 
 @dataclass(frozen=True)

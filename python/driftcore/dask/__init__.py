@@ -3,8 +3,8 @@ does not fit one machine (``pip install "driftcore[dask]"``).
 
 Every function maps each partition of a Dask collection to a driftcore state
 (:class:`~driftcore.Profile`, :class:`~driftcore.LSHIndex`,
-:class:`~driftcore.StreamingMMD`), then merges the states with Dask's own tree
-reduction (``dask.bag.Bag.reduction``, ``split_every`` states per merge). They run
+:class:`~driftcore.StreamingMMD`), then merges the states in partition order up a
+tree of delayed merges (``split_every`` states per merge). They run
 on whatever scheduler is active: a ``distributed.Client`` when one exists (see
 :func:`connect`: a LocalCluster, a scheduler address, or dask-cuda's
 LocalCUDACluster), else Dask's threaded scheduler, or the one named by
@@ -35,8 +35,7 @@ Examples
 from __future__ import annotations
 
 try:
-    import dask
-    import dask.bag  # noqa: F401
+    import dask  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
     raise ImportError(
         "driftcore.dask needs Dask: pip install 'driftcore[dask]' "

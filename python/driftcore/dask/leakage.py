@@ -184,8 +184,8 @@ def _index_tree(train: Any, empty: LSHIndex, threads: int | None, split_every: i
     return tree, [dask.delayed(_length, pure=True)(s) for s in states]
 
 
-def _length(states: list[LSHIndex]) -> int:
-    return len(states[0])
+def _length(index: LSHIndex) -> int:
+    return len(index)
 
 
 def merge_indexes(states: list[LSHIndex]) -> LSHIndex:
