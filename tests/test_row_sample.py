@@ -46,6 +46,10 @@ def test_cut_edges_and_bad_cut():
     assert _core.sample_keys_below(base, 0, 100, 5.0)[0].size == 100
     with pytest.raises(ValueError, match="NaN"):
         _core.sample_keys_below(base, 0, 100, float("nan"))
+    with pytest.raises(TypeError):  # seeds, streams and rows are unsigned 64-bit
+        _core.sample_base(-1, 0)
+    with pytest.raises(TypeError):
+        _core.sample_keys_below(base, -5, 100, 0.5)
 
 
 def test_keys_are_uniform_and_streams_differ():

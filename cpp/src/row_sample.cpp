@@ -21,9 +21,10 @@ inline std::uint64_t key53(std::uint64_t base, std::uint64_t row) noexcept {
   return detail::splitmix_mix(base + (row + 1) * kGamma) >> 11;
 }
 
-void below_portable(std::uint64_t base, std::uint64_t start, std::size_t n, std::uint64_t cut,
-                    std::vector<std::int64_t>& rows, std::vector<double>& keys) {
-  for (std::size_t i = 0; i < n; ++i) {
+// Offsets from..n-1 (rows start + from ..), appended.
+void below_portable(std::uint64_t base, std::uint64_t start, std::size_t from, std::size_t n,
+                    std::uint64_t cut, std::vector<std::int64_t>& rows, std::vector<double>& keys) {
+  for (std::size_t i = from; i < n; ++i) {
     const std::uint64_t k = key53(base, start + i);
     if (k < cut) {
       rows.push_back(static_cast<std::int64_t>(i));
@@ -68,13 +69,7 @@ __attribute__((target("avx512f,avx512dq"))) void below_avx512(std::uint64_t base
     }
     state = _mm512_add_epi64(state, step);
   }
-  std::vector<std::int64_t> tail_rows;
-  std::vector<double> tail_keys;
-  below_portable(base, start + full, n - full, cut, tail_rows, tail_keys);
-  for (std::size_t t = 0; t < tail_rows.size(); ++t) {
-    rows.push_back(tail_rows[t] + static_cast<std::int64_t>(full));
-    keys.push_back(tail_keys[t]);
-  }
+  below_portable(base, start, full, n, cut, rows, keys);
 }
 #endif
 
@@ -105,7 +100,7 @@ void sample_keys_below(std::uint64_t base, std::uint64_t start, std::size_t n, d
 #ifdef DRIFTCORE_X86
   if (detail::use_avx512()) return below_avx512(base, start, n, limit, rows, keys);
 #endif
-  below_portable(base, start, n, limit, rows, keys);
+  below_portable(base, start, 0, n, limit, rows, keys);
 }
 
 }  // namespace driftcore

@@ -64,11 +64,10 @@ def tree_merge(states: Sequence[Any], merge: Callable[[list[Any]], Any],
     if not level:
         raise ValueError("nothing to merge: the collection has no partitions")
     task = dask.delayed(merge, pure=True)
-    if len(level) == 1:
-        return task(level)
-    while len(level) > 1:
+    while True:  # at least one merge, so a single state comes back as a new object too
         level = [task(level[i:i + split_every]) for i in range(0, len(level), split_every)]
-    return level[0]
+        if len(level) == 1:
+            return level[0]
 
 
 def compute(*objs: Any, scheduler: Any = None) -> tuple[Any, ...]:
