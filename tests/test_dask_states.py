@@ -104,8 +104,17 @@ def test_driftcore_dask_says_what_to_install():
     assert "ImportError: driftcore.dask needs Dask: pip install 'driftcore[dask]'" in out.stderr
 
 
-def test_connect_sizes_arrow_pools_to_the_worker_threads():
-    # Arrow would otherwise decode with a thread per core in every worker process.
+def _profiler_running(dask_worker):
+    return "profile" in dask_worker.periodic_callbacks
+
+
+def test_connect_tunes_its_own_workers():
+    # Arrow would otherwise decode with a thread per core in every worker process, and
+    # the statistical profiler samples stacks every 10 ms on the computing cores.
     pa = pytest.importorskip("pyarrow")
     with dcd.connect("local", n_workers=1, threads_per_worker=1) as client:
+        assert set(client.run(pa.cpu_count).values()) == {1}
+        assert set(client.run(_profiler_running).values()) == {False}
+        client.restart()  # a restarted worker gets the same settings from its nanny
+        assert set(client.run(_profiler_running).values()) == {False}
         assert set(client.run(pa.cpu_count).values()) == {1}

@@ -43,8 +43,20 @@ def partitions(collection: Any) -> list[Any]:
     return list(collection.to_delayed())
 
 
-def per_partition(fn: Callable[..., Any], parts: Sequence[Any], *args: Any) -> list[Any]:
-    """``fn(part, *args)`` for every partition, as delayed objects."""
+def per_partition(fn: Callable[..., Any], data: Any, *args: Any) -> list[Any]:
+    """``fn(part, *args)`` for every partition of ``data`` (a Dask collection, or a
+    list of parts or delayed parts), as delayed objects.
+
+    A DataFrame's or Series' calls go through ``map_partitions``, which Dask fuses
+    into the task that makes the partition (its read): the partition never becomes a
+    result of its own, so each partition costs one task and one scheduler round trip
+    instead of two (a 1e8-row profile in 10 partitions on 2 workers of a 2-vCPU
+    LocalCluster: 0.79-0.84 -> 0.74-0.78 s; benchmarks/RESULTS.md)."""
+    if kind_of(data) in ("frame", "series"):
+        mapped = data.map_partitions(fn, *args, meta=(None, object), enforce_metadata=False,
+                                     align_dataframes=False)
+        return list(mapped.to_delayed())
+    parts = partitions(data) if dask.is_dask_collection(data) else list(data)
     task = dask.delayed(fn, pure=True)
     return [task(part, *args) for part in parts]
 

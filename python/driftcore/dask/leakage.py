@@ -36,14 +36,11 @@ def signatures(docs: Any, hasher: MinHasher | None = None, *, threads: int | Non
     >>> (sig.compute() == driftcore.MinHasher().signatures(docs)).all()
     np.True_
     """
-    import dask
     import dask.array as da
 
     mh = MinHasher() if hasher is None else _hasher(hasher)
-    parts = _doc_partitions(docs, "docs")
-    task = dask.delayed(_signatures_part, pure=True)
-    blocks = [da.from_delayed(task(p, mh, threads), shape=(np.nan, mh.num_perm), dtype=np.uint32)
-              for p in parts]
+    parts = _graph.per_partition(_signatures_part, _docs(docs, "docs"), mh, threads)
+    blocks = [da.from_delayed(p, shape=(np.nan, mh.num_perm), dtype=np.uint32) for p in parts]
     return da.concatenate(blocks, axis=0)
 
 
@@ -127,8 +124,8 @@ def find_leakage(
         mh = _hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
         empty = LSHIndex(mh, lsh_threshold, bands=bands, rows=rows)
         index, train_lengths = _index_tree(train, empty, threads, split_every, lengths=True)
-    eval_parts = _doc_partitions(evaluation, "evaluation")
-    queries = [dask.delayed(_query_part, pure=True)(p, index, threads) for p in eval_parts]
+    eval_docs = _docs(evaluation, "evaluation")
+    queries = _graph.per_partition(_query_part, eval_docs, index, threads)
     n_train_lazy = dask.delayed(len, pure=True)(index)
     found, n_train, lengths = _graph.compute(queries, n_train_lazy, train_lengths,
                                              scheduler=scheduler)
@@ -138,7 +135,7 @@ def find_leakage(
     i = np.concatenate([f[2] for f in found] or [np.zeros(0, np.int64)])
     agreement = np.concatenate([f[3] for f in found] or [np.zeros(0)])
     if verify == "exact":
-        jac, cont = _exact(train, eval_parts, found, lengths, empty.hasher, threads, scheduler)
+        jac, cont = _exact(train, eval_docs, found, lengths, empty.hasher, threads, scheduler)
         score = jac if measure == "jaccard" else cont
     else:
         jac, cont, score = agreement, np.full(len(q), np.nan), agreement
@@ -154,11 +151,11 @@ def find_leakage(
 # --- partition tasks -------------------------------------------------------------------
 
 
-def _doc_partitions(docs: Any, side: str) -> list[Any]:
+def _docs(docs: Any, side: str) -> Any:
     if _graph.kind_of(docs) not in ("series", "bag"):
         raise TypeError(f"{side} must be a Dask Series or Bag of documents, got "
                         f"{type(docs).__name__}")
-    return _graph.partitions(docs)
+    return docs
 
 
 def _signatures_part(part: Any, hasher: MinHasher, threads: int | None) -> np.ndarray:
@@ -177,7 +174,7 @@ def _index_tree(train: Any, empty: LSHIndex, threads: int | None, split_every: i
                 lengths: bool = False) -> Any:
     import dask
 
-    states = _graph.per_partition(_index_part, _doc_partitions(train, "train"), empty, threads)
+    states = _graph.per_partition(_index_part, _docs(train, "train"), empty, threads)
     tree = _graph.tree_merge(states, merge_indexes, split_every)
     if not lengths:
         return tree
@@ -214,7 +211,7 @@ def _query_part(part: Any, index: LSHIndex, threads: int | None) -> tuple:
     return len(docs), pairs.query.astype(np.int64), pairs.index.astype(np.int64), pairs.agreement
 
 
-def _exact(train: Any, eval_parts: list[Any], found: list[tuple], lengths: list[int],
+def _exact(train: Any, eval_docs: Any, found: list[tuple], lengths: list[int],
            hasher: MinHasher, threads: int | None, scheduler: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact Jaccard and containment of every candidate: the shingle sets of the
     candidate training documents are made where those documents live, sent to the
@@ -224,14 +221,14 @@ def _exact(train: Any, eval_parts: list[Any], found: list[tuple], lengths: list[
     bounds = np.concatenate([[0], np.cumsum(lengths)])
     wanted = np.unique(np.concatenate([f[2] for f in found] or [np.zeros(0, np.int64)]))
     pieces = []
-    for j, part in enumerate(_doc_partitions(train, "train")):
+    for j, part in enumerate(_graph.partitions(_docs(train, "train"))):
         ids = wanted[(wanted >= bounds[j]) & (wanted < bounds[j + 1])]
         if ids.size:
             pieces.append(dask.delayed(_shingles_part, pure=True)(part, ids - bounds[j], bounds[j],
                                                                   hasher, threads))
     train_sets = dask.delayed(_join_sets, pure=True)(pieces)
     scores = [dask.delayed(_scores_part, pure=True)(p, f[1], f[2], train_sets, hasher, threads)
-              for p, f in zip(eval_parts, found)]
+              for p, f in zip(_graph.partitions(eval_docs), found)]
     (done,) = _graph.compute(scores, scheduler=scheduler)
     jac = np.concatenate([d[0] for d in done] or [np.zeros(0)])
     cont = np.concatenate([d[1] for d in done] or [np.zeros(0)])

@@ -47,7 +47,7 @@ def streaming_mmd(
         raise ValueError(f"x has {width['x']} features, y has {width['y']}")
     states = []
     for side, data in sides.items():
-        states += _graph.per_partition(_mmd_part, _graph.partitions(data), empty, side, threads)
+        states += _graph.per_partition(_mmd_part, data, empty, side, threads)
     (state,) = _graph.compute(_graph.tree_merge(states, merge_mmd, split_every),
                               scheduler=scheduler)
     return state

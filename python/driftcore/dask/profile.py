@@ -54,14 +54,14 @@ def profile(
     ([0.0, 24.0, 49.0, 74.0, 99.0], [24, 25, 25, 26])
     """
     Profile(bins=bins, k=k, seed=seed, reference=reference)  # validates the settings
-    parts, columns = _frame_partitions(data, "data", columns)
-    first = _profile_tree(parts, columns, bins, k, seed, reference, threads, device, split_every)
+    frame, columns = _frame_of(data, "data", columns)
+    first = _profile_tree(frame, columns, bins, k, seed, reference, threads, device, split_every)
     (prof,) = _graph.compute(first, scheduler=scheduler)
     if reference is None:
         edges = _own_edges(prof)
         if edges:
             (hists,) = _graph.compute(
-                _histogram_tree(parts, columns, edges, threads, device, split_every),
+                _histogram_tree(frame, columns, edges, threads, device, split_every),
                 scheduler=scheduler,
             )
             _attach(prof, hists)
@@ -110,20 +110,20 @@ def compare(
         ref_prof = reference
     else:
         Profile(bins=bins, k=k, seed=seed)  # validates the settings
-        ref_parts, ref_cols = _frame_partitions(reference, "reference", columns)
+        ref_frame, ref_cols = _frame_of(reference, "reference", columns)
         (ref_prof,) = _graph.compute(
-            _profile_tree(ref_parts, ref_cols, bins, k, seed, None, *opts), scheduler=scheduler
+            _profile_tree(ref_frame, ref_cols, bins, k, seed, None, *opts), scheduler=scheduler
         )
     lazy: dict[str, Any] = {}
     if not isinstance(reference, Profile):
         edges = _own_edges(ref_prof)
         if edges:
-            lazy["hists"] = _histogram_tree(ref_parts, ref_cols, edges, *opts)
+            lazy["hists"] = _histogram_tree(ref_frame, ref_cols, edges, *opts)
     if isinstance(current, Profile):
         cur_prof = current
     else:
-        cur_parts, cur_cols = _frame_partitions(current, "current", columns)
-        lazy["current"] = _profile_tree(cur_parts, cur_cols, ref_prof.bins, ref_prof.k,
+        cur_frame, cur_cols = _frame_of(current, "current", columns)
+        lazy["current"] = _profile_tree(cur_frame, cur_cols, ref_prof.bins, ref_prof.k,
                                         ref_prof.seed, ref_prof, *opts)
     # The reference's histograms and the current profile in one run: the current side
     # bins on the sketch edges the histograms are being built on.
@@ -142,7 +142,8 @@ _RULES = {"alpha", "correction", "drift_share", "small_sample", "psi_threshold",
 # --- the graph ------------------------------------------------------------------------
 
 
-def _frame_partitions(data: Any, side: str, columns: list[str] | None) -> tuple[list[Any], list[str]]:
+def _frame_of(data: Any, side: str, columns: list[str] | None) -> tuple[Any, list[str]]:
+    """The Dask DataFrame (a Series as a one-column frame) and the columns to profile."""
     kind = _graph.kind_of(data)
     if kind not in ("frame", "series"):
         raise TypeError(f"{side} must be a Dask DataFrame or Series, got {type(data).__name__}")
@@ -156,7 +157,8 @@ def _frame_partitions(data: Any, side: str, columns: list[str] | None) -> tuple[
         if unknown:
             raise KeyError(f"{side}: unknown columns {unknown} (has {names})")
         names = list(dict.fromkeys(columns))
-    return _graph.partitions(data), names
+        data = data[names]  # Dask then reads only these columns where the reader can
+    return data, names
 
 
 def _profile_part(part: Any, columns: list[str], settings: tuple[int, int, int],
@@ -167,14 +169,14 @@ def _profile_part(part: Any, columns: list[str], settings: tuple[int, int, int],
     return prof
 
 
-def _profile_tree(parts: list[Any], columns: list[str], bins: int, k: int, seed: int,
+def _profile_tree(frame: Any, columns: list[str], bins: int, k: int, seed: int,
                   reference: Profile | None, threads: int | None, device: str,
                   split_every: int) -> Any:
     import dask
 
     # One graph key for the reference, not a copy inside every task.
     ref = None if reference is None else dask.delayed(reference, pure=True)
-    states = _graph.per_partition(_profile_part, parts, columns, (bins, k, seed), ref,
+    states = _graph.per_partition(_profile_part, frame, columns, (bins, k, seed), ref,
                                   threads, device)
     return _graph.tree_merge(states, merge_profiles, split_every)
 
@@ -218,9 +220,9 @@ def _histogram_part(part: Any, columns: list[str], edges: dict[str, np.ndarray],
     return out
 
 
-def _histogram_tree(parts: list[Any], columns: list[str], edges: dict[str, np.ndarray],
+def _histogram_tree(frame: Any, columns: list[str], edges: dict[str, np.ndarray],
                     threads: int | None, device: str, split_every: int) -> Any:
-    states = _graph.per_partition(_histogram_part, parts, columns, edges, threads, device)
+    states = _graph.per_partition(_histogram_part, frame, columns, edges, threads, device)
     return _graph.tree_merge(states, merge_histograms, split_every)
 
 
