@@ -180,3 +180,17 @@ def test_read_parquet_feeds_the_same_profile(dask_client, rng, tmp_path):
         dcd.read_parquet(tmp_path, columns=["nope"])
     with pytest.raises(TypeError, match="not a string"):
         dcd.read_parquet(tmp_path, columns="xc")
+
+
+@pytest.mark.parametrize("reader", ["driftcore", "dask"])
+def test_partition_work_runs_in_the_read_task(tmp_path, reader):
+    # One task a partition (read and profile fused) plus the merges: a task of its own
+    # per read doubled the scheduler round trips (benchmarks/RESULTS.md, session 6).
+    from driftcore.dask import _graph
+
+    for i in range(5):
+        pd.DataFrame({"x": np.arange(100.0) + i}).to_parquet(tmp_path / f"p{i}.parquet")
+    ddf = dcd.read_parquet(tmp_path) if reader == "driftcore" else dd.read_parquet(tmp_path)
+    tree = _graph.tree_merge(_graph.per_partition(len, ddf["x"]), sum, split_every=4)
+    assert len(dict(tree.__dask_graph__())) == 5 + 2 + 1  # 5 partitions, then 2 + 1 merges
+    assert tree.compute(scheduler="sync") == 500
