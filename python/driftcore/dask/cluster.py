@@ -45,7 +45,9 @@ def connect(scheduler: str = LOCAL, *, n_workers: int | None = None,
     ``scheduler``: ``"local"`` starts a LocalCluster of ``n_workers`` processes
     (default: one per core) with ``threads_per_worker`` threads each; ``"local-cuda"``
     a dask-cuda LocalCUDACluster (one worker per GPU; needs ``dask-cuda``); anything
-    else is a scheduler address such as ``"tcp://10.0.0.5:8786"``.
+    else is a scheduler address such as ``"tcp://10.0.0.5:8786"``. The workers of a
+    LocalCluster started here size Arrow's pool to their threads and run without
+    Dask's statistical profiler; a cluster you join keeps its own settings.
 
     Examples
     --------
