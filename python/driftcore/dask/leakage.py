@@ -221,7 +221,7 @@ def _exact(train: Any, eval_docs: Any, found: list[tuple], lengths: list[int],
     bounds = np.concatenate([[0], np.cumsum(lengths)])
     wanted = np.unique(np.concatenate([f[2] for f in found] or [np.zeros(0, np.int64)]))
     pieces = []
-    for j, part in enumerate(_graph.partitions(_docs(train, "train"))):
+    for j, part in enumerate(_graph.partitions(train)):  # validated by _index_tree
         ids = wanted[(wanted >= bounds[j]) & (wanted < bounds[j + 1])]
         if ids.size:
             pieces.append(dask.delayed(_shingles_part, pure=True)(part, ids - bounds[j], bounds[j],
