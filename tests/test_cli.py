@@ -197,11 +197,11 @@ def test_column_selection(capsys, pair, tmp_path):
 def test_thresholds_from_cli_and_toml(capsys, pair, tmp_path):
     ref, _, shift = pair
     assert run(capsys, "check", ref, shift)[0] == 1
-    loose = ["--threshold", "psi=5", "--threshold", "wasserstein=5", "--threshold", "mmd_alpha=0.001"]
+    loose = ["--threshold", "psi=5", "--threshold", "wasserstein=5", "--threshold", "alpha=0.001"]
     assert run(capsys, "check", ref, shift, *loose)[0] == 0
     cfg = tmp_path / "gate.toml"
     cfg.write_text('[driftcore]\nmmd_sample = 300\nexclude = ["k"]\n\n'
-                   '[driftcore.thresholds]\npsi = 5.0\nwasserstein = 5.0\nmmd_alpha = 0.001\n')
+                   '[driftcore.thresholds]\npsi = 5.0\nwasserstein = 5.0\nalpha = 0.001\n')
     code, _, _ = run(capsys, "check", ref, shift, "--config", cfg, "--json", tmp_path / "o.json")
     doc = load(tmp_path / "o.json")
     assert code == 0 and doc["settings"]["thresholds"]["psi"] == 5.0

@@ -67,13 +67,16 @@ def test_tiny_and_empty_sides(rng):
 def test_corrections(rng):
     ref = {f"c{i}": rng.normal(size=200) for i in range(10)}
     cur = {f"c{i}": rng.normal(size=200) for i in range(10)}
-    raw = compare(ref, cur)
+    raw = compare(ref, cur, correction="none")
     bonf = compare(ref, cur, correction="bonferroni")
+    holm = compare(ref, cur)
     bh = compare(ref, cur, correction="bh")
     for name in ref:
-        assert bonf[name].pvalue >= bh[name].pvalue >= raw[name].pvalue
+        assert raw[name].pvalue == holm[name].pvalue == raw[name].pvalue_adjusted
+        assert bonf[name].pvalue_adjusted >= holm[name].pvalue_adjusted >= bh[name].pvalue_adjusted
+        assert bh[name].pvalue_adjusted >= raw[name].pvalue
     with pytest.raises(ValueError, match="correction"):
-        compare(ref, cur, correction="holm")
+        compare(ref, cur, correction="fdr")
 
 
 def test_mismatched_kinds_are_refused():

@@ -1,42 +1,66 @@
 """Comparing a reference dataset with a current one: per-column metrics and verdicts.
 
-Verdict rules (defaults; every threshold is a keyword of :func:`compare`):
+Each column shared by both sides is measured and tested:
 
-* **Small samples** (fewer than ``small_sample`` = 1000 non-missing values on either
-  side): a statistical test decides. Numeric: two-sample KS; categorical: chi-square.
-  Drift when the p-value (after the optional ``correction``) is below ``alpha`` = 0.05.
-* **Large samples**: every p-value is tiny at a million rows, so effect sizes decide.
-  Numeric: PSI >= 0.2 on the reference's quantile bins, or Wasserstein-1 divided by
-  the reference's standard deviation >= 0.1. Categorical: PSI >= 0.2 or Jensen-Shannon
-  distance >= 0.1.
-* **Sketched metrics** (profiles built in one streaming pass) carry an error bound.
-  The verdict uses the value minus its bound, so sketch error alone never makes a
-  column drift; PSI from sketch-estimated bins is reported but not used.
+* **Numeric** columns: PSI and the other binned metrics on ``bins`` quantile bins of
+  the reference, the Kolmogorov-Smirnov statistic and test, Wasserstein-1 (raw and
+  divided by the reference's standard deviation), means. On raw data every number is
+  exact. Between profiles they come from exact counts on fine quantile bins (see
+  :mod:`driftcore._fine_bins`) or from the quantile sketches, each with an error
+  bound, and the KS p-value is then *conservative*: computed at the lower bound of the
+  statistic, so never smaller than the exact one.
+* **Discrete numeric** columns (at most ``DISCRETE_LEVELS`` distinct values in the
+  reference, each seen ``DISCRETE_REPEATS`` times on average, and at most
+  ``VALUE_CAP`` in the current data) are compared value by value, as categories
+  are, with the chi-square test; new values are listed as unseen categories.
+* **Categorical** columns (strings, booleans, or numeric columns named in
+  ``categorical``): binned metrics over the union of categories and the chi-square
+  test of homogeneity.
 * **Infinities**: the Wasserstein distance here is taken over the finite values (one
-  stray inf would otherwise make it infinite, or its sketch bound infinite). ``±inf``
-  still count in KS and in the binned metrics (their under/overflow bins), and
+  stray inf would otherwise make it infinite, or its bound infinite). ``±inf`` still
+  count in KS and in the binned metrics (their under/overflow bins), and
   ``metrics.wasserstein`` on raw arrays stays the exact, possibly infinite, value.
 * A column absent on one side, or with no values on one side, gets no verdict.
-* The dataset drifts when the share of drifted columns (among those with a verdict)
-  reaches ``drift_share`` = 0.5.
+
+The verdicts follow :mod:`driftcore.verdict`: p-values corrected over all tested
+columns (Holm by default), and a column drifts when its adjusted p-value is <=
+``alpha`` and an effect size (net of sampling noise) reaches its threshold.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch, _tables, metrics
+from . import _core, _dispatch, _fine_bins, _tables, metrics
 from .categories import CategoryCounts
-from .profile import CategoricalColumn, NumericColumn, Profile
+from .profile import VALUE_CAP, CategoricalColumn, NumericColumn, Profile, as_categorical
+from .verdict import Rules, TestOutcome, decide
+
+#: Numeric columns with at most this many distinct values in the reference, each
+#: seen ``DISCRETE_REPEATS`` times on average, are compared value by value.
+DISCRETE_LEVELS = 20
+DISCRETE_REPEATS = 4
+
+
+def _discrete(n_values: int, n: int) -> bool:
+    return n_values <= DISCRETE_LEVELS and n_values * DISCRETE_REPEATS <= n
 
 
 @dataclass
 class ColumnDrift:
-    """Comparison of one column."""
+    """Comparison of one column.
+
+    ``pvalue`` is the test's own p-value, ``pvalue_adjusted`` the one corrected for
+    the whole family of tests (the verdict uses it). ``conservative``: the p-value
+    was computed at the lower bound of the statistic (from summaries), so the exact
+    p-value is at most this. ``by_value``: a discrete numeric column compared value
+    by value.
+    """
 
     column: str
     kind: str  # "numeric", "categorical", or "missing" (absent on one side)
@@ -48,6 +72,9 @@ class ColumnDrift:
     error_bounds: dict[str, float] = field(default_factory=dict)
     test: str | None = None
     pvalue: float | None = None
+    pvalue_adjusted: float | None = None
+    conservative: bool = False
+    by_value: bool = False
     rule: str = ""
     drifted: bool | None = None
     unseen_categories: list[Any] = field(default_factory=list)
@@ -55,19 +82,34 @@ class ColumnDrift:
 
 @dataclass
 class DriftReport:
-    """Result of :func:`compare`: one :class:`ColumnDrift` per column, drifted first."""
+    """Result of :func:`compare`: one :class:`ColumnDrift` per column, drifted first,
+    the rules that judged them and the outcome of any extra test of the family."""
 
     columns: list[ColumnDrift]
-    drift_share: float
-    threshold_share: float
+    rules: Rules = field(default_factory=Rules)
+    tests: dict[str, TestOutcome] = field(default_factory=dict)
 
     @property
-    def dataset_drift(self) -> bool:
-        return self.drift_share >= self.threshold_share and self.n_drifted > 0
+    def n_judged(self) -> int:
+        return sum(1 for c in self.columns if c.drifted is not None)
 
     @property
     def n_drifted(self) -> int:
         return sum(1 for c in self.columns if c.drifted)
+
+    @property
+    def drift_share(self) -> float:
+        """Share of drifted columns among those with a verdict."""
+        return self.n_drifted / self.n_judged if self.n_judged else 0.0
+
+    @property
+    def threshold_share(self) -> float:
+        return self.rules.drift_share
+
+    @property
+    def dataset_drift(self) -> bool:
+        by_columns = self.n_drifted > 0 and self.drift_share >= self.rules.drift_share
+        return by_columns or any(t.rejected for t in self.tests.values())
 
     def __getitem__(self, name: str) -> ColumnDrift:
         for c in self.columns:
@@ -80,6 +122,8 @@ class DriftReport:
             "dataset_drift": self.dataset_drift,
             "drift_share": self.drift_share,
             "n_drifted": self.n_drifted,
+            "rules": asdict(self.rules),
+            "tests": {k: asdict(v) for k, v in self.tests.items()},
             "columns": [asdict(c) for c in self.columns],
         }
 
@@ -96,20 +140,31 @@ class DriftReport:
 
     def __str__(self) -> str:
         head = f"{'column':<20} {'kind':<12} {'drift':<6} {'psi':>8} {'wass/std':>9} " \
-               f"{'js_dist':>8} {'p-value':>9}  rule"
+               f"{'js_dist':>8} {'p-value':>10} {'adj. p':>10}"
         lines = [head, "-" * len(head)]
         for c in self.columns:
             verdict = {True: "DRIFT", False: "ok", None: "-"}[c.drifted]
             m = c.metrics
+            bound = "<=" if c.conservative else ""
             lines.append(
                 f"{c.column[:20]:<20} {c.kind:<12} {verdict:<6} {_fmt(m.get('psi')):>8} "
                 f"{_fmt(m.get('wasserstein_normed')):>9} {_fmt(m.get('js_distance')):>8} "
-                f"{_fmt(c.pvalue):>9}  {c.rule}"
+                f"{bound + _fmt(c.pvalue):>10} {bound + _fmt(c.pvalue_adjusted):>10}"
             )
+            if c.unseen_categories:
+                shown = ", ".join(str(u) for u in c.unseen_categories[:5])
+                more = len(c.unseen_categories) - 5
+                lines.append(f"{'':<20} new: {shown}" + (f" (+{more} more)" if more > 0 else ""))
+        for name, t in self.tests.items():
+            lines.append(f"{name} test: p-value {_fmt(t.pvalue)}, adjusted {_fmt(t.pvalue_adjusted)}"
+                         f"{' REJECTED' if t.rejected else ''}")
+        r = self.rules
         lines.append(
             f"{self.n_drifted} of {len(self.columns)} columns drifted "
             f"(share {self.drift_share:.2f}); dataset drift: {self.dataset_drift}"
         )
+        lines.append(f"rule: {r.correction}-corrected p <= {r.alpha:g} and an effect size over "
+                     "its threshold (* = net of sampling noise)")
         return "\n".join(lines)
 
 
@@ -125,23 +180,31 @@ def compare(
     *,
     bins: int = 10,
     alpha: float = 0.05,
-    correction: str | None = None,
-    drift_share: float = 0.5,
-    small_sample: int = 1000,
+    correction: str = "holm",
+    drift_share: float = 0.0,
     psi_threshold: float = 0.2,
     wasserstein_threshold: float = 0.1,
     js_threshold: float = 0.1,
     columns: list[str] | None = None,
+    categorical: list[str] | None = None,
+    tests: Mapping[str, float] | None = None,
     threads: int | None = None,
     device: str = "auto",
 ) -> DriftReport:
     """Compare ``current`` with ``reference``, column by column.
 
     Each side is raw data (a dict of arrays, pandas DataFrame, pyarrow Table or
-    RecordBatch) or a :class:`Profile`. On raw data every metric is exact; with a
-    profile, KS and Wasserstein come from its sketch and carry an error bound.
-    ``correction`` ("bonferroni" or "bh" for Benjamini-Hochberg) adjusts the p-values
-    of the small-sample tests. The rules are in this module's docstring.
+    RecordBatch) or a :class:`Profile`. On raw data every metric is exact; between
+    profiles, KS and Wasserstein come from exact fine-bin counts or the sketches and
+    carry an error bound (see this module's docstring).
+
+    The verdict rule is :mod:`driftcore.verdict`'s: the p-values of all tested columns
+    (and of ``tests``, extra p-values of the same "no drift" hypothesis, such as an MMD
+    test) are corrected together by ``correction`` ("holm", "bh", "bonferroni" or
+    "none"); a column drifts when its adjusted p-value is <= ``alpha`` and an effect
+    size reaches its threshold; the dataset drifts when the share of drifted columns
+    reaches ``drift_share`` (0: any drifted column) or an extra test rejects.
+    ``categorical`` names numeric columns (integer codes) to count as categories.
 
     Examples
     --------
@@ -150,27 +213,34 @@ def compare(
     >>> ref = {"x": rng.normal(size=5000), "c": rng.choice(["a", "b"], 5000)}
     >>> cur = {"x": rng.normal(0.5, 1, 5000), "c": rng.choice(["a", "b"], 5000)}
     >>> report = driftcore.compare(ref, cur)
-    >>> report["x"].drifted, report["c"].drifted
-    (True, False)
+    >>> report["x"].drifted, report["c"].drifted, report.dataset_drift
+    (True, False, True)
     """
-    if correction not in (None, "bonferroni", "bh"):
-        raise ValueError(f"correction must be None, 'bonferroni' or 'bh', got {correction!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    raw_ref = None if isinstance(reference, Profile) else _tables.read_chunk(_one_table(reference, "reference"))
-    raw_cur = None if isinstance(current, Profile) else _tables.read_chunk(_one_table(current, "current"))
+    rules = Rules(alpha, correction, psi_threshold, wasserstein_threshold, js_threshold,
+                  drift_share)
+    as_cats = _names(categorical, "categorical")
+    raw_ref = None if isinstance(reference, Profile) else _read(reference, "reference", as_cats)
+    raw_cur = None if isinstance(current, Profile) else _read(current, "current", as_cats)
     if raw_ref is not None and raw_cur is not None and not _on_device(raw_ref, raw_cur):
         ref_cols: dict[str, Any] = raw_ref
         cur_cols: dict[str, Any] = raw_cur
     else:
         ref_prof = reference if raw_ref is None else Profile.build(
-            reference, bins=bins, threads=threads, device=device
+            reference, bins=bins, categorical=as_cats, threads=threads, device=device
         )
         cur_prof = current if raw_cur is None else Profile.build(
-            current, bins=bins, reference=ref_prof, threads=threads, device=device
+            current, bins=bins, reference=ref_prof, categorical=as_cats, threads=threads,
+            device=device,
         )
         ref_cols, cur_cols = ref_prof.columns, cur_prof.columns
         raw_ref = raw_cur = None
+        for name in as_cats:
+            for cols in (ref_cols, cur_cols):
+                if isinstance(cols.get(name), NumericColumn):
+                    raise ValueError(
+                        f"column {name!r} is numeric in a profile: build the profile with "
+                        f"categorical=[{name!r}] to count it as categories"
+                    )
     names = list(dict.fromkeys([*ref_cols, *cur_cols]))
     if columns is not None:
         unknown = [c for c in columns if c not in names]
@@ -194,17 +264,25 @@ def compare(
             results.append(_numeric(name, r, c, bins))
         else:
             results.append(_categorical(name, r, c))
-    _adjust_pvalues(results, correction)
-    rules = {
-        "alpha": alpha, "small": small_sample, "psi": psi_threshold, "wass": wasserstein_threshold,
-        "js": js_threshold,
-    }
-    for res in results:
-        _verdict(res, **rules)
-    judged = [r for r in results if r.drifted is not None]
-    share = (sum(1 for r in judged if r.drifted) / len(judged)) if judged else 0.0
+    outcomes = decide(results, rules, tests)
     results.sort(key=lambda r: (not r.drifted, r.drifted is None))
-    return DriftReport(results, share, drift_share)
+    return DriftReport(results, rules, outcomes)
+
+
+def _names(names: Any, what: str) -> list[str]:
+    if names is None:
+        return []
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"{what} must be a list of column names")
+    return list(names)
+
+
+def _read(data: Any, side: str, as_cats: list[str]) -> dict[str, Any]:
+    chunk = _tables.read_chunk(_one_table(data, side))
+    for name in as_cats:
+        if name in chunk and chunk[name].kind == "numeric":
+            chunk[name] = as_categorical(name, chunk[name])
+    return chunk
 
 
 def _one_table(data: Any, side: str) -> Any:
@@ -246,9 +324,7 @@ def _missing(name: str, r: Any, c: Any) -> ColumnDrift:
 
 
 def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> ColumnDrift:
-    """Every numeric metric, exact, from one sort of each side: quantile edges and bin
-    counts by binary search on the sorted reference and current, KS and Wasserstein
-    from one merge walk."""
+    """Every numeric metric, exact, from one sort of each side."""
     nthreads = _dispatch.resolve_threads(threads)
     sa, sb = metrics._sorted_pair(r.values, c.values, nthreads)
     res = ColumnDrift(name, "numeric", sa.size, sb.size,
@@ -256,46 +332,70 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     if sa.size == 0 or sb.size == 0:
         res.rule = "no values on one side"
         return res
-    edges = _exact_quantile_edges(sa, bins)
-    a, b = _sorted_counts(sa, edges), _sorted_counts(sb, edges)
+    m_ref = _core.moments(sa, nthreads)
+    m_cur = _core.moments(sb, nthreads)
+    std = math.sqrt(m_ref.m2 / m_ref.count) if m_ref.count else math.nan
+    res.metrics["mean_reference"] = m_ref.mean if m_ref.count else math.nan
+    res.metrics["mean_current"] = m_cur.mean if m_cur.count else math.nan
+    values = _sorted_values(sa, DISCRETE_LEVELS)
+    if values is not None and _discrete(values[0].size, sa.size):
+        cur_values = _sorted_values(sb, VALUE_CAP)
+        if cur_values is not None:
+            return _by_value(res, values, cur_values, std)
+    edges = _fine_bins.quantile_edges_sorted(sa, bins * _fine_bins.FINE)
+    a, b = _fine_bins.coarse(_fine_bins.sorted_slots(sa, edges),
+                             _fine_bins.sorted_slots(sb, edges), bins)
     res.metrics.update(metrics.binned_metrics(a, b))
     res.metrics["psi_from_sketch"] = 0.0
     stat, w, na, nb = _core.two_sample_sorted(sa, sb)
     if math.isinf(w) or np.isinf(sa[[0, -1]]).any() or np.isinf(sb[[0, -1]]).any():
         w = _finite_sorted_wasserstein(sa, sb)
     ks = metrics._ks_result(stat, na, nb, 0.0, (sa, sb), sa, sb)
-    m_ref = _core.moments(sa, nthreads)
-    m_cur = _core.moments(sb, nthreads)
-    std = math.sqrt(m_ref.m2 / m_ref.count) if m_ref.count else math.nan
     res.metrics["ks"] = ks.statistic
     res.metrics["wasserstein"] = w
     res.metrics["wasserstein_normed"] = w / std if std > 0 else math.nan
-    res.metrics["mean_reference"] = m_ref.mean if m_ref.count else math.nan
-    res.metrics["mean_current"] = m_cur.mean if m_cur.count else math.nan
     res.test, res.pvalue = "ks", ks.pvalue
     return res
 
 
-def _exact_quantile_edges(s: np.ndarray, bins: int) -> np.ndarray:
-    """The rule of QuantileSketch.quantile_edges, on the exact sorted sample."""
-    q = np.linspace(0.0, 1.0, bins + 1)
-    idx = np.clip(np.ceil(q * s.size).astype(np.int64) - 1, 0, s.size - 1)
-    e = np.unique(s[idx])
-    e = e[np.isfinite(e)]
-    if e.size == 0:
-        e = np.array([0.0])
-    if e.size == 1:
-        e = np.array([e[0], np.nextafter(e[0], np.inf)])
-    return e
+def _sorted_values(s: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct values and their counts of a sorted sample, or None past ``cap``."""
+    if s.size == 0:
+        return s, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
+    if starts.size > cap:
+        return None
+    return s[starts], np.diff(np.concatenate([starts, [s.size]]))
 
 
-def _sorted_counts(s: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Underflow, bin and overflow counts of a sorted sample (numpy's bin rule)."""
-    left = np.searchsorted(s, edges, side="left")
-    right_last = np.searchsorted(s, edges[-1], side="right")
-    inner = np.diff(left).astype(np.float64)
-    inner[-1] = right_last - left[-2]  # the last bin is closed
-    return np.concatenate([[left[0]], inner, [s.size - right_last]]).astype(np.float64)
+def _by_value(res: ColumnDrift, ref: tuple[np.ndarray, np.ndarray],
+              cur: tuple[np.ndarray, np.ndarray], std: float) -> ColumnDrift:
+    """A discrete numeric column compared value by value: counts over the union of
+    values, chi-square, and KS and Wasserstein from the exact value counts."""
+    (va, ca), (vb, cb) = ref, cur
+    values = np.union1d(va, vb)
+    a = np.zeros(values.size)
+    b = np.zeros(values.size)
+    a[np.searchsorted(values, va)] = ca
+    b[np.searchsorted(values, vb)] = cb
+    res.by_value = True
+    res.metrics.update(metrics.binned_metrics(a, b))
+    chi = metrics.chi_square_counts(a, b)
+    res.metrics["chi_square"] = chi.statistic
+    finite = np.isfinite(values)
+    ks, w, _, _ = _core.two_sample_weighted(values, np.cumsum(a), values, np.cumsum(b))
+    if not finite.all():
+        fa, fb = a[finite], b[finite]
+        w = math.nan
+        if fa.sum() and fb.sum():
+            fv = np.ascontiguousarray(values[finite])
+            _, w, _, _ = _core.two_sample_weighted(fv, np.cumsum(fa), fv, np.cumsum(fb))
+    res.metrics["ks"] = float(ks)
+    res.metrics["wasserstein"] = float(w)
+    res.metrics["wasserstein_normed"] = w / std if std > 0 else math.nan
+    res.unseen_categories = [float(v) for v in np.setdiff1d(vb, va)]
+    res.test, res.pvalue = "chi_square", chi.pvalue
+    return res
 
 
 def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> ColumnDrift:
@@ -303,34 +403,67 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     if r.count == 0 or c.count == 0:
         res.rule = "no values on one side"
         return res
-    # Binned metrics: exact when both sides were binned on the same edges.
+    std = math.sqrt(r.variance) if r.moments.count else math.nan
+    res.metrics["mean_reference"] = r.mean
+    res.metrics["mean_current"] = c.mean
+    if r.values is not None and c.values is not None and _discrete(len(r.values), r.count):
+        return _by_value(res, _value_arrays(r), _value_arrays(c), std)
     hr, hc = r.histogram, c.histogram
     exact_bins = hr is not None and hc is not None and np.array_equal(hr.edges, hc.edges)
+    # KS: the tighter of two valid bounds, from the exact bin counts and the sketches
+    ks_sketch, w_sketch = metrics.two_sample(r.sketch, c.sketch)
+    d_lo = max(ks_sketch.statistic - ks_sketch.error_bound, 0.0)
+    d_hi = min(ks_sketch.statistic + ks_sketch.error_bound, 1.0)
+    w_distance, w_bound = w_sketch.distance, w_sketch.error_bound
+    if _infinities(r) or _infinities(c):
+        w_distance, w_bound = _finite_sketch_wasserstein(r, c)
     if exact_bins:
-        a, b = metrics.binned_counts(hr, hc)
+        assert hr is not None and hc is not None
+        a, b = hr.slots[:-1].astype(np.float64), hc.slots[:-1].astype(np.float64)
+        lo, hi = _fine_bins.ks_bounds(a, b)
+        d_lo, d_hi = max(d_lo, lo), min(d_hi, hi)
+        wf, wf_bound = _fine_bins.wasserstein(hr.edges, _finite_slots(a, r), _finite_slots(b, c),
+                                              min(r.moments.min, c.moments.min),
+                                              max(r.moments.max, c.moments.max))
+        if wf_bound < w_bound:
+            w_distance, w_bound = wf, wf_bound
+        a, b = _fine_bins.coarse(a, b, bins)
     else:
         edges = r.edges(bins)
         a, b = _counts_from_sketch(r, edges), _counts_from_sketch(c, edges)
+        a, b = _fine_bins.coarse(a, b, bins)
         res.error_bounds["bin_proportions"] = r.sketch.rank_error + c.sketch.rank_error
     res.metrics.update(metrics.binned_metrics(a, b))
     res.metrics["psi_from_sketch"] = float(not exact_bins)
-    ks, w = metrics.two_sample(r.sketch, c.sketch)
-    w_distance, w_bound = w.distance, w.error_bound
-    if _infinities(r) or _infinities(c):
-        w_distance, w_bound = _finite_sketch_wasserstein(r, c)
-    std = math.sqrt(r.variance) if r.moments.count else math.nan
+    exact = d_hi <= d_lo
+    if exact:  # both sketches still exact: scipy's statistic and p-value
+        ks = ks_sketch
+    else:
+        ks = metrics.KSResult(d_lo, metrics.ks_pvalue(d_lo, r.sketch.n, c.sketch.n), d_hi - d_lo)
+        res.conservative = True
+        res.error_bounds["ks"] = d_hi - d_lo
     res.metrics["ks"] = ks.statistic
     res.metrics["wasserstein"] = w_distance
     res.metrics["wasserstein_normed"] = w_distance / std if std > 0 else math.nan
-    res.metrics["mean_reference"] = r.mean
-    res.metrics["mean_current"] = c.mean
-    if ks.error_bound:
-        res.error_bounds["ks"] = ks.error_bound
     if w_bound:
         res.error_bounds["wasserstein"] = w_bound
         res.error_bounds["wasserstein_normed"] = w_bound / std if std > 0 else math.nan
     res.test, res.pvalue = "ks", ks.pvalue
     return res
+
+
+def _value_arrays(col: NumericColumn) -> tuple[np.ndarray, np.ndarray]:
+    assert col.values is not None
+    v = np.array(sorted(col.values), dtype=np.float64)
+    return v, np.array([col.values[x] for x in v.tolist()], dtype=np.int64)
+
+
+def _finite_slots(slots: np.ndarray, col: NumericColumn) -> np.ndarray:
+    """Slot counts without the infinities (they sit in underflow and overflow)."""
+    out = slots.copy()
+    out[0] -= col.moments.neg_inf
+    out[-1] -= col.moments.pos_inf
+    return out
 
 
 # Wasserstein in compare is taken over the finite values: one stray inf would make it
@@ -393,39 +526,3 @@ def _categorical(name: str, r: CategoricalColumn, c: CategoricalColumn) -> Colum
     res.metrics["chi_square"] = chi.statistic
     res.test, res.pvalue = "chi_square", chi.pvalue
     return res
-
-
-def _adjust_pvalues(results: list[ColumnDrift], correction: str | None) -> None:
-    tested = [r for r in results if r.pvalue is not None and not math.isnan(r.pvalue)]
-    if correction is None or not tested:
-        return
-    p = np.array([r.pvalue for r in tested])
-    m = p.size
-    if correction == "bonferroni":
-        adj = np.minimum(p * m, 1.0)
-    else:  # Benjamini-Hochberg step-up
-        order = np.argsort(p)
-        ranked = p[order] * m / np.arange(1, m + 1)
-        ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-        adj = np.empty(m)
-        adj[order] = np.minimum(ranked, 1.0)
-    for r, a in zip(tested, adj):
-        r.pvalue = float(a)
-
-
-def _verdict(res: ColumnDrift, *, alpha, small, psi, wass, js) -> None:
-    if res.kind == "missing" or res.test is None:
-        return
-    if min(res.n_reference, res.n_current) < small:
-        res.drifted = bool(res.pvalue is not None and res.pvalue < alpha)
-        res.rule = f"{res.test} p-value < {alpha} (small sample)"
-        return
-    m, b = res.metrics, res.error_bounds
-    if res.kind == "numeric":
-        w = m["wasserstein_normed"] - b.get("wasserstein_normed", 0.0)
-        by_psi = not m["psi_from_sketch"] and m["psi"] >= psi
-        res.drifted = bool(by_psi or (not math.isnan(w) and w >= wass))
-        res.rule = f"psi >= {psi} or wasserstein/std >= {wass}"
-    else:
-        res.drifted = bool(m["psi"] >= psi or m["js_distance"] >= js)
-        res.rule = f"psi >= {psi} or js_distance >= {js}"

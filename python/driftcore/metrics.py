@@ -49,6 +49,7 @@ __all__ = [
     "kl_divergence",
     "ks",
     "linf",
+    "noise_floor",
     "proportions",
     "psi",
     "total_variation",
@@ -142,14 +143,21 @@ def _proportions(
     return proportions(a, b, smoothing)
 
 
-def proportions(
-    a: np.ndarray, b: np.ndarray, smoothing: float | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Normalize two aligned count vectors, after adding ``smoothing`` to every bin."""
+def _counts_pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"count vectors must be 1-D and aligned, got {a.shape} and {b.shape}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or (a < 0).any() or (b < 0).any():
+        raise ValueError("counts must be finite and >= 0")
+    return a, b
+
+
+def proportions(
+    a: np.ndarray, b: np.ndarray, smoothing: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normalize two aligned count vectors, after adding ``smoothing`` to every bin."""
+    a, b = _counts_pair(a, b)
     if a.sum() == 0 or b.sum() == 0:
         raise ValueError("a side has no values to compare (empty or all-null)")
     if smoothing is not None:
@@ -295,8 +303,7 @@ def chi_square_counts(a: np.ndarray, b: np.ndarray) -> ChiSquareResult:
     """:func:`chi_square` on two aligned count vectors."""
     from scipy import stats
 
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a, b = _counts_pair(a, b)
     if a.sum() == 0 or b.sum() == 0:
         raise ValueError("a side has no values to compare (empty or all-null)")
     keep = (a + b) > 0
@@ -316,11 +323,16 @@ def _kl_terms(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def _psi(p: np.ndarray, q: np.ndarray) -> float:
-    return float(np.sum((q - p) * np.log(q / p)))
+    both = (p > 0) | (q > 0)  # a bin empty on both sides adds nothing (smoothing=0)
+    p, q = p[both], q[both]
+    with np.errstate(divide="ignore"):
+        return float(np.sum((q - p) * np.log(q / p)))
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> float:
-    return float(np.sum(p * np.log(p / q)))
+    nz = p > 0
+    with np.errstate(divide="ignore"):
+        return float(np.sum(p[nz] * np.log(p[nz] / q[nz])))
 
 
 def _js(p: np.ndarray, q: np.ndarray) -> float:
@@ -345,6 +357,12 @@ def binned_metrics(
 ) -> dict[str, float]:
     """Every binned metric of two aligned count vectors (reference, current).
 
+    Besides the metrics themselves, ``psi_debiased`` and ``js_distance_debiased`` are
+    PSI and the Jensen-Shannon distance net of their expected value under no drift
+    (to first order ``(k - 1) (1/n_ref + 1/n_cur)`` for PSI and an eighth of that for
+    the JS divergence, with ``k`` the bins holding any value), floored at 0: with many
+    sparse levels sampling noise alone makes PSI and JS large.
+
     Examples
     --------
     >>> import numpy as np, driftcore
@@ -355,8 +373,12 @@ def binned_metrics(
     ps, qs = proportions(a, b, smoothing)
     p, q = proportions(a, b, None)
     js = _js(p, q)
+    psi_value = _psi(ps, qs)
+    noise = noise_floor(a, b)
     return {
-        "psi": _psi(ps, qs),
+        "psi": psi_value,
+        "psi_debiased": max(0.0, psi_value - noise),
+        "js_distance_debiased": math.sqrt(max(0.0, js - noise / 8)),
         "kl": _kl(ps, qs),
         "js_divergence": js,
         "js_distance": math.sqrt(max(0.0, js)),
@@ -364,6 +386,24 @@ def binned_metrics(
         "total_variation": _tv(p, q),
         "linf": _linf(p, q),
     }
+
+
+def noise_floor(a: np.ndarray, b: np.ndarray) -> float:
+    """Expected PSI between two samples of one distribution over these bins, to first
+    order: ``(k - 1) (1/n_a + 1/n_b)`` with ``k`` the bins that hold any value.
+
+    Examples
+    --------
+    >>> import numpy as np, driftcore
+    >>> driftcore.metrics.noise_floor(np.array([10, 10, 0]), np.array([5, 15, 0]))
+    0.1
+    """
+    a, b = _counts_pair(a, b)
+    na, nb = a.sum(), b.sum()
+    if na == 0 or nb == 0:
+        return math.nan
+    k = int(np.count_nonzero(a + b))
+    return float((k - 1) * (1.0 / na + 1.0 / nb))
 
 
 # --- KS and Wasserstein ------------------------------------------------------------

@@ -9,23 +9,30 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch, _tables, _wire
+from . import _core, _dispatch, _fine_bins, _tables, _wire
 from .categories import CategoryCounts
 from .histogram import Histogram
 from .quantile_sketch import QuantileSketch
 
 _KIND = b"PROF"
 
+#: Distinct finite values counted exactly per numeric column; past this many the
+#: column is continuous (``NumericColumn.values`` is None).
+VALUE_CAP = 64
+
 
 @dataclass
 class NumericColumn:
     """Summary of a numeric column: moments of the finite values, counts of
-    null/NaN/inf, a quantile sketch and (when edges are known) a histogram."""
+    null/NaN/inf, a quantile sketch, (when edges are known) a histogram on fine
+    quantile bins, and the exact count of each distinct finite value while there are
+    at most ``VALUE_CAP`` of them (``values``; None past that)."""
 
     moments: Any = field(default_factory=_core.Moments)
     sketch: QuantileSketch = field(default_factory=QuantileSketch)
     histogram: Histogram | None = None
     nulls: int = 0  # Arrow/pandas nulls (NaN is counted in moments.nan)
+    values: dict[float, int] | None = field(default_factory=dict)
     kind: str = "numeric"
 
     @property
@@ -64,10 +71,11 @@ class NumericColumn:
 
     def edges(self, bins: int) -> np.ndarray:
         """The bin edges current data is compared on: this column's histogram edges,
-        else ``bins`` quantile edges from the sketch."""
+        else ``bins * FINE`` quantile edges from the sketch (fine bins; see
+        :mod:`driftcore._fine_bins`)."""
         if self.histogram is not None:
             return self.histogram.edges
-        return self.sketch.quantile_edges(bins)
+        return self.sketch.quantile_edges(bins * _fine_bins.FINE)
 
 
 @dataclass
@@ -102,7 +110,10 @@ class Profile:
         Seed of the sketches' compaction coins.
     reference : Profile, optional
         Bin numeric columns on the reference's edges, so that binned metrics between
-        the two are exact.
+        the two are exact. A column that is categorical in the reference is counted
+        as categories here too.
+    categorical : list of str, optional
+        Numeric columns (integer codes) to count as categories.
 
     Examples
     --------
@@ -113,7 +124,13 @@ class Profile:
     """
 
     def __init__(
-        self, *, bins: int = 10, k: int = 400, seed: int = 0, reference: Profile | None = None
+        self,
+        *,
+        bins: int = 10,
+        k: int = 400,
+        seed: int = 0,
+        reference: Profile | None = None,
+        categorical: list[str] | None = None,
     ) -> None:
         if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
@@ -121,8 +138,17 @@ class Profile:
             raise TypeError(f"reference must be a Profile, got {type(reference).__name__}")
         QuantileSketch(k, seed=seed)  # validates k and seed
         self.bins, self.k, self.seed = bins, k, seed
+        if categorical is not None and (
+            isinstance(categorical, str) or not all(isinstance(c, str) for c in categorical)
+        ):
+            raise TypeError("categorical must be a list of column names")
         self.columns: dict[str, Column] = {}
         self._reference = reference
+        self._categorical = set(categorical or ())
+        if reference is not None:
+            self._categorical |= {
+                n for n, c in reference.columns.items() if isinstance(c, CategoricalColumn)
+            }
 
     # --- building ----------------------------------------------------------------
 
@@ -135,6 +161,7 @@ class Profile:
         k: int = 400,
         seed: int = 0,
         reference: Profile | None = None,
+        categorical: list[str] | None = None,
         threads: int | None = None,
         device: str = "auto",
     ) -> Profile:
@@ -145,7 +172,7 @@ class Profile:
         sketches, once for histograms on its own quantile edges, so that later
         comparisons on those edges are exact. An iterable is read once.
         """
-        prof = cls(bins=bins, k=k, seed=seed, reference=reference)
+        prof = cls(bins=bins, k=k, seed=seed, reference=reference, categorical=categorical)
         prof.update(data, threads=threads, device=device)
         if reference is None and _tables.is_chunk(data):
             prof._fill_own_histograms(data, threads, device)
@@ -159,6 +186,9 @@ class Profile:
         return self
 
     def _update_chunk(self, chunk: dict, threads: int | None, device: str) -> None:
+        for name in self._categorical & chunk.keys():
+            if chunk[name].kind == "numeric":
+                chunk[name] = as_categorical(name, chunk[name])
         staged = {name: self._copy_column(name, c.kind) for name, c in chunk.items()}
         nthreads = _dispatch.resolve_threads(threads)
         for name, c in chunk.items():
@@ -179,7 +209,8 @@ class Profile:
             m = _core.Moments()
             m.merge(old.moments)
             return NumericColumn(
-                m, old.sketch.copy(), old.histogram.copy() if old.histogram else None, old.nulls
+                m, old.sketch.copy(), old.histogram.copy() if old.histogram else None, old.nulls,
+                None if old.values is None else dict(old.values),
             )
         return CategoricalColumn(old.counts.copy())
 
@@ -197,7 +228,7 @@ class Profile:
         for name, c in chunk.items():
             col = self.columns[name]
             if isinstance(col, NumericColumn) and col.count and col.histogram is None:
-                col.histogram = Histogram(col.sketch.quantile_edges(self.bins))
+                col.histogram = Histogram(col.edges(self.bins))
                 col.histogram.update(c.values, threads=threads, device=device)
 
     # --- combining and storing -------------------------------------------------------
@@ -223,6 +254,7 @@ class Profile:
                 col.moments.merge(theirs.moments)
                 col.sketch.merge(theirs.sketch)
                 col.nulls += theirs.nulls
+                col.values = _merge_values(col.values, theirs.values)
                 if (col.histogram is None) != (theirs.histogram is None):
                     raise ValueError(f"column {name!r}: only one profile has a histogram")
                 if col.histogram is not None:
@@ -243,6 +275,8 @@ class Profile:
                 m = col.moments
                 entry["moments"] = [m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2]
                 entry["nulls"] = col.nulls
+                if col.values is not None:  # absent: more than VALUE_CAP values
+                    entry["values"] = [list(col.values), list(col.values.values())]
                 parts = [col.sketch.to_bytes()]
                 if col.histogram is not None:
                     parts.append(col.histogram.to_bytes())
@@ -277,7 +311,8 @@ class Profile:
                     ]
                     hist = Histogram.from_bytes(parts[1]) if len(parts) > 1 else None
                     col: Column = NumericColumn(
-                        m, QuantileSketch.from_bytes(parts[0]), hist, int(entry["nulls"])
+                        m, QuantileSketch.from_bytes(parts[0]), hist, int(entry["nulls"]),
+                        _read_values(entry.get("values")),
                     )
                 elif entry["kind"] == "categorical":
                     col = CategoricalColumn(CategoryCounts.from_bytes(parts[0]))
@@ -324,6 +359,7 @@ def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> No
         m = _gpu_moments(c.values)
     else:
         m = _core.moments(c.values, threads)
+    col.values = _merge_values(col.values, _chunk_values(c.values, where))
     col.sketch.update(c.values, device=where)
     if col.histogram is not None:
         col.histogram.update(c.values, threads=threads or None, device=where)
@@ -347,3 +383,73 @@ def _gpu_moments(values: Any) -> Any:
         m.mean = float(v.mean())
         m.m2 = float(((v - m.mean) ** 2).sum())
     return m
+
+
+def _chunk_values(values: Any, where: str) -> dict[float, int] | None:
+    """Exact counts of a chunk's distinct finite values, or None past VALUE_CAP."""
+    xp = np
+    if where == "gpu":
+        import cupy as xp  # type: ignore[no-redef]
+    v = values if values.dtype.kind in "iu" else values[xp.isfinite(values)]
+    if v.size > 4 * VALUE_CAP and xp.unique(v[: 4 * VALUE_CAP]).size > VALUE_CAP:
+        return None  # continuous data: decided on a small prefix
+    if v.dtype.kind in "iu" and v.size and int(v.max()) - int(v.min()) < 1 << 16:
+        lo = int(v.min())
+        counts = xp.bincount((v - lo).astype(xp.int64))
+        keys = xp.flatnonzero(counts)
+        if keys.size > VALUE_CAP:
+            return None
+        return dict(zip((keys + lo).astype(np.float64).tolist(), counts[keys].tolist()))
+    keys, counts = xp.unique(v, return_counts=True)
+    if keys.size > VALUE_CAP:
+        return None
+    return dict(zip(keys.astype(np.float64).tolist(), counts.tolist()))
+
+
+def _merge_values(
+    mine: dict[float, int] | None, theirs: dict[float, int] | None
+) -> dict[float, int] | None:
+    if mine is None or theirs is None:
+        return None
+    out = dict(mine)
+    for v, n in theirs.items():
+        out[v] = out.get(v, 0) + n
+    if len(out) > VALUE_CAP:
+        return None
+    return dict(sorted(out.items()))
+
+
+def _read_values(entry: Any) -> dict[float, int] | None:
+    if entry is None:
+        return None
+    keys, counts = entry
+    if (len(keys) != len(counts) or len(keys) > VALUE_CAP
+            or any(type(n) is not int or n < 0 for n in counts)):
+        raise ValueError("bad value counts")
+    out = {float(v): n for v, n in zip(keys, counts)}
+    if not all(np.isfinite(list(out))) or len(out) != len(keys):
+        raise ValueError("bad value counts")
+    return out
+
+
+def as_categorical(name: str, chunk: Any) -> Any:
+    """A numeric column chunk counted as categories (integer codes; floats must hold
+    whole numbers). NaN and nulls are missing values."""
+    import pyarrow as pa
+
+    values = chunk.values
+    if _dispatch.is_device_array(values):
+        import cupy as cp
+
+        values = cp.asnumpy(values)
+    missing = np.isnan(values) if values.dtype.kind == "f" else None
+    if missing is not None:
+        kept = values[~missing]
+        if not np.all(np.isfinite(kept)) or np.any(kept != np.round(kept)):
+            raise TypeError(
+                f"column {name!r} has non-integer values and cannot be counted as categories"
+            )
+    codes = pa.array(values.astype(np.int64), mask=missing)
+    if chunk.nulls:
+        codes = pa.concat_arrays([codes, pa.nulls(chunk.nulls, pa.int64())])
+    return _tables.ColumnChunk("categorical", codes, 0)

@@ -30,6 +30,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..verdict import CORRECTIONS
 from .config import THRESHOLDS, Settings, apply, load_toml, parse_threshold
 from .errors import InputError
 
@@ -51,6 +52,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--exclude", action="append", metavar="A,B", help="leave these columns out")
     g.add_argument("--text-column", action="append", metavar="NAME",
                    help="treat this string column as text (repeatable; replaces auto-detection)")
+    g.add_argument("--categorical", action="append", metavar="A,B",
+                   help="count these numeric columns (integer codes) as categories")
     g = p.add_argument_group("engine")
     g.add_argument("--config", metavar="FILE.toml", help="settings file (see driftcore.cli.config)")
     g.add_argument("--mmd-sample", type=int, metavar="N",
@@ -79,8 +82,9 @@ def _check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", action="append", metavar="NAME=VALUE",
                    help="override a threshold, e.g. psi=0.25 (repeatable); names: "
                         + ", ".join(THRESHOLDS))
-    p.add_argument("--correction", choices=("bonferroni", "bh"),
-                   help="adjust small-sample p-values across columns")
+    p.add_argument("--correction", choices=CORRECTIONS,
+                   help="multiple-testing correction over the columns and the MMD test "
+                        "(default holm: false-alarm rate of the whole check <= alpha)")
     p.add_argument("--leak-rows", type=int, metavar="N",
                    help="exact-row leakage: at most this many candidate rows (current rows "
                         "whose row hash matches a reference row) are verified exactly; beyond, "
@@ -116,7 +120,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         apply(s, load_toml(args.config), args.config)
     opts: dict[str, Any] = {
         "columns": _split(args.columns), "exclude": _split(args.exclude),
-        "text_columns": args.text_column, "mmd_sample": args.mmd_sample, "seed": args.seed,
+        "text_columns": args.text_column, "categorical": _split(args.categorical),
+        "mmd_sample": args.mmd_sample, "seed": args.seed,
         "bins": args.bins, "batch_size": args.batch_size, "threads": args.threads,
         "device": args.device,
     }

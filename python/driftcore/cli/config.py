@@ -17,12 +17,14 @@ table (or at the top level), with thresholds in ``[driftcore.thresholds]``
     psi = 0.25
     near_duplicates = 0.0
 
-Thresholds (:data:`THRESHOLDS`): a column drifts by the rules of
-:func:`driftcore.compare` with ``psi``, ``wasserstein`` (Wasserstein-1 / reference
-std), ``js`` (Jensen-Shannon distance), ``alpha`` (test p-value, small samples) and
-``small_sample``; the gate fails (exit 1) when the share of drifted columns reaches
-``drift_share`` (default 0: any drifted column), when the MMD test's p-value is below
-``mmd_alpha``, when the share of current rows equal to a reference row exceeds
+Thresholds (:data:`THRESHOLDS`): a column drifts by the rule of
+:mod:`driftcore.verdict` (the rule of :func:`driftcore.compare`): its p-value,
+corrected with the MMD test's over the whole family (``correction``, Holm by
+default), is <= ``alpha``, and an effect size reaches ``psi``, ``wasserstein``
+(Wasserstein-1 / reference std) or ``js`` (Jensen-Shannon distance). The gate fails
+(exit 1) when the share of drifted columns reaches ``drift_share`` (default 0: any
+drifted column), when the MMD test rejects at the same corrected level, when the
+share of current rows equal to a reference row exceeds
 ``exact_rows`` (default 0: any), or when the share of current texts that
 near-duplicate a reference text (Jaccard >= ``similarity``) exceeds
 ``near_duplicates`` (default 0.01) in any text column.
@@ -44,6 +46,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..verdict import CORRECTIONS
 from .errors import InputError
 
 #: Every threshold, its default and what it means.
@@ -51,10 +54,8 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "psi": (0.2, "column drifts when PSI >= this (large samples)"),
     "wasserstein": (0.1, "numeric column drifts when Wasserstein-1 / reference std >= this"),
     "js": (0.1, "categorical column drifts when Jensen-Shannon distance >= this"),
-    "alpha": (0.05, "small samples: column drifts when the test p-value < this"),
-    "small_sample": (1000, "below this many values a side, the test decides"),
+    "alpha": (0.05, "false-alarm rate of the whole family of drift tests (columns and MMD)"),
     "drift_share": (0.0, "gate fails when the share of drifted columns >= this (0: any)"),
-    "mmd_alpha": (0.05, "gate fails when the MMD test p-value < this"),
     "exact_rows": (0.0, "gate fails when the share of current rows found in the reference > this"),
     "near_duplicates": (0.01, "gate fails when a text column's near-duplicate rate > this"),
     "similarity": (0.8, "Jaccard similarity at which two texts are near-duplicates"),
@@ -74,7 +75,8 @@ class Settings:
         default_factory=lambda: {k: v for k, (v, _) in THRESHOLDS.items()}
     )
     bins: int = 10
-    correction: str | None = None
+    categorical: list[str] = field(default_factory=list)
+    correction: str = "holm"
     mmd_sample: int = 2000
     mmd_permutations: int = 100
     leak_rows: int = 500_000
@@ -96,7 +98,7 @@ class Settings:
             if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v) or v < 0:
                 raise InputError(None, f"threshold {name} must be a number >= 0, got {v!r}")
         t = self.thresholds
-        for name in ("alpha", "mmd_alpha", "similarity"):
+        for name in ("alpha", "similarity"):
             if not 0 < t[name] < 1:
                 raise InputError(None, f"threshold {name} must be in (0, 1), got {t[name]}")
         for name, lo in (("bins", 1), ("mmd_sample", 2), ("mmd_permutations", 1),
@@ -110,8 +112,12 @@ class Settings:
             raise InputError(None, f"threads must be a positive integer, got {self.threads!r}")
         if self.device not in _DEVICES:
             raise InputError(None, f"device must be one of {_DEVICES}, got {self.device!r}")
-        if self.correction not in (None, "bonferroni", "bh"):
-            raise InputError(None, f"correction must be bonferroni or bh, got {self.correction!r}")
+        if self.correction not in CORRECTIONS:
+            raise InputError(None, f"correction must be one of {', '.join(CORRECTIONS)}, "
+                                   f"got {self.correction!r}")
+        if self.thresholds["drift_share"] > 1:
+            raise InputError(None, f"threshold drift_share must be in [0, 1], "
+                                   f"got {self.thresholds['drift_share']}")
         return self
 
 

@@ -333,7 +333,7 @@ class DaskPasses:
         for c in plan.of("numeric"):
             col = side.profile.columns[c]
             if isinstance(col, NumericColumn) and col.count and col.histogram is None:
-                own[c] = col.sketch.quantile_edges(side.profile.bins)
+                own[c] = col.edges(side.profile.bins)
         display_edges = {c: h.edges for c, h in side.display.items()}
         wanted = {c: sorted(t.wanted_reference_rows()) for c, t in side.text.items()}
         want = None if exact is None else exact.candidate_hashes()

@@ -4,7 +4,9 @@ the terminal table and the HTML page, assembled from the two summarized sides.
 It holds the per-column drift of :func:`driftcore.compare` on the two profiles,
 display histograms, the MMD section, the leakage sections, and the gate: exit code 1
 with its reasons when a column drifts (share >= ``drift_share``), the MMD test
-rejects, or a leakage rate exceeds its threshold. NaN and infinities become None.
+rejects (the MMD p-value joins the columns' family of tests, so the decision rule
+is the library's, :mod:`driftcore.verdict`), or a leakage rate exceeds its
+threshold. NaN and infinities become None.
 
 Examples
 --------
@@ -40,25 +42,26 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
 
     t = s.thresholds
     profiled = plan.profiled
-    columns: list[dict[str, Any]] = []
-    report = None
-    if profiled:
-        report = compare(
-            ref.profile, cur.profile, bins=ref.profile.bins, alpha=t["alpha"],
-            correction=s.correction, drift_share=t["drift_share"],
-            small_sample=int(t["small_sample"]), psi_threshold=t["psi"],
-            wasserstein_threshold=t["wasserstein"], js_threshold=t["js"], columns=profiled,
-        )
-        for c in report.columns:
-            columns.append(_column_entry(c, plan, ref, cur))
     numeric = plan.of("numeric")
     mean = np.array([ref.profile.columns[c].mean for c in numeric]) if numeric else np.zeros(0)
     std = np.array([math.sqrt(ref.profile.columns[c].variance) for c in numeric]) if numeric \
         else np.zeros(0)
     x = mmd.standardize(mmd.complete_rows(ref.sample), mean, std) if numeric else ref.sample
     y = mmd.standardize(mmd.complete_rows(cur.sample), mean, std) if numeric else cur.sample
-    mmd_sec = mmd.mmd_section(x, y, numeric, sample_size=s.mmd_sample, alpha=t["mmd_alpha"],
+    mmd_sec = mmd.mmd_section(x, y, numeric, sample_size=s.mmd_sample, alpha=t["alpha"],
                               n_permutations=s.mmd_permutations, seed=s.seed)
+    family = {"mmd": mmd_sec["p_value"]} if mmd_sec and mmd_sec["status"] == "ok" else {}
+    # One decision rule: the MMD test joins the columns' family of tests.
+    report = compare(
+        ref.profile, cur.profile, bins=ref.profile.bins, alpha=t["alpha"],
+        correction=s.correction, drift_share=t["drift_share"], psi_threshold=t["psi"],
+        wasserstein_threshold=t["wasserstein"], js_threshold=t["js"], columns=profiled,
+        tests=family,
+    )
+    columns = [_column_entry(c, plan, ref, cur) for c in report.columns]
+    if "mmd" in report.tests:
+        outcome = report.tests["mmd"]
+        mmd_sec.update(p_value_adjusted=outcome.pvalue_adjusted, drifted=outcome.rejected)
     near = []
     for c in plan.of("text"):
         tl = ref.text.get(c)
@@ -67,16 +70,17 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
                          "reason": "the current side is a profile (no texts kept)"})
         else:
             near.append({"status": "ok", **tl.section(t["near_duplicates"])})
-    n_judged = sum(1 for c in columns if c["drifted"] is not None)
-    n_drifted = sum(1 for c in columns if c["drifted"])
-    share = n_drifted / n_judged if n_judged else 0.0
-    dataset_drift = bool(report.dataset_drift) if report is not None else False
+    n_judged, n_drifted, share = report.n_judged, report.n_drifted, report.drift_share
+    by_columns = n_drifted > 0 and share >= t["drift_share"]
+    dataset_drift = report.dataset_drift
     reasons = []
-    if dataset_drift:
+    if by_columns:
         limit = f" (share {share:.2f} >= {t['drift_share']:g})" if t["drift_share"] > 0 else ""
-        reasons.append(f"{n_drifted} of {n_judged} columns drifted{limit}")
+        names = ", ".join(repr(c.column) for c in report.columns if c.drifted)
+        reasons.append(f"{n_drifted} of {n_judged} columns drifted{limit}: {names}")
     if mmd_sec and mmd_sec.get("drifted"):
-        reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} < {t['mmd_alpha']:g}")
+        reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} ({s.correction}-adjusted "
+                       f"{mmd_sec['p_value_adjusted']:.3g}) <= {t['alpha']:g}")
     if exact.get("exceeded"):
         reasons.append(f"exact-row leakage {exact['rate']:.2%} > {t['exact_rows']:.2%}")
     for e in near:
@@ -119,6 +123,8 @@ def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "column": c.column, "kind": c.kind, "type": plan.types.get(c.column, ""),
         "drifted": c.drifted, "rule": c.rule, "test": c.test, "p_value": c.pvalue,
+        "p_value_adjusted": c.pvalue_adjusted, "p_value_conservative": c.conservative,
+        "by_value": c.by_value,
         "n_reference": c.n_reference, "n_current": c.n_current,
         "missing_reference": c.missing_reference, "missing_current": c.missing_current,
         "metrics": dict(c.metrics), "error_bounds": dict(c.error_bounds),

@@ -138,7 +138,7 @@ def reference_states(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings,
                      start: int = 0) -> tuple[Profile, Reservoir, dict[str, leak.TextLeak], int]:
     """The first pass's mergeable states over ``batches``, the reference's rows from
     row ``start`` on (a Dask partition; 0 for the whole file)."""
-    prof = Profile(bins=s.bins, seed=s.seed)
+    prof = Profile(bins=s.bins, seed=s.seed, categorical=plan.as_categories)
     numeric = plan.of("numeric")
     res = Reservoir(s.mmd_sample, s.seed, stream=1, expected_rows=expected_rows, start=start)
     text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
@@ -177,7 +177,7 @@ def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, prog
     for c in plan.of("numeric"):
         col = side.profile.columns[c]
         if isinstance(col, NumericColumn) and col.count and col.histogram is None:
-            col.histogram = Histogram(col.sketch.quantile_edges(side.profile.bins))
+            col.histogram = Histogram(col.edges(side.profile.bins))
 
     def batches() -> Iterator[pa.RecordBatch]:
         start = 0
@@ -328,6 +328,7 @@ def run_profile(data: str | Path, settings: Settings, *, reference: str | Path |
     meta = {
         "source": str(src.path), "format": src.format, "rows": side.rows,
         "columns": plan.columns, "kinds": plan.kinds, "types": plan.types,
+        "categorical": plan.as_categories,
         "seed": s.seed, "mmd_sample": s.mmd_sample, "batch_size": s.batch_size,
         "reference": None if reference is None else str(reference),
         "created_utc": document.now(),

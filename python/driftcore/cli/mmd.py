@@ -13,7 +13,9 @@ Contract of the returned dict (JSON schema: ``report.v1.json``, ``$defs/mmd``):
   ``n_current``: rows in each sample (rows with a missing value are left out);
   ``sample_size``: the requested rows per side (``--mmd-sample``); ``alpha``;
 * with ``"ok"`` only: ``mmd2``, ``p_value``, ``threshold``, ``bandwidth``,
-  ``estimator`` (from the test's result) and ``drifted`` (``p_value < alpha``).
+  ``estimator`` (from the test's result). The report adds ``p_value_adjusted`` and
+  ``drifted`` once the p-value has been corrected with the columns' (see
+  :mod:`driftcore.verdict`).
 
 Examples
 --------
@@ -25,8 +27,8 @@ Examples
 >>> fake = lambda x, y, **kw: type("R", (), dict(mmd2=0.5, pvalue=0.01, threshold=0.1,
 ...     bandwidth=1.0, estimator="unbiased"))()
 >>> sec = mmd_section(x, x, ["a", "b"], sample_size=3, alpha=0.05, test=fake)
->>> sec["status"], sec["drifted"], sec["n_current"]
-('ok', True, 3)
+>>> sec["status"], sec["p_value"], sec["n_current"]
+('ok', 0.01, 3)
 """
 
 from __future__ import annotations
@@ -98,6 +100,5 @@ def mmd_section(
         threshold=float(res.threshold),
         bandwidth=float(np.asarray(res.bandwidth, dtype=float).ravel()[0]),
         estimator=str(res.estimator),
-        drifted=bool(p < alpha),
     )
     return section

@@ -26,7 +26,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
@@ -42,6 +42,7 @@ class Plan:
     columns: list[str]
     kinds: dict[str, str]
     types: dict[str, str]
+    as_categories: list[str] = field(default_factory=list)  # numeric, counted as categories
 
     def of(self, kind: str) -> list[str]:
         return [c for c in self.columns if self.kinds[c] == kind]
@@ -75,6 +76,12 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
             raise InputError(ref.path, f"column {c!r} has unsupported type {t} "
                                        f"(leave it out with --exclude {c})")
         kinds[c], types[c] = kind, str(t)
+    for c in settings.categorical:
+        if c not in selected:
+            raise InputError(ref.path, f"--categorical {c!r} is not a selected column")
+        if kinds[c] != "numeric":
+            raise InputError(ref.path, f"--categorical {c!r} is {types[c]}, not a numeric column")
+        kinds[c] = "categorical"
     strings = [c for c in selected if is_string(ref.schema.field(c).type)]
     first = next(ref.batches(strings, batch_size=2000), None) if strings else None
     if settings.text_columns is not None:
@@ -92,7 +99,7 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
         for c in strings:
             if kinds[c] == "categorical" and looks_like_identifier(first.column(c)):
                 kinds[c] = "identifier"
-    return Plan(selected, kinds, types)
+    return Plan(selected, kinds, types, list(settings.categorical))
 
 
 def check_current(src: Source, plan: Plan) -> None:
@@ -105,6 +112,8 @@ def check_current(src: Source, plan: Plan) -> None:
         t = src.schema.field(c).type
         kind = column_kind(t)
         want = "categorical" if plan.kinds[c] in ("text", "identifier") else plan.kinds[c]
+        if c in plan.as_categories:
+            want = "numeric"
         if kind != want:
             problems.append(f"column {c!r} is {t} here but {plan.types[c]} in the reference")
     if problems:
@@ -124,4 +133,5 @@ def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:
         columns = [c for c in columns if c in keep and c not in s.exclude]
     if not columns:
         raise InputError(None, "no columns left to compare after --columns/--exclude")
-    return Plan(columns, {c: kinds[c] for c in columns}, {c: types[c] for c in columns})
+    cats = [c for c in meta.get("categorical", []) if c in columns]
+    return Plan(columns, {c: kinds[c] for c in columns}, {c: types[c] for c in columns}, cats)

@@ -50,8 +50,8 @@ def profile(
     >>> import driftcore.dask as dcd
     >>> ddf = dd.from_pandas(pd.DataFrame({"x": np.arange(100.0)}), npartitions=3)
     >>> p = dcd.profile(ddf, bins=4)
-    >>> p["x"].histogram.edges.tolist(), p["x"].histogram.counts.tolist()
-    ([0.0, 24.0, 49.0, 74.0, 99.0], [24, 25, 25, 26])
+    >>> p["x"].count, p["x"].histogram.counts.sum(), p["x"].histogram.edges[[0, -1]].tolist()
+    (100, np.uint64(100), [0.0, 99.0])
     """
     Profile(bins=bins, k=k, seed=seed, reference=reference)  # validates the settings
     frame, columns = _frame_of(data, "data", columns)
@@ -88,7 +88,7 @@ def compare(
     exact; KS and Wasserstein come from the sketches with their error bounds).
 
     ``rules`` are :func:`driftcore.compare`'s verdict keywords (``alpha``,
-    ``correction``, ``drift_share``, ``small_sample``, ``psi_threshold``,
+    ``correction``, ``drift_share``, ``categorical``, ``tests``, ``psi_threshold``,
     ``wasserstein_threshold``, ``js_threshold``). Takes three passes over the data:
     the reference's sketch pass, then its histograms and the current side together.
 
@@ -135,7 +135,7 @@ def compare(
     return compare_profiles(ref_prof, cur_prof, bins=ref_prof.bins, columns=columns, **rules)
 
 
-_RULES = {"alpha", "correction", "drift_share", "small_sample", "psi_threshold",
+_RULES = {"alpha", "correction", "drift_share", "categorical", "tests", "psi_threshold",
           "wasserstein_threshold", "js_threshold"}
 
 
@@ -203,7 +203,7 @@ def merge_profiles(states: list[Profile]) -> Profile:
 def _own_edges(prof: Profile) -> dict[str, np.ndarray]:
     """Quantile edges of every numeric column that has values and no histogram."""
     return {
-        name: col.sketch.quantile_edges(prof.bins)
+        name: col.edges(prof.bins)
         for name, col in prof.columns.items()
         if isinstance(col, NumericColumn) and col.count and col.histogram is None
     }

@@ -19,7 +19,11 @@ def states():
     s.update(x)
     c = driftcore.CategoryCounts()
     c.update(["a", "b", "b", None])
-    p = driftcore.Profile.build({"x": x[:1000], "c": np.array(["u", "v"] * 500)})
+    # Version 1 profiles held a histogram on the sketch's 10 quantile edges; a profile
+    # built today holds fine bins, so the golden one is put together that way.
+    p = driftcore.Profile.build(iter([{"x": x[:1000], "c": np.array(["u", "v"] * 500)}]))
+    p["x"].histogram = driftcore.Histogram(p["x"].sketch.quantile_edges(10))
+    p["x"].histogram.update(x[:1000])
     return {"histogram": h, "quantile_sketch": s, "category_counts": c, "profile": p}
 
 
