@@ -342,7 +342,7 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
         cur_values = _sorted_values(sb, VALUE_CAP)
         if cur_values is not None:
             return _by_value(res, values, cur_values, std)
-    edges = _fine_bins.quantile_edges_sorted(sa, bins * _fine_bins.FINE)
+    edges = _fine_bins.edges_sorted(sa, bins)
     a, b = _fine_bins.coarse(_fine_bins.sorted_slots(sa, edges),
                              _fine_bins.sorted_slots(sb, edges), bins)
     res.metrics.update(metrics.binned_metrics(a, b))

@@ -71,11 +71,12 @@ class NumericColumn:
 
     def edges(self, bins: int) -> np.ndarray:
         """The bin edges current data is compared on: this column's histogram edges,
-        else ``bins * FINE`` quantile edges from the sketch (fine bins; see
+        else fine quantile edges from the sketch (see
         :mod:`driftcore._fine_bins`)."""
         if self.histogram is not None:
             return self.histogram.edges
-        return self.sketch.quantile_edges(bins * _fine_bins.FINE)
+        s = self.sketch
+        return _fine_bins.edges(*s.sorted_view(), s.min, s.max, bins)
 
 
 @dataclass

@@ -117,9 +117,12 @@ def is_string(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def looks_like_text(values: pa.Array, *, min_chars: int = 20, min_words: int = 4) -> bool:
-    """The text rule: the median non-null value has at least ``min_chars`` characters
-    or at least ``min_words`` words.
+def looks_like_text(values: pa.Array, *, min_chars: int = 20, min_words: int = 4,
+                    min_distinct: float = 0.5) -> bool:
+    """The text rule: values are mostly distinct (at least ``min_distinct`` of the
+    non-null values) and long (the median has at least ``min_chars`` characters or
+    ``min_words`` words). Long labels that repeat (occupations, institution names)
+    are categories, and free text seldom repeats.
 
     Examples
     --------
@@ -129,6 +132,8 @@ def looks_like_text(values: pa.Array, *, min_chars: int = 20, min_words: int = 4
     False
     >>> looks_like_text(pa.array(["the model was trained on", "a b c d e"]))
     True
+    >>> looks_like_text(pa.array(["Protective service occupations"] * 3))
+    False
     """
     import numpy as np
     import pyarrow.compute as pc
@@ -136,7 +141,7 @@ def looks_like_text(values: pa.Array, *, min_chars: int = 20, min_words: int = 4
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
     values = values.drop_null()
-    if len(values) == 0:
+    if len(values) == 0 or pc.count_distinct(values).as_py() < min_distinct * len(values):
         return False
     chars = np.median(pc.utf8_length(values).to_numpy(zero_copy_only=False))
     words = np.median(
