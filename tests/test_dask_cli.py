@@ -27,7 +27,7 @@ def _write(folder: Path, tables: list[pa.Table]) -> str:
 
 
 def _table(rng, n, shift=0.0, start=0):
-    notes = [f"review {j % 40} of the product: it arrived on time and works as described"
+    notes = [f"review {j} of the product: it arrived on time and works as described"
              for j in range(start, start + n)]
     return pa.table({
         "x": rng.normal(shift, 1.0, n),
@@ -40,7 +40,8 @@ def _table(rng, n, shift=0.0, start=0):
 @pytest.fixture
 def folders(tmp_path, rng):
     ref = [_table(rng, 1500), _table(rng, 2500, start=1500), _table(rng, 1800, start=4000)]
-    cur = [_table(rng, 2000, 0.3), pa.concat_tables([_table(rng, 900, 0.3), ref[1].slice(7, 12)])]
+    cur = [_table(rng, 2000, 0.3, start=10_000),
+           pa.concat_tables([_table(rng, 900, 0.3, start=20_000), ref[1].slice(7, 12)])]
     return _write(tmp_path / "ref", ref), _write(tmp_path / "cur", cur)
 
 
