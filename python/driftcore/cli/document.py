@@ -43,11 +43,15 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
     t = s.thresholds
     profiled = plan.profiled
     numeric = plan.of("numeric")
-    mean = np.array([ref.profile.columns[c].mean for c in numeric]) if numeric else np.zeros(0)
-    std = np.array([math.sqrt(ref.profile.columns[c].variance) for c in numeric]) if numeric \
-        else np.zeros(0)
-    x = mmd.standardize(mmd.complete_rows(ref.sample), mean, std) if numeric else ref.sample
-    y = mmd.standardize(mmd.complete_rows(cur.sample), mean, std) if numeric else cur.sample
+    x, y = ref.sample, cur.sample
+    if numeric:
+        # Scaled by the pooled samples' own mean and std: a transform that treats both
+        # sides alike keeps the permutation test exact.
+        x, y = mmd.complete_rows(x), mmd.complete_rows(y)
+        pooled = np.concatenate([x, y]) if len(x) + len(y) else np.zeros((0, len(numeric)))
+        mean = pooled.mean(axis=0) if len(pooled) else np.zeros(len(numeric))
+        std = pooled.std(axis=0) if len(pooled) else np.ones(len(numeric))
+        x, y = mmd.standardize(x, mean, std), mmd.standardize(y, mean, std)
     mmd_sec = mmd.mmd_section(x, y, numeric, sample_size=s.mmd_sample, alpha=t["alpha"],
                               n_permutations=s.mmd_permutations, seed=s.seed)
     family = {"mmd": mmd_sec["p_value"]} if mmd_sec and mmd_sec["status"] == "ok" else {}

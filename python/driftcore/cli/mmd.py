@@ -66,7 +66,7 @@ def mmd_section(
     """The MMD section of a report (see the module docstring for its fields).
 
     ``ref_sample`` and ``cur_sample`` are (rows, len(columns)) float64 arrays,
-    standardized by the reference's mean and std. ``test`` defaults to
+    standardized by the pooled samples' mean and std. ``test`` defaults to
     ``driftcore.mmd_test`` when this build has it.
     """
     if not columns:
