@@ -63,13 +63,45 @@ def edges(values: np.ndarray, cum: np.ndarray, lo: float, hi: float, bins: int) 
     mid = c - 0.5 * np.diff(np.concatenate([[0.0], c]))
     x = np.concatenate([[min(lo, v[0])], v, [max(hi, v[-1])]])
     y = np.concatenate([[0.0], mid, [c[-1]]])
+    t = ranks(bins) * c[-1]
+    k = (np.searchsorted(y, t, side="right") - 1).clip(0, y.size - 2)
+    return _interpolate(t, y[k], y[k + 1], x[k], x[k + 1])
+
+
+def _interpolate(t: np.ndarray, lo_y: np.ndarray, hi_y: np.ndarray, lo_x: np.ndarray,
+                 hi_x: np.ndarray) -> np.ndarray:
+    """Edges on the segments from (lo_y, lo_x) to (hi_y, hi_x) at ranks ``t`` (one
+    formula for both edge rules, so that they agree to the bit)."""
+    span = hi_y - lo_y
+    frac = np.where(span > 0, (t - lo_y) / np.where(span > 0, span, 1.0), 0.0).clip(0, 1)
     with np.errstate(invalid="ignore"):
-        return edges_at(np.interp(ranks(bins) * c[-1], y, x))
+        return edges_at(lo_x + frac * (hi_x - lo_x))
 
 
 def edges_sorted(s: np.ndarray, bins: int) -> np.ndarray:
-    """:func:`edges` of an exact, sorted, NaN-free sample."""
-    return edges(s, np.arange(1, s.size + 1, dtype=np.float64), s[0], s[-1], bins)
+    """:func:`edges` of an exact, sorted, NaN-free sample, without a pass over it: each
+    target rank finds its neighbouring runs of equal values by binary search."""
+    n = s.size
+    if n == 0:
+        return edges_at(s)
+    t = ranks(bins) * n
+
+    def run_mid(i: np.ndarray) -> np.ndarray:  # mid-weight rank of s[i]'s run of equals
+        return 0.5 * (np.searchsorted(s, s[i], "left") + np.searchsorted(s, s[i], "right"))
+
+    # The run holding rank position t - 0.5, then the neighbour run on t's side.
+    i = np.clip(np.ceil(t - 0.5).astype(np.int64), 0, n - 1)
+    mid = run_mid(i)
+    below = t < mid
+    left = np.searchsorted(s, s[i], "left")
+    right = np.searchsorted(s, s[i], "right")
+    j = np.where(below, left - 1, right).clip(0, n - 1)
+    # past either end the CDF runs to 0 at s[0] and to n at s[-1]
+    outside = np.where(below, left == 0, right == n)
+    other_mid = np.where(outside, np.where(below, 0.0, float(n)), run_mid(j))
+    other_val = np.where(outside, s[i], s[j])
+    return _interpolate(t, np.where(below, other_mid, mid), np.where(below, mid, other_mid),
+                        np.where(below, other_val, s[i]), np.where(below, s[i], other_val))
 
 
 def sorted_slots(s: np.ndarray, edges: np.ndarray) -> np.ndarray:
