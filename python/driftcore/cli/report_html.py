@@ -129,17 +129,24 @@ def _side(doc: dict[str, Any], key: str) -> str:
 def _metric_table(doc: dict[str, Any]) -> str:
     head = "".join(f"<th>{h}</th>" for h in (
         "column", "kind", "verdict", "psi", "wass/std", "js_dist", "ks", "p-value",
-        "mean ref", "mean cur", "missing ref/cur", "rule"))
+        "adj. p", "mean ref", "mean cur", "missing ref/cur", "new values", "rule"))
     body = []
     for c in doc["columns"]:
         m = c["metrics"]
         verdict = {True: "DRIFT", False: "ok", None: "-"}[c["drifted"]]
+        bound = "&le;" if c.get("p_value_conservative") else ""  # exact p is at most this
         cells = [escape(c["column"]), c["kind"], verdict] + [
             f'<td class="num">{fmt(v)}</td>' for v in (
-                m.get("psi"), m.get("wasserstein_normed"), m.get("js_distance"), m.get("ks"),
-                c["p_value"], m.get("mean_reference"), m.get("mean_current"))]
+                m.get("psi"), m.get("wasserstein_normed"), m.get("js_distance"), m.get("ks"))
+        ] + [f'<td class="num">{bound}{fmt(v)}</td>'
+             for v in (c["p_value"], c.get("p_value_adjusted"))] + [
+            f'<td class="num">{fmt(v)}</td>' for v in (
+                m.get("mean_reference"), m.get("mean_current"))]
         row = "".join(f"<td>{v}</td>" if not str(v).startswith("<td") else v for v in cells)
         row += f'<td class="num">{c["missing_reference"]:,} / {c["missing_current"]:,}</td>'
+        unseen = ", ".join(c.get("unseen_categories", []))
+        more = c.get("n_unseen_categories", 0) - len(c.get("unseen_categories", []))
+        row += f"<td>{escape(unseen)}{f' (+{more:,} more)' if more > 0 else ''}</td>"
         row += f"<td>{escape(c['rule'])}</td>"
         body.append(f'<tr class="{"drift" if c["drifted"] else ""}">{row}</tr>')
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -169,7 +176,8 @@ def _mmd(doc: dict[str, Any]) -> str:
         return f"<p><b>{m['status']}</b>: {escape(m.get('reason', ''))}. {size}.</p>"
     verdict = "DRIFT" if m["drifted"] else "no drift"
     return (f"<p><b>{verdict}</b>: MMD&sup2; = {fmt(m['mmd2'])}, p-value = {fmt(m['p_value'])} "
-            f"(alpha {m['alpha']:g}), threshold {fmt(m['threshold'])}, bandwidth "
+            f"(adjusted with the columns' {fmt(m.get('p_value_adjusted'))}, alpha "
+            f"{m['alpha']:g}), threshold {fmt(m['threshold'])}, bandwidth "
             f"{fmt(m['bandwidth'])}, {escape(m['estimator'])} estimator; {size}.</p>")
 
 

@@ -20,7 +20,7 @@ import io
 import math
 from typing import Any, TextIO
 
-HEADERS = ["column", "kind", "drift", "psi", "wass/std", "js_dist", "ks", "p-value", "rule"]
+HEADERS = ["column", "kind", "drift", "psi", "wass/std", "js_dist", "ks", "p-value", "adj. p"]
 
 
 def fmt(v: Any) -> str:
@@ -45,10 +45,11 @@ def rows(doc: dict[str, Any]) -> list[list[str]]:
     for c in doc["columns"]:
         m = c["metrics"]
         verdict = {True: "DRIFT", False: "ok", None: "-"}[c["drifted"]]
+        bound = "<=" if c.get("p_value_conservative") else ""  # exact p is at most this
         out.append([
             c["column"], c["kind"], verdict, fmt(m.get("psi")),
             fmt(m.get("wasserstein_normed")), fmt(m.get("js_distance")), fmt(m.get("ks")),
-            fmt(c["p_value"]), c["rule"],
+            bound + fmt(c["p_value"]), bound + fmt(c.get("p_value_adjusted")),
         ])
     return out
 
@@ -66,7 +67,16 @@ def plain_table(headers: list[str], cells: list[list[str]]) -> str:
 def footer(doc: dict[str, Any]) -> list[str]:
     """The lines after the table: MMD, leakage, and the verdict."""
     s = doc["summary"]
-    lines = [f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f})"]
+    t = doc["settings"]["thresholds"]
+    lines = [f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f}); "
+             f"rule: {doc['settings']['correction']}-adjusted p <= {t['alpha']:g} and an effect "
+             f"over its threshold (psi {t['psi']:g}, wass/std {t['wasserstein']:g}, "
+             f"js_dist {t['js']:g}, net of noise)"]
+    for c in doc["columns"]:
+        if c.get("n_unseen_categories"):
+            more = c["n_unseen_categories"] - len(c["unseen_categories"])
+            lines.append(f"new in {c['column']!r}: {', '.join(c['unseen_categories'])}"
+                         + (f" (+{more} more)" if more > 0 else ""))
     ids = doc["settings"].get("identifier_columns") or []
     if ids:
         lines.append(f"identifier-like columns (>= 95% distinct, exact-row leakage only): {', '.join(ids)}")
@@ -76,7 +86,7 @@ def footer(doc: dict[str, Any]) -> list[str]:
         if m["status"] == "ok":
             verdict = "DRIFT" if m["drifted"] else "ok"
             lines.append(f"MMD test: {verdict}  mmd2={fmt(m['mmd2'])} p-value={fmt(m['p_value'])} "
-                         f"({size}, standardized)")
+                         f"adj. p={fmt(m.get('p_value_adjusted'))} ({size}, standardized)")
         else:
             lines.append(f"MMD test: {m['status']} ({m.get('reason', '')}; {size})")
     e = doc["leakage"]["exact_rows"]
@@ -123,8 +133,8 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
     console = Console(file=out if tty else buffer, width=None if tty else 200)
     table = Table(show_edge=False, header_style="bold")
     for h in HEADERS:
-        numeric = h in ("psi", "wass/std", "js_dist", "ks", "p-value")
-        table.add_column(h, justify="right" if numeric else "left", no_wrap=h != "rule",
+        numeric = h in ("psi", "wass/std", "js_dist", "ks", "p-value", "adj. p")
+        table.add_column(h, justify="right" if numeric else "left", no_wrap=True,
                          min_width=len(h) if h != "column" else 8)
     for r in cells:
         style = "bold red" if r[2] == "DRIFT" else None
