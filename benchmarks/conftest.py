@@ -52,6 +52,7 @@ class Sizes:
     sketch: int  # float64 values fed to each sketch
     two_sample: int  # values per side for KS / Wasserstein
     compare_rows: int  # rows per side for compare (10 numeric columns)
+    tiny_shift: int  # values per side for the everyday case (KS and compare, 0.01 sd)
     compare_cols: int = 10
 
 
@@ -61,6 +62,7 @@ FULL_SIZES = Sizes(
     sketch=10_000_000,
     two_sample=10_000_000,
     compare_rows=1_000_000,
+    tiny_shift=1_000_000,
 )
 QUICK_SIZES = Sizes(
     hist=1_000_000,
@@ -68,6 +70,7 @@ QUICK_SIZES = Sizes(
     sketch=1_000_000,
     two_sample=100_000,
     compare_rows=20_000,
+    tiny_shift=100_000,
 )
 SIZES = QUICK_SIZES if QUICK else FULL_SIZES
 
@@ -101,6 +104,7 @@ ROUNDS: dict[str, Rounds] = (
 HIST_RANGE = (-5.0, 5.0)
 HIST_BINS = 64
 COMPARE_SHIFT = 0.5  # added to the first half of the current columns
+TINY_SHIFT = 0.01  # the everyday case: no drift by effect size, a p-value of either size
 
 
 def _rng(stream: int) -> np.random.Generator:
@@ -164,6 +168,25 @@ def two_sample_values() -> tuple[np.ndarray, np.ndarray]:
     a = _rng(4).standard_normal(SIZES.two_sample)
     b = _rng(5).normal(0.02, 1.05, SIZES.two_sample)
     return a, b
+
+
+@pytest.fixture(scope="session")
+def tiny_shift_values() -> tuple[np.ndarray, np.ndarray]:
+    """Reference N(0, 1) and current N(0.01, 1): the monitoring case, where the KS
+    p-value needs the Kolmogorov distribution away from its cheap tails."""
+    return _rng(8).standard_normal(SIZES.tiny_shift), _rng(9).normal(TINY_SHIFT, 1.0, SIZES.tiny_shift)
+
+
+@pytest.fixture(scope="session")
+def tiny_shift_frames() -> tuple[Any, Any]:
+    """(reference, current) DataFrames of 10 float64 columns, every current column
+    shifted by TINY_SHIFT sd: nothing drifts by effect size."""
+    pd = pytest.importorskip("pandas")
+    n, k = SIZES.tiny_shift, SIZES.compare_cols
+    rng_r, rng_c = _rng(10), _rng(11)
+    ref = pd.DataFrame({f"x{i}": rng_r.standard_normal(n) for i in range(k)})
+    cur = pd.DataFrame({f"x{i}": rng_c.normal(TINY_SHIFT, 1.0, n) for i in range(k)})
+    return ref, cur
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@
 side shifted by 0.5 on x0..x4, so exactly 5 of 10 columns drift and, at the 0.5 share
 both libraries use by default, the dataset drifts).
 
-Group ``compare-10x``. Evidently is slow (about a minute per call at 1e6 rows on a
+Group ``compare-10x``; group ``compare-tiny-shift`` is the everyday case (every
+column shifted by 0.01 sd at 1e6 rows: nothing drifts, and KS p-values are neither
+tiny nor large), driftcore alone. Evidently is slow (about a minute per call at 1e6 rows on a
 2-core VM), so it gets only a few rounds; it is skipped when evidently cannot be
 imported. Both answers are checked: which columns drift, and the dataset verdict.
 """
@@ -74,3 +76,14 @@ def test_compare_evidently(measure, compare_frames, evidently_api):
     assert set(per_column) == {f"x{i}" for i in range(ref.shape[1])}
     # Normed Wasserstein against its 0.1 threshold: the shifted columns sit near 0.5.
     assert {c for c, v in per_column.items() if v >= 0.1} == DRIFTED
+
+
+@pytest.mark.benchmark(group="compare-tiny-shift")
+def test_compare_tiny_shift_driftcore(measure, tiny_shift_frames):
+    ref, cur = tiny_shift_frames
+    report = measure(
+        "compare", lambda: driftcore.compare(ref, cur, threads=1),
+        impl="driftcore.compare (1 thread)", baseline=True, items=_cells(tiny_shift_frames),
+        rows=len(ref), columns=ref.shape[1],
+    )
+    assert not report.dataset_drift and report.n_drifted == 0

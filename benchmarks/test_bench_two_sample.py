@@ -1,8 +1,10 @@
 """Exact two-sample statistics on raw float64 arrays: driftcore against scipy.
 
-Groups ``ks`` (``driftcore.metrics.ks`` vs ``scipy.stats.ks_2samp``) and
-``wasserstein`` (``driftcore.metrics.wasserstein`` vs
-``scipy.stats.wasserstein_distance``), driftcore with threads=1. The KS statistic must
+Groups ``ks`` (``driftcore.metrics.ks`` vs ``scipy.stats.ks_2samp``), ``ks-tiny-shift``
+(the same at 1e6 a side with a 0.01-sd shift, where the p-value needs the Kolmogorov
+distribution's slow branch in scipy) and ``wasserstein``
+(``driftcore.metrics.wasserstein`` vs ``scipy.stats.wasserstein_distance``),
+driftcore with threads=1. The KS statistic must
 equal scipy's exactly (p-values to 1e-9 relative), the Wasserstein distance to 1e-9
 relative. scipy's answers are computed once per session, untimed.
 """
@@ -82,3 +84,31 @@ def test_wasserstein_scipy(measure, two_sample_values, scipy_answers):
         impl="scipy.stats.wasserstein_distance", items=_items(two_sample_values),
     )
     assert d == scipy_answers["wasserstein"]
+
+
+# --- ks, the everyday case ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scipy_tiny(tiny_shift_values):
+    r = stats.ks_2samp(*tiny_shift_values)
+    return float(r.statistic), float(r.pvalue)
+
+
+@pytest.mark.benchmark(group="ks-tiny-shift")
+def test_ks_tiny_shift_driftcore(measure, tiny_shift_values, scipy_tiny):
+    a, b = tiny_shift_values
+    r = measure(
+        "two_sample", lambda: driftcore.metrics.ks(a, b, threads=1),
+        impl="driftcore.metrics.ks (1 thread)", baseline=True, items=a.size + b.size,
+    )
+    assert r.statistic == scipy_tiny[0]
+    assert math.isclose(r.pvalue, scipy_tiny[1], rel_tol=1e-9, abs_tol=1e-300)
+
+
+@pytest.mark.benchmark(group="ks-tiny-shift")
+def test_ks_tiny_shift_scipy(measure, tiny_shift_values, scipy_tiny):
+    a, b = tiny_shift_values
+    r = measure("two_sample", stats.ks_2samp, a, b, impl="scipy.stats.ks_2samp",
+                items=a.size + b.size)
+    assert r.statistic == scipy_tiny[0]

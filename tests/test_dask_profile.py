@@ -102,6 +102,16 @@ def test_compare_equals_single_process(dask_client, rng):
     assert got["x"].drifted and not got["c"].drifted
 
 
+def test_compare_counts_declared_categories_as_single_process(dask_client, rng):
+    ref, cur = _frame(rng, 3000), _frame(rng, 3000)
+    got = dcd.compare(dd.from_pandas(ref, npartitions=3), dd.from_pandas(cur, npartitions=2),
+                      categorical=["i"])
+    want = driftcore.compare(ref, cur, categorical=["i"])
+    assert got["i"].kind == want["i"].kind == "categorical"
+    assert got["i"].pvalue == pytest.approx(want["i"].pvalue, rel=1e-12)
+    assert got["i"].pvalue_adjusted == pytest.approx(want["i"].pvalue_adjusted, rel=1e-12)
+
+
 def test_compare_large_within_error_bounds(dask_client, rng):
     ref, cur = _frame(rng, 100_000), _frame(rng, 80_000, shift=0.3)
     # no infinities here: they make the sketched Wasserstein's error bound infinite

@@ -32,6 +32,7 @@ def profile(
     seed: int = 0,
     reference: Profile | None = None,
     columns: list[str] | None = None,
+    categorical: list[str] | None = None,
     threads: int | None = 1,
     device: str = "auto",
     split_every: int = _graph.SPLIT_EVERY,
@@ -53,9 +54,11 @@ def profile(
     >>> p["x"].count, p["x"].histogram.counts.sum(), p["x"].histogram.edges[[0, -1]].tolist()
     (100, np.uint64(100), [0.0, 99.0])
     """
-    Profile(bins=bins, k=k, seed=seed, reference=reference)  # validates the settings
+    Profile(bins=bins, k=k, seed=seed, reference=reference,
+            categorical=categorical)  # validates the settings
     frame, columns = _frame_of(data, "data", columns)
-    first = _profile_tree(frame, columns, bins, k, seed, reference, threads, device, split_every)
+    first = _profile_tree(frame, columns, (bins, k, seed, tuple(categorical or ())), reference,
+                          threads, device, split_every)
     (prof,) = _graph.compute(first, scheduler=scheduler)
     if reference is None:
         edges = _own_edges(prof)
@@ -76,6 +79,7 @@ def compare(
     k: int = 400,
     seed: int = 0,
     columns: list[str] | None = None,
+    categorical: list[str] | None = None,
     threads: int | None = 1,
     device: str = "auto",
     split_every: int = _graph.SPLIT_EVERY,
@@ -88,7 +92,7 @@ def compare(
     exact; KS and Wasserstein come from the sketches with their error bounds).
 
     ``rules`` are :func:`driftcore.compare`'s verdict keywords (``alpha``,
-    ``correction``, ``drift_share``, ``categorical``, ``tests``, ``psi_threshold``,
+    ``correction``, ``drift_share``, ``tests``, ``psi_threshold``,
     ``wasserstein_threshold``, ``js_threshold``). Takes three passes over the data:
     the reference's sketch pass, then its histograms and the current side together.
 
@@ -109,10 +113,12 @@ def compare(
     if isinstance(reference, Profile):
         ref_prof = reference
     else:
-        Profile(bins=bins, k=k, seed=seed)  # validates the settings
+        Profile(bins=bins, k=k, seed=seed, categorical=categorical)  # validates the settings
         ref_frame, ref_cols = _frame_of(reference, "reference", columns)
         (ref_prof,) = _graph.compute(
-            _profile_tree(ref_frame, ref_cols, bins, k, seed, None, *opts), scheduler=scheduler
+            _profile_tree(ref_frame, ref_cols, (bins, k, seed, tuple(categorical or ())), None,
+                          *opts),
+            scheduler=scheduler,
         )
     lazy: dict[str, Any] = {}
     if not isinstance(reference, Profile):
@@ -123,8 +129,9 @@ def compare(
         cur_prof = current
     else:
         cur_frame, cur_cols = _frame_of(current, "current", columns)
-        lazy["current"] = _profile_tree(cur_frame, cur_cols, ref_prof.bins, ref_prof.k,
-                                        ref_prof.seed, ref_prof, *opts)
+        lazy["current"] = _profile_tree(cur_frame, cur_cols,
+                                        (ref_prof.bins, ref_prof.k, ref_prof.seed, ()),
+                                        ref_prof, *opts)
     # The reference's histograms and the current profile in one run: the current side
     # bins on the sketch edges the histograms are being built on.
     done = dict(zip(lazy, _graph.compute(*lazy.values(), scheduler=scheduler)))
@@ -135,7 +142,7 @@ def compare(
     return compare_profiles(ref_prof, cur_prof, bins=ref_prof.bins, columns=columns, **rules)
 
 
-_RULES = {"alpha", "correction", "drift_share", "categorical", "tests", "psi_threshold",
+_RULES = {"alpha", "correction", "drift_share", "tests", "psi_threshold",
           "wasserstein_threshold", "js_threshold"}
 
 
@@ -161,22 +168,22 @@ def _frame_of(data: Any, side: str, columns: list[str] | None) -> tuple[Any, lis
     return data, names
 
 
-def _profile_part(part: Any, columns: list[str], settings: tuple[int, int, int],
+def _profile_part(part: Any, columns: list[str], settings: tuple[int, int, int, tuple],
                   reference: Profile | None, threads: int | None, device: str) -> Profile:
-    bins, k, seed = settings
-    prof = Profile(bins=bins, k=k, seed=seed, reference=reference)
+    bins, k, seed, categorical = settings
+    prof = Profile(bins=bins, k=k, seed=seed, reference=reference, categorical=list(categorical))
     prof.update(partition_table(part, columns), threads=threads, device=device)
     return prof
 
 
-def _profile_tree(frame: Any, columns: list[str], bins: int, k: int, seed: int,
+def _profile_tree(frame: Any, columns: list[str], settings: tuple[int, int, int, tuple],
                   reference: Profile | None, threads: int | None, device: str,
                   split_every: int) -> Any:
     import dask
 
     # One graph key for the reference, not a copy inside every task.
     ref = None if reference is None else dask.delayed(reference, pure=True)
-    states = _graph.per_partition(_profile_part, frame, columns, (bins, k, seed), ref,
+    states = _graph.per_partition(_profile_part, frame, columns, settings, ref,
                                   threads, device)
     return _graph.tree_merge(states, merge_profiles, split_every)
 
