@@ -7,6 +7,7 @@ void register_device(py::module_& m);
 void register_histogram(py::module_& m);
 void register_minhash(py::module_& m);
 void register_mmd(py::module_& m);
+void register_pvalues(py::module_& m);
 void register_quantile_sketch(py::module_& m);
 void register_stats(py::module_& m);
 
@@ -16,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
   register_histogram(m);
   register_minhash(m);
   register_mmd(m);
+  register_pvalues(m);
   register_quantile_sketch(m);
   register_stats(m);
 }
