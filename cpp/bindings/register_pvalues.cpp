@@ -34,8 +34,8 @@ py::array_t<double> elementwise(const f64_in& a, const f64_in& b, const char* wh
 }  // namespace
 
 void register_pvalues(py::module_& m) {
-  m.def("kolmogorov_sf", &kolmogorov_sf, py::arg("d"),
-        py::arg("n"), "scipy.stats.kstwo.sf(d, n); NaN for invalid input.");
+  m.def("kolmogorov_sf", &kolmogorov_sf, py::arg("d"), py::arg("n"),
+        "scipy.stats.kstwo.sf(d, n); NaN for invalid input.");
   m.def(
       "kolmogorov_sf_many",
       [](const f64_in& d, const f64_in& n) {

@@ -28,10 +28,14 @@ constexpr double kMinLog = -745.13321910194110842;
 const double kLog2Pi = std::log(2.0 * kPi);
 const double kSqrt2Pi = std::sqrt(2.0 * kPi);
 
-inline double quiet_nan() { return std::numeric_limits<double>::quiet_NaN(); }
+inline double quiet_nan() {
+  return std::numeric_limits<double>::quiet_NaN();
+}
 
 // np.clip(p, 0, 1): NaN stays NaN.
-inline double clip01(double p) { return p < 0.0 ? 0.0 : (p > 1.0 ? 1.0 : p); }
+inline double clip01(double p) {
+  return p < 0.0 ? 0.0 : (p > 1.0 ? 1.0 : p);
+}
 
 // np.round: halves go to the even neighbour, whatever the rounding mode.
 double round_half_even(double v) {
@@ -61,11 +65,11 @@ double log1pmx(double u) {
 double stirling_tail(double m) {
   if (m >= 10.0) {
     const double r = 1.0 / m, r2 = r * r;
-    return r * (1.0 / 12 -
-                r2 * (1.0 / 360 -
-                      r2 * (1.0 / 1260 -
-                            r2 * (1.0 / 1680 -
-                                  r2 * (1.0 / 1188 - r2 * (691.0 / 360360 - r2 / 156))))));
+    return r *
+           (1.0 / 12 -
+            r2 * (1.0 / 360 -
+                  r2 * (1.0 / 1260 -
+                        r2 * (1.0 / 1680 - r2 * (1.0 / 1188 - r2 * (691.0 / 360360 - r2 / 156))))));
   }
   return std::lgamma(m + 1.0) - ((m + 0.5) * std::log(m) - m + 0.5 * kLog2Pi);
 }
@@ -326,8 +330,7 @@ double durbin_cdf(std::int64_t n, double d) {
 // ---- P(D_n <= x): Pomeranz's recursion (n <= 140) -----------------------------------
 
 std::pair<std::int64_t, std::int64_t> pomeranz_bounds(std::int64_t i, std::int64_t n,
-                                                      std::int64_t ll, int ceilf,
-                                                      int roundf) {
+                                                      std::int64_t ll, int ceilf, int roundf) {
   std::int64_t j1, j2;
   if (i == 0) {
     j1 = -ll - ceilf - 1;
@@ -391,8 +394,8 @@ double pomeranz_cdf(std::int64_t n, double x) {
     for (std::int64_t tt = 0; tt < conv_len; ++tt) {
       const std::int64_t idx = conv_start + tt;
       double sum = 0.0;
-      for (std::int64_t s = std::max<std::int64_t>(0, idx - ln2 + 1);
-           s <= std::min(idx, ln2 - 1); ++s)
+      for (std::int64_t s = std::max<std::int64_t>(0, idx - ln2 + 1); s <= std::min(idx, ln2 - 1);
+           ++s)
         sum += a(s) * pw[static_cast<std::size_t>(idx - s)];
       V1[static_cast<std::size_t>(tt)] = sum;
       top = std::max(top, sum);
@@ -465,7 +468,7 @@ double pelz_good_cdf(double n, double x) {
 
 // log(n! / n^n) by Stirling's series (scipy's _log_nfactorial_div_n_pow_n).
 double log_nfactorial_over_n_pow_n(double n) {
-  static const double coeffs[] = {-2.955065359477124183e-2, 6.4102564102564102564e-3,
+  static const double coeffs[] = {-2.955065359477124183e-2,  6.4102564102564102564e-3,
                                   -1.9175269175269175269e-3, 8.4175084175084175084e-4,
                                   -5.952380952380952381e-4,  7.9365079365079365079e-4,
                                   -2.7777777777777777778e-3, 8.3333333333333333333e-2};
@@ -504,8 +507,8 @@ double kolmogn_sf(std::int64_t n, double x) {
   if (nxsq >= 370.0) return 0.0;
   if (nxsq >= 2.2) return clip01(2 * smirnov_sf(n, x));
   // The SF is 1 - CDF here (and n x^2 < 18, so the CDF is never rounded to 1).
-  const double cdf = (n <= 100000 && nd * std::pow(x, 1.5) <= 1.4) ? durbin_cdf(n, x)
-                                                                     : pelz_good_cdf(nd, x);
+  const double cdf =
+      (n <= 100000 && nd * std::pow(x, 1.5) <= 1.4) ? durbin_cdf(n, x) : pelz_good_cdf(nd, x);
   return clip01(1.0 - cdf);
 }
 
@@ -610,11 +613,11 @@ double outer_prob_inside(std::int64_t m, std::int64_t n, std::int64_t g, std::in
   // Band rows [lo[i], hi[i]) of every column, as scipy computes them.
   std::vector<std::int64_t> lo(static_cast<std::size_t>(m + 1)), hi(lo.size());
   lo[0] = 0;
-  hi[0] = std::min<std::int64_t>(
-      static_cast<std::int64_t>(std::ceil(static_cast<double>(h) / mgd)), n + 1);
+  hi[0] = std::min<std::int64_t>(static_cast<std::int64_t>(std::ceil(static_cast<double>(h) / mgd)),
+                                 n + 1);
   for (std::int64_t i = 1; i <= m; ++i) {
-    std::int64_t a = static_cast<std::int64_t>(
-                         std::floor(static_cast<double>(ng * i - h) / mgd)) + 1;
+    std::int64_t a =
+        static_cast<std::int64_t>(std::floor(static_cast<double>(ng * i - h) / mgd)) + 1;
     a = std::min(std::max<std::int64_t>(a, 0), n);
     const std::int64_t b = std::min<std::int64_t>(
         static_cast<std::int64_t>(std::ceil(static_cast<double>(ng * i + h) / mgd)), n + 1);
@@ -740,9 +743,8 @@ ks_2samp_result ks_2samp_pvalue(std::uint64_t n1, std::uint64_t n2, double d) no
       return r;
     }
     const auto a = static_cast<std::int64_t>(n1), b = static_cast<std::int64_t>(n2);
-    const double prob =
-        n1 == n2 ? prob_outside_square(a, h)
-                 : outer_prob_inside(a, b, static_cast<std::int64_t>(g), h);
+    const double prob = n1 == n2 ? prob_outside_square(a, h)
+                                 : outer_prob_inside(a, b, static_cast<std::int64_t>(g), h);
     if (prob >= 0.0 && prob <= 1.0) {
       r.pvalue = prob;
       r.exact = true;

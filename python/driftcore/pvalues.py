@@ -15,7 +15,8 @@ branches included, at a fraction of the cost:
 
 Scalars give a float; arrays (broadcast together) give a float64 array, computed in
 one call without the GIL. NaN statistics give NaN; invalid parameters (a sample size
-that is negative or not a whole number, ``dof <= 0``) raise ``ValueError``.
+that is negative or not a whole number, ``dof <= 0``) raise ``ValueError``, a sample
+size that is not a number ``TypeError``.
 """
 
 from __future__ import annotations
@@ -66,14 +67,11 @@ def _elementwise(fn: Any, *arrays: np.ndarray) -> np.ndarray:
 
 def _size(value: Any, name: str) -> int:
     """A sample size: a whole number >= 0 (int, numpy integer or integral float)."""
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if not (math.isfinite(value) and float(value).is_integer()):
         raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
-    if isinstance(value, numbers.Integral):
-        size = int(value)
-    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        size = int(value)
-    else:
-        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    size = int(value)
     if size < 0:
         raise ValueError(f"{name} must be >= 0, got {size}")
     return size
@@ -113,6 +111,11 @@ def kolmogorov_sf(d: npt.ArrayLike, n: npt.ArrayLike) -> Any:
     >>> pvalues.kolmogorov_sf([0.0, 0.05, 1.0], 1000).round(6)
     array([1.      , 0.013012, 0.      ])
     """
+    if isinstance(d, numbers.Real) and isinstance(n, numbers.Real):  # no numpy round trip
+        nf = float(n)
+        if not (nf >= 1 and nf.is_integer()):
+            raise ValueError(f"n must be a whole number >= 1, got {n!r}")
+        return float(_core.kolmogorov_sf(float(d), nf))
     d_arr, n_arr = _as_float_arrays(d, n)
     if not np.all((n_arr >= 1) & (n_arr == np.floor(n_arr)) & np.isfinite(n_arr)):
         bad = n_arr[~((n_arr >= 1) & (n_arr == np.floor(n_arr)) & np.isfinite(n_arr))]
@@ -147,6 +150,8 @@ def ks_2samp_pvalue(statistic: float, n_ref: int, n_cur: int) -> KSPValue:
 
     Raises
     ------
+    TypeError
+        If a size is not a number (or is a bool).
     ValueError
         If a size is negative or not a whole number, or the statistic is outside
         [0, 1].
@@ -189,6 +194,8 @@ def ks_pvalue(statistic: float, n_ref: int, n_cur: int) -> float:
 
     Raises
     ------
+    TypeError
+        If a size is not a number (or is a bool).
     ValueError
         If a size is negative or not a whole number, or the statistic is outside
         [0, 1].
@@ -235,6 +242,10 @@ def chi2_sf(x: npt.ArrayLike, dof: npt.ArrayLike) -> Any:
     >>> pvalues.chi2_sf([0.0, 2.0, 10.0], 2).round(6)
     array([1.      , 0.367879, 0.006738])
     """
+    if isinstance(x, numbers.Real) and isinstance(dof, numbers.Real):
+        if not float(dof) > 0:
+            raise ValueError(f"dof must be > 0, got {dof!r}")
+        return float(_core.chi2_sf(float(x), float(dof)))
     x_arr, dof_arr = _as_float_arrays(x, dof)
     if not np.all(dof_arr > 0):
         bad = dof_arr[~(dof_arr > 0)]
@@ -267,6 +278,8 @@ def normal_sf(z: npt.ArrayLike) -> Any:
     >>> pvalues.normal_sf([-10.0, 0.0, 10.0])
     array([1.00000000e+00, 5.00000000e-01, 7.61985302e-24])
     """
+    if isinstance(z, numbers.Real):
+        return float(_core.normal_sf(float(z)))
     z_arr = np.asarray(z, dtype=np.float64)
     if z_arr.ndim == 0:
         return float(_core.normal_sf(float(z_arr)))
