@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch, _fine_bins, _tables, metrics
+from . import _core, _dispatch, _fine_bins, _tables, metrics, pvalues
 from .categories import CategoryCounts
 from .profile import VALUE_CAP, CategoricalColumn, NumericColumn, Profile, as_categorical
 from .verdict import Rules, TestOutcome, decide
@@ -350,7 +350,7 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     stat, w, na, nb = _core.two_sample_sorted(sa, sb)
     if math.isinf(w) or np.isinf(sa[[0, -1]]).any() or np.isinf(sb[[0, -1]]).any():
         w = _finite_sorted_wasserstein(sa, sb)
-    ks = metrics._ks_result(stat, na, nb, 0.0, (sa, sb), sa, sb)
+    ks = metrics._ks_result(stat, na, nb, 0.0)
     res.metrics["ks"] = ks.statistic
     res.metrics["wasserstein"] = w
     res.metrics["wasserstein_normed"] = w / std if std > 0 else math.nan
@@ -441,7 +441,8 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     if exact:  # both sketches still exact: scipy's statistic and p-value
         ks = ks_sketch
     else:
-        ks = metrics.KSResult(d_lo, metrics.ks_pvalue(d_lo, r.sketch.n, c.sketch.n), d_hi - d_lo)
+        ks = metrics.KSResult(d_lo, _conservative_pvalue(d_lo, r.sketch.n, c.sketch.n),
+                              d_hi - d_lo)
         res.conservative = True
         res.error_bounds["ks"] = d_hi - d_lo
     res.metrics["ks"] = ks.statistic
@@ -452,6 +453,16 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
         res.error_bounds["wasserstein_normed"] = w_bound / std if std > 0 else math.nan
     res.test, res.pvalue = "ks", ks.pvalue
     return res
+
+
+def _conservative_pvalue(d_lo: float, na: int, nb: int) -> float:
+    """The KS p-value at a lower bound of the statistic. Where the exact method runs
+    it rounds the statistic onto its lattice; rounding down keeps the p-value from
+    falling below the exact one."""
+    if max(na, nb) <= pvalues.KS_EXACT_MAX_N:
+        lcm = na // math.gcd(na, nb) * nb
+        d_lo = math.floor(d_lo * lcm + 1e-7) / lcm
+    return metrics.ks_pvalue(d_lo, na, nb)
 
 
 def _value_arrays(col: NumericColumn) -> tuple[np.ndarray, np.ndarray]:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch
+from . import _core, _dispatch, pvalues
 from .categories import CategoryCounts
 from .histogram import Histogram
 from .quantile_sketch import QuantileSketch
@@ -301,8 +301,6 @@ def chi_square(
 
 def chi_square_counts(a: np.ndarray, b: np.ndarray) -> ChiSquareResult:
     """:func:`chi_square` on two aligned count vectors."""
-    from scipy import stats
-
     a, b = _counts_pair(a, b)
     if a.sum() == 0 or b.sum() == 0:
         raise ValueError("a side has no values to compare (empty or all-null)")
@@ -314,7 +312,7 @@ def chi_square_counts(a: np.ndarray, b: np.ndarray) -> ChiSquareResult:
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     stat = float(np.sum((table - expected) ** 2 / expected))
     dof = a.size - 1
-    return ChiSquareResult(stat, float(stats.chi2.sf(stat, dof)), dof)
+    return ChiSquareResult(stat, float(pvalues.chi2_sf(stat, dof)), dof)
 
 
 def _kl_terms(p: np.ndarray, q: np.ndarray) -> float:
@@ -479,14 +477,18 @@ def _two_sample_gpu(reference: Any, current: Any) -> tuple[float, float, int, in
 
 def ks_pvalue(statistic: float, n_ref: int, n_cur: int) -> float:
     """Two-sided p-value of a two-sample KS statistic, as ``scipy.stats.ks_2samp``'s
-    asymptotic branch: ``kstwo.sf(d, round(n*m / (n+m)))``."""
-    from scipy import stats
+    (its exact method up to 10,000 values a side, the Kolmogorov distribution of
+    ``round(n m / (n + m))`` beyond), computed by :mod:`driftcore.pvalues`.
 
+    Examples
+    --------
+    >>> import driftcore
+    >>> round(driftcore.metrics.ks_pvalue(0.005, 100_000, 100_000), 4)
+    0.1635
+    """
     if n_ref == 0 or n_cur == 0 or math.isnan(statistic):
         return math.nan
-    m, n = sorted([float(n_ref), float(n_cur)], reverse=True)
-    en = m * n / (m + n)
-    return float(np.clip(stats.kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
+    return pvalues.ks_pvalue(float(statistic), int(n_ref), int(n_cur))
 
 
 def ks(
@@ -494,11 +496,12 @@ def ks(
 ) -> KSResult:
     """Two-sample Kolmogorov-Smirnov statistic and two-sided p-value.
 
-    On raw arrays (NaN dropped) the statistic is exact and equals
-    ``scipy.stats.ks_2samp``'s; the p-value is scipy's too (its exact method up to
-    10,000 values per side, asymptotic beyond). On two QuantileSketches the statistic
-    is within ``error_bound`` (the sum of their rank errors) of the exact one, and the
-    p-value is the asymptotic one for the estimate.
+    On raw arrays (NaN dropped) the statistic and p-value equal
+    ``scipy.stats.ks_2samp``'s (its exact method up to 10,000 values per side,
+    asymptotic beyond). On two QuantileSketches the statistic is within
+    ``error_bound`` (the sum of their rank errors, each a 99% bound) of the exact one,
+    and the p-value is *conservative*: taken at ``statistic - error_bound``, so it is
+    not smaller than the exact p-value whenever the bound holds.
 
     Examples
     --------
@@ -507,40 +510,17 @@ def ks(
     >>> round(r.statistic, 4), round(r.pvalue, 4)
     (0.5, 0.6571)
     """
-    stat, _, na, nb, eps, _, raw = _two_sample(reference, current, threads, device, "ks")
-    return _ks_result(stat, na, nb, eps, raw, reference, current)
+    stat, _, na, nb, eps, _, _ = _two_sample(reference, current, threads, device, "ks")
+    return _ks_result(stat, na, nb, eps)
 
 
-def _ks_result(stat, na, nb, eps, raw, reference, current) -> KSResult:
-    if max(na, nb) <= 10_000 and na and nb:
-        exact = _small_exact_pvalue(reference, current, raw)
-        if exact is not None:
-            # scipy's exact method reports d on the lattice of multiples of 1/lcm(n, m).
-            lcm = na // math.gcd(na, nb) * nb
-            return KSResult(round(stat * lcm) * 1.0 / lcm, exact, eps)
-    return KSResult(float(stat), ks_pvalue(stat, na, nb), eps)
-
-
-def _small_exact_pvalue(reference: Any, current: Any, raw: tuple | None) -> float | None:
-    """scipy's own p-value for small samples (its exact method), when the data is at
-    hand: raw arrays, or sketches that are still exact."""
-    from scipy import stats
-
-    if isinstance(reference, QuantileSketch):
-        if not (reference.exact and current.exact):
-            return None
-        a, b = _expand(reference), _expand(current)
-    elif raw is None:
-        return None
-    else:
-        a, b = raw  # sorted, NaN-free
-    return float(stats.ks_2samp(a, b).pvalue)
-
-
-def _expand(sketch: QuantileSketch) -> np.ndarray:
-    values, cum = sketch.sorted_view()
-    weights = np.diff(np.concatenate([[0.0], cum])).astype(np.int64)
-    return np.repeat(values, weights)
+def _ks_result(stat: float, na: int, nb: int, eps: float) -> KSResult:
+    if not na or not nb or math.isnan(stat):
+        return KSResult(float(stat), math.nan, eps)
+    if eps:
+        return KSResult(float(stat), ks_pvalue(max(stat - eps, 0.0), na, nb), eps)
+    r = pvalues.ks_2samp_pvalue(float(stat), int(na), int(nb))
+    return KSResult(r.statistic, r.pvalue, 0.0)
 
 
 def wasserstein(
@@ -586,7 +566,7 @@ def two_sample(
     """
     stat, w, na, nb, eps, bound, raw = _two_sample(reference, current, threads, device)
     return (
-        _ks_result(stat, na, nb, eps, raw, reference, current),
+        _ks_result(stat, na, nb, eps),
         _wasserstein_result(w, bound, raw, threads),
     )
 
