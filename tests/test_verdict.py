@@ -295,3 +295,49 @@ def test_fine_edges_of_a_sorted_sample_match_the_weighted_rule(rng):
         rule = _fine_bins.edges(s, np.arange(1.0, s.size + 1), s[0], s[-1], 10)
         assert np.array_equal(fast, rule)
         assert np.all(np.diff(fast) > 0) and np.all(np.isfinite(fast))
+
+
+# --- missing values ------------------------------------------------------------------------------
+
+
+def _with_missing(rng, n, share):
+    x = rng.normal(size=n)
+    x[rng.random(n) < share] = np.nan
+    return x
+
+
+def test_a_missing_value_spike_is_a_finding(rng, tmp_path):
+    ref = {"x": _with_missing(rng, 2000, 0.03), "y": rng.normal(size=2000)}
+    cur = {"x": _with_missing(rng, 2000, 0.40), "y": rng.normal(size=2000)}
+    r = compare(ref, cur)
+    assert r["x"].missing_changed and not r["x"].drifted  # the values themselves did not move
+    assert r.dataset_drift and r.n_missing_changed == 1
+    assert r["y"].missing_changed is None and r["y"].missing_pvalue is None
+    assert "missing values" in str(r)
+    # Through profiles and the command line alike.
+    rp = Profile.build(ref)
+    assert compare(rp, Profile.build(cur, reference=rp))["x"].missing_changed
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from driftcore.cli import main
+
+    pq.write_table(pa.table(ref), tmp_path / "r.parquet")
+    pq.write_table(pa.table(cur), tmp_path / "c.parquet")
+    assert main(["check", str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet"), "-q",
+                 "--json", str(tmp_path / "o.json")]) == 1
+    import json
+
+    doc = json.loads((tmp_path / "o.json").read_text())
+    assert any("missing values in 'x'" in reason for reason in doc["summary"]["reasons"])
+
+
+def test_missing_shares_under_no_change_rarely_alarm(rng):
+    alarms = 0
+    for _ in range(100):
+        r = compare({f"c{i}": _with_missing(rng, 500, 0.1) for i in range(5)},
+                    {f"c{i}": _with_missing(rng, 500, 0.1) for i in range(5)})
+        alarms += r.n_missing_changed > 0
+    assert alarms <= 6
+    small = compare({"x": _with_missing(rng, 100_000, 0.10)}, {"x": _with_missing(rng, 100_000, 0.12)})
+    assert small["x"].missing_pvalue_adjusted < 1e-6 and not small["x"].missing_changed

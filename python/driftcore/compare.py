@@ -56,7 +56,9 @@ class ColumnDrift:
     """Comparison of one column.
 
     ``pvalue`` is the test's own p-value, ``pvalue_adjusted`` the one corrected for
-    the whole family of tests (the verdict uses it). ``conservative``: the p-value
+    the whole family of tests (the verdict uses it). ``missing_changed``: the share
+    of missing values moved (its two-proportion test ``missing_pvalue``, adjusted in
+    the same family; None when neither side has missing values). ``conservative``: the p-value
     was computed at the lower bound of the statistic (from summaries), so the exact
     p-value is at most this. ``by_value``: a discrete numeric column compared value
     by value.
@@ -77,6 +79,9 @@ class ColumnDrift:
     by_value: bool = False
     rule: str = ""
     drifted: bool | None = None
+    missing_pvalue: float | None = None
+    missing_pvalue_adjusted: float | None = None
+    missing_changed: bool | None = None
     unseen_categories: list[Any] = field(default_factory=list)
 
 
@@ -103,13 +108,19 @@ class DriftReport:
         return self.n_drifted / self.n_judged if self.n_judged else 0.0
 
     @property
+    def n_missing_changed(self) -> int:
+        """Columns whose share of missing values moved."""
+        return sum(1 for c in self.columns if c.missing_changed)
+
+    @property
     def threshold_share(self) -> float:
         return self.rules.drift_share
 
     @property
     def dataset_drift(self) -> bool:
         by_columns = self.n_drifted > 0 and self.drift_share >= self.rules.drift_share
-        return by_columns or any(t.rejected for t in self.tests.values())
+        return (by_columns or self.n_missing_changed > 0
+                or any(t.rejected for t in self.tests.values()))
 
     def __getitem__(self, name: str) -> ColumnDrift:
         for c in self.columns:
@@ -151,6 +162,11 @@ class DriftReport:
                 f"{_fmt(m.get('wasserstein_normed')):>9} {_fmt(m.get('js_distance')):>8} "
                 f"{bound + _fmt(c.pvalue):>10} {bound + _fmt(c.pvalue_adjusted):>10}"
             )
+            if c.missing_changed:
+                share_r = c.missing_reference / max(c.missing_reference + c.n_reference, 1)
+                share_c = c.missing_current / max(c.missing_current + c.n_current, 1)
+                lines.append(f"{'':<20} missing values: {share_r:.1%} -> {share_c:.1%} "
+                             f"(adj. p {_fmt(c.missing_pvalue_adjusted)})")
             if c.unseen_categories:
                 shown = ", ".join(str(u) for u in c.unseen_categories[:5])
                 more = len(c.unseen_categories) - 5
@@ -185,6 +201,7 @@ def compare(
     psi_threshold: float = 0.2,
     wasserstein_threshold: float = 0.1,
     js_threshold: float = 0.1,
+    missing_threshold: float = 0.05,
     columns: list[str] | None = None,
     categorical: list[str] | None = None,
     tests: Mapping[str, float] | None = None,
@@ -202,8 +219,11 @@ def compare(
     (and of ``tests``, extra p-values of the same "no drift" hypothesis, such as an MMD
     test) are corrected together by ``correction`` ("holm", "bh", "bonferroni" or
     "none"); a column drifts when its adjusted p-value is <= ``alpha`` and an effect
-    size reaches its threshold; the dataset drifts when the share of drifted columns
-    reaches ``drift_share`` (0: any drifted column) or an extra test rejects.
+    size reaches its threshold; a column's share of missing values has changed when
+    its two-proportion test rejects in the same family and the share moved by at
+    least ``missing_threshold``; the dataset drifts when the share of drifted columns
+    reaches ``drift_share`` (0: any drifted column), a missing share changed, or an
+    extra test rejects.
     ``categorical`` names numeric columns (integer codes) to count as categories.
 
     Examples
@@ -217,7 +237,7 @@ def compare(
     (True, False, True)
     """
     rules = Rules(alpha, correction, psi_threshold, wasserstein_threshold, js_threshold,
-                  drift_share)
+                  drift_share, missing_threshold)
     as_cats = _names(categorical, "categorical")
     raw_ref = None if isinstance(reference, Profile) else _read(reference, "reference", as_cats)
     raw_cur = None if isinstance(current, Profile) else _read(current, "current", as_cats)
@@ -265,7 +285,7 @@ def compare(
         else:
             results.append(_categorical(name, r, c))
     outcomes = decide(results, rules, tests)
-    results.sort(key=lambda r: (not r.drifted, r.drifted is None))
+    results.sort(key=lambda r: (not (r.drifted or r.missing_changed), r.drifted is None))
     return DriftReport(results, rules, outcomes)
 
 

@@ -22,9 +22,14 @@ alike (the statistics page of the documentation says why it is built this way):
    noise* (``psi_debiased``, ``js_distance_debiased``), so that many rare levels do
    not look like drift; on large samples the noise is negligible and the thresholds
    mean what they mean in other drift tools.
-4. **The dataset drifts** when the share of drifted columns among those judged is at
-   least ``drift_share`` (0, the default: any drifted column), or any extra test of
-   the family rejects.
+4. **Missing values are a finding of their own**: where either side has missing
+   values, the share of missing values is compared by a two-proportion (2 x 2
+   chi-square) test that joins the same family, and the column's missing share has
+   changed when its adjusted p-value is <= ``alpha`` and the share moved by at least
+   ``missing`` (0.05: five percentage points).
+5. **The dataset drifts** when the share of drifted columns among those judged is at
+   least ``drift_share`` (0, the default: any drifted column), a column's missing
+   share changed, or any extra test of the family rejects.
 
 Examples
 --------
@@ -71,13 +76,14 @@ class Rules:
     wasserstein: float = 0.1
     js: float = 0.1
     drift_share: float = 0.0
+    missing: float = 0.05
 
     def __post_init__(self) -> None:
         if self.correction not in CORRECTIONS:
             raise ValueError(f"correction must be one of {CORRECTIONS}, got {self.correction!r}")
         if not _number(self.alpha) or not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
-        for name in ("psi", "wasserstein", "js"):
+        for name in ("psi", "wasserstein", "js", "missing"):
             v = getattr(self, name)
             if not _number(v) or v < 0:
                 raise ValueError(f"{name} threshold must be a number >= 0, got {v!r}")
@@ -167,7 +173,8 @@ def decide(
             raise ValueError(f"p-value of test {name!r} must be in [0, 1], got {p!r}")
     tested = [c for c in columns if c.test is not None and c.pvalue is not None
               and not math.isnan(c.pvalue)]
-    family = [c.pvalue for c in tested] + list(tests.values())
+    gaps = [c for c in columns if _missing_test(c)]
+    family = [c.pvalue for c in tested] + [c.missing_pvalue for c in gaps] + list(tests.values())
     adjusted = adjust_pvalues(family, rules.correction)
     label = {"none": "p", "bh": "BH-adjusted p", "holm": "Holm-adjusted p",
              "bonferroni": "Bonferroni-adjusted p"}[rules.correction]
@@ -176,7 +183,31 @@ def decide(
         met, text = effect(c, rules)
         c.drifted = bool(p_adj <= rules.alpha and met)
         c.rule = f"{label} <= {rules.alpha:g} and ({text})"
+    for c, p_adj in zip(gaps, adjusted[len(tested):]):
+        c.missing_pvalue_adjusted = float(p_adj)
+        moved = abs(_share(c.missing_current, c.n_current) - _share(c.missing_reference,
+                                                                     c.n_reference))
+        c.missing_changed = bool(p_adj <= rules.alpha and moved >= rules.missing)
     return {
         name: TestOutcome(float(p), float(p_adj), bool(p_adj <= rules.alpha))
-        for (name, p), p_adj in zip(tests.items(), adjusted[len(tested):])
+        for (name, p), p_adj in zip(tests.items(), adjusted[len(tested) + len(gaps):])
     }
+
+
+def _share(missing: int, present: int) -> float:
+    return missing / (missing + present) if missing + present else 0.0
+
+
+def _missing_test(c: ColumnDrift) -> bool:
+    """Set the column's two-proportion test of its missing share; False when it has
+    none (absent on a side, or no missing value on either side)."""
+    from .metrics import chi_square_counts
+
+    if c.kind == "missing" or not (c.missing_reference or c.missing_current):
+        return False
+    ref = [c.missing_reference, c.n_reference]
+    cur = [c.missing_current, c.n_current]
+    if not sum(ref) or not sum(cur):
+        return False
+    c.missing_pvalue = chi_square_counts(np.array(ref, float), np.array(cur, float)).pvalue
+    return True

@@ -23,7 +23,9 @@ corrected with the MMD test's over the whole family (``correction``, Holm by
 default), is <= ``alpha``, and an effect size reaches ``psi``, ``wasserstein``
 (Wasserstein-1 / reference std) or ``js`` (Jensen-Shannon distance). The gate fails
 (exit 1) when the share of drifted columns reaches ``drift_share`` (default 0: any
-drifted column), when the MMD test rejects at the same corrected level, when the
+drifted column), when a column's share of missing values moves by ``missing`` or more
+(and its test rejects in the same family), when the MMD test rejects at the same
+corrected level, when the
 share of current rows equal to a reference row exceeds
 ``exact_rows`` (default 0: any), or when the share of current texts that
 near-duplicate a reference text (Jaccard >= ``similarity``) exceeds
@@ -56,6 +58,8 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "js": (0.1, "categorical column drifts when Jensen-Shannon distance >= this"),
     "alpha": (0.05, "false-alarm rate of the whole family of drift tests (columns and MMD)"),
     "drift_share": (0.0, "gate fails when the share of drifted columns >= this (0: any)"),
+    "missing": (0.05, "gate fails when a column's share of missing values moves by this "
+                      "much and its two-proportion test rejects"),
     "exact_rows": (0.0, "gate fails when the share of current rows found in the reference > this"),
     "near_duplicates": (0.01, "gate fails when a text column's near-duplicate rate > this"),
     "similarity": (0.8, "Jaccard similarity at which two texts are near-duplicates"),

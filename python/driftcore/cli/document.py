@@ -59,8 +59,8 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
     report = compare(
         ref.profile, cur.profile, bins=ref.profile.bins, alpha=t["alpha"],
         correction=s.correction, drift_share=t["drift_share"], psi_threshold=t["psi"],
-        wasserstein_threshold=t["wasserstein"], js_threshold=t["js"], columns=profiled,
-        tests=family,
+        wasserstein_threshold=t["wasserstein"], js_threshold=t["js"],
+        missing_threshold=t["missing"], columns=profiled, tests=family,
     )
     columns = [_column_entry(c, plan, ref, cur) for c in report.columns]
     if "mmd" in report.tests:
@@ -82,6 +82,11 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
         limit = f" (share {share:.2f} >= {t['drift_share']:g})" if t["drift_share"] > 0 else ""
         names = ", ".join(repr(c.column) for c in report.columns if c.drifted)
         reasons.append(f"{n_drifted} of {n_judged} columns drifted{limit}: {names}")
+    for c in report.columns:
+        if c.missing_changed:
+            share_r = c.missing_reference / (c.missing_reference + c.n_reference)
+            share_c = c.missing_current / (c.missing_current + c.n_current)
+            reasons.append(f"missing values in {c.column!r}: {share_r:.1%} -> {share_c:.1%}")
     if mmd_sec and mmd_sec.get("drifted"):
         reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} ({s.correction}-adjusted "
                        f"{mmd_sec['p_value_adjusted']:.3g}) <= {t['alpha']:g}")
@@ -109,6 +114,7 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
             "status": "fail" if code else "pass", "exit_code": code, "reasons": reasons,
             "n_columns": len(columns), "n_judged": n_judged, "n_drifted": n_drifted,
             "drift_share": share, "dataset_drift": dataset_drift,
+            "n_missing_changed": report.n_missing_changed,
             "mmd_drifted": bool(mmd_sec and mmd_sec.get("drifted")),
             "leakage_exceeded": bool(exact.get("exceeded") or any(e.get("exceeded") for e in near)),
         },
@@ -128,7 +134,9 @@ def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
         "column": c.column, "kind": c.kind, "type": plan.types.get(c.column, ""),
         "drifted": c.drifted, "rule": c.rule, "test": c.test, "p_value": c.pvalue,
         "p_value_adjusted": c.pvalue_adjusted, "p_value_conservative": c.conservative,
-        "by_value": c.by_value,
+        "by_value": c.by_value, "missing_p_value": c.missing_pvalue,
+        "missing_p_value_adjusted": c.missing_pvalue_adjusted,
+        "missing_changed": c.missing_changed,
         "n_reference": c.n_reference, "n_current": c.n_current,
         "missing_reference": c.missing_reference, "missing_current": c.missing_current,
         "metrics": dict(c.metrics), "error_bounds": dict(c.error_bounds),

@@ -143,7 +143,9 @@ def _metric_table(doc: dict[str, Any]) -> str:
             f'<td class="num">{fmt(v)}</td>' for v in (
                 m.get("mean_reference"), m.get("mean_current"))]
         row = "".join(f"<td>{v}</td>" if not str(v).startswith("<td") else v for v in cells)
-        row += f'<td class="num">{c["missing_reference"]:,} / {c["missing_current"]:,}</td>'
+        changed = " <b>changed</b>" if c.get("missing_changed") else ""
+        row += (f'<td class="num">{c["missing_reference"]:,} / {c["missing_current"]:,}'
+                f'{changed}</td>')
         unseen = ", ".join(c.get("unseen_categories", []))
         more = c.get("n_unseen_categories", 0) - len(c.get("unseen_categories", []))
         row += f"<td>{escape(unseen)}{f' (+{more:,} more)' if more > 0 else ''}</td>"

@@ -73,6 +73,11 @@ def footer(doc: dict[str, Any]) -> list[str]:
              f"over its threshold (psi {t['psi']:g}, wass/std {t['wasserstein']:g}, "
              f"js_dist {t['js']:g}, net of noise)"]
     for c in doc["columns"]:
+        if c.get("missing_changed"):
+            lines.append(f"missing values in {c['column']!r} changed: {c['missing_reference']:,} of "
+                         f"{c['missing_reference'] + c['n_reference']:,} -> {c['missing_current']:,} "
+                         f"of {c['missing_current'] + c['n_current']:,} "
+                         f"(adj. p {fmt(c['missing_p_value_adjusted'])})")
         if c.get("n_unseen_categories"):
             more = c["n_unseen_categories"] - len(c["unseen_categories"])
             lines.append(f"new in {c['column']!r}: {', '.join(c['unseen_categories'])}"

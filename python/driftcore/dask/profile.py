@@ -92,7 +92,7 @@ def compare(
     exact; KS and Wasserstein come from the sketches with their error bounds).
 
     ``rules`` are :func:`driftcore.compare`'s verdict keywords (``alpha``,
-    ``correction``, ``drift_share``, ``tests``, ``psi_threshold``,
+    ``correction``, ``drift_share``, ``tests``, ``missing_threshold``, ``psi_threshold``,
     ``wasserstein_threshold``, ``js_threshold``). Takes three passes over the data:
     the reference's sketch pass, then its histograms and the current side together.
 
@@ -142,7 +142,7 @@ def compare(
     return compare_profiles(ref_prof, cur_prof, bins=ref_prof.bins, columns=columns, **rules)
 
 
-_RULES = {"alpha", "correction", "drift_share", "tests", "psi_threshold",
+_RULES = {"alpha", "correction", "drift_share", "tests", "missing_threshold", "psi_threshold",
           "wasserstein_threshold", "js_threshold"}
 
 
