@@ -4,7 +4,8 @@ Group ``pvalue-kolmogorov``: ``scipy.stats.kstwo.sf(d, n)`` at n = 500,000 and
 n d^2 = 10 (p ~ 4e-9), where scipy sums ~n Birnbaum-Tingey terms, against
 ``driftcore.pvalues.kolmogorov_sf``; the answers agree to 1e-10 relative.
 
-Group ``pvalue-ks-exact``: the two-sample KS test on 10,000 values a side, equal sizes
+Groups ``pvalue-ks-exact-equal-sizes`` and ``-unequal-sizes``: the two-sample KS test on
+10,000 values a side, equal sizes
 (10,000 / 10,000) and unequal (10,000 / 9,999: the lattice-path method does the
 work), through ``scipy.stats.ks_2samp`` and through driftcore (the exact statistic
 from sorted arrays, then ``driftcore.pvalues.ks_2samp_pvalue``), both from unsorted
@@ -71,9 +72,10 @@ def _driftcore_ks(a: np.ndarray, b: np.ndarray) -> pvalues.KSPValue:
     return pvalues.ks_2samp_pvalue(d, a.size, b.size)
 
 
-@pytest.mark.benchmark(group="pvalue-ks-exact")
-@pytest.mark.parametrize("sizes", KS_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_ks_exact_driftcore(measure, ks_samples, sizes):
+# One group per size pair, so that each scipy row is compared with its own driftcore row.
+
+
+def _ks_exact_driftcore(measure, ks_samples, sizes):
     a, b, statistic, pvalue = ks_samples[sizes]
     r = measure(
         "two_sample", _driftcore_ks, a, b,
@@ -84,12 +86,30 @@ def test_ks_exact_driftcore(measure, ks_samples, sizes):
     assert math.isclose(r.pvalue, pvalue, rel_tol=1e-12, abs_tol=0.0)
 
 
-@pytest.mark.benchmark(group="pvalue-ks-exact")
-@pytest.mark.parametrize("sizes", KS_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_ks_exact_scipy(measure, ks_samples, sizes):
+def _ks_exact_scipy(measure, ks_samples, sizes):
     a, b, statistic, pvalue = ks_samples[sizes]
     r = measure(
         "two_sample", stats.ks_2samp, a, b,
         impl=f"scipy.stats.ks_2samp ({sizes[0]}/{sizes[1]})", items=a.size + b.size,
     )
     assert r.statistic == statistic and r.pvalue == pvalue
+
+
+@pytest.mark.benchmark(group="pvalue-ks-exact-equal-sizes")
+def test_ks_exact_equal_driftcore(measure, ks_samples):
+    _ks_exact_driftcore(measure, ks_samples, KS_SIZES[0])
+
+
+@pytest.mark.benchmark(group="pvalue-ks-exact-equal-sizes")
+def test_ks_exact_equal_scipy(measure, ks_samples):
+    _ks_exact_scipy(measure, ks_samples, KS_SIZES[0])
+
+
+@pytest.mark.benchmark(group="pvalue-ks-exact-unequal-sizes")
+def test_ks_exact_unequal_driftcore(measure, ks_samples):
+    _ks_exact_driftcore(measure, ks_samples, KS_SIZES[1])
+
+
+@pytest.mark.benchmark(group="pvalue-ks-exact-unequal-sizes")
+def test_ks_exact_unequal_scipy(measure, ks_samples):
+    _ks_exact_scipy(measure, ks_samples, KS_SIZES[1])
