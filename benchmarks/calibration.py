@@ -4,6 +4,7 @@ under planted shifts.
 Run::
 
     python benchmarks/calibration.py [--quick] [--json out.json] [--seed S] [--repeats N]
+                                     [--only TEXT]
 
 The default run takes about 6 minutes on 2 cores, ``--quick`` about a minute;
 ``--repeats N`` sets every scenario's repeat count. The result is a Markdown table on
@@ -47,7 +48,9 @@ Scenarios
   Machine Learning Repository and the original authors; see scikit-learn's dataset
   documentation).
 * Synthetic correlated normals, no drift: 20 or 100 columns with pairwise
-  correlation 0.8, independent draws for both sides, at 100 to 100,000 rows a side.
+  correlation 0.8, independent draws for both sides, at 100 to 100,000 rows a side;
+  one column at 100 and 500 rows; 10 columns at 1,000,000 rows (profiles and the
+  command line).
 * High-cardinality categoricals, no drift: a country-like column with 200 levels of
   Zipf frequencies (about 8 rows per level a side) and an occupation column of 50
   labels of 30-60 characters.
@@ -281,6 +284,20 @@ def real_scenarios() -> list[Scenario]:
 
 def synthetic_scenarios() -> list[Scenario]:
     out = []
+
+    def one(rng: np.random.Generator, n: int) -> pd.DataFrame:
+        return pd.DataFrame({"x": rng.normal(size=n)})
+
+    for n in (100, 500):
+        out.append(Scenario("normal, 1 col", "false alarm", same_distribution(one, n), n, 1,
+                            ("python", "cli"), "small"))
+
+    def ten(rng: np.random.Generator, n: int) -> pd.DataFrame:
+        return correlated_normal(rng, n, 10)
+
+    out.append(Scenario(f"normal rho={RHO}, 10 cols", "false alarm",
+                        same_distribution(ten, 1_000_000), 1_000_000, 10, ("profiles", "cli"),
+                        "huge"))
     for cols in (20, 100):
         def draw(rng: np.random.Generator, n: int, cols: int = cols) -> pd.DataFrame:
             return correlated_normal(rng, n, cols)
@@ -503,6 +520,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, metavar="N", help="repeats of every scenario")
     p.add_argument("--seed", type=int, default=0, help="seed of all data (default 0)")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    p.add_argument("--only", metavar="TEXT", help="only scenarios whose name contains TEXT")
     return p.parse_args(argv)
 
 
@@ -515,7 +533,7 @@ def repeats_for(scenario: Scenario, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    scenarios = all_scenarios()
+    scenarios = [s for s in all_scenarios() if not args.only or args.only in s.name]
     jobs = [(s, fe) for s in scenarios for fe in FRONT_ENDS if fe in s.front_ends]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="driftcore-calibration-") as tmp:

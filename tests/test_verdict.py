@@ -341,3 +341,9 @@ def test_missing_shares_under_no_change_rarely_alarm(rng):
     assert alarms <= 6
     small = compare({"x": _with_missing(rng, 100_000, 0.10)}, {"x": _with_missing(rng, 100_000, 0.12)})
     assert small["x"].missing_pvalue_adjusted < 1e-6 and not small["x"].missing_changed
+
+
+def test_a_test_rejects_at_exactly_alpha():
+    # p <= alpha rejects, in the library and the command line alike (one rule).
+    assert decide([], Rules(), {"mmd": 0.05})["mmd"].rejected
+    assert not decide([], Rules(), {"mmd": 0.0500001})["mmd"].rejected
