@@ -360,7 +360,8 @@ def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> No
         m = _gpu_moments(c.values)
     else:
         m = _core.moments(c.values, threads)
-    col.values = _merge_values(col.values, _chunk_values(c.values, where))
+    if col.values is not None:  # still few distinct values: keep counting them
+        col.values = _merge_values(col.values, _chunk_values(c.values, where))
     col.sketch.update(c.values, device=where)
     if col.histogram is not None:
         col.histogram.update(c.values, threads=threads or None, device=where)
@@ -391,9 +392,12 @@ def _chunk_values(values: Any, where: str) -> dict[float, int] | None:
     xp = np
     if where == "gpu":
         import cupy as xp  # type: ignore[no-redef]
-    v = values if values.dtype.kind in "iu" else values[xp.isfinite(values)]
-    if v.size > 4 * VALUE_CAP and xp.unique(v[: 4 * VALUE_CAP]).size > VALUE_CAP:
+    head = values[: 8 * VALUE_CAP]
+    if values.dtype.kind not in "iu":
+        head = head[xp.isfinite(head)]
+    if xp.unique(head).size > VALUE_CAP:
         return None  # continuous data: decided on a small prefix
+    v = values if values.dtype.kind in "iu" else values[xp.isfinite(values)]
     if v.dtype.kind in "iu" and v.size and int(v.max()) - int(v.min()) < 1 << 16:
         lo = int(v.min())
         counts = xp.bincount((v - lo).astype(xp.int64))
