@@ -200,3 +200,21 @@ def test_find_duplicates_bad_arguments():
         driftcore.find_duplicates(["a"], hasher=object())
     with pytest.raises(TypeError, match="strings"):
         driftcore.find_duplicates(np.arange(4))
+
+
+def test_cluster_representatives_match_connected_components(rng):
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from driftcore.leakage import _representatives
+
+    for _ in range(200):
+        n = int(rng.integers(1, 300))
+        m = int(rng.integers(0, 400))
+        left, right = rng.integers(0, n, m), rng.integers(0, n, m)
+        _, labels = connected_components(coo_matrix((np.ones(m), (left, right)), shape=(n, n)),
+                                         directed=False)
+        first = np.full(labels.max() + 1, n)
+        np.minimum.at(first, labels, np.arange(n))
+        assert np.array_equal(_representatives(n, left, right), first[labels])
+    assert _representatives(0, np.zeros(0), np.zeros(0)).size == 0

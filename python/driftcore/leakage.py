@@ -371,17 +371,25 @@ def _identical_rows(sig: np.ndarray) -> np.ndarray:
 
 
 def _representatives(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Smallest member of each document's connected component."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    if n == 0:
-        return np.zeros(0, np.int64)
-    graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    first = np.full(labels.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
-    return first[labels]
+    """Smallest member of each document's connected component: every edge hooks the
+    larger of its two labels onto the smaller, then pointer jumping flattens the trees,
+    until both ends of every edge share a label (the smallest member, since a label
+    never grows)."""
+    label = np.arange(n, dtype=np.int64)
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    while True:
+        a, b = label[left], label[right]
+        if np.array_equal(a, b):
+            return label
+        low = np.minimum(a, b)
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        while True:
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
 
 
 def _count(docs: Any) -> int:
