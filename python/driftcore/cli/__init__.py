@@ -118,7 +118,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Defaults, then the config file, then the options given on the command line."""
     s = Settings()
     if args.config:
-        apply(s, load_toml(args.config), args.config)
+        apply(s, load_toml(args.config), args.config).validate(args.config)
     opts: dict[str, Any] = {
         "columns": _split(args.columns), "exclude": _split(args.exclude),
         "text_columns": args.text_column, "categorical": _split(args.categorical),
