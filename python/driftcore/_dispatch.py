@@ -66,8 +66,8 @@ def resolve_threads(threads: int | None) -> int:
         return 0
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
         raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+    if not 1 <= threads < 2**31:  # the C++ side takes an int
+        raise ValueError(f"threads must be in [1, 2**31), got {threads}")
     return int(threads)
 
 

@@ -47,6 +47,23 @@ DISCRETE_LEVELS = 20
 DISCRETE_REPEATS = 4
 
 
+class UnknownColumnError(KeyError, ValueError):
+    """A column asked for is in neither side. A ValueError (a bad argument) and, as
+    before, a KeyError; its message names the column.
+
+    Examples
+    --------
+    >>> import driftcore
+    >>> driftcore.compare({"a": [1.0, 2.0]}, {"a": [1.0, 2.0]}, columns=["nope"])
+    Traceback (most recent call last):
+    ...
+    driftcore.compare.UnknownColumnError: unknown columns: ['nope'] (have ['a'])
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def _discrete(n_values: int, n: int) -> bool:
     return n_values <= DISCRETE_LEVELS and n_values * DISCRETE_REPEATS <= n
 
@@ -226,6 +243,11 @@ def compare(
     extra test rejects.
     ``categorical`` names numeric columns (integer codes) to count as categories.
 
+    Raises
+    ------
+    UnknownColumnError
+        A name in ``columns`` is in neither side (a ValueError and a KeyError).
+
     Examples
     --------
     >>> import numpy as np, driftcore
@@ -241,6 +263,13 @@ def compare(
     as_cats = _names(categorical, "categorical")
     raw_ref = None if isinstance(reference, Profile) else _read(reference, "reference", as_cats)
     raw_cur = None if isinstance(current, Profile) else _read(current, "current", as_cats)
+    if columns is not None:
+        columns = _names(columns, "columns")
+        names = list(dict.fromkeys([*(raw_ref if raw_ref is not None else reference.columns),
+                                    *(raw_cur if raw_cur is not None else current.columns)]))
+        unknown = [c for c in columns if c not in names]
+        if unknown:
+            raise UnknownColumnError(f"unknown columns: {unknown} (have {names})")
     if raw_ref is not None and raw_cur is not None and not _on_device(raw_ref, raw_cur):
         ref_cols: dict[str, Any] = raw_ref
         cur_cols: dict[str, Any] = raw_cur
@@ -263,9 +292,6 @@ def compare(
                     )
     names = list(dict.fromkeys([*ref_cols, *cur_cols]))
     if columns is not None:
-        unknown = [c for c in columns if c not in names]
-        if unknown:
-            raise KeyError(f"unknown columns: {unknown} (have {names})")
         names = list(columns)
     results = []
     for name in names:

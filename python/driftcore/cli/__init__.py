@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..verdict import CORRECTIONS
+from . import output
 from .config import THRESHOLDS, Settings, apply, load_toml, parse_threshold
 from .errors import InputError
 
@@ -117,7 +118,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Defaults, then the config file, then the options given on the command line."""
     s = Settings()
     if args.config:
-        apply(s, load_toml(args.config), args.config)
+        apply(s, load_toml(args.config), args.config).validate(args.config)
     opts: dict[str, Any] = {
         "columns": _split(args.columns), "exclude": _split(args.exclude),
         "text_columns": args.text_column, "categorical": _split(args.categorical),
@@ -164,6 +165,12 @@ def _passes(scheduler: str | None) -> Iterator[Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "profile":
+        outputs, inputs = [("-o", args.output)], [args.data, args.reference, args.config]
+    else:
+        outputs = [("--json", None if args.json == "-" else args.json), ("--report", args.report)]
+        inputs = [args.reference, args.current, args.config]
+    output.check_targets(outputs, inputs)  # before anything is read
     s = settings_from(args)
     with _passes(args.scheduler) as passes:
         return _run_on(args, s, passes)
@@ -175,24 +182,24 @@ def _run_on(args: argparse.Namespace, s: Settings, passes: Any) -> int:
     if args.command == "profile":
         pf = engine.run_profile(args.data, s, reference=args.reference, quiet=args.quiet,
                                 passes=passes)
-        try:
-            size = pf.save(args.output)
-        except OSError as exc:
-            raise InputError(args.output, f"cannot write: {exc.strerror or exc}") from exc
+        data = pf.to_bytes()
+        output.write_outputs([(args.output, data)])
         if not args.quiet:
-            print(f"wrote {args.output} ({size:,} bytes; {pf.meta['rows']:,} rows, "
+            print(f"wrote {args.output} ({len(data):,} bytes; {pf.meta['rows']:,} rows, "
                   f"{len(pf.meta['columns'])} columns)", file=sys.stderr)
         return 0
     if args.command == "compare" and not Path(args.reference).is_file():
         raise InputError(args.reference, "no such profile (make one with driftcore profile)")
     doc = engine.run_check(args.reference, args.current, s, quiet=args.quiet,
                            command=args.command, passes=passes)
-    for path, writer in ((args.json, report_json.write), (args.report, report_html.write)):
-        if path:
-            try:
-                writer(doc, path)
-            except OSError as exc:
-                raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
+    files = []
+    if args.json and args.json != "-":
+        files.append((args.json, report_json.dumps(doc).encode()))
+    if args.report:
+        files.append((args.report, report_html.render(doc).encode()))
+    output.write_outputs(files)
+    if args.json == "-":
+        sys.stdout.write(report_json.dumps(doc))
     report_text.render(doc, sys.stderr if args.json == "-" else sys.stdout)
     return int(doc["summary"]["exit_code"])
 

@@ -10,7 +10,7 @@ table (or at the top level), with thresholds in ``[driftcore.thresholds]``
     text_columns = ["comment"]
     mmd_sample = 2000
     seed = 0
-    threads = 2
+    threads = 2                            # 1 to MAX_THREADS (4096)
     device = "cpu"
 
     [driftcore.thresholds]
@@ -67,6 +67,12 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
 
 _DEVICES = ("auto", "cpu", "gpu")
 
+#: Most CPU threads a command may ask for: more than any machine here has, and a typo
+#: such as 99999999999 is an error rather than a crash in the C++ engine.
+MAX_THREADS = 4096
+
+_NAME_LISTS = ("columns", "exclude", "text_columns", "categorical")
+
 
 @dataclass
 class Settings:
@@ -90,37 +96,46 @@ class Settings:
     threads: int | None = None
     device: str = "auto"
 
-    def validate(self) -> Settings:
-        """Check ranges; raise InputError naming the setting."""
+    def validate(self, where: str | Path | None = None) -> Settings:
+        """Check types and ranges; raise InputError naming the setting (and ``where``
+        it came from, when given)."""
+        for name in _NAME_LISTS:
+            v = getattr(self, name)
+            if v is None and name in ("columns", "text_columns"):
+                continue
+            if not isinstance(v, list) or not all(isinstance(c, str) for c in v):
+                raise InputError(where, f"{name} must be a list of column names, got {v!r}")
         if self.columns is not None and self.exclude:
             both = set(self.columns) & set(self.exclude)
             if both:
-                raise InputError(None, f"columns both selected and excluded: {sorted(both)}")
+                raise InputError(where, f"columns both selected and excluded: {sorted(both)}")
         for name, v in self.thresholds.items():
             if name not in THRESHOLDS:
-                raise InputError(None, f"unknown threshold {name!r} (known: {', '.join(THRESHOLDS)})")
+                raise InputError(where, f"unknown threshold {name!r} (known: {', '.join(THRESHOLDS)})")
             if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v) or v < 0:
-                raise InputError(None, f"threshold {name} must be a number >= 0, got {v!r}")
+                raise InputError(where, f"threshold {name} must be a number >= 0, got {v!r}")
         t = self.thresholds
         for name in ("alpha", "similarity"):
             if not 0 < t[name] < 1:
-                raise InputError(None, f"threshold {name} must be in (0, 1), got {t[name]}")
+                raise InputError(where, f"threshold {name} must be in (0, 1), got {t[name]}")
         for name, lo in (("bins", 1), ("mmd_sample", 2), ("mmd_permutations", 1),
                          ("leak_rows", 0), ("examples", 0), ("batch_size", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise InputError(None, f"{name.replace('_', '-')} must be an integer >= {lo}, got {v!r}")
+                raise InputError(where, f"{name.replace('_', '-')} must be an integer >= {lo}, got {v!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
-            raise InputError(None, f"seed must be an integer in [0, 2**64), got {self.seed!r}")
-        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
-            raise InputError(None, f"threads must be a positive integer, got {self.threads!r}")
-        if self.device not in _DEVICES:
-            raise InputError(None, f"device must be one of {_DEVICES}, got {self.device!r}")
-        if self.correction not in CORRECTIONS:
-            raise InputError(None, f"correction must be one of {', '.join(CORRECTIONS)}, "
+            raise InputError(where, f"seed must be an integer in [0, 2**64), got {self.seed!r}")
+        th = self.threads
+        if th is not None and (isinstance(th, bool) or not isinstance(th, int)
+                               or not 1 <= th <= MAX_THREADS):
+            raise InputError(where, f"threads must be an integer in [1, {MAX_THREADS}], got {th!r}")
+        if not isinstance(self.device, str) or self.device not in _DEVICES:
+            raise InputError(where, f"device must be one of {_DEVICES}, got {self.device!r}")
+        if not isinstance(self.correction, str) or self.correction not in CORRECTIONS:
+            raise InputError(where, f"correction must be one of {', '.join(CORRECTIONS)}, "
                                    f"got {self.correction!r}")
         if self.thresholds["drift_share"] > 1:
-            raise InputError(None, f"threshold drift_share must be in [0, 1], "
+            raise InputError(where, f"threshold drift_share must be in [0, 1], "
                                    f"got {self.thresholds['drift_share']}")
         return self
 
@@ -158,6 +173,8 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise InputError(p, f"cannot open: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(p, f"not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(p, "not a text file (a TOML config is UTF-8 text)") from None
     table = data.get("driftcore", data)
     if not isinstance(table, dict):
         raise InputError(p, "[driftcore] must be a table")

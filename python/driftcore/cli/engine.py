@@ -52,10 +52,17 @@ from ..profile import NumericColumn, Profile
 from . import document, leak
 from .config import Settings
 from .errors import InputError
-from .plan import Plan, check_current, plan_columns, plan_from_profile
+from .plan import (
+    Plan,
+    check_current,
+    check_current_profile,
+    plan_columns,
+    plan_from_profile,
+)
 from .profile_file import ProfileFile, is_profile_file
 from .progress import Progress
-from .read import Source, open_source
+from .read import Source, as_float64, open_source
+from .read_csv import retry_widened, share_types
 from .sample import Reservoir
 
 DISPLAY_BINS = 40
@@ -92,7 +99,7 @@ def _profile_input(batch: pa.RecordBatch, plan: Plan, device: str) -> Any:
     for name in plan.profiled:
         col = sub.column(name)
         if plan.kinds[name] == "numeric":
-            out[name] = cp.asarray(col.cast(pa.float64()).to_numpy(zero_copy_only=False))
+            out[name] = cp.asarray(as_float64(col))
         else:
             out[name] = col
     return out
@@ -102,7 +109,7 @@ def _numeric_matrix(table: pa.Table | pa.RecordBatch, columns: list[str]) -> np.
     if not columns or table.num_rows == 0:
         return np.zeros((table.num_rows if columns else 0, len(columns)))
     return np.column_stack([
-        table.column(c).cast(pa.float64()).to_numpy(zero_copy_only=False) for c in columns
+        as_float64(table.column(c)) for c in columns
     ])
 
 
@@ -307,13 +314,18 @@ def run_profile(data: str | Path, settings: Settings, *, reference: str | Path |
                 quiet: bool = True, passes: Any = None) -> ProfileFile:
     """Profile ``data`` (a reference profile, or with ``reference`` a current one binned
     on the reference's edges). ``passes``: where the passes run (default
-    :class:`LocalPasses`)."""
+    :class:`LocalPasses`). Starts over when a CSV column widens
+    (:mod:`driftcore.cli.read_csv`)."""
     passes = passes or LocalPasses()
     s = settings.validate()
     src = open_source(data)
-    ref_pf = None
-    if reference is not None:
-        ref_pf = load_profile(reference)
+    ref_pf = None if reference is None else load_profile(reference)
+    return retry_widened(lambda: _profile(src, s, reference, ref_pf, quiet, passes), quiet)
+
+
+def _profile(src: Source, s: Settings, reference: str | Path | None, ref_pf: ProfileFile | None,
+             quiet: bool, passes: Any) -> ProfileFile:
+    if ref_pf is not None and reference is not None:
         plan = plan_from_profile(ref_pf, Path(reference), s)
         check_current(src, plan)
         ref = side_from_profile(Path(reference), ref_pf, s.thresholds["similarity"], s)
@@ -340,31 +352,40 @@ def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
               quiet: bool = True, command: str = "check", passes: Any = None) -> dict[str, Any]:
     """Compare ``current`` with ``reference`` (files, folders or ``.dcp`` profiles) and
     return the report document (see ``schema/report.v1.json``). ``passes``: where the
-    passes run (default :class:`LocalPasses`)."""
+    passes run (default :class:`LocalPasses`). Starts over when a CSV column widens
+    (:mod:`driftcore.cli.read_csv`)."""
     passes = passes or LocalPasses()
     t0 = time.perf_counter()
-    phases: dict[str, float] = {}
     s = settings.validate()
     ref_path, cur_path = Path(reference), Path(current)
-    ref_src = None
-    if is_profile_file(ref_path):
-        pf = load_profile(ref_path)
-        plan = plan_from_profile(pf, ref_path, s)
-        ref = side_from_profile(ref_path, pf, s.thresholds["similarity"], s)
+    ref = load_profile(ref_path) if is_profile_file(ref_path) else open_source(ref_path)
+    cur = load_profile(cur_path) if is_profile_file(cur_path) else open_source(cur_path)
+
+    def attempt() -> dict[str, Any]:
+        share_types(ref, cur)  # the same CSV file on both sides: one set of types
+        return _check(ref_path, ref, cur_path, cur, s, quiet, command, passes, t0)
+
+    return retry_widened(attempt, quiet)
+
+
+def _check(ref_path: Path, ref_in: ProfileFile | Source, cur_path: Path,
+           cur_in: ProfileFile | Source, s: Settings, quiet: bool, command: str,
+           passes: Any, t0: float) -> dict[str, Any]:
+    phases: dict[str, float] = {}
+    ref_src = ref_in if isinstance(ref_in, Source) else None
+    if isinstance(ref_in, ProfileFile):
+        plan = plan_from_profile(ref_in, ref_path, s)
+        ref = side_from_profile(ref_path, ref_in, s.thresholds["similarity"], s)
         ref.text = {c: t for c, t in ref.text.items() if c in plan.columns}
     else:
-        ref_src = open_source(ref_path)
-        plan = plan_columns(ref_src, s)
-    cur_pf = load_profile(cur_path) if is_profile_file(cur_path) else None
-    cur_src = None if cur_pf is not None else open_source(cur_path)
+        plan = plan_columns(ref_in, s)
+    cur_pf = cur_in if isinstance(cur_in, ProfileFile) else None
+    cur_src = cur_in if isinstance(cur_in, Source) else None
     if cur_src is not None:
         check_current(cur_src, plan)
     else:
         assert cur_pf is not None
-        missing = [c for c in plan.profiled if c not in cur_pf.profile.columns]
-        if missing:
-            raise InputError(cur_path, f"schema differs from the reference: column {missing[0]!r} "
-                                       "is missing from this profile")
+        check_current_profile(cur_pf, cur_path, plan)
     rows_check = None
     if ref_src is not None and cur_src is not None and s.leak_rows:
         rows_check = leak.ExactRows(plan.columns, s.leak_rows, s.seed)

@@ -43,6 +43,7 @@ class Plan:
     kinds: dict[str, str]
     types: dict[str, str]
     as_categories: list[str] = field(default_factory=list)  # numeric, counted as categories
+    widened: dict[str, str] = field(default_factory=dict)  # CSV columns retyped, and why
 
     def of(self, kind: str) -> list[str]:
         return [c for c in self.columns if self.kinds[c] == kind]
@@ -99,7 +100,7 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
         for c in strings:
             if kinds[c] == "categorical" and looks_like_identifier(first.column(c)):
                 kinds[c] = "identifier"
-    return Plan(selected, kinds, types, list(settings.categorical))
+    return Plan(selected, kinds, types, list(settings.categorical), dict(ref.widened))
 
 
 def check_current(src: Source, plan: Plan) -> None:
@@ -115,10 +116,26 @@ def check_current(src: Source, plan: Plan) -> None:
         if c in plan.as_categories:
             want = "numeric"
         if kind != want:
-            problems.append(f"column {c!r} is {t} here but {plan.types[c]} in the reference")
+            why = f" ({src.widened[c]})" if c in src.widened else ""
+            ref_why = f" ({plan.widened[c]})" if c in plan.widened else ""
+            fix = f"; --exclude {c} leaves it out" if why or ref_why else ""
+            problems.append(f"column {c!r} is {t} here{why} but {plan.types[c]} in the "
+                            f"reference{ref_why}{fix}")
     if problems:
         raise InputError(src.path, "schema differs from the reference: " + "; ".join(problems[:3])
                          + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+
+
+def check_current_profile(pf: ProfileFile, path: Path, plan: Plan) -> None:
+    """A current profile must have every profiled column, of the planned kind."""
+    for c in plan.profiled:
+        col = pf.profile.columns.get(c)
+        if col is None:
+            raise InputError(path, f"schema differs from the reference: column {c!r} "
+                                   "is missing from this profile")
+        if col.kind != plan.kinds[c]:
+            raise InputError(path, f"schema differs from the reference: column {c!r} is "
+                                   f"{col.kind} here but {plan.kinds[c]} in the reference")
 
 
 def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:

@@ -7,7 +7,8 @@ bottom-k order), one :class:`driftcore.LSHIndex` per text column (reference
 profiles only), and a JSON header with the source, columns, kinds and settings.
 It goes in the same checked envelope as every driftcore state (magic ``DRFT``,
 format version, kind ``DCPF``, length, CRC-32), so truncation or corruption is
-caught on loading and reported as a ``ValueError``.
+caught on loading and reported as a ``ValueError``, as is a header that does not
+describe the stored states (:func:`check_header`).
 
 Payload: ``u64 header length | header (JSON) | blobs``; the header's ``blobs``
 list gives the name and length of each blob in order.
@@ -16,7 +17,8 @@ Examples
 --------
 >>> import numpy as np, driftcore
 >>> from driftcore.cli.profile_file import ProfileFile
->>> pf = ProfileFile(driftcore.Profile.build({"x": np.arange(5.0)}), {"rows": 5},
+>>> meta = {"rows": 5, "columns": ["x"], "kinds": {"x": "numeric"}, "types": {"x": "double"}}
+>>> pf = ProfileFile(driftcore.Profile.build({"x": np.arange(5.0)}), meta,
 ...                  sample=np.zeros((2, 1)), sample_columns=["x"])
 >>> back = ProfileFile.from_bytes(pf.to_bytes())
 >>> back.profile == pf.profile, back.meta["rows"], back.sample.shape
@@ -41,9 +43,12 @@ from .. import _wire
 from ..histogram import Histogram
 from ..lsh import LSHIndex
 from ..profile import Profile
+from .output import write_all
 
 _KIND = b"DCPF"
 FORMAT_VERSION = 1
+#: Column kinds a profile's header may give (see driftcore.cli.plan).
+KINDS = ("numeric", "categorical", "text", "identifier")
 
 
 @dataclass
@@ -86,6 +91,8 @@ class ProfileFile:
                 raise ValueError(f"unsupported profile file version {header['format_version']}")
             pos, parts = 8 + hlen, {}
             for name, size in header["blobs"]:
+                if not isinstance(name, str) or not _is_int(size):
+                    raise ValueError(f"blob entry {[name, size]!r} is not [name, length]")
                 if size < 0 or pos + size > len(payload):
                     raise ValueError("blob runs past the end")
                 parts[name] = payload[pos : pos + size]
@@ -103,16 +110,70 @@ class ProfileFile:
                 text={k[5:]: LSHIndex.from_bytes(v) for k, v in parts.items()
                       if k.startswith("text:")},
             )
-        except (KeyError, TypeError, IndexError, struct.error, UnicodeDecodeError,
-                json.JSONDecodeError) as exc:
+        except (KeyError, TypeError, IndexError, AttributeError, struct.error,
+                UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"corrupted profile file: {exc!r}") from None
+        check_header(out)
         return out
 
     def save(self, path: str | Path) -> int:
-        """Write to ``path``; returns the size in bytes."""
+        """Write to ``path`` (all or nothing); returns the size in bytes."""
         data = self.to_bytes()
-        Path(path).write_bytes(data)
+        write_all([(path, data)])
         return len(data)
+
+
+def check_header(pf: ProfileFile) -> None:
+    """Raise ValueError naming the first header field that is missing, of the wrong
+    type, or disagrees with the stored states (a hand-made or damaged file)."""
+    m = pf.meta
+    if not isinstance(m, dict):  # a damaged file: ValueError, as every other check
+        raise ValueError(f"meta must be a JSON object, got {type(m).__name__}")  # noqa: TRY004
+    if not _is_int(m.get("rows")) or m["rows"] < 0:
+        raise ValueError(f"meta.rows must be a row count, got {m.get('rows')!r}")
+    cols = m.get("columns")
+    if not _names(cols) or not cols or len(set(cols)) != len(cols):
+        raise ValueError(f"meta.columns must be a list of distinct column names, got {cols!r}")
+    for key in ("kinds", "types"):
+        d = m.get(key)
+        if not isinstance(d, dict) or any(not isinstance(d.get(c), str) for c in cols):
+            raise ValueError(f"meta.{key} must give every column a {key[:-1]}, got {d!r}")
+    for key, want in _OPTIONAL.items():
+        if key in m and not (isinstance(m[key], want) and not isinstance(m[key], bool)):
+            raise ValueError(f"meta.{key} has the wrong type: {m[key]!r}")
+    kinds = m["kinds"]
+    for c in cols:
+        if kinds[c] not in KINDS:
+            raise ValueError(f"meta.kinds: column {c!r} has unknown kind {kinds[c]!r}")
+        col = pf.profile.columns.get(c)
+        if kinds[c] in ("numeric", "categorical") and (col is None or col.kind != kinds[c]):
+            raise ValueError(f"column {c!r} is {kinds[c]} in meta but "
+                             f"{'missing' if col is None else col.kind} in the profile")
+    cats = m.get("categorical", [])
+    if not _names(cats) or any(kinds.get(c) != "categorical" for c in cats):
+        raise ValueError(f"meta.categorical must list categorical columns, got {cats!r}")
+    numeric = [c for c in cols if kinds[c] == "numeric"]
+    if not _names(pf.sample_columns) or sorted(pf.sample_columns) != sorted(numeric):
+        raise ValueError(f"sample_columns {pf.sample_columns!r} are not the numeric columns "
+                         f"{numeric!r}")
+    if pf.sample.ndim != 2 or (pf.sample.size and pf.sample.shape[1] != len(numeric)):
+        raise ValueError(f"sample of shape {pf.sample.shape} for {len(numeric)} numeric columns")
+
+
+#: Header fields that only describe the profile: checked when present (older files
+#: may lack some of them).
+_OPTIONAL: dict[str, Any] = {
+    "source": str, "format": str, "seed": int, "mmd_sample": int, "batch_size": int,
+    "reference": (str, type(None)), "created_utc": str,
+}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _names(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(c, str) for c in v)
 
 
 def is_profile_file(path: str | Path) -> bool:

@@ -2,7 +2,8 @@
 
 A *source* is a Parquet file, a CSV file, or a folder of Parquet files (read in
 sorted path order). Opening one reads only metadata (Parquet) or the first block
-(CSV); :meth:`Source.batches` then yields ``pyarrow.RecordBatch`` objects of at most
+(CSV, whose column types hold for the whole file: see :mod:`driftcore.cli.read_csv`);
+:meth:`Source.batches` then yields ``pyarrow.RecordBatch`` objects of at most
 ``batch_size`` rows, so memory stays bounded whatever the file size. Every problem
 (missing file, unreadable file, a folder whose files disagree, a value that does not
 parse) becomes an :class:`~driftcore.cli.errors.InputError` naming the file.
@@ -30,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from .._tables import is_categorical_type
+from . import read_csv
 from .errors import InputError
 
 #: Column kinds the command line understands; anything else must be excluded.
@@ -46,6 +48,7 @@ class Source:
     schema: pa.Schema
     num_rows: int | None
     files: list[Path] = field(default_factory=list)
+    widened: dict[str, str] = field(default_factory=dict)  # CSV columns retyped, and why
 
     def batches(self, columns: list[str], batch_size: int = 1 << 18, *,
                 prefetch: int = 0) -> Iterator[pa.RecordBatch]:
@@ -59,7 +62,7 @@ class Source:
             return
         try:
             if self.format == "csv":
-                yield from _csv_batches(self.path, columns, batch_size)
+                yield from read_csv.batches(self, columns, batch_size)
                 return
             import pyarrow.parquet as pq
 
@@ -108,6 +111,21 @@ def column_kind(t: pa.DataType) -> str | None:
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         return "numeric"
     return "categorical" if is_categorical_type(t) else None
+
+
+def as_float64(col: pa.Array | pa.ChunkedArray) -> Any:
+    """A numeric column as a float64 numpy array (nulls as NaN). Integers beyond 2**53
+    round to the nearest float64 (``safe=False``) rather than stop the command: every
+    metric computes in float64, and exact-row leakage compares the integers exactly.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from driftcore.cli.read import as_float64
+    >>> as_float64(pa.array([2**53 + 1, None])).tolist()
+    [9007199254740992.0, nan]
+    """
+    return col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
 
 
 def is_string(t: pa.DataType) -> bool:
@@ -198,32 +216,12 @@ def _open_folder(p: Path) -> Source:
 
 def _open_csv(p: Path) -> Source:
     try:
-        reader = _csv_reader(p, None, 1 << 20)
-        schema = reader.schema
-        reader.close()
+        schema = read_csv.infer_schema(p)
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise InputError(p, f"not a readable CSV file ({_short(exc)})") from exc
     if not schema.names:
         raise InputError(p, "CSV file has no columns")
     return Source(p, "csv", schema, None, [p])
-
-
-def _csv_reader(p: Path, columns: list[str] | None, block_size: int) -> Any:
-    import pyarrow.csv as pacsv
-
-    return pacsv.open_csv(
-        p,
-        read_options=pacsv.ReadOptions(block_size=block_size),
-        convert_options=pacsv.ConvertOptions(include_columns=columns),
-    )
-
-
-def _csv_batches(p: Path, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
-    # Blocks are sized in bytes; about 64 bytes a row keeps batches near batch_size.
-    reader = _csv_reader(p, columns, max(1 << 16, min(batch_size * 64, 1 << 26)))
-    for batch in reader:
-        for start in range(0, batch.num_rows, batch_size):
-            yield batch.slice(start, batch_size)
 
 
 def _prefetched(it: Iterator[Any], depth: int) -> Iterator[Any]:

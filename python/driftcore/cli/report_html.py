@@ -19,6 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .output import write_all
 from .report_text import fmt
 
 REF_COLOR = "#3b6fb6"
@@ -249,5 +250,5 @@ def render(doc: dict[str, Any]) -> str:
 
 
 def write(doc: dict[str, Any], path: str | Path) -> None:
-    """Write the HTML report to ``path``."""
-    Path(path).write_text(render(doc), encoding="utf-8")
+    """Write the HTML report to ``path``, all or nothing."""
+    write_all([(path, render(doc).encode())])

@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .output import write_all
+
 SCHEMA_FILE = "report.v1.json"
 
 
@@ -34,14 +36,14 @@ def dumps(doc: dict[str, Any]) -> str:
 
 
 def write(doc: dict[str, Any], path: str | Path) -> None:
-    """Write the report to ``path`` (``-`` for stdout)."""
+    """Write the report to ``path`` (``-`` for stdout), all or nothing."""
     text = dumps(doc)
     if str(path) == "-":
         import sys
 
         sys.stdout.write(text)
     else:
-        Path(path).write_text(text, encoding="utf-8")
+        write_all([(path, text.encode())])
 
 
 def validate(doc: dict[str, Any]) -> None:

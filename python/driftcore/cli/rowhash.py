@@ -111,7 +111,8 @@ class RowHasher:
         if pa.types.is_boolean(t):
             out = col.fill_null(False).to_numpy(zero_copy_only=False).astype(_U) + _BOOL
         else:
-            v = col.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False) + 0.0
+            # safe=False: integers beyond 2**53 round (may share a hash; verified later)
+            v = col.cast(pa.float64(), safe=False).fill_null(0.0).to_numpy(zero_copy_only=False) + 0.0
             out = v.view(_U).copy()
             out[np.isnan(v)] = NAN
         if col.null_count:
