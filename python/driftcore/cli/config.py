@@ -48,18 +48,23 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..verdict import CORRECTIONS
+from ..verdict import CORRECTIONS, Rules
 from .errors import InputError
+
+_RULES = Rules()  # the library's defaults are the command line's
 
 #: Every threshold, its default and what it means.
 THRESHOLDS: dict[str, tuple[float, str]] = {
-    "psi": (0.2, "column drifts when PSI >= this (large samples)"),
-    "wasserstein": (0.1, "numeric column drifts when Wasserstein-1 / reference std >= this"),
-    "js": (0.1, "categorical column drifts when Jensen-Shannon distance >= this"),
-    "alpha": (0.05, "false-alarm rate of the whole family of drift tests (columns and MMD)"),
-    "drift_share": (0.0, "gate fails when the share of drifted columns >= this (0: any)"),
-    "missing": (0.05, "gate fails when a column's share of missing values moves by this "
-                      "much and its two-proportion test rejects"),
+    "psi": (_RULES.psi, "column drifts when PSI (net of noise) >= this and its test rejects"),
+    "wasserstein": (_RULES.wasserstein,
+                    "numeric column drifts when Wasserstein-1 / reference std >= this"),
+    "js": (_RULES.js, "categorical column drifts when Jensen-Shannon distance >= this"),
+    "alpha": (_RULES.alpha,
+              "false-alarm rate of the whole family of drift tests (columns and MMD)"),
+    "drift_share": (_RULES.drift_share,
+                    "gate fails when the share of drifted columns >= this (0: any)"),
+    "missing": (_RULES.missing, "gate fails when a column's share of missing values moves "
+                                "by this much and its two-proportion test rejects"),
     "exact_rows": (0.0, "gate fails when the share of current rows found in the reference > this"),
     "near_duplicates": (0.01, "gate fails when a text column's near-duplicate rate > this"),
     "similarity": (0.8, "Jaccard similarity at which two texts are near-duplicates"),
