@@ -122,3 +122,37 @@ def test_a_stray_infinity_neither_forces_nor_hides_drift(rng, path):
     exact = driftcore.metrics.wasserstein(finite, shifted_values).distance
     tol = 1e-9 * exact if path == "raw" else shifted.error_bounds["wasserstein"]
     assert abs(shifted.metrics["wasserstein"] - exact) <= tol
+
+
+def test_dates_times_durations_and_decimals_are_numbers(rng, tmp_path):
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+
+    from driftcore.cli import main
+
+    def table(days, n):
+        start = np.datetime64("2024-01-01")
+        stamps = start + rng.integers(0, days, n).astype("timedelta64[D]")
+        return pa.table({
+            "signup": pa.array(stamps.astype("datetime64[us]")),
+            "day": pa.array(stamps.astype("datetime64[D]")),
+            "wait": pa.array(rng.integers(0, 3600, n).astype("timedelta64[s]")),
+            "price": pa.array([decimal.Decimal(f"{v:.2f}") for v in rng.uniform(1, 100, n)],
+                              pa.decimal128(8, 2)),
+            "at": pa.array([datetime.time(int(h)) for h in rng.integers(0, 24, n)]),
+        })
+
+    ref, same, later = table(300, 2000), table(300, 2000), table(600, 2000)
+    r = compare(ref, same)
+    assert {c.kind for c in r.columns} == {"numeric"} and not r.dataset_drift
+    moved = compare(ref, later)
+    assert moved["signup"].drifted and moved["day"].drifted and not moved["price"].drifted
+    nulls = ref.set_column(0, "signup", pa.array([None] * 2000, pa.timestamp("us")))
+    assert compare(nulls, ref)["signup"].missing_reference == 2000
+    pq.write_table(ref, tmp_path / "r.parquet")
+    pq.write_table(later, tmp_path / "c.parquet")
+    assert main(["check", str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet"), "-q"]) == 1
+    pq.write_table(same, tmp_path / "s.parquet")
+    assert main(["check", str(tmp_path / "r.parquet"), str(tmp_path / "s.parquet"), "-q"]) == 0

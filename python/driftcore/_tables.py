@@ -85,22 +85,59 @@ def _any_column(name: str, col: Any) -> ColumnChunk:
         raise ValueError(f"column {name!r} must be 1-D, got shape {arr.shape}")
     if arr.dtype.kind in "fiu":
         return ColumnChunk("numeric", _dispatch.host_1d(arr, f"column {name!r}"), 0)
+    if arr.dtype.kind in "mM":  # datetime64 / timedelta64: counts of their unit, NaT null
+        import pyarrow as pa
+
+        return _arrow_column(name, pa.array(arr))
     if arr.dtype.kind in "bUSO":
         return ColumnChunk("categorical", arr, 0)
     raise TypeError(f"column {name!r} has unsupported dtype {arr.dtype}")
+
+
+def is_numeric_type(t: Any) -> bool:
+    """Arrow types profiled as numbers: integers, floats, decimals, and timestamps,
+    dates, times and durations as their count of units (since the epoch, or of the
+    duration) in their own unit."""
+    import pyarrow as pa
+
+    return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+            or pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t)
+            or pa.types.is_duration(t))
+
+
+def numeric_storage(col: Any) -> Any:
+    """A numeric-typed Arrow array (see :func:`is_numeric_type`) as plain integers or
+    floats: temporal values as their integer count of units, decimals as float64.
+
+    Examples
+    --------
+    >>> import datetime, pyarrow as pa
+    >>> from driftcore._tables import numeric_storage
+    >>> numeric_storage(pa.array([datetime.date(1970, 1, 3), None])).to_pylist()
+    [2, None]
+    """
+    import pyarrow as pa
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    t = col.type
+    if pa.types.is_decimal(t):
+        return col.cast(pa.float64())
+    if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t) \
+            or pa.types.is_duration(t):
+        return col.view(pa.int64() if t.bit_width == 64 else pa.int32())
+    return col
 
 
 def _arrow_column(name: str, col: Any) -> ColumnChunk:
     import pyarrow as pa  # only Arrow (or pandas object) input gets here
 
     t = col.type
-    if pa.types.is_integer(t) or pa.types.is_floating(t):
+    if is_numeric_type(t):
         nulls = col.null_count
         if nulls:
             col = col.drop_null()
-        if isinstance(col, pa.ChunkedArray):
-            col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        values = col.to_numpy(zero_copy_only=False)
+        values = numeric_storage(col).to_numpy(zero_copy_only=False)
         return ColumnChunk("numeric", _dispatch.host_1d(values, f"column {name!r}"), nulls)
     if is_categorical_type(t):
         return ColumnChunk("categorical", col, 0)

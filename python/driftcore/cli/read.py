@@ -30,7 +30,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .._tables import is_categorical_type
+from .._tables import is_categorical_type, is_numeric_type, numeric_storage
 from . import read_csv
 from .errors import InputError
 
@@ -98,17 +98,18 @@ def open_source(path: str | Path) -> Source:
 
 
 def column_kind(t: pa.DataType) -> str | None:
-    """"numeric", "categorical" (strings, bools, dictionaries, all-null), or None for
-    types the drift metrics do not handle (timestamps, lists, ...).
+    """"numeric" (numbers, decimals, timestamps, dates, times, durations),
+    "categorical" (strings, bools, dictionaries, all-null), or None for types the drift
+    metrics do not handle (lists, structs, binary, ...).
 
     Examples
     --------
     >>> import pyarrow as pa
     >>> from driftcore.cli.read import column_kind
-    >>> column_kind(pa.int32()), column_kind(pa.string()), column_kind(pa.timestamp("s"))
+    >>> column_kind(pa.int32()), column_kind(pa.string()), column_kind(pa.list_(pa.int8()))
     ('numeric', 'categorical', None)
     """
-    if pa.types.is_integer(t) or pa.types.is_floating(t):
+    if is_numeric_type(t):  # temporal and decimal types as numbers
         return "numeric"
     return "categorical" if is_categorical_type(t) else None
 
@@ -125,7 +126,7 @@ def as_float64(col: pa.Array | pa.ChunkedArray) -> Any:
     >>> as_float64(pa.array([2**53 + 1, None])).tolist()
     [9007199254740992.0, nan]
     """
-    return col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    return numeric_storage(col).cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
 
 
 def is_string(t: pa.DataType) -> bool:

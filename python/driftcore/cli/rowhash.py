@@ -30,6 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .read import as_float64
+
 _U = np.uint64
 _G = _U(0x9E3779B97F4A7C15)
 _C1, _C2, _S33 = _U(0xFF51AFD7ED558CCD), _U(0xC4CEB9FE1A85EC53), _U(33)
@@ -112,7 +114,7 @@ class RowHasher:
             out = col.fill_null(False).to_numpy(zero_copy_only=False).astype(_U) + _BOOL
         else:
             # safe=False: integers beyond 2**53 round (may share a hash; verified later)
-            v = col.cast(pa.float64(), safe=False).fill_null(0.0).to_numpy(zero_copy_only=False) + 0.0
+            v = as_float64(col) + 0.0  # nulls are NaN here, marked NULL below
             out = v.view(_U).copy()
             out[np.isnan(v)] = NAN
         if col.null_count:
