@@ -16,4 +16,9 @@ void register_device(py::module_& m) {
   m.def("compiler", &compiler);
   m.def("set_simd", &set_simd, py::arg("allowed"),
         "Allow or forbid the AVX-512 paths (for tests: they give the portable code's bits).");
+  m.def("_set_thread_start_limit", &set_thread_start_limit, py::arg("limit"),
+        "For tests: each parallel call starts at most `limit` threads (< 0: no cap), "
+        "as under a process limit.");
+  m.def("_refused_thread_starts", &refused_thread_starts,
+        "Thread starts refused so far (by the system or the cap).");
 }

@@ -9,18 +9,20 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch, _wire
+from ._locking import Guarded, locked_pair
 
 _KIND = b"CATS"
 
 
-class CategoryCounts:
+class CategoryCounts(Guarded):
     """How often each category occurs, plus nulls, fed chunk by chunk.
 
     Accepts integer codes and strings: numpy integer, bool, str or object arrays,
     Python lists, pyarrow arrays (string, large_string, dictionary, integer, bool)
     and cupy integer arrays. Counting runs in Arrow's hash kernels (or cupy's on the
     GPU); the state is a small dict of category -> count. One state holds one key
-    type: strings or integers.
+    type: strings or integers. Updates from several threads are serialized; the
+    counting itself runs outside the lock, so only the small dict update waits.
 
     Examples
     --------
@@ -41,47 +43,53 @@ class CategoryCounts:
     def update(self, values: Any) -> None:
         """Count a chunk. The state is unchanged when this raises."""
         keys, counts, nulls, key = _count_chunk(values)
-        if self._key is not None and key is not None and key != self._key:
-            raise TypeError(
-                f"this CategoryCounts holds {self._key} categories, got {key} values"
-            )
-        # Everything that can fail has run: update in place (copying the dict per chunk
-        # made high-cardinality columns quadratic).
-        counts_ = self._counts
-        for k, c in zip(keys, counts):
-            counts_[k] = counts_.get(k, 0) + int(c)
-        self._nulls += int(nulls)
-        self._key = self._key or key
+        with self._lock:
+            if self._key is not None and key is not None and key != self._key:
+                raise TypeError(
+                    f"this CategoryCounts holds {self._key} categories, got {key} values"
+                )
+            # Everything that can fail has run: update in place (copying the dict per
+            # chunk made high-cardinality columns quadratic).
+            counts_ = self._counts
+            for k, c in zip(keys, counts):
+                counts_[k] = counts_.get(k, 0) + int(c)
+            self._nulls += int(nulls)
+            self._key = self._key or key
 
     def merge(self, other: CategoryCounts) -> CategoryCounts:
         """Add ``other``'s counts into this one; returns self."""
         if not isinstance(other, CategoryCounts):
             raise TypeError(f"can only merge CategoryCounts, got {type(other).__name__}")
-        if self._key and other._key and self._key != other._key:
-            raise TypeError(f"cannot merge {self._key} categories with {other._key} ones")
-        for k, c in other._counts.items():
-            self._counts[k] = self._counts.get(k, 0) + c
-        self._nulls += other._nulls
-        self._key = self._key or other._key
+        with locked_pair(self, other):
+            if self._key and other._key and self._key != other._key:
+                raise TypeError(f"cannot merge {self._key} categories with {other._key} ones")
+            for k, c in list(other._counts.items()):  # a copy: other may be self
+                self._counts[k] = self._counts.get(k, 0) + c
+            self._nulls += other._nulls
+            self._key = self._key or other._key
         return self
 
     @property
     def counts(self) -> dict[Any, int]:
         """Category -> count, sorted by category."""
-        return dict(sorted(self._counts.items()))
+        with self._lock:
+            return dict(sorted(self._counts.items()))
 
     @property
     def nulls(self) -> int:
-        return self._nulls
+        with self._lock:
+            return self._nulls
 
     @property
     def total(self) -> int:
         """Non-null values seen."""
-        return sum(self._counts.values())
+        with self._lock:
+            return sum(self._counts.values())
 
     @property
     def categories(self) -> list[Any]:
-        return sorted(self._counts)
+        with self._lock:
+            return sorted(self._counts)
 
     def unseen_in(self, reference: CategoryCounts) -> list[Any]:
         """Categories present here but absent from ``reference``.
@@ -94,23 +102,27 @@ class CategoryCounts:
         >>> cur.unseen_in(ref)
         ['c']
         """
-        return sorted(set(self._counts) - set(reference._counts))
+        with locked_pair(self, reference):
+            return sorted(set(self._counts) - set(reference._counts))
 
     def aligned(self, other: CategoryCounts) -> tuple[list[Any], np.ndarray, np.ndarray]:
         """Union of categories and both count vectors over it (int64)."""
-        cats = sorted(set(self._counts) | set(other._counts))
-        a = np.array([self._counts.get(c, 0) for c in cats], dtype=np.int64)
-        b = np.array([other._counts.get(c, 0) for c in cats], dtype=np.int64)
+        with locked_pair(self, other):
+            cats = sorted(set(self._counts) | set(other._counts))
+            a = np.array([self._counts.get(c, 0) for c in cats], dtype=np.int64)
+            b = np.array([other._counts.get(c, 0) for c in cats], dtype=np.int64)
         return cats, a, b
 
     def to_bytes(self) -> bytes:
         """Serialize (versioned, checksummed)."""
-        body = {
-            "key": self._key,
-            "categories": list(self.counts),
-            "counts": list(self.counts.values()),
-            "nulls": self._nulls,
-        }
+        with self._lock:
+            counts = self.counts
+            body = {
+                "key": self._key,
+                "categories": list(counts),
+                "counts": list(counts.values()),
+                "nulls": self._nulls,
+            }
         return _wire.frame(_KIND, json.dumps(body, ensure_ascii=False).encode())
 
     @classmethod
@@ -147,22 +159,23 @@ class CategoryCounts:
 
     def copy(self) -> CategoryCounts:
         new = CategoryCounts()
-        new._counts = dict(self._counts)
-        new._nulls = self._nulls
-        new._key = self._key
+        with self._lock:
+            new._counts = dict(self._counts)
+            new._nulls = self._nulls
+            new._key = self._key
         return new
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, CategoryCounts)
-            and self._counts == other._counts
-            and self._nulls == other._nulls
-        )
+        if not isinstance(other, CategoryCounts):
+            return False
+        with locked_pair(self, other):
+            return self._counts == other._counts and self._nulls == other._nulls
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"CategoryCounts({len(self._counts)} categories, total={self.total})"
+        with self._lock:
+            return f"CategoryCounts({len(self._counts)} categories, total={self.total})"
 
 
 def _count_chunk(values: Any) -> tuple[list[Any], list[int], int, str | None]:

@@ -8,18 +8,20 @@ from typing import Any
 import numpy as np
 
 from . import _core, _dispatch, _wire
+from ._locking import Guarded, locked_pair
 
 _KIND = b"HIST"
 
 
-class Histogram:
+class Histogram(Guarded):
     """A 1-D histogram fed chunk by chunk, on CPU (numpy) or GPU (cupy).
 
     Bins are ``[e_i, e_{i+1})`` except the last, which is closed, as in
     ``numpy.histogram``. Values below the first edge (and -inf) are counted in
     :attr:`underflow`, above the last (and +inf) in :attr:`overflow`, NaN in
     :attr:`nan`: nothing is dropped. Counts are integers, identical however the data
-    is chunked, threaded, merged or placed (CPU or GPU).
+    is chunked, threaded, merged or placed (CPU or GPU). One histogram may be updated
+    from several threads: updates are serialized, and none is lost.
 
     Parameters
     ----------
@@ -103,7 +105,8 @@ class Histogram:
                 wptr, wn, wtype, wkeep = _dispatch.device_1d(weights, "weights")
                 if wn != n:
                     raise ValueError(f"weights have {wn} entries but values have {n}")
-            self._h.fill_device(ptr, n, typestr, wptr, wtype, _dispatch.current_stream())
+            with self._lock:
+                self._h.fill_device(ptr, n, typestr, wptr, wtype, _dispatch.current_stream())
             del keep, wkeep
             return
         v = _dispatch.host_1d(values)
@@ -114,7 +117,8 @@ class Histogram:
                 raise ValueError(f"weights have {w.size} entries but values have {v.size}")
             if not np.isfinite(w).all():
                 raise ValueError("weights must be finite")
-        self._h.fill(v, w, nthreads)
+        with self._lock:  # the kernel releases the GIL: another thread may call in
+            self._h.fill(v, w, nthreads)
 
     def merge(self, other: Histogram) -> Histogram:
         """Add ``other``'s counts (same edges and weighting) into this one; returns self.
@@ -129,7 +133,8 @@ class Histogram:
         """
         if not isinstance(other, Histogram):
             raise TypeError(f"can only merge a Histogram, got {type(other).__name__}")
-        self._h.merge(other._h)
+        with locked_pair(self, other):
+            self._h.merge(other._h)
         return self
 
     @property
@@ -140,7 +145,8 @@ class Histogram:
     @property
     def slots(self) -> np.ndarray:
         """All counts: underflow, bins..., overflow, nan (uint64)."""
-        return self._h.slots()
+        with self._lock:
+            return self._h.slots()
 
     @property
     def counts(self) -> np.ndarray:
@@ -152,7 +158,8 @@ class Histogram:
         """Weight sums of the bins (weighted histograms only)."""
         if not self._h.weighted:
             raise ValueError("this histogram is unweighted")
-        return self._h.weight_slots()[1:-2]
+        with self._lock:
+            return self._h.weight_slots()[1:-2]
 
     @property
     def underflow(self) -> int:
@@ -185,7 +192,8 @@ class Histogram:
         >>> driftcore.Histogram.from_bytes(h.to_bytes()) == h
         True
         """
-        return _wire.frame(_KIND, self._h.serialize())
+        with self._lock:
+            return _wire.frame(_KIND, self._h.serialize())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Histogram:
@@ -197,10 +205,14 @@ class Histogram:
         return (_wire.restore, (type(self), self.to_bytes()))
 
     def copy(self) -> Histogram:
-        return self._wrap(copy.copy(self._h))
+        with self._lock:
+            return self._wrap(copy.copy(self._h))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Histogram) and self._h == other._h
+        if not isinstance(other, Histogram):
+            return False
+        with locked_pair(self, other):
+            return bool(self._h == other._h)
 
     __hash__ = None  # type: ignore[assignment]
 

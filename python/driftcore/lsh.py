@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import _core, _dispatch, _wire
+from ._locking import Guarded
 from .minhash import MinHasher, nonempty
 
 _KIND = b"LSHI"
@@ -90,11 +91,14 @@ class CandidatePairs:
         return len(self.query)
 
 
-class LSHIndex:
+class LSHIndex(Guarded):
     """An LSH index of MinHash signatures, built chunk by chunk, merged, saved, loaded.
 
     The index keeps band keys (and signatures, for verification), never the text.
-    Document numbers run from 0 in the order documents were added.
+    Document numbers run from 0 in the order documents were added. Several threads
+    may add to and query one index: signatures are computed in parallel, each batch
+    then gets its numbers and joins the index alone, and a query sees the index as it
+    was when the query began.
 
     Examples
     --------
@@ -178,13 +182,15 @@ class LSHIndex:
             sig = sig.get()
         else:
             keys = _core.band_keys(sig, self.bands, self.rows, _dispatch.resolve_threads(threads))
-        start = self._n
-        self._keys.append(keys)
-        self._valid.append(nonempty(sig).astype(np.uint8))
-        if self.keep_signatures:
-            self._sigs.append(sig)
-        self._n += len(sig)
-        return range(start, self._n)
+        valid = nonempty(sig).astype(np.uint8)
+        with self._lock:  # numbers and arrays must agree: one batch at a time
+            start = self._n
+            self._keys.append(keys)
+            self._valid.append(valid)
+            if self.keep_signatures:
+                self._sigs.append(sig)
+            self._n += len(sig)
+            return range(start, self._n)
 
     def _signatures(
         self, docs: Any, signatures: Any, threads: int | None, device: str
@@ -207,31 +213,39 @@ class LSHIndex:
             raise TypeError(f"signatures must be uint32 (from MinHasher.signatures), got {sig.dtype}")
         return xp.ascontiguousarray(sig), where
 
-    def _compact(self) -> None:
-        # Chunks are joined on first use, so adding chunk by chunk stays linear.
-        if len(self._keys) > 1:
-            self._keys = [np.concatenate(self._keys)]
-            self._valid = [np.concatenate(self._valid)]
-            if self._sigs:
-                self._sigs = [np.concatenate(self._sigs)]
+    def _snapshot(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(documents, keys, valid, signatures or None), one consistent state.
+
+        Chunks are joined on first use, so adding chunk by chunk stays linear. The
+        joined arrays are never written again (adds append new chunks), so callers may
+        use them after the lock is released.
+        """
+        with self._lock:
+            if len(self._keys) > 1:
+                self._keys = [np.concatenate(self._keys)]
+                self._valid = [np.concatenate(self._valid)]
+                if self._sigs:
+                    self._sigs = [np.concatenate(self._sigs)]
+            keys = self._keys[0] if self._keys else np.zeros((0, self.bands), np.uint64)
+            valid = self._valid[0] if self._valid else np.zeros(0, np.uint8)
+            sigs = None
+            if self.keep_signatures:
+                sigs = (self._sigs[0] if self._sigs
+                        else np.zeros((0, self.hasher.num_perm), np.uint32))
+            return self._n, keys, valid, sigs
 
     @property
     def keys(self) -> np.ndarray:
-        self._compact()
-        return self._keys[0] if self._keys else np.zeros((0, self.bands), np.uint64)
+        return self._snapshot()[1]
 
     @property
     def valid(self) -> np.ndarray:
-        self._compact()
-        return self._valid[0] if self._valid else np.zeros(0, np.uint8)
+        return self._snapshot()[2]
 
     @property
     def signatures(self) -> np.ndarray | None:
         """The indexed signatures (None when the index does not keep them)."""
-        if not self.keep_signatures:
-            return None
-        self._compact()
-        return self._sigs[0] if self._sigs else np.zeros((0, self.hasher.num_perm), np.uint32)
+        return self._snapshot()[3]
 
     # -- querying ---------------------------------------------------------------
     def query(
@@ -263,16 +277,18 @@ class LSHIndex:
             raise ValueError("verify='signature' needs an index built with keep_signatures=True")
         t = _dispatch.resolve_threads(threads)
         sig, where = self._signatures(docs, signatures, threads, device)
+        _, index_keys, index_valid, index_sigs = self._snapshot()
         if where == "gpu":
-            q, i, agree = self._query_gpu(sig)
+            q, i, agree = self._query_gpu(sig, index_keys, index_valid, index_sigs)
         else:
             keys = _core.band_keys(sig, self.bands, self.rows, t)
             q, i = _core.lsh_cross_pairs(
-                self.keys, self.valid, keys, nonempty(sig).astype(np.uint8), MAX_CANDIDATES, t
+                index_keys, index_valid, keys, nonempty(sig).astype(np.uint8),
+                MAX_CANDIDATES, t,
             )
             agree = None
-            if self.keep_signatures:
-                agree = _core.signature_agreement(sig, self.signatures, q, i, t)
+            if index_sigs is not None:
+                agree = _core.signature_agreement(sig, index_sigs, q, i, t)
         return self._verified(q, i, agree, verify)
 
     def _verified(
@@ -288,7 +304,10 @@ class LSHIndex:
             left, right, share = left[keep], right[keep], share[keep]
         return CandidatePairs(left, right, share)
 
-    def _query_gpu(self, sig: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _query_gpu(
+        self, sig: Any, index_keys: np.ndarray, index_valid: np.ndarray,
+        index_sigs: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         # Band bucketing by sort on the device; the same pairs as the CPU's hash join.
         import cupy as cp
 
@@ -297,10 +316,10 @@ class LSHIndex:
 
         keys = gpu.band_keys(sig, self.bands, self.rows)
         valid = ~cp.all(sig == EMPTY, axis=1)
-        q, i = gpu.sort_join(cp, cp.asarray(self.keys), cp.asarray(self.valid), keys, valid)
+        q, i = gpu.sort_join(cp, cp.asarray(index_keys), cp.asarray(index_valid), keys, valid)
         agree = None
-        if self.keep_signatures:
-            agree = gpu.agreement(cp, sig, cp.asarray(self.signatures), q, i).get()
+        if index_sigs is not None:
+            agree = gpu.agreement(cp, sig, cp.asarray(index_sigs), q, i).get()
         return q.get(), i.get(), agree
 
     def self_pairs(self, *, verify: str = "signature", threads: int | None = None) -> CandidatePairs:
@@ -310,10 +329,11 @@ class LSHIndex:
         if verify == "signature" and not self.keep_signatures:
             raise ValueError("verify='signature' needs an index built with keep_signatures=True")
         t = _dispatch.resolve_threads(threads)
-        a, b = _core.lsh_self_pairs(self.keys, self.valid, MAX_CANDIDATES, t)
+        _, keys, valid, sigs = self._snapshot()
+        a, b = _core.lsh_self_pairs(keys, valid, MAX_CANDIDATES, t)
         agree = None
-        if self.keep_signatures:
-            agree = _core.signature_agreement(self.signatures, self.signatures, a, b, t)
+        if sigs is not None:
+            agree = _core.signature_agreement(sigs, sigs, a, b, t)
         return self._verified(a, b, agree, verify)
 
     # -- merging and files ------------------------------------------------------
@@ -331,12 +351,14 @@ class LSHIndex:
         self._check_compatible(other)
         out = LSHIndex(self.hasher, self.threshold, bands=self.bands, rows=self.rows,
                        keep_signatures=self.keep_signatures)
-        out._keys = [self.keys, other.keys]
-        out._valid = [self.valid, other.valid]
+        n_a, keys_a, valid_a, sigs_a = self._snapshot()
+        n_b, keys_b, valid_b, sigs_b = other._snapshot()
+        out._keys = [keys_a, keys_b]
+        out._valid = [valid_a, valid_b]
         if self.keep_signatures:
-            out._sigs = [self.signatures, other.signatures]
-        out._n = self._n + other._n
-        out._compact()
+            out._sigs = [sigs_a, sigs_b]
+        out._n = n_a + n_b
+        out._snapshot()  # joined now, as before
         return out
 
     def _settings(self) -> dict[str, Any]:
@@ -350,10 +372,11 @@ class LSHIndex:
 
     def to_bytes(self) -> bytes:
         """The index as checked bytes (driftcore framing: magic, version, CRC-32)."""
-        header = json.dumps({**self._settings(), "n_docs": self._n}, sort_keys=True).encode()
-        parts = [struct.pack("<Q", len(header)), header, self.keys.tobytes(), self.valid.tobytes()]
-        if self.keep_signatures:
-            parts.append(self.signatures.tobytes())
+        n, keys, valid, sigs = self._snapshot()
+        header = json.dumps({**self._settings(), "n_docs": n}, sort_keys=True).encode()
+        parts = [struct.pack("<Q", len(header)), header, keys.tobytes(), valid.tobytes()]
+        if sigs is not None:
+            parts.append(sigs.tobytes())
         return _wire.frame(_KIND, b"".join(parts))
 
     @classmethod

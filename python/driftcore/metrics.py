@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import _core, _dispatch, pvalues
+from ._locking import locked_pair
 from .categories import CategoryCounts
 from .histogram import Histogram
 from .quantile_sketch import QuantileSketch
@@ -419,12 +420,14 @@ def _two_sample(
 ):
     """(ks, wasserstein, n_ref, n_cur, error_bound_ks, error_bound_w, ref_std)."""
     if _sketch_pair(reference, current):
-        va, ca = reference.sorted_view()
-        vb, cb = current.sorted_view()
+        with locked_pair(reference, current):  # one state of each, even under updates
+            va, ca = reference.sorted_view()
+            vb, cb = current.sorted_view()
+            eps = reference.rank_error + current.rank_error
+            span = max(reference.max, current.max) - min(reference.min, current.min)
+            n_ref, n_cur = reference.n, current.n
         ks_stat, w, na, nb = _core.two_sample_weighted(va, ca, vb, cb)
-        eps = reference.rank_error + current.rank_error
-        span = max(reference.max, current.max) - min(reference.min, current.min)
-        return ks_stat, w, reference.n, current.n, eps, eps * span if eps else 0.0, None
+        return ks_stat, w, n_ref, n_cur, eps, eps * span if eps else 0.0, None
     where = _dispatch.resolve_device(device, reference, current)
     if where == "gpu":
         return (*_two_sample_gpu(reference, current), 0.0, 0.0, None)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _core, _dispatch, _fine_bins, _tables, _wire
+from ._locking import Guarded, locked_pair
 from .categories import CategoryCounts
 from .histogram import Histogram
 from .quantile_sketch import QuantileSketch
@@ -76,7 +77,9 @@ class NumericColumn:
         if self.histogram is not None:
             return self.histogram.edges
         s = self.sketch
-        return _fine_bins.edges(*s.sorted_view(), s.min, s.max, bins)
+        with s._lock:  # one state of the sketch, even if someone updates it
+            view, lo, hi = s.sorted_view(), s.min, s.max
+        return _fine_bins.edges(*view, lo, hi, bins)
 
 
 @dataclass
@@ -98,7 +101,7 @@ class CategoricalColumn:
 Column = NumericColumn | CategoricalColumn
 
 
-class Profile:
+class Profile(Guarded):
     """Per-column summaries of a dataset, built chunk by chunk, mergeable, serializable.
 
     Parameters
@@ -115,6 +118,13 @@ class Profile:
         as categories here too.
     categorical : list of str, optional
         Numeric columns (integer codes) to count as categories.
+
+    Notes
+    -----
+    One profile may be updated, merged and read from several threads: each chunk's
+    update, each merge and each serialization runs alone. Updating never changes a
+    column object already in :attr:`columns`: a chunk's new summaries replace them
+    (copy on write), so a column read from ``profile[name]`` stays as it was.
 
     Examples
     --------
@@ -147,8 +157,9 @@ class Profile:
         self._reference = reference
         self._categorical = set(categorical or ())
         if reference is not None:
+            ref_columns = reference.columns  # replaced, never changed, by its updates
             self._categorical |= {
-                n for n, c in reference.columns.items() if isinstance(c, CategoricalColumn)
+                n for n, c in ref_columns.items() if isinstance(c, CategoricalColumn)
             }
 
     # --- building ----------------------------------------------------------------
@@ -183,7 +194,8 @@ class Profile:
         """Add one table or an iterable of tables. A chunk that fails leaves the
         profile as it was before that chunk."""
         for chunk in _tables.iter_chunks(data):
-            self._update_chunk(chunk, threads, device)
+            with self._lock:  # chunks of concurrent updates interleave, whole
+                self._update_chunk(chunk, threads, device)
         return self
 
     def _update_chunk(self, chunk: dict, threads: int | None, device: str) -> None:
@@ -198,7 +210,7 @@ class Profile:
                 _update_numeric(col, c, nthreads, device)
             else:
                 col.counts.update(c.values)
-        self.columns.update(staged)
+        self.columns = {**self.columns, **staged}  # a new dict: readers keep theirs
 
     def _copy_column(self, name: str, kind: str) -> Column:
         old = self.columns.get(name)
@@ -226,11 +238,12 @@ class Profile:
 
     def _fill_own_histograms(self, data: Any, threads: int | None, device: str) -> None:
         chunk = _tables.read_chunk(data)
-        for name, c in chunk.items():
-            col = self.columns[name]
-            if isinstance(col, NumericColumn) and col.count and col.histogram is None:
-                col.histogram = Histogram(col.edges(self.bins))
-                col.histogram.update(c.values, threads=threads, device=device)
+        with self._lock:
+            for name, c in chunk.items():
+                col = self.columns[name]
+                if isinstance(col, NumericColumn) and col.count and col.histogram is None:
+                    col.histogram = Histogram(col.edges(self.bins))
+                    col.histogram.update(c.values, threads=threads, device=device)
 
     # --- combining and storing -------------------------------------------------------
 
@@ -242,51 +255,61 @@ class Profile:
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine != theirs:
                 raise ValueError(f"cannot merge profiles with different {name}: {mine} != {theirs}")
-        if set(self.columns) != set(other.columns):
-            diff = sorted(set(self.columns) ^ set(other.columns))
-            raise ValueError(f"profiles have different columns: {diff}")
-        merged = {}
-        for name, mine in self.columns.items():
-            theirs = other.columns[name]
-            if mine.kind != theirs.kind:
-                raise TypeError(f"column {name!r} is {mine.kind} here, {theirs.kind} there")
-            col = self._copy_column(name, mine.kind)
-            if isinstance(col, NumericColumn):
-                col.moments.merge(theirs.moments)
-                col.sketch.merge(theirs.sketch)
-                col.nulls += theirs.nulls
-                col.values = _merge_values(col.values, theirs.values)
-                if (col.histogram is None) != (theirs.histogram is None):
-                    raise ValueError(f"column {name!r}: only one profile has a histogram")
-                if col.histogram is not None:
-                    col.histogram.merge(theirs.histogram)
-            else:
-                col.counts.merge(theirs.counts)
-            merged[name] = col
-        self.columns = merged
+        with locked_pair(self, other):
+            if set(self.columns) != set(other.columns):
+                diff = sorted(set(self.columns) ^ set(other.columns))
+                raise ValueError(f"profiles have different columns: {diff}")
+            merged = {}
+            for name, mine in self.columns.items():
+                theirs = other.columns[name]
+                if mine.kind != theirs.kind:
+                    raise TypeError(
+                        f"column {name!r} is {mine.kind} here, {theirs.kind} there"
+                    )
+                col = self._copy_column(name, mine.kind)
+                if isinstance(col, NumericColumn):
+                    col.moments.merge(theirs.moments)
+                    col.sketch.merge(theirs.sketch)
+                    col.nulls += theirs.nulls
+                    col.values = _merge_values(col.values, theirs.values)
+                    if (col.histogram is None) != (theirs.histogram is None):
+                        raise ValueError(
+                            f"column {name!r}: only one profile has a histogram"
+                        )
+                    if col.histogram is not None:
+                        col.histogram.merge(theirs.histogram)
+                else:
+                    col.counts.merge(theirs.counts)
+                merged[name] = col
+            self.columns = merged
         return self
 
     def to_bytes(self) -> bytes:
         """Serialize the whole profile (versioned, checksummed)."""
-        header: dict[str, Any] = {"bins": self.bins, "k": self.k, "seed": self.seed, "columns": []}
-        blobs: list[bytes] = []
-        for name, col in self.columns.items():
-            entry: dict[str, Any] = {"name": name, "kind": col.kind}
-            if isinstance(col, NumericColumn):
-                m = col.moments
-                entry["moments"] = [m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2]
-                entry["nulls"] = col.nulls
-                if col.values is not None:  # absent: more than VALUE_CAP values
-                    entry["values"] = [list(col.values), list(col.values.values())]
-                parts = [col.sketch.to_bytes()]
-                if col.histogram is not None:
-                    parts.append(col.histogram.to_bytes())
-            else:
-                parts = [col.counts.to_bytes()]
-            entry["parts"] = [len(p) for p in parts]
-            blobs.extend(parts)
-            header["columns"].append(entry)
-        head = json.dumps(header).encode()
+        with self._lock:
+            header: dict[str, Any] = {
+                "bins": self.bins, "k": self.k, "seed": self.seed, "columns": []
+            }
+            blobs: list[bytes] = []
+            for name, col in self.columns.items():
+                entry: dict[str, Any] = {"name": name, "kind": col.kind}
+                if isinstance(col, NumericColumn):
+                    m = col.moments
+                    entry["moments"] = [
+                        m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2
+                    ]
+                    entry["nulls"] = col.nulls
+                    if col.values is not None:  # absent: more than VALUE_CAP values
+                        entry["values"] = [list(col.values), list(col.values.values())]
+                    parts = [col.sketch.to_bytes()]
+                    if col.histogram is not None:
+                        parts.append(col.histogram.to_bytes())
+                else:
+                    parts = [col.counts.to_bytes()]
+                entry["parts"] = [len(p) for p in parts]
+                blobs.extend(parts)
+                header["columns"].append(entry)
+            head = json.dumps(header).encode()
         return _wire.frame(_KIND, struct.pack("<Q", len(head)) + head + b"".join(blobs))
 
     @classmethod

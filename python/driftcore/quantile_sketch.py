@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 
 from . import _core, _dispatch, _wire
+from ._locking import Guarded, locked_pair
 
 _KIND = b"QSKT"
 _GPU_KEEP = 4096  # values kept per GPU chunk before they enter the sketch
 
 
-class QuantileSketch:
+class QuantileSketch(Guarded):
     """Streaming quantiles of a numeric column in bounded memory.
 
     A KLL sketch (Karnin, Lang and Liberty, 2016): for ``k`` and ``n`` values, any
@@ -25,7 +26,8 @@ class QuantileSketch:
 
     Determinism: the same seed, data, chunking and merge order give the same sketch;
     threads play no part. A different chunking gives a different (equally accurate)
-    sketch.
+    sketch. One sketch may be updated from several threads: updates are serialized
+    (in whatever order the threads arrive).
 
     Examples
     --------
@@ -61,9 +63,12 @@ class QuantileSketch:
         ``2^j / n`` for the chunk, far below ``rank_error``) is copied to the host.
         """
         if _dispatch.resolve_device(device, values) == "gpu":
-            self._update_gpu(values)
+            with self._lock:
+                self._update_gpu(values)
             return
-        self._s.update(_dispatch.host_1d(values))
+        v = _dispatch.host_1d(values)
+        with self._lock:  # the kernel releases the GIL: another thread may call in
+            self._s.update(v)
 
     def _update_gpu(self, values: Any) -> None:
         import cupy as cp
@@ -94,7 +99,8 @@ class QuantileSketch:
         """Fold ``other`` (same ``k``) into this sketch; returns self."""
         if not isinstance(other, QuantileSketch):
             raise TypeError(f"can only merge a QuantileSketch, got {type(other).__name__}")
-        self._s.merge(other._s)
+        with locked_pair(self, other):
+            self._s.merge(other._s)
         return self
 
     def quantiles(self, q: Any) -> np.ndarray:
@@ -110,14 +116,16 @@ class QuantileSketch:
         qa = np.atleast_1d(np.asarray(q, dtype=np.float64))
         if qa.ndim != 1 or not np.all((qa >= 0) & (qa <= 1)):
             raise ValueError("quantile ranks must be a 1-D array of values in [0, 1]")
-        return self._s.quantiles(np.ascontiguousarray(qa))
+        with self._lock:
+            return self._s.quantiles(np.ascontiguousarray(qa))
 
     def cdf(self, x: Any) -> np.ndarray:
         """Estimated fraction of values <= each ``x`` (NaN when empty)."""
         xa = np.atleast_1d(np.asarray(x, dtype=np.float64))
         if xa.ndim != 1:
             raise ValueError("x must be 1-D")
-        return self._s.cdf(np.ascontiguousarray(xa))
+        with self._lock:
+            return self._s.cdf(np.ascontiguousarray(xa))
 
     def quantile_edges(self, bins: int) -> np.ndarray:
         """Strictly increasing bin edges at the ``bins``-quantiles (fewer when tied).
@@ -133,9 +141,10 @@ class QuantileSketch:
         """
         if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
-        if self.n == 0:
-            raise ValueError("cannot derive edges from an empty sketch")
-        e = np.unique(self.quantiles(np.linspace(0.0, 1.0, int(bins) + 1)))
+        with self._lock:
+            if self.n == 0:
+                raise ValueError("cannot derive edges from an empty sketch")
+            e = np.unique(self.quantiles(np.linspace(0.0, 1.0, int(bins) + 1)))
         e = e[np.isfinite(e)]
         if e.size == 0:  # only infinite values were seen
             e = np.array([0.0])
@@ -145,7 +154,8 @@ class QuantileSketch:
 
     def sorted_view(self) -> tuple[np.ndarray, np.ndarray]:
         """Retained values, sorted, and their cumulative weights."""
-        return self._s.sorted_view()
+        with self._lock:
+            return self._s.sorted_view()
 
     @property
     def k(self) -> int:
@@ -158,29 +168,35 @@ class QuantileSketch:
     @property
     def n(self) -> int:
         """Values summarized (NaN excluded)."""
-        return int(self._s.n)
+        with self._lock:
+            return int(self._s.n)
 
     @property
     def nan(self) -> int:
-        return int(self._s.nan_count)
+        with self._lock:
+            return int(self._s.nan_count)
 
     @property
     def min(self) -> float:
-        return float(self._s.min)
+        with self._lock:
+            return float(self._s.min)
 
     @property
     def max(self) -> float:
-        return float(self._s.max)
+        with self._lock:
+            return float(self._s.max)
 
     @property
     def exact(self) -> bool:
         """True until the first compaction: queries are then exact."""
-        return bool(self._s.exact)
+        with self._lock:
+            return bool(self._s.exact)
 
     @property
     def rank_error(self) -> float:
         """Normalized rank error bound (99% confidence); 0 while exact."""
-        return float(self._s.rank_error)
+        with self._lock:
+            return float(self._s.rank_error)
 
     @staticmethod
     def rank_error_for(k: int) -> float:
@@ -189,7 +205,8 @@ class QuantileSketch:
 
     def to_bytes(self) -> bytes:
         """Serialize (versioned, checksummed)."""
-        return _wire.frame(_KIND, self._s.serialize())
+        with self._lock:
+            return _wire.frame(_KIND, self._s.serialize())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> QuantileSketch:
@@ -209,15 +226,20 @@ class QuantileSketch:
         return (_wire.restore, (type(self), self.to_bytes()))
 
     def copy(self) -> QuantileSketch:
-        return self._wrap(copy.copy(self._s))
+        with self._lock:
+            return self._wrap(copy.copy(self._s))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, QuantileSketch) and self._s == other._s
+        if not isinstance(other, QuantileSketch):
+            return False
+        with locked_pair(self, other):
+            return bool(self._s == other._s)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"QuantileSketch(k={self.k}, n={self.n}, rank_error={self.rank_error:.4%})"
+        with self._lock:
+            return f"QuantileSketch(k={self.k}, n={self.n}, rank_error={self.rank_error:.4%})"
 
 
 def _splitmix(x: int) -> int:

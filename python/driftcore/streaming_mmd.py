@@ -35,6 +35,7 @@ import numpy as np
 
 from . import _core, _wire
 from ._dispatch import is_device_array, resolve_threads
+from ._locking import Guarded, locked_pair
 
 _KIND = b"RFFM"
 _HEAD = struct.Struct("<BQQQdQQ")  # kernel, d, features, seed, bandwidth, n_x, n_y
@@ -87,7 +88,7 @@ def frequencies(kernel: str, bandwidth: float, n_features: int, d: int, seed: in
     return g / bandwidth
 
 
-class StreamingMMD:
+class StreamingMMD(Guarded):
     """Mergeable random-Fourier-feature estimate of MMD^2 between two streams.
 
     Parameters
@@ -146,10 +147,14 @@ class StreamingMMD:
         return self._w if xp is np else xp.asarray(self._w)
 
     def update(self, x: Any = None, y: Any = None, *, threads: int | None = None) -> None:
-        """Add a chunk of rows to the x (reference) side and/or the y side."""
-        for side, (name, chunk) in enumerate((("x", x), ("y", y))):
-            if chunk is not None:
-                self._add(side, name, chunk, threads)
+        """Add a chunk of rows to the x (reference) side and/or the y side.
+
+        Updates from several threads are serialized (the kernel still releases the
+        GIL, so other states update in parallel)."""
+        with self._lock:
+            for side, (name, chunk) in enumerate((("x", x), ("y", y))):
+                if chunk is not None:
+                    self._add(side, name, chunk, threads)
 
     def _add(self, side: int, name: str, chunk: Any, threads: int | None) -> None:
         gpu = is_device_array(chunk)
@@ -200,34 +205,41 @@ class StreamingMMD:
         for name, mine, theirs in zip(names, self._settings(), other._settings()):
             if mine != theirs:
                 raise ValueError(f"cannot merge states with different {name}: {mine!r} != {theirs!r}")
-        if self.d and other.d and self.d != other.d:
-            raise ValueError(f"cannot merge states with different d: {self.d} != {other.d}")
-        if not self.d:
-            self.d, self._w = other.d, None
-        self._sums += other._sums
-        self.n = [self.n[0] + other.n[0], self.n[1] + other.n[1]]
+        with locked_pair(self, other):
+            if self.d and other.d and self.d != other.d:
+                raise ValueError(
+                    f"cannot merge states with different d: {self.d} != {other.d}"
+                )
+            if not self.d:
+                self.d, self._w = other.d, None
+            self._sums += other._sums
+            self.n = [self.n[0] + other.n[0], self.n[1] + other.n[1]]
         return self
 
     def result(self) -> StreamingMMDResult:
         """The estimate of the biased MMD^2 and its error; needs rows on both sides."""
-        if self.n[0] == 0 or self.n[1] == 0:
-            raise ValueError(f"need rows on both sides, have n_x={self.n[0]}, n_y={self.n[1]}")
-        mean_x = self._sums[0] / self.n[0]
-        mean_y = self._sums[1] / self.n[1]
+        with self._lock:
+            (n_x, n_y), sums = self.n, self._sums.copy()
+        if n_x == 0 or n_y == 0:
+            raise ValueError(f"need rows on both sides, have n_x={n_x}, n_y={n_y}")
+        mean_x = sums[0] / n_x
+        mean_y = sums[1] / n_y
         q = ((mean_x - mean_y) ** 2).sum(axis=0)  # one term per frequency
         f = self.n_features
         stderr = float(q.std(ddof=1) / math.sqrt(f)) if f > 1 else math.inf
         bound = 4.0 * math.sqrt(math.log(2.0 / 0.01) / (2.0 * f))
-        return StreamingMMDResult(float(q.mean()), stderr, bound, self.n[0], self.n[1], f,
+        return StreamingMMDResult(float(q.mean()), stderr, bound, n_x, n_y, f,
                                   self.bandwidth, self.kernel)
 
     # --- serialization --------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
         """Serialized state (driftcore's checked envelope, kind ``RFFM``)."""
-        head = _HEAD.pack(_KERNELS.index(self.kernel), self.d, self.n_features, self.seed,
-                          self.bandwidth, self.n[0], self.n[1])
-        return _wire.frame(_KIND, head + self._sums.astype("<f8").tobytes())
+        with self._lock:
+            head = _HEAD.pack(_KERNELS.index(self.kernel), self.d, self.n_features,
+                              self.seed, self.bandwidth, self.n[0], self.n[1])
+            body = self._sums.astype("<f8").tobytes()
+        return _wire.frame(_KIND, head + body)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> StreamingMMD:
@@ -253,8 +265,10 @@ class StreamingMMD:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StreamingMMD):
             return NotImplemented
-        return (self._settings() == other._settings() and self.d == other.d
-                and self.n == other.n and bool(np.array_equal(self._sums, other._sums)))
+        with locked_pair(self, other):
+            return (self._settings() == other._settings() and self.d == other.d
+                    and self.n == other.n
+                    and bool(np.array_equal(self._sums, other._sums)))
 
     __hash__ = None  # type: ignore[assignment]
 

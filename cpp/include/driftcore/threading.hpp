@@ -1,9 +1,13 @@
 #pragma once
 /// @file threading.hpp
-/// @brief Fork-join helpers. Work is split into fixed-size blocks whose boundaries do
-/// not depend on the thread count, so block-wise results combine identically.
+/// @brief Fork-join helpers, the only place that starts threads. Work is split into
+/// fixed-size blocks whose boundaries do not depend on the thread count, so block-wise
+/// results combine identically. A thread the system refuses to start (a container's
+/// process limit) is not an error: the threads already running and the calling thread
+/// take its ranges, so the result is the same, only slower.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 namespace driftcore {
@@ -22,8 +26,12 @@ int resolve_threads(int threads) noexcept;
 int value_threads(std::size_t n, int threads) noexcept;
 
 /// @brief Run `body(worker, begin, end)` over [0, n) split into at most @p threads
-/// contiguous ranges, each a multiple of @p grain (except the last). Runs inline when
-/// one range suffices. Exceptions from workers are rethrown in the caller.
+/// contiguous ranges, each a multiple of @p grain (except the last). Range `worker` is
+/// always the same [begin, end) and runs exactly once, on the calling thread or on one
+/// of up to @p threads - 1 started ones (never two ranges of one worker at once). Runs
+/// inline when one range suffices. Every started thread is joined before this returns,
+/// also when starting one fails or a range throws.
+/// @throws the first exception (by worker) thrown by `body`, after all ranges ran.
 void parallel_ranges(std::size_t n, std::size_t grain, int threads,
                      const std::function<void(int, std::size_t, std::size_t)>& body);
 
@@ -37,5 +45,13 @@ int range_count(std::size_t n, std::size_t grain, int threads) noexcept;
 /// depend on which worker did which block (integer counts).
 void parallel_blocks(std::size_t n, std::size_t grain, int threads,
                      const std::function<void(int, std::size_t, std::size_t)>& body);
+
+/// @brief Testing hook: from now on each parallel call may start at most @p limit
+/// threads; the next start fails as under a process limit (std::system_error, EAGAIN).
+/// A negative @p limit removes the cap. Results must not change either way.
+void set_thread_start_limit(int limit) noexcept;
+
+/// @brief Thread starts refused so far in this process (by the system or the hook).
+std::uint64_t refused_thread_starts() noexcept;
 
 }  // namespace driftcore

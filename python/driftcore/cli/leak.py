@@ -34,6 +34,8 @@ import pyarrow as pa
 
 import driftcore
 
+from .._locking import Guarded, locked_pair
+
 #: Columns the candidate rows carry their row numbers and hashes in.
 ROW_COLUMN = "__driftcore_row__"
 HASH_COLUMN = "__driftcore_hash__"
@@ -49,7 +51,7 @@ def _texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values
 
 
-class TextLeak:
+class TextLeak(Guarded):
     """Near-duplicate leakage of one text column, built from streamed batches."""
 
     def __init__(self, column: str, *, similarity: float = 0.8, examples: int = 5,
@@ -77,61 +79,68 @@ class TextLeak:
         texts = _texts(values)
         pairs = self.index.query(texts, verify="signature", threads=self.threads,
                                  device=self.device)
-        if len(pairs):
-            q = pairs.query  # sorted by query
-            self.n_leaked += int(1 + np.count_nonzero(q[1:] != q[:-1]))
-            self.n_pairs += len(pairs)
-            for q, i, a in zip(pairs.query, pairs.index, pairs.agreement):
-                if len(self.examples) >= self.max_examples:
-                    break
-                self.examples.append({
-                    "current_index": int(self.first_current_row + self.n_current + q),
-                    "reference_index": int(i),
-                    "similarity": float(a),
-                    "current": texts[int(q)].as_py(),
-                    "reference": None,
-                })
-        self.n_current += len(texts)
+        with self._lock:  # current row numbers follow the order of the batches
+            if len(pairs):
+                q = pairs.query  # sorted by query
+                first = self.first_current_row + self.n_current
+                self.n_leaked += int(1 + np.count_nonzero(q[1:] != q[:-1]))
+                self.n_pairs += len(pairs)
+                for q, i, a in zip(pairs.query, pairs.index, pairs.agreement):
+                    if len(self.examples) >= self.max_examples:
+                        break
+                    self.examples.append({
+                        "current_index": int(first + q),
+                        "reference_index": int(i),
+                        "similarity": float(a),
+                        "current": texts[int(q)].as_py(),
+                        "reference": None,
+                    })
+            self.n_current += len(texts)
 
     def merge_current(self, other: TextLeak) -> TextLeak:
         """Fold in the query counts and examples of the next part of the current side."""
-        self.n_current += other.n_current
-        self.n_leaked += other.n_leaked
-        self.n_pairs += other.n_pairs
-        self.examples += other.examples[: self.max_examples - len(self.examples)]
-        return self
+        with locked_pair(self, other):
+            self.n_current += other.n_current
+            self.n_leaked += other.n_leaked
+            self.n_pairs += other.n_pairs
+            self.examples += other.examples[: self.max_examples - len(self.examples)]
+            return self
 
     def wanted_reference_rows(self) -> set[int]:
         """Reference rows whose text the examples still need."""
-        return {e["reference_index"] for e in self.examples if e["reference"] is None}
+        with self._lock:
+            return {e["reference_index"] for e in self.examples
+                    if e["reference"] is None}
 
     def fill_reference(self, start: int, values: pa.Array) -> None:
         """Give the examples their reference text from a batch starting at row ``start``."""
-        for e in self.examples:
-            i = e["reference_index"] - start
-            if e["reference"] is None and 0 <= i < len(values):
-                e["reference"] = values[i].as_py()
+        with self._lock:
+            for e in self.examples:
+                i = e["reference_index"] - start
+                if e["reference"] is None and 0 <= i < len(values):
+                    e["reference"] = values[i].as_py()
 
     def section(self, threshold: float) -> dict[str, Any]:
         """This column's entry of the report's ``leakage.near_duplicates`` list."""
-        rate = self.n_leaked / self.n_current if self.n_current else 0.0
-        return {
-            "column": self.column,
-            "n_reference": len(self.index),
-            "n_current": self.n_current,
-            "n_leaked": self.n_leaked,
-            "n_pairs": self.n_pairs,
-            "rate": rate,
-            "similarity": self.similarity,
-            "threshold": float(threshold),
-            "exceeded": bool(rate > threshold),
-            "bands": self.index.bands,
-            "rows": self.index.rows,
-            "examples": self.examples,
-        }
+        with self._lock:
+            rate = self.n_leaked / self.n_current if self.n_current else 0.0
+            return {
+                "column": self.column,
+                "n_reference": len(self.index),
+                "n_current": self.n_current,
+                "n_leaked": self.n_leaked,
+                "n_pairs": self.n_pairs,
+                "rate": rate,
+                "similarity": self.similarity,
+                "threshold": float(threshold),
+                "exceeded": bool(rate > threshold),
+                "bands": self.index.bands,
+                "rows": self.index.rows,
+                "examples": self.examples,
+            }
 
 
-class ExactRows:
+class ExactRows(Guarded):
     """Exact-row leakage over every row, with memory bounded by 16 bytes per reference
     row plus at most ``cap`` candidate rows.
 
@@ -160,36 +169,41 @@ class ExactRows:
         self.n_reference = self.n_current = self.n_candidates = 0
 
     def add_reference(self, batch: pa.RecordBatch) -> None:
-        self._parts.append(self.hasher.hashes(batch, self.columns))
-        self.n_reference += batch.num_rows
+        with self._lock:  # the hasher draws its weights lazily: it runs alone too
+            self._parts.append(self.hasher.hashes(batch, self.columns))
+            self.n_reference += batch.num_rows
 
     def finish_reference(self) -> None:
         from .rowhash import sorted_unique
 
-        self.ref_hashes = np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint64)
-        self._parts = []
-        self._ref_set = sorted_unique(self.ref_hashes)
+        with self._lock:
+            parts = self._parts
+            self.ref_hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+            self._parts = []
+            self._ref_set = sorted_unique(self.ref_hashes)
 
     def add_current(self, batch: pa.RecordBatch) -> None:
         from .rowhash import member
 
-        h = self.hasher.hashes(batch, self.columns)
-        idx = np.flatnonzero(member(h, self._ref_set))
-        if idx.size:
-            rows = batch.select(self.columns).take(pa.array(idx))
-            rows = rows.append_column(ROW_COLUMN,
-                                      pa.array(self.first_current_row + self.n_current + idx))
-            rows = rows.append_column(HASH_COLUMN, pa.array(h[idx]))
-            self._candidates.add(rows)
-            self.n_candidates += idx.size
-        self.n_current += batch.num_rows
+        with self._lock:  # current row numbers follow the order of the batches
+            h = self.hasher.hashes(batch, self.columns)
+            idx = np.flatnonzero(member(h, self._ref_set))
+            if idx.size:
+                rows = batch.select(self.columns).take(pa.array(idx))
+                first = self.first_current_row + self.n_current
+                rows = rows.append_column(ROW_COLUMN, pa.array(first + idx))
+                rows = rows.append_column(HASH_COLUMN, pa.array(h[idx]))
+                self._candidates.add(rows)
+                self.n_candidates += idx.size
+            self.n_current += batch.num_rows
 
     def merge_current(self, other: ExactRows) -> ExactRows:
         """Fold in the current-side counts and candidates of the next part."""
-        self.n_current += other.n_current
-        self.n_candidates += other.n_candidates
-        self._candidates.merge(other._candidates)
-        return self
+        with locked_pair(self, other):
+            self.n_current += other.n_current
+            self.n_candidates += other.n_candidates
+            self._candidates.merge(other._candidates)
+            return self
 
     def verify(self, reference_batches: Any, threshold: float, examples: int) -> dict[str, Any]:
         """Stream the reference (the same batches, in the same order, as it was hashed)

@@ -39,9 +39,10 @@ import numpy as np
 import pyarrow as pa
 
 from .. import _core
+from .._locking import Guarded, locked_pair
 
 
-class Reservoir:
+class Reservoir(Guarded):
     """The ``size`` rows of a stream of record batches with the smallest random keys."""
 
     def __init__(self, size: int, seed: int = 0, stream: int = 0,
@@ -59,31 +60,35 @@ class Reservoir:
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Offer every row of ``batch``."""
-        n = batch.num_rows
-        first, self._row = self._row, self._row + n
-        self.seen += n
-        if self.size == 0:
-            return
-        idx, keys = _core.sample_keys_below(self._base, first, n, min(self._cut, 1.0))
-        if idx.size == 0:
-            return
-        self._keys.append(keys)
-        self._parts.append(batch if idx.size == batch.num_rows else batch.take(pa.array(idx)))
-        self._kept += idx.size
-        if self._kept > 2 * self.size:
-            self._prune()
+        with self._lock:  # row numbers follow the order batches are offered
+            n = batch.num_rows
+            first, self._row = self._row, self._row + n
+            self.seen += n
+            if self.size == 0:
+                return
+            cut = min(self._cut, 1.0)
+            idx, keys = _core.sample_keys_below(self._base, first, n, cut)
+            if idx.size == 0:
+                return
+            self._keys.append(keys)
+            whole = idx.size == batch.num_rows
+            self._parts.append(batch if whole else batch.take(pa.array(idx)))
+            self._kept += idx.size
+            if self._kept > 2 * self.size:
+                self._prune()
 
     def merge(self, other: Reservoir) -> Reservoir:
         """Fold in the sample of another part of the stream (same size, seed and
         stream; each part keyed from its own start): the result is the sample of the
         whole stream."""
-        self._keys += other._keys
-        self._parts += other._parts
-        self._kept += other._kept
-        self.seen += other.seen
-        self._cut = min(self._cut, other._cut)
-        self._prune()
-        return self
+        with locked_pair(self, other):
+            self._keys += other._keys
+            self._parts += other._parts
+            self._kept += other._kept
+            self.seen += other.seen
+            self._cut = min(self._cut, other._cut)
+            self._prune()
+            return self
 
     def _prune(self) -> None:
         if not self._parts:
@@ -100,8 +105,9 @@ class Reservoir:
 
     def table(self) -> pa.Table:
         """The sample, in key order (a table with no rows when nothing was added)."""
-        self._prune()
-        if not self._parts:
-            return pa.table({})
-        part = self._parts[0]
-        return part if isinstance(part, pa.Table) else pa.Table.from_batches([part])
+        with self._lock:
+            self._prune()
+            if not self._parts:
+                return pa.table({})
+            part = self._parts[0]
+            return part if isinstance(part, pa.Table) else pa.Table.from_batches([part])
