@@ -153,3 +153,21 @@ def test_feature_sums_equal_numpy_and_ignore_threads(rng, n_features):
     _core.rff_accumulate(np.ones((1, 1)), t, c, s)
     assert np.allclose(c, np.cos(t[0]), rtol=0, atol=1e-15)
     assert np.allclose(s, np.sin(t[0]), rtol=0, atol=1e-15)
+
+
+def test_a_failed_update_changes_nothing():
+    rng = np.random.default_rng(5)
+    s = driftcore.StreamingMMD(n_features=64, bandwidth=1.0, seed=1)
+    s.update(rng.normal(size=(100, 3)), rng.normal(size=(100, 3)))
+    before = s.to_bytes()
+    bad_y = rng.normal(size=(50, 3))
+    bad_y[7, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        s.update(rng.normal(size=(50, 3)), bad_y)
+    with pytest.raises(ValueError, match="features"):
+        s.update(rng.normal(size=(50, 3)), rng.normal(size=(50, 4)))
+    assert s.to_bytes() == before
+    fresh = driftcore.StreamingMMD(n_features=64, bandwidth=1.0, seed=1)
+    with pytest.raises(ValueError, match="features"):
+        fresh.update(rng.normal(size=(5, 2)), rng.normal(size=(5, 3)))
+    assert fresh.d == 0 and list(fresh.n) == [0, 0]

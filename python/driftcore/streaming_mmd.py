@@ -149,19 +149,30 @@ class StreamingMMD(Guarded):
     def update(self, x: Any = None, y: Any = None, *, threads: int | None = None) -> None:
         """Add a chunk of rows to the x (reference) side and/or the y side.
 
-        Updates from several threads are serialized (the kernel still releases the
-        GIL, so other states update in parallel)."""
+        All or nothing: both chunks are checked and summed before either is counted,
+        so a call that raises leaves the state as it was. Updates from several
+        threads are serialized (the kernel still releases the GIL, so other states
+        update in parallel)."""
         with self._lock:
-            for side, (name, chunk) in enumerate((("x", x), ("y", y))):
-                if chunk is not None:
-                    self._add(side, name, chunk, threads)
+            chunks = [(side, name, self._checked(name, chunk))
+                      for side, (name, chunk) in enumerate((("x", x), ("y", y)))
+                      if chunk is not None]
+            d = self.d or (chunks[0][2].shape[1] if chunks else 0)
+            for _, name, a in chunks:
+                if a.shape[1] != d:
+                    raise ValueError(f"{name} has {a.shape[1]} features, this state has {d}")
+            if not chunks:
+                return
+            if d != self.d:
+                self.d, self._w = d, None
+            parts = [(side, *self._sums_of(a, threads)) for side, _, a in chunks]
+            for side, cos_sum, sin_sum, rows in parts:
+                self._sums[side, 0] += cos_sum
+                self._sums[side, 1] += sin_sum
+                self.n[side] += rows
 
-    def _add(self, side: int, name: str, chunk: Any, threads: int | None) -> None:
-        gpu = is_device_array(chunk)
-        if gpu:
-            import cupy as xp
-        else:
-            xp = np
+    def _checked(self, name: str, chunk: Any) -> Any:
+        xp = _xp(chunk)
         a = xp.asarray(chunk)
         if a.ndim != 2:
             raise ValueError(f"{name} must be a 2-D array (rows x features), got shape {a.shape}")
@@ -169,28 +180,26 @@ class StreamingMMD(Guarded):
             raise TypeError(f"{name} must be a float or integer array, got dtype {a.dtype}")
         if a.shape[1] == 0:
             raise ValueError(f"{name} has no features (0 columns)")
-        if self.d == 0:
-            self.d = int(a.shape[1])
-        elif a.shape[1] != self.d:
-            raise ValueError(f"{name} has {a.shape[1]} features, this state has {self.d}")
         if a.dtype.kind == "f" and a.size and not bool(xp.isfinite(a).all()):
             raise ValueError(f"{name} contains NaN or infinite values")
+        return a
+
+    def _sums_of(self, a: Any, threads: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+        """(cos sums, sin sums, rows) of a checked chunk, on its device."""
+        xp = _xp(a)
         w = self._freq(xp)
-        if not gpu:  # the C++ kernel: float64 sincos, threads over fixed row blocks
+        if xp is np:  # the C++ kernel: float64 sincos, threads over fixed row blocks
             cos_sum, sin_sum = np.zeros(self.n_features), np.zeros(self.n_features)
             _core.rff_accumulate(np.ascontiguousarray(a, dtype=np.float64), w, cos_sum, sin_sum,
                                  resolve_threads(threads))
-        else:
-            rows = max(1, _BLOCK_VALUES // self.n_features)
-            cos_sum, sin_sum = xp.zeros(self.n_features), xp.zeros(self.n_features)
-            for b in range(0, a.shape[0], rows):  # blocks of rows: bounded memory
-                proj = a[b:b + rows].astype(xp.float64) @ w
-                cos_sum += xp.cos(proj).sum(axis=0)
-                sin_sum += xp.sin(proj).sum(axis=0)
-            cos_sum, sin_sum = cos_sum.get(), sin_sum.get()
-        self._sums[side, 0] += cos_sum
-        self._sums[side, 1] += sin_sum
-        self.n[side] += int(a.shape[0])
+            return cos_sum, sin_sum, int(a.shape[0])
+        rows = max(1, _BLOCK_VALUES // self.n_features)
+        cos_sum, sin_sum = xp.zeros(self.n_features), xp.zeros(self.n_features)
+        for b in range(0, a.shape[0], rows):  # blocks of rows: bounded memory
+            proj = a[b:b + rows].astype(xp.float64) @ w
+            cos_sum += xp.cos(proj).sum(axis=0)
+            sin_sum += xp.sin(proj).sum(axis=0)
+        return cos_sum.get(), sin_sum.get(), int(a.shape[0])
 
     # --- merging and results ------------------------------------------------------------
 
@@ -275,3 +284,11 @@ class StreamingMMD(Guarded):
     def __repr__(self) -> str:
         return (f"StreamingMMD(kernel={self.kernel!r}, bandwidth={self.bandwidth:g}, "
                 f"n_features={self.n_features}, n_x={self.n[0]}, n_y={self.n[1]})")
+
+
+def _xp(a: Any) -> Any:
+    if is_device_array(a):
+        import cupy
+
+        return cupy
+    return np
