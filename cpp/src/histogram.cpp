@@ -10,6 +10,7 @@
 
 #include "binning.hpp"
 #include "byte_io.hpp"
+#include "count_limit.hpp"
 #include "avx512.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "driftcore/threading.hpp"
@@ -502,6 +503,10 @@ void histogram::merge(const histogram& o) {
   if (weighted_ != o.weighted_)
     throw invalid_input("cannot merge a weighted histogram with an unweighted one");
   if (edges_ != o.edges_) throw invalid_input("cannot merge histograms with different edges");
+  std::uint64_t total = 0;
+  for (auto c : slots_) total += c;  // below kMaxCount: loaded states are checked
+  for (auto c : o.slots_)
+    total = detail::add_counts(total, c, "cannot merge: the histogram's total count");
   add_slot_counts(o.slots_.data(), weighted_ ? o.wslots_.data() : nullptr);
 }
 
@@ -527,6 +532,17 @@ histogram histogram::deserialize(const std::string& payload) {
   h.slots_ = r.get_vector<std::uint64_t>("counts", h.nbins() + 3);
   if (h.weighted_) h.wslots_ = r.get_vector<double>("weights", h.nbins() + 3);
   r.finish();
+  std::uint64_t total = 0;
+  for (auto c : h.slots_)
+    total = detail::add_counts(total, c, "corrupted payload: histogram total count");
+  // A weight sum is NaN only if written so (sums of finite weights can at worst
+  // overflow to +-inf), and a slot no value reached has none.
+  for (std::size_t s = 0; s < h.wslots_.size(); ++s) {
+    if (std::isnan(h.wslots_[s]) || (h.slots_[s] == 0 && h.wslots_[s] != 0.0))
+      throw invalid_input("corrupted payload: histogram weight of slot " + std::to_string(s) +
+                          " is " + std::to_string(h.wslots_[s]) + " for a count of " +
+                          std::to_string(h.slots_[s]));
+  }
   return h;
 }
 

@@ -8,6 +8,7 @@
 
 #include "avx512.hpp"
 #include "byte_io.hpp"
+#include "count_limit.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "host_device.hpp"
 
@@ -276,6 +277,7 @@ void quantile_sketch::merge(const quantile_sketch& o) {
   if (o.k_ != k_)
     throw invalid_input("cannot merge quantile sketches with different k (" + std::to_string(k_) +
                         " and " + std::to_string(o.k_) + ")");
+  detail::add_counts(n_ + nan_, o.n_ + o.nan_, "cannot merge: the sketch's count of values");
   while (levels_.size() < o.levels_.size()) levels_.emplace_back();
   for (std::size_t h = 0; h < o.levels_.size(); ++h) {
     auto& lv = levels_[h];
@@ -374,19 +376,37 @@ quantile_sketch quantile_sketch::deserialize(const std::string& payload) {
   s.max_ = r.get<double>("max");
   const auto nlevels = r.get<std::uint32_t>("level count");
   if (nlevels == 0 || nlevels > kMaxLevels) throw invalid_input("corrupted payload: bad level count");
+  detail::add_counts(s.n_, s.nan_, "corrupted payload: sketch n + nan count");
+  // Empty: min and max as a new sketch has them (NaN); else ordered, never NaN (they
+  // may be infinite), so that quantiles at 0 and 1 are values.
+  if (s.n_ == 0 ? !(std::isnan(s.min_) && std::isnan(s.max_)) : !(s.min_ <= s.max_))
+    throw invalid_input("corrupted payload: sketch min " + std::to_string(s.min_) + " and max " +
+                        std::to_string(s.max_) + " do not fit its n of " + std::to_string(s.n_));
   s.levels_.clear();
-  long double weight = 0;
+  std::uint64_t weight = 0;  // exact: every level's weight is checked below 2^63
   for (std::uint32_t h = 0; h < nlevels; ++h) {
     s.levels_.push_back(r.get_vector<double>("level"));
     const auto& lv = s.levels_.back();
     for (std::size_t i = 0; i < lv.size(); ++i)
       if (std::isnan(lv[i]) || (h > 0 && i && lv[i] < lv[i - 1]) || lv[i] < s.min_ || lv[i] > s.max_)
         throw invalid_input("corrupted payload: sketch level values out of order or range");
-    weight += std::ldexp(static_cast<long double>(lv.size()), static_cast<int>(h));
+    if (lv.size() > (detail::kMaxCount >> h))
+      throw invalid_input("corrupted payload: sketch level " + std::to_string(h) +
+                          " weighs more than 2^63");
+    weight = detail::add_counts(weight, static_cast<std::uint64_t>(lv.size()) << h,
+                                "corrupted payload: sketch level weight");
   }
   r.finish();
-  if (weight != static_cast<long double>(s.n_))
-    throw invalid_input("corrupted payload: sketch weights do not add up to its count");
+  if (weight != s.n_)
+    throw invalid_input("corrupted payload: sketch level weights add up to " +
+                        std::to_string(weight) + ", not its n of " + std::to_string(s.n_));
+  // Never compacted: level 0 holds every value, so min and max are among them.
+  if (nlevels == 1 && s.n_ > 0) {
+    const auto [lo, hi] = std::minmax_element(s.levels_[0].begin(), s.levels_[0].end());
+    if (*lo != s.min_ || *hi != s.max_)
+      throw invalid_input(
+          "corrupted payload: exact sketch min and max are not its smallest and largest values");
+  }
   return s;
 }
 

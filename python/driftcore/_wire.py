@@ -5,7 +5,9 @@ through :func:`unframe`, so all states share one checked envelope::
 
     b"DRFT" | u16 version | 4-byte kind | u64 payload length | payload | u32 crc32
 
-The CRC covers everything before it. Version 1 is the only version so far.
+The CRC covers everything before it. Version 1 is the only version so far. A valid
+CRC proves integrity, not sense: each ``from_bytes`` then checks its state's
+invariants (``_validate``; the list is in docs/formats.md).
 """
 
 from __future__ import annotations

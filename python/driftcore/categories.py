@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch, _wire
+from . import _dispatch, _validate, _wire
 from ._locking import Guarded, locked_pair
 
 _KIND = b"CATS"
@@ -63,6 +63,8 @@ class CategoryCounts(Guarded):
         with locked_pair(self, other):
             if self._key and other._key and self._key != other._key:
                 raise TypeError(f"cannot merge {self._key} categories with {other._key} ones")
+            _validate.total((self.total, self._nulls, other.total, other._nulls),
+                            "cannot merge: the count of values")
             for k, c in list(other._counts.items()):  # a copy: other may be self
                 self._counts[k] = self._counts.get(k, 0) + c
             self._nulls += other._nulls
@@ -137,20 +139,8 @@ class CategoryCounts(Guarded):
         True
         """
         payload = _wire.unframe(data, _KIND)
-        try:
-            body = json.loads(payload.decode())
-            key, cats, counts, nulls = (
-                body["key"], body["categories"], body["counts"], int(body["nulls"])
-            )
-            if key not in (None, "str", "int") or len(cats) != len(counts):
-                raise ValueError("inconsistent fields")
-            want = str if key == "str" else int
-            if any(type(c) is not want for c in cats) or any(
-                type(n) is not int or n < 0 for n in counts
-            ):
-                raise ValueError("bad category or count")
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"corrupted category counts payload: {exc}") from None
+        with _validate.corrupted("corrupted category counts payload"):
+            key, cats, counts, nulls = _read_body(_validate.json_document(payload))
         obj = cls()
         obj._counts = dict(zip(cats, counts))
         obj._nulls = nulls
@@ -176,6 +166,31 @@ class CategoryCounts(Guarded):
     def __repr__(self) -> str:
         with self._lock:
             return f"CategoryCounts({len(self._counts)} categories, total={self.total})"
+
+
+def _read_body(body: Any) -> tuple[str | None, list[Any], list[int], int]:
+    """(key type, categories, counts, nulls) of a payload, every field checked: one key
+    type, no category twice, counts >= 0 whose sum with the nulls stays below 2**63."""
+    body = _validate.fields(body, "payload", ("key", "categories", "counts", "nulls"))
+    key = body["key"]
+    if key not in (None, "str", "int"):
+        raise ValueError(f"key must be null, 'str' or 'int', got {key!r:.40}")
+    cats = _validate.list_of(body["categories"], "categories")
+    counts = _validate.list_of(body["counts"], "counts", len(cats))
+    if key is None and cats:
+        raise ValueError("categories without a key type")
+    for c in cats:
+        if key == "str" and type(c) is not str:
+            raise ValueError(f"category {c!r:.40} is not a string")
+        if key == "int":
+            _validate.integer(c, "an integer category", -(2**63), 2**64 - 1)
+    if len(set(cats)) != len(cats):
+        raise ValueError("a category appears twice")
+    for n in counts:
+        _validate.integer(n, "a category count")
+    nulls = _validate.integer(body["nulls"], "nulls")
+    _validate.total((*counts, nulls), "the count of values")
+    return key, cats, counts, nulls
 
 
 def _count_chunk(values: Any) -> tuple[list[Any], list[int], int, str | None]:

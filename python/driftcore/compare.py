@@ -277,9 +277,10 @@ def compare(
         ref_prof = reference if raw_ref is None else Profile.build(
             reference, bins=bins, categorical=as_cats, threads=threads, device=device
         )
+        # binned on the reference's fine bins, so with its bins setting
         cur_prof = current if raw_cur is None else Profile.build(
-            current, bins=bins, reference=ref_prof, categorical=as_cats, threads=threads,
-            device=device,
+            current, bins=ref_prof.bins, reference=ref_prof, categorical=as_cats,
+            threads=threads, device=device,
         )
         ref_cols, cur_cols = ref_prof.columns, cur_prof.columns
         raw_ref = raw_cur = None

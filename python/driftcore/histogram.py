@@ -105,6 +105,11 @@ class Histogram(Guarded):
                 wptr, wn, wtype, wkeep = _dispatch.device_1d(weights, "weights")
                 if wn != n:
                     raise ValueError(f"weights have {wn} entries but values have {n}")
+                if wkeep.dtype.kind == "f":  # as on the CPU: a NaN sum would not load
+                    import cupy as cp
+
+                    if not bool(cp.isfinite(wkeep).all()):
+                        raise ValueError("weights must be finite")
             with self._lock:
                 self._h.fill_device(ptr, n, typestr, wptr, wtype, _dispatch.current_stream())
             del keep, wkeep

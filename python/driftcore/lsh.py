@@ -27,15 +27,17 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch, _wire
+from . import _core, _dispatch, _validate, _wire
 from ._locking import Guarded
-from .minhash import MinHasher, nonempty
+from .minhash import ALGORITHM, EMPTY, MinHasher, nonempty
 
 _KIND = b"LSHI"
 #: Most candidate pairs one band may produce before a query stops with a clear error
 #: (800 MB of pairs): only large groups of identical documents get there.
 MAX_CANDIDATES = 100_000_000
 _VERIFY = ("signature", "none")
+_HEADER_FIELDS = ("algorithm", "num_perm", "seed", "shingle", "n", "lowercase", "normalize",
+                  "fold_punctuation", "threshold", "bands", "rows", "keep_signatures", "n_docs")
 
 
 def candidate_probability(similarity: Any, bands: int, rows: int) -> Any:
@@ -312,7 +314,6 @@ class LSHIndex(Guarded):
         import cupy as cp
 
         from . import _gpu_minhash as gpu
-        from .minhash import EMPTY
 
         keys = gpu.band_keys(sig, self.bands, self.rows)
         valid = ~cp.all(sig == EMPTY, axis=1)
@@ -383,36 +384,57 @@ class LSHIndex(Guarded):
     def from_bytes(cls, data: bytes) -> LSHIndex:
         """Read an index written by :meth:`to_bytes`; refuses corrupt or foreign data."""
         payload = _wire.unframe(data, _KIND)
-        try:
-            (hlen,) = struct.unpack_from("<Q", payload)
-            head = json.loads(payload[8 : 8 + hlen])
-            algorithm = head.pop("algorithm")
-            n = int(head.pop("n_docs"))
-            threshold, bands, rows = head.pop("threshold"), head.pop("bands"), head.pop("rows")
-            keep = bool(head.pop("keep_signatures"))
-            hasher = MinHasher(**head)
-        except (struct.error, ValueError, KeyError, TypeError) as err:
-            raise ValueError(f"corrupt LSH index header: {err}") from err
-        if algorithm != hasher.config["algorithm"]:
-            raise ValueError(
-                f"index built with {algorithm}, this driftcore computes {hasher.config['algorithm']}"
-            )
+        with _validate.corrupted("corrupted LSH index payload"):
+            return cls._read(payload)
+
+    @classmethod
+    def _read(cls, payload: bytes) -> LSHIndex:
+        head, pos = _validate.header(payload)
+        head = dict(_validate.fields(head, "header", _HEADER_FIELDS))
+        algorithm = head.pop("algorithm")
+        if algorithm != ALGORITHM:
+            raise ValueError(f"index built with {algorithm!r:.60}, this driftcore computes "
+                             f"{ALGORITHM}")
+        # Document numbers travel as 32-bit halves of a candidate pair.
+        n = _validate.integer(head.pop("n_docs"), "n_docs", 0, 2**32 - 1)
+        threshold = _validate.number(head.pop("threshold"), "threshold")
+        bands = _validate.integer(head.pop("bands"), "bands", 1, 4096)
+        rows = _validate.integer(head.pop("rows"), "rows", 1, 4096)
+        for name in ("keep_signatures", "lowercase", "fold_punctuation"):
+            if type(head[name]) is not bool:
+                raise ValueError(f"{name} must be true or false, got {head[name]!r:.40}")
+        for name in ("num_perm", "seed", "n"):
+            _validate.integer(head[name], name, 0, 2**64 - 1)
+        if type(head["shingle"]) is not str:
+            raise ValueError(f"shingle must be a string, got {head['shingle']!r:.40}")
+        keep = head.pop("keep_signatures")
+        hasher = MinHasher(**head)
         index = cls(hasher, threshold, bands=bands, rows=rows, keep_signatures=keep)
-        pos = 8 + hlen
-        sizes = [n * bands * 8, n] + ([n * hasher.num_perm * 4] if keep else [])
+        num_perm = hasher.num_perm
+        sizes = [n * bands * 8, n] + ([n * num_perm * 4] if keep else [])
         if len(payload) != pos + sum(sizes):
-            raise ValueError(
-                f"corrupt LSH index: {len(payload) - pos} bytes of arrays, expected {sum(sizes)}"
-            )
-        index._keys = [np.frombuffer(payload, np.uint64, n * bands, pos).reshape(n, bands)]
-        pos += sizes[0]
-        index._valid = [np.frombuffer(payload, np.uint8, n, pos)]
-        pos += sizes[1]
+            raise ValueError(f"{len(payload) - pos} bytes of arrays, expected {sum(sizes)}")
+        keys = np.frombuffer(payload, np.uint64, n * bands, pos).reshape(n, bands)
+        valid = np.frombuffer(payload, np.uint8, n, pos + sizes[0])
+        if np.any(valid > 1):
+            raise ValueError("validity flags other than 0 and 1")
+        # Band keys are a function of the signatures: recomputed, they cannot pair
+        # documents whose signatures do not match. Without signatures, at least a
+        # document without shingles must hold the empty document's keys.
         if keep:
-            index._sigs = [
-                np.frombuffer(payload, np.uint32, n * hasher.num_perm, pos).reshape(n, hasher.num_perm)
-            ]
-        index._n = n
+            sig = np.frombuffer(payload, np.uint32, n * num_perm, pos + sizes[0] + sizes[1])
+            sig = sig.reshape(n, num_perm)
+            if not np.array_equal(valid, nonempty(sig)):
+                raise ValueError("validity flags do not match the signatures")
+            threads = _dispatch.resolve_threads(None)
+            if not np.array_equal(keys, _core.band_keys(sig, bands, rows, threads)):
+                raise ValueError("band keys do not match the signatures")
+            index._sigs = [sig]
+        elif not np.all(valid == 1):
+            empty = np.full((1, num_perm), EMPTY, np.uint32)
+            if not np.all(keys[valid == 0] == _core.band_keys(empty, bands, rows, 1)):
+                raise ValueError("band keys of an empty document are not the empty keys")
+        index._keys, index._valid, index._n = [keys], [valid], n
         return index
 
     def __reduce__(self) -> tuple:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch, _fine_bins, _tables, _wire
+from . import _core, _dispatch, _fine_bins, _profile_checks, _tables, _validate, _wire
 from ._locking import Guarded, locked_pair
 from .categories import CategoryCounts
 from .histogram import Histogram
@@ -114,8 +114,8 @@ class Profile(Guarded):
         Seed of the sketches' compaction coins.
     reference : Profile, optional
         Bin numeric columns on the reference's edges, so that binned metrics between
-        the two are exact. A column that is categorical in the reference is counted
-        as categories here too.
+        the two are exact (``bins`` must then be the reference's). A column that is
+        categorical in the reference is counted as categories here too.
     categorical : list of str, optional
         Numeric columns (integer codes) to count as categories.
 
@@ -147,6 +147,9 @@ class Profile(Guarded):
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
         if reference is not None and not isinstance(reference, Profile):
             raise TypeError(f"reference must be a Profile, got {type(reference).__name__}")
+        if reference is not None and reference.bins != bins:
+            # its histograms are on the reference's fine bins, which bins must describe
+            raise ValueError(f"bins={bins} differs from the reference's bins={reference.bins}")
         QuantileSketch(k, seed=seed)  # validates k and seed
         self.bins, self.k, self.seed = bins, k, seed
         if categorical is not None and (
@@ -266,6 +269,9 @@ class Profile(Guarded):
                     raise TypeError(
                         f"column {name!r} is {mine.kind} here, {theirs.kind} there"
                     )
+                if isinstance(mine, NumericColumn):
+                    _validate.total((mine.count, mine.missing, theirs.count, theirs.missing),
+                                    f"cannot merge: column {name!r}'s count of values")
                 col = self._copy_column(name, mine.kind)
                 if isinstance(col, NumericColumn):
                     col.moments.merge(theirs.moments)
@@ -316,38 +322,53 @@ class Profile(Guarded):
     def from_bytes(cls, data: bytes) -> Profile:
         """Inverse of :meth:`to_bytes`; raises ValueError on corrupted data."""
         payload = _wire.unframe(data, _KIND)
-        try:
-            (hlen,) = struct.unpack_from("<Q", payload)
-            header = json.loads(payload[8 : 8 + hlen].decode())
-            prof = cls(bins=header["bins"], k=header["k"], seed=header["seed"])
-            pos = 8 + hlen
-            for entry in header["columns"]:
-                parts = []
-                for size in entry["parts"]:
-                    if size < 0 or pos + size > len(payload):
-                        raise ValueError("column data runs past the end")
-                    parts.append(payload[pos : pos + size])
-                    pos += size
-                if entry["kind"] == "numeric":
-                    m = _core.Moments()
-                    (m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2) = entry[
-                        "moments"
-                    ]
-                    hist = Histogram.from_bytes(parts[1]) if len(parts) > 1 else None
-                    col: Column = NumericColumn(
-                        m, QuantileSketch.from_bytes(parts[0]), hist, int(entry["nulls"]),
-                        _read_values(entry.get("values")),
-                    )
-                elif entry["kind"] == "categorical":
-                    col = CategoricalColumn(CategoryCounts.from_bytes(parts[0]))
-                else:
-                    raise ValueError(f"unknown column kind {entry['kind']!r}")
-                prof.columns[entry["name"]] = col
+        with _validate.corrupted("corrupted profile payload"):
+            header, pos = _validate.header(payload)
+            header = _validate.fields(header, "header", ("bins", "k", "seed", "columns"))
+            prof = cls(bins=_validate.integer(header["bins"], "bins", 1),
+                       k=_validate.integer(header["k"], "k", 8, 65535),
+                       seed=_validate.integer(header["seed"], "seed", 0, 2**64 - 1))
+            for entry in _validate.list_of(header["columns"], "columns"):
+                name, col, pos = prof._read_column(entry, payload, pos)
+                if name in prof.columns:
+                    raise ValueError(f"column {name!r:.60} appears twice")
+                prof.columns[name] = col
             if pos != len(payload):
-                raise ValueError("unexpected trailing bytes")
-        except (KeyError, TypeError, IndexError, struct.error, UnicodeDecodeError) as exc:
-            raise ValueError(f"corrupted profile payload: {exc!r}") from None
+                raise ValueError(f"{len(payload) - pos} unexpected trailing bytes")
         return prof
+
+    def _read_column(self, entry: Any, payload: bytes, pos: int) -> tuple[str, Column, int]:
+        """(name, column, offset after its parts) of one header entry, checked."""
+        kind = entry.get("kind") if type(entry) is dict else None
+        if kind not in ("numeric", "categorical"):
+            raise ValueError(f"unknown column kind {kind!r:.40}")
+        numeric = kind == "numeric"
+        required = ("name", "kind", "parts", *(("moments", "nulls") if numeric else ()))
+        entry = _validate.fields(entry, "a column", required, ("values",) if numeric else ())
+        name = entry["name"]
+        if type(name) is not str:
+            raise ValueError(f"column name {name!r:.40} is not a string")
+        try:
+            sizes = _validate.list_of(entry["parts"], "parts")
+            if not 1 <= len(sizes) <= (2 if numeric else 1):
+                raise ValueError(f"{len(sizes)} parts")
+            parts = []
+            for size in sizes:
+                _validate.integer(size, "a part's size", 0, len(payload) - pos)
+                parts.append(payload[pos : pos + size])
+                pos += size
+            if not numeric:
+                return name, CategoricalColumn(CategoryCounts.from_bytes(parts[0])), pos
+            col = NumericColumn(
+                _profile_checks.moments(entry["moments"]), QuantileSketch.from_bytes(parts[0]),
+                Histogram.from_bytes(parts[1]) if len(parts) > 1 else None,
+                _validate.integer(entry["nulls"], "nulls"),
+                _profile_checks.values(entry.get("values"), VALUE_CAP),
+            )
+            _profile_checks.numeric(col, self.bins, self.k, self.seed)
+        except ValueError as exc:
+            raise ValueError(f"column {name!r:.60}: {exc}") from None
+        return name, col, pos
 
     def __reduce__(self) -> tuple:
         # pickle (Dask, multiprocessing) through the checked wire format; the reference
@@ -445,19 +466,6 @@ def _merge_values(
     if len(out) > VALUE_CAP:
         return None
     return dict(sorted(out.items()))
-
-
-def _read_values(entry: Any) -> dict[float, int] | None:
-    if entry is None:
-        return None
-    keys, counts = entry
-    if (len(keys) != len(counts) or len(keys) > VALUE_CAP
-            or any(type(n) is not int or n < 0 for n in counts)):
-        raise ValueError("bad value counts")
-    out = {float(v): n for v, n in zip(keys, counts)}
-    if not all(np.isfinite(list(out))) or len(out) != len(keys):
-        raise ValueError("bad value counts")
-    return out
 
 
 def as_categorical(name: str, chunk: Any) -> Any:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _wire
+from . import _core, _validate, _wire
 from ._dispatch import is_device_array, resolve_threads
 from ._locking import Guarded, locked_pair
 
@@ -41,6 +41,8 @@ _KIND = b"RFFM"
 _HEAD = struct.Struct("<BQQQdQQ")  # kernel, d, features, seed, bandwidth, n_x, n_y
 _KERNELS = ("rbf", "laplacian")
 _BLOCK_VALUES = 1 << 22  # rows x features per block of projections (32 MiB of float64)
+_MAX_FREQUENCIES = 1 << 32  # d x F of a loaded state (a 32 GiB frequency matrix)
+_SUM_SLACK = 1e-6  # relative; summing rows in blocks rounds far less
 
 
 @dataclass(frozen=True)
@@ -219,10 +221,13 @@ class StreamingMMD(Guarded):
                 raise ValueError(
                     f"cannot merge states with different d: {self.d} != {other.d}"
                 )
+            n = [self.n[0] + other.n[0], self.n[1] + other.n[1]]
+            if max(n) > _validate.MAX_COUNT:
+                raise ValueError("cannot merge: a side's row count would pass 2**63 - 1")
             if not self.d:
                 self.d, self._w = other.d, None
             self._sums += other._sums
-            self.n = [self.n[0] + other.n[0], self.n[1] + other.n[1]]
+            self.n = n
         return self
 
     def result(self) -> StreamingMMDResult:
@@ -254,14 +259,38 @@ class StreamingMMD(Guarded):
     def from_bytes(cls, data: bytes) -> StreamingMMD:
         """Inverse of :meth:`to_bytes`; raises ValueError on corrupt or foreign data."""
         payload = _wire.unframe(data, _KIND)
+        with _validate.corrupted("corrupted StreamingMMD payload"):
+            return cls._read(payload)
+
+    @classmethod
+    def _read(cls, payload: bytes) -> StreamingMMD:
         if len(payload) < _HEAD.size:
-            raise ValueError("truncated StreamingMMD payload")
+            raise ValueError(f"{len(payload)} bytes is shorter than the header")
         kernel, d, f, seed, bw, nx, ny = _HEAD.unpack_from(payload)
-        if kernel >= len(_KERNELS) or f < 1 or len(payload) != _HEAD.size + 32 * f:
-            raise ValueError("corrupt StreamingMMD payload")
+        if kernel >= len(_KERNELS):
+            raise ValueError(f"unknown kernel number {kernel}")
+        if f < 1 or len(payload) != _HEAD.size + 32 * f:
+            raise ValueError(f"{len(payload) - _HEAD.size} bytes of sums for {f} features")
+        if not (bw > 0.0 and math.isfinite(bw)):
+            raise ValueError(f"bandwidth must be positive and finite, got {bw}")
+        # The frequency matrix (d x F) is built on the next update: keep it buildable.
+        if d * f > _MAX_FREQUENCIES:
+            raise ValueError(f"d = {d} with {f} features passes {_MAX_FREQUENCIES} frequencies")
+        for side, n in (("n_x", nx), ("n_y", ny)):
+            _validate.integer(n, side)
+        if (nx or ny) and d == 0:
+            raise ValueError(f"rows ({nx}, {ny}) without a feature count d")
         s = cls(bw, kernel=_KERNELS[kernel], n_features=f, seed=seed)
         s.d, s.n = d, [nx, ny]
-        s._sums = np.frombuffer(payload, dtype="<f8", offset=_HEAD.size).reshape(2, 2, f).copy()
+        sums = np.frombuffer(payload, dtype="<f8", offset=_HEAD.size).reshape(2, 2, f)
+        # Each row adds (cos, sin) of norm 1 to a feature: a side's (sum cos, sum sin)
+        # has norm at most its row count (the slack covers rounding in the sums).
+        norm = np.hypot(sums[:, 0], sums[:, 1])
+        limit = np.array([nx, ny], dtype=np.float64)[:, None] * (1.0 + _SUM_SLACK)
+        if not np.all(np.isfinite(sums)) or np.any(norm > limit):
+            raise ValueError("sums of cos and sin that rows of unit norm cannot give "
+                             "(NaN, infinite, or larger than the row count)")
+        s._sums = sums.astype(np.float64)
         return s
 
     def __reduce__(self) -> tuple:

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _wire
+from .. import _validate, _wire
 from ..histogram import Histogram
 from ..lsh import LSHIndex
 from ..profile import Profile
@@ -49,6 +49,7 @@ _KIND = b"DCPF"
 FORMAT_VERSION = 1
 #: Column kinds a profile's header may give (see driftcore.cli.plan).
 KINDS = ("numeric", "categorical", "text", "identifier")
+_HEADER_FIELDS = ("format_version", "meta", "sample_shape", "sample_columns", "blobs")
 
 
 @dataclass
@@ -84,36 +85,47 @@ class ProfileFile:
     def from_bytes(cls, data: bytes) -> ProfileFile:
         """Inverse of :meth:`to_bytes`; ValueError on anything corrupted."""
         payload = _wire.unframe(data, _KIND)
-        try:
-            (hlen,) = struct.unpack_from("<Q", payload)
-            header = json.loads(payload[8 : 8 + hlen].decode())
-            if header["format_version"] != FORMAT_VERSION:
-                raise ValueError(f"unsupported profile file version {header['format_version']}")
-            pos, parts = 8 + hlen, {}
-            for name, size in header["blobs"]:
-                if not isinstance(name, str) or not _is_int(size):
-                    raise ValueError(f"blob entry {[name, size]!r} is not [name, length]")
-                if size < 0 or pos + size > len(payload):
-                    raise ValueError("blob runs past the end")
+        with _validate.corrupted("corrupted profile file"):
+            header, pos = _validate.header(payload)
+            header = _validate.fields(header, "header", _HEADER_FIELDS)
+            version = header["format_version"]
+            if version != FORMAT_VERSION:
+                raise ValueError(f"unsupported profile file version {version!r:.40}")
+            parts: dict[str, bytes] = {}
+            for blob in _validate.list_of(header["blobs"], "blobs"):
+                name, size = _validate.list_of(blob, "a blob entry", 2)
+                if type(name) is not str or not (name in ("profile", "sample")
+                                                 or name.startswith(("display:", "text:"))):
+                    raise ValueError(f"unknown blob {name!r:.60}")
+                if name in parts:
+                    raise ValueError(f"blob {name!r:.60} appears twice")
+                _validate.integer(size, f"blob {name!r:.60} size", 0, len(payload) - pos)
                 parts[name] = payload[pos : pos + size]
                 pos += size
             if pos != len(payload):
-                raise ValueError("unexpected trailing bytes")
-            shape = tuple(header["sample_shape"])
+                raise ValueError(f"{len(payload) - pos} unexpected trailing bytes")
+            if "profile" not in parts or "sample" not in parts:
+                raise ValueError("no profile or no sample blob")
+            columns = _validate.list_of(header["sample_columns"], "sample_columns")
+            if any(type(c) is not str for c in columns) or len(set(columns)) != len(columns):
+                raise ValueError("sample_columns must be distinct names")
+            shape = _validate.list_of(header["sample_shape"], "sample_shape", 2)
+            rows, width = (_validate.integer(v, "sample_shape") for v in shape)
+            if width != len(columns) or rows * width * 8 != len(parts["sample"]) \
+                    or (rows and not width):
+                raise ValueError(f"sample_shape {shape} does not fit {len(columns)} columns "
+                                 f"and {len(parts['sample'])} bytes")
             out = cls(
                 profile=Profile.from_bytes(parts["profile"]),
                 meta=header["meta"],
                 display={k[8:]: Histogram.from_bytes(v) for k, v in parts.items()
                          if k.startswith("display:")},
-                sample=np.frombuffer(parts["sample"], dtype=np.float64).reshape(shape).copy(),
-                sample_columns=list(header["sample_columns"]),
+                sample=np.frombuffer(parts["sample"], dtype=np.float64).reshape(rows, width).copy(),
+                sample_columns=list(columns),
                 text={k[5:]: LSHIndex.from_bytes(v) for k, v in parts.items()
                       if k.startswith("text:")},
             )
-        except (KeyError, TypeError, IndexError, AttributeError, struct.error,
-                UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"corrupted profile file: {exc!r}") from None
-        check_header(out)
+            check_header(out)
         return out
 
     def save(self, path: str | Path) -> int:
@@ -125,39 +137,73 @@ class ProfileFile:
 
 def check_header(pf: ProfileFile) -> None:
     """Raise ValueError naming the first header field that is missing, of the wrong
-    type, or disagrees with the stored states (a hand-made or damaged file)."""
+    type, or disagrees with the stored states (a hand-made or damaged file): ``rows``
+    values in every profiled column, and no more in the sample or a display histogram;
+    ``columns`` with ``kinds`` and ``types`` for exactly those columns; the profile
+    holding exactly the numeric and categorical ones, of those kinds; the sample
+    holding the numeric ones, display histograms only for numeric and text indexes
+    only for text columns."""
     m = pf.meta
     if not isinstance(m, dict):  # a damaged file: ValueError, as every other check
         raise ValueError(f"meta must be a JSON object, got {type(m).__name__}")  # noqa: TRY004
-    if not _is_int(m.get("rows")) or m["rows"] < 0:
-        raise ValueError(f"meta.rows must be a row count, got {m.get('rows')!r}")
+    if not _is_int(m.get("rows")) or not 0 <= m["rows"] <= _validate.MAX_COUNT:
+        raise ValueError(f"meta.rows must be a row count, got {m.get('rows')!r:.40}")
     cols = m.get("columns")
     if not _names(cols) or not cols or len(set(cols)) != len(cols):
-        raise ValueError(f"meta.columns must be a list of distinct column names, got {cols!r}")
+        raise ValueError(f"meta.columns must be a list of distinct column names, got {cols!r:.80}")
     for key in ("kinds", "types"):
         d = m.get(key)
         if not isinstance(d, dict) or any(not isinstance(d.get(c), str) for c in cols):
-            raise ValueError(f"meta.{key} must give every column a {key[:-1]}, got {d!r}")
+            raise ValueError(f"meta.{key} must give every column a {key[:-1]}, got {d!r:.80}")
+        if set(d) != set(cols):
+            raise ValueError(f"meta.{key} and meta.columns differ in {sorted(set(d) ^ set(cols))}")
     for key, want in _OPTIONAL.items():
         if key in m and not (isinstance(m[key], want) and not isinstance(m[key], bool)):
-            raise ValueError(f"meta.{key} has the wrong type: {m[key]!r}")
+            raise ValueError(f"meta.{key} has the wrong type: {m[key]!r:.40}")
     kinds = m["kinds"]
     for c in cols:
         if kinds[c] not in KINDS:
-            raise ValueError(f"meta.kinds: column {c!r} has unknown kind {kinds[c]!r}")
+            raise ValueError(f"meta.kinds: column {c!r} has unknown kind {kinds[c]!r:.40}")
         col = pf.profile.columns.get(c)
         if kinds[c] in ("numeric", "categorical") and (col is None or col.kind != kinds[c]):
             raise ValueError(f"column {c!r} is {kinds[c]} in meta but "
                              f"{'missing' if col is None else col.kind} in the profile")
+    extra = [c for c in pf.profile.columns if kinds.get(c) not in ("numeric", "categorical")]
+    if extra:  # a column cut from the meta would silently leave the comparison
+        raise ValueError(f"the profile has columns {extra} that meta does not profile")
     cats = m.get("categorical", [])
     if not _names(cats) or any(kinds.get(c) != "categorical" for c in cats):
-        raise ValueError(f"meta.categorical must list categorical columns, got {cats!r}")
+        raise ValueError(f"meta.categorical must list categorical columns, got {cats!r:.80}")
     numeric = [c for c in cols if kinds[c] == "numeric"]
     if not _names(pf.sample_columns) or sorted(pf.sample_columns) != sorted(numeric):
         raise ValueError(f"sample_columns {pf.sample_columns!r} are not the numeric columns "
                          f"{numeric!r}")
     if pf.sample.ndim != 2 or (pf.sample.size and pf.sample.shape[1] != len(numeric)):
         raise ValueError(f"sample of shape {pf.sample.shape} for {len(numeric)} numeric columns")
+    if not set(pf.display) <= set(numeric):
+        raise ValueError(f"display histograms of {sorted(set(pf.display) - set(numeric))}, "
+                         "not numeric columns")
+    texts = {c for c in cols if kinds[c] == "text"}
+    if not set(pf.text) <= texts:
+        raise ValueError(f"text indexes of {sorted(set(pf.text) - texts)}, not text columns")
+    _check_rows(pf, m["rows"])
+
+
+def _check_rows(pf: ProfileFile, rows: int) -> None:
+    """Every profiled column holds ``rows`` values (count + missing); the sample and
+    the display histograms hold no more, and the sample no more than ``mmd_sample``."""
+    for name, col in pf.profile.columns.items():
+        if col.count + col.missing != rows:
+            raise ValueError(f"column {name!r:.60} holds {col.count + col.missing} values, "
+                             f"meta.rows is {rows}")
+    cap = pf.meta.get("mmd_sample")
+    if pf.sample.shape[0] > (min(rows, cap) if _is_int(cap) else rows):
+        raise ValueError(f"a sample of {pf.sample.shape[0]} rows, more than meta.rows or "
+                         "meta.mmd_sample")
+    for name, h in pf.display.items():
+        if h.total > rows:
+            raise ValueError(f"display histogram {name!r:.60} holds {h.total} values, "
+                             f"meta.rows is {rows}")
 
 
 #: Header fields that only describe the profile: checked when present (older files
