@@ -162,3 +162,15 @@ def test_count_vector_helpers_refuse_bad_input():
     s.update(np.arange(10.0))
     with pytest.raises(ValueError, match="1-D"):
         s.cdf(np.zeros((2, 2)))
+
+
+def test_wasserstein_of_huge_finite_values_does_not_overflow(rng):
+    big = np.finfo(np.float64).max
+    cases = [(np.array([-big, big]), np.array([0.0, 1.0])),
+             (np.array([-big, 0.0, 1e300]), np.array([1e307, big])),
+             (rng.normal(size=50) * 1e306, rng.normal(size=40) * 1e306)]
+    for a, b in cases:
+        want = stats.wasserstein_distance(a, b)
+        got = metrics.wasserstein(a, b).distance
+        assert math.isfinite(got) and got == pytest.approx(want, rel=1e-12)
+    assert metrics.wasserstein(np.array([-np.inf, 0.0]), np.array([0.0, 1.0])).distance == np.inf

@@ -33,6 +33,18 @@ inline double or_inf(bool keep, double x) noexcept {
   return r;
 }
 
+// A power of two that brings the largest finite magnitude of two sorted samples to
+// about 1, when it is so large that a difference of two values could overflow (the
+// distance between -1e308 and 1e308 is finite in the result, but not in doubles).
+// Scaling by a power of two is exact; the result is divided by it at the end.
+double overflow_scale(const double* a, std::size_t na, const double* b, std::size_t nb) {
+  double big = 0.0;
+  for (const double x : {na ? a[0] : 0.0, na ? a[na - 1] : 0.0, nb ? b[0] : 0.0,
+                         nb ? b[nb - 1] : 0.0})
+    if (std::isfinite(x)) big = std::max(big, std::abs(x));
+  return big > 0x1p500 ? std::ldexp(1.0, -std::min(std::ilogb(big), 1000)) : 1.0;
+}
+
 // The sample sizes, with both statistics NaN (what an empty side gives).
 two_sample_stats sizes_only(std::size_t na, std::size_t nb) noexcept {
   two_sample_stats r;
@@ -53,6 +65,7 @@ two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double*
   double d = 0.0;
   compensated_sum w;
   bool w_inf = false;
+  const double scale = overflow_scale(a, na, b, nb);
   while (i < na || j < nb) {
     const double v = (j >= nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
     while (i < na && a[i] <= v) ++i;
@@ -61,12 +74,12 @@ two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double*
     d = std::max(d, std::abs(diff));
     if (diff != 0.0 && (i < na || j < nb)) {
       const double next = (j >= nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
-      const double gap = next - v;
+      const double gap = next * scale - v * scale;
       if (std::isinf(gap)) w_inf = true; else w.add(std::abs(diff) * gap);
     }
   }
   r.ks = d;
-  r.wasserstein = w_inf ? INFINITY : w.value();
+  r.wasserstein = w_inf ? INFINITY : w.value() / scale;
   return r;
 }
 
@@ -123,12 +136,13 @@ double wasserstein_unit(const double* a, std::size_t na, const double* b, std::s
   double block = 0.0;
   unsigned in_block = 0;
   bool infinite = false;
+  const double scale = overflow_scale(a, na, b, nb);
   while (pos < total) {
     const std::uint64_t nxt = std::min(next_a, next_b);
     __builtin_prefetch(a + i + 128);
     __builtin_prefetch(b + j + 128);
     const double x = a[i], y = b[j];
-    const double gap = x == y ? 0.0 : std::abs(x - y);  // equal infinities: no gap
+    const double gap = x == y ? 0.0 : std::abs(x * scale - y * scale);  // equal infinities: no gap
     infinite |= std::isinf(gap);
     block += static_cast<double>(nxt - pos) * (std::isinf(gap) ? 0.0 : gap);
     const bool step_a = nxt == next_a, step_b = nxt == next_b;
@@ -144,7 +158,7 @@ double wasserstein_unit(const double* a, std::size_t na, const double* b, std::s
     }
   }
   w.add(block);
-  return infinite ? INFINITY : w.value() / static_cast<double>(total);
+  return infinite ? INFINITY : w.value() / static_cast<double>(total) / scale;
 }
 
 }  // namespace
