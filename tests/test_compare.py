@@ -156,3 +156,19 @@ def test_dates_times_durations_and_decimals_are_numbers(rng, tmp_path):
     assert main(["check", str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet"), "-q"]) == 1
     pq.write_table(same, tmp_path / "s.parquet")
     assert main(["check", str(tmp_path / "r.parquet"), str(tmp_path / "s.parquet"), "-q"]) == 0
+
+
+@pytest.mark.parametrize("path", ["raw", "profile"])
+def test_one_huge_outlier_per_side_does_not_hide_a_shift(rng, path):
+    n = 100_000
+    ref, cur = rng.normal(size=n), rng.normal(0.2, 1, n)
+    ref[5], cur[9] = 1e10, 1e10
+    if path == "raw":
+        r = compare({"x": ref}, {"x": cur})["x"]
+    else:
+        rp = Profile.build({"x": ref})
+        r = compare(rp, Profile.build({"x": cur}, reference=rp))["x"]
+    assert r.drifted and r.metrics["wasserstein_normed"] == pytest.approx(0.2, abs=0.03)
+    assert r.metrics["scale_reference"] == pytest.approx(1.0, abs=0.05)
+    plain = compare({"x": rng.normal(size=n)}, {"x": rng.normal(0.2, 1, n)})["x"]
+    assert plain.metrics["scale_reference"] == pytest.approx(1.0, abs=0.02)  # the std itself

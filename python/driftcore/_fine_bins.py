@@ -144,15 +144,20 @@ def ks_bounds(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def wasserstein(
-    edges: np.ndarray, a: np.ndarray, b: np.ndarray, lo: float, hi: float
+    edges: np.ndarray, a: np.ndarray, b: np.ndarray, lo: float, hi: float,
+    clip: tuple[float, float] | None = None,
 ) -> tuple[float, float]:
     """(estimate, bound) of Wasserstein-1 between two samples known by their counts of
     *finite* values in the slots of ``edges``; ``lo``/``hi`` are the smallest and
-    largest finite value of both samples (the extent of underflow and overflow)."""
+    largest finite value of both samples (the extent of underflow and overflow).
+    With ``clip``, of both samples clipped to that range (values beyond it count at
+    its ends)."""
     na, nb = a.sum(), b.sum()
     if na == 0 or nb == 0:
         return math.nan, 0.0
     x = np.concatenate([[min(lo, edges[0])], edges, [max(hi, edges[-1])]])
+    if clip is not None:
+        x = np.clip(x, *clip)
     pa, pb = a / na, b / nb
     d = np.concatenate([[0.0], np.cumsum(pa) - np.cumsum(pb)])  # F_a - F_b at x
     w = np.diff(x)

@@ -16,6 +16,10 @@ Each column shared by both sides is measured and tested:
 * **Categorical** columns (strings, booleans, or numeric columns named in
   ``categorical``): binned metrics over the union of categories and the chi-square
   test of homogeneity.
+* **Outliers**: Wasserstein-1 is divided by the reference's standard deviation
+  (``scale_reference``), except when a few extreme values make up most of it; then
+  the scale is the winsorized standard deviation and the distance is taken on both
+  sides clipped to the reference's 0.1%-99.9% range (``winsorized`` = 1).
 * **Infinities**: the Wasserstein distance here is taken over the finite values (one
   stray inf would otherwise make it infinite, or its bound infinite). ``±inf`` still
   count in KS and in the binned metrics (their under/overflow bins), and
@@ -382,6 +386,9 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     m_ref = _core.moments(sa, nthreads)
     m_cur = _core.moments(sb, nthreads)
     std = math.sqrt(m_ref.m2 / m_ref.count) if m_ref.count else math.nan
+    std, clip = _robust_scale(std, sa, np.ones(sa.size))
+    res.metrics["scale_reference"] = std
+    res.metrics["winsorized"] = float(clip is not None)
     res.metrics["mean_reference"] = m_ref.mean if m_ref.count else math.nan
     res.metrics["mean_current"] = m_cur.mean if m_cur.count else math.nan
     values = _sorted_values(sa, DISCRETE_LEVELS)
@@ -395,7 +402,9 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     res.metrics.update(metrics.binned_metrics(a, b))
     res.metrics["psi_from_sketch"] = 0.0
     stat, w, na, nb = _core.two_sample_sorted(sa, sb)
-    if math.isinf(w) or np.isinf(sa[[0, -1]]).any() or np.isinf(sb[[0, -1]]).any():
+    if clip is not None:
+        w = float(_core.two_sample_sorted(np.clip(sa, *clip), np.clip(sb, *clip), False, True)[1])
+    elif math.isinf(w) or np.isinf(sa[[0, -1]]).any() or np.isinf(sb[[0, -1]]).any():
         w = _finite_sorted_wasserstein(sa, sb)
     ks = metrics._ks_result(stat, na, nb, 0.0)
     res.metrics["ks"] = ks.statistic
@@ -403,6 +412,38 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     res.metrics["wasserstein_normed"] = w / std if std > 0 else math.nan
     res.test, res.pvalue = "ks", ks.pvalue
     return res
+
+
+#: Share of the reference winsorized at each end for the outlier-robust scale.
+WINSOR = 0.001
+
+
+def _robust_scale(std: float, values: np.ndarray,
+                  weights: np.ndarray) -> tuple[float, tuple[float, float] | None]:
+    """The scale Wasserstein-1 is divided by, and the range both sides are clipped to
+    before it is measured (None: not clipped).
+
+    Normally the reference's standard deviation, unclipped. When a few extreme values
+    make up most of it (it exceeds twice the standard deviation winsorized at the
+    ``WINSOR`` and ``1 - WINSOR`` quantiles), the winsorized one, and Wasserstein-1
+    of both sides clipped to that quantile range: one outlier of 1e10 would otherwise
+    shrink every shift to nothing, or (between profiles) swamp the estimate.
+    ``values`` is the sorted reference (or its sketch), ``weights`` their weights."""
+    finite = np.isfinite(values)
+    if not std > 0 or not finite.any():
+        return std, None
+    v, w = values[finite], weights[finite]
+    cum = np.cumsum(w)
+    lo = float(v[min(np.searchsorted(cum, WINSOR * cum[-1], "right"), v.size - 1)])
+    hi = float(v[min(np.searchsorted(cum, (1 - WINSOR) * cum[-1], "left"), v.size - 1)])
+    if std <= (hi - lo):  # the central values alone could explain it: not outliers
+        return std, None
+    clipped = np.clip(v, lo, hi)
+    mean = np.average(clipped, weights=w)
+    robust = math.sqrt(float(np.average((clipped - mean) ** 2, weights=w)))
+    if 0 < robust and std > 2 * robust:
+        return robust, (lo, hi)
+    return std, None
 
 
 def _sorted_values(s: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -453,6 +494,10 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
         res.rule = "no values on one side"
         return res
     std = math.sqrt(r.variance) if r.moments.count else math.nan
+    values, cum = r.sketch.sorted_view()
+    std, clip = _robust_scale(std, values, np.diff(np.concatenate([[0.0], cum])))
+    res.metrics["scale_reference"] = std
+    res.metrics["winsorized"] = float(clip is not None)
     res.metrics["mean_reference"] = r.mean
     res.metrics["mean_current"] = c.mean
     if r.values is not None and c.values is not None and _discrete(len(r.values), r.count):
@@ -464,8 +509,8 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     d_lo = max(ks_sketch.statistic - ks_sketch.error_bound, 0.0)
     d_hi = min(ks_sketch.statistic + ks_sketch.error_bound, 1.0)
     w_distance, w_bound = w_sketch.distance, w_sketch.error_bound
-    if _infinities(r) or _infinities(c):
-        w_distance, w_bound = _finite_sketch_wasserstein(r, c)
+    if _infinities(r) or _infinities(c) or clip is not None:
+        w_distance, w_bound = _finite_sketch_wasserstein(r, c, clip)
     if exact_bins:
         assert hr is not None and hc is not None
         a, b = hr.slots[:-1].astype(np.float64), hc.slots[:-1].astype(np.float64)
@@ -473,7 +518,7 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
         d_lo, d_hi = max(d_lo, lo), min(d_hi, hi)
         wf, wf_bound = _fine_bins.wasserstein(hr.edges, _finite_slots(a, r), _finite_slots(b, c),
                                               min(r.moments.min, c.moments.min),
-                                              max(r.moments.max, c.moments.max))
+                                              max(r.moments.max, c.moments.max), clip)
         if wf_bound < w_bound:
             w_distance, w_bound = wf, wf_bound
         a, b = _fine_bins.coarse(a, b, bins)
@@ -543,15 +588,20 @@ def _finite_view(col: NumericColumn) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(values[keep]), np.cumsum(weights)
 
 
-def _finite_sketch_wasserstein(r: NumericColumn, c: NumericColumn) -> tuple[float, float]:
-    """(distance, error bound) between the finite parts of two columns' sketches."""
+def _finite_sketch_wasserstein(r: NumericColumn, c: NumericColumn,
+                               clip: tuple[float, float] | None = None) -> tuple[float, float]:
+    """(distance, error bound) between the finite parts of two columns' sketches,
+    both clipped to ``clip`` when given."""
     va, ca = _finite_view(r)
     vb, cb = _finite_view(c)
     if va.size == 0 or vb.size == 0:
         return math.nan, 0.0
+    span = max(r.moments.max, c.moments.max) - min(r.moments.min, c.moments.min)
+    if clip is not None:
+        va, vb = np.clip(va, *clip), np.clip(vb, *clip)
+        span = clip[1] - clip[0]
     _, w, _, _ = _core.two_sample_weighted(va, ca, vb, cb)
     eps = r.sketch.rank_error + c.sketch.rank_error
-    span = max(r.moments.max, c.moments.max) - min(r.moments.min, c.moments.min)
     return float(w), eps * span if eps else 0.0
 
 
