@@ -37,7 +37,7 @@ stages), ``rensa`` (= ``rensa16,rensa32``: 16 x 8 bands, rensa's benchmark setti
 32 x 4, recall >= 0.99 at J=0.8; rensa needs bands dividing 128), and ``alternate``
 (driftcore threads=1 and rensa 16 x 8 in turn in one process, ``--repeats`` times: the
 fairest timing ratio on a shared machine). Results: ``benchmarks/RESULTS.md``, section
-"MinHash and LSH (issue 3)".
+"MinHash and LSH".
 """
 
 from __future__ import annotations
