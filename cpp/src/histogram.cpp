@@ -21,6 +21,7 @@ namespace {
 
 constexpr std::size_t kGrain = 1 << 16;           // counts: any split works (integers)
 constexpr std::size_t kWeightBlock = 1 << 20;     // weights: fixed blocks, summed in order
+constexpr std::size_t kWeightScratch = 1 << 26;   // bytes of block buffers per wave, soft
 // A fine lookup table (many cells per bin) makes most arbitrary-edge lookups a single
 // load, but costs milliseconds to build: new histograms get a coarse one, and the
 // first large fill upgrades it. Both are exact; only speed differs.
@@ -338,13 +339,16 @@ void fill_with(const Binner& bin, const array_view& values, const array_view* we
     return;
   }
   // Weight sums are floats, so blocks have fixed boundaries and are added to the total
-  // in block order, whatever the thread count. Blocks go in waves of one per worker,
-  // each into that worker's buffer, merged in block order after the wave: scratch is
-  // workers x slots, not blocks x slots (that was +576 MiB for 2^22 bins and 2^24
-  // values).
+  // in block order, whatever the thread count. Blocks go in waves, each block into its
+  // own buffer, merged in block order after the wave. A wave holds as many blocks as
+  // fit kWeightScratch, but at least one per worker: scratch stays bounded (it was
+  // blocks x slots: +960 MiB for 2^22 bins and 2^24 values), and few bins still take
+  // all blocks in one wave, one thread start.
   const std::size_t nblocks = (n + kWeightBlock - 1) / kWeightBlock;
   const int workers = range_count(nblocks, 1, value_threads(n, threads));
-  const std::size_t nw = static_cast<std::size_t>(workers);
+  const std::size_t per_block = nslots * (sizeof(std::uint64_t) + sizeof(double));
+  const std::size_t nw = std::min(nblocks, std::max(static_cast<std::size_t>(workers),
+                                                    kWeightScratch / per_block));
   std::vector<std::uint64_t> pc(nw * nslots);
   std::vector<double> ps(nw * nslots);
   visit_dtype(values, [&](auto* x) {
