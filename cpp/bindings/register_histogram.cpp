@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "arrays.hpp"
+#include "interrupt.hpp"
 #include "driftcore/device.hpp"
 #include "driftcore/histogram.hpp"
 
@@ -23,9 +24,10 @@ void register_histogram(py::module_& m) {
             array_view w;
             const bool has_w = !weights.is_none();
             if (has_w) w = host_view(weights.cast<py::array>());
-            // The arrays stay referenced by the caller's frame; the kernel reads only them.
-            py::gil_scoped_release release;
-            h.fill(v, has_w ? &w : nullptr, threads);
+            // The arrays stay referenced by the caller's frame; the kernel reads only them
+            // and commits to `h` only when it finishes.
+            run_interruptible([&] { h.fill(v, has_w ? &w : nullptr, threads); },
+                              v.size >= (std::size_t(1) << 20));
           },
           py::arg("values"), py::arg("weights") = py::none(), py::arg("threads") = 0)
       .def(

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "arrays.hpp"
+#include "interrupt.hpp"
 #include "driftcore/lsh.hpp"
 #include "driftcore/minhash.hpp"
 
@@ -63,10 +64,7 @@ py::tuple signatures_out(const Docs& docs, const minhash_spec& s, int threads, K
   py::array_t<std::uint64_t> counts(static_cast<py::ssize_t>(docs.n_docs));
   std::uint32_t* sp = sig.mutable_data();
   std::uint64_t* cp = counts.mutable_data();
-  {
-    py::gil_scoped_release release;
-    kernel(docs, s, sp, cp, threads);
-  }
+  run_interruptible([&] { kernel(docs, s, sp, cp, threads); }, docs.n_docs >= 256);
   return py::make_tuple(sig, counts);
 }
 

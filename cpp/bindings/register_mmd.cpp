@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "driftcore/common.hpp"
+#include "interrupt.hpp"
 #include "driftcore/mmd.hpp"
 #include "driftcore/rff.hpp"
 
 namespace py = pybind11;
 using namespace driftcore;
+using driftcore::bind::run_interruptible;
 
 namespace {
 
@@ -49,8 +51,9 @@ void register_mmd(py::module_& m) {
         const std::size_t words = mmd_mask_words(permutations + 1);
         mask_matrix out({static_cast<py::ssize_t>(n + m), static_cast<py::ssize_t>(words)});
         std::uint64_t* p = out.mutable_data();
-        py::gil_scoped_release release;  // writes only into `out`, owned here
-        mmd_permutation_masks(n, m, permutations, seed, p, threads);
+        // Writes only into `out`, owned here.
+        run_interruptible([&] { mmd_permutation_masks(n, m, permutations, seed, p, threads); },
+                          (n + m) * permutations >= (std::size_t(1) << 20));
         return out;
       },
       py::arg("n"), py::arg("m"), py::arg("permutations"), py::arg("seed"), py::arg("threads") = 0);
@@ -66,11 +69,10 @@ void register_mmd(py::module_& m) {
         mmd_kernel_spec spec{kernel_kind(kernel), std::move(bandwidths)};
         const double* zp = zz.data();
         const std::uint64_t* mp = masks.data();
-        mmd_sums s;
-        {
-          py::gil_scoped_release release;  // zz and masks stay referenced by this frame
-          s = mmd_permutation_sums(zp, N, d, spec, mp, ncols, threads);
-        }
+        // zz and masks stay referenced by this frame.
+        mmd_sums s = run_interruptible(
+            [&] { return mmd_permutation_sums(zp, N, d, spec, mp, ncols, threads); },
+            N * N * ncols >= (std::size_t(1) << 22));
         return sums_tuple(std::move(s));
       },
       py::arg("z"), py::arg("kernel"), py::arg("bandwidths"), py::arg("masks"), py::arg("ncols"),
@@ -102,11 +104,9 @@ void register_mmd(py::module_& m) {
         auto zz = f64_matrix::ensure(z);
         const double* zp = zz.data();
         const std::size_t N = static_cast<std::size_t>(zz.shape(0)), d = static_cast<std::size_t>(zz.shape(1));
-        mmd_distance_summary r;
-        {
-          py::gil_scoped_release release;
-          r = mmd_median_sq_distance(zp, N, d, threads, histogram_only);
-        }
+        // zz stays referenced by this frame.
+        const mmd_distance_summary r = run_interruptible(
+            [&] { return mmd_median_sq_distance(zp, N, d, threads, histogram_only); }, N >= 4096);
         return py::make_tuple(r.median_sq, r.mean_sq);
       },
       py::arg("z"), py::arg("threads") = 0, py::arg("histogram_only") = false);

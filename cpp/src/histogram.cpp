@@ -12,6 +12,7 @@
 #include "byte_io.hpp"
 #include "count_limit.hpp"
 #include "avx512.hpp"
+#include "driftcore/cancel.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "driftcore/threading.hpp"
 
@@ -20,6 +21,7 @@ namespace {
 
 constexpr std::size_t kGrain = 1 << 16;           // counts: any split works (integers)
 constexpr std::size_t kWeightBlock = 1 << 20;     // weights: fixed blocks, summed in order
+constexpr std::size_t kWeightScratch = 1 << 26;   // bytes of block buffers per wave, soft
 // A fine lookup table (many cells per bin) makes most arbitrary-edge lookups a single
 // load, but costs milliseconds to build: new histograms get a coarse one, and the
 // first large fill upgrades it. Both are exact; only speed differs.
@@ -336,24 +338,40 @@ void fill_with(const Binner& bin, const array_view& values, const array_view* we
     for (auto& c : counters) c.add_to(counts.data());
     return;
   }
+  // Weight sums are floats, so blocks have fixed boundaries and are added to the total
+  // in block order, whatever the thread count. Blocks go in waves, each block into its
+  // own buffer, merged in block order after the wave. A wave holds as many blocks as
+  // fit kWeightScratch, but at least one per worker: scratch stays bounded (it was
+  // blocks x slots: +960 MiB for 2^22 bins and 2^24 values), and few bins still take
+  // all blocks in one wave, one thread start.
   const std::size_t nblocks = (n + kWeightBlock - 1) / kWeightBlock;
-  std::vector<std::uint64_t> pc(nblocks * nslots, 0);
-  std::vector<double> ps(nblocks * nslots, 0.0);
+  const int workers = range_count(nblocks, 1, value_threads(n, threads));
+  const std::size_t per_block = nslots * (sizeof(std::uint64_t) + sizeof(double));
+  const std::size_t nw = std::min(nblocks, std::max(static_cast<std::size_t>(workers),
+                                                    kWeightScratch / per_block));
+  std::vector<std::uint64_t> pc(nw * nslots);
+  std::vector<double> ps(nw * nslots);
   visit_dtype(values, [&](auto* x) {
     visit_dtype(*weights, [&](auto* wt) {
-      parallel_ranges(n, kWeightBlock, value_threads(n, threads), [&](int, std::size_t b, std::size_t e) {
-        for (std::size_t blk = b / kWeightBlock; blk * kWeightBlock < e; ++blk) {
-          std::size_t bb = blk * kWeightBlock, be = std::min(e, bb + kWeightBlock);
-          weigh_block(x, wt, bb, be, bin, pc.data() + blk * nslots, ps.data() + blk * nslots);
-        }
-      });
+      for (std::size_t first = 0; first < nblocks; first += nw) {
+        const std::size_t wave = std::min(nw, nblocks - first);
+        std::fill(pc.begin(), pc.end(), 0);
+        std::fill(ps.begin(), ps.end(), 0.0);
+        parallel_ranges(wave, 1, workers, [&](int, std::size_t b, std::size_t e) {
+          for (std::size_t k = b; k < e; ++k) {
+            throw_if_cancelled();
+            const std::size_t bb = (first + k) * kWeightBlock, be = std::min(n, bb + kWeightBlock);
+            weigh_block(x, wt, bb, be, bin, pc.data() + k * nslots, ps.data() + k * nslots);
+          }
+        });
+        for (std::size_t k = 0; k < wave; ++k)
+          for (std::size_t s = 0; s < nslots; ++s) {
+            counts[s] += pc[k * nslots + s];
+            sums[s] += ps[k * nslots + s];
+          }
+      }
     });
   });
-  for (std::size_t blk = 0; blk < nblocks; ++blk)
-    for (std::size_t s = 0; s < nslots; ++s) {
-      counts[s] += pc[blk * nslots + s];
-      sums[s] += ps[blk * nslots + s];
-    }
 }
 
 // True when the edges are exactly numpy.linspace(lo, hi, n + 1), the form the fast
@@ -387,7 +405,9 @@ double ordered_midpoint(double a, double b) {
 histogram::histogram(std::vector<double> edges, bool weighted)
     : edges_(std::move(edges)), uniform_(false), weighted_(weighted) {
   if (edges_.size() < 2) throw invalid_input("a histogram needs at least 2 edges (1 bin)");
-  if (edges_.size() - 1 > (std::size_t(1) << 28)) throw invalid_input("too many bins (max 2^28)");
+  if (edges_.size() - 1 > kMaxBins)
+    throw invalid_input("too many bins: " + std::to_string(edges_.size() - 1) + " (max 2^26 = " +
+                        std::to_string(kMaxBins) + ")");
   for (std::size_t i = 0; i < edges_.size(); ++i) {
     if (!std::isfinite(edges_[i])) throw invalid_input("histogram edges must be finite");
     if (i && !(edges_[i] > edges_[i - 1]))

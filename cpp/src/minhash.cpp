@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "driftcore/cancel.hpp"
 #include "driftcore/threading.hpp"
 #include "shingle_hash.hpp"
 #include "avx512.hpp"
@@ -237,6 +238,7 @@ void signatures(const Docs& docs, const minhash_spec& spec, std::uint32_t* sig,
   parallel_ranges(docs.n_docs, kDocGrain, threads, [&](int, std::size_t begin, std::size_t end) {
     sketch_scratch w;
     for (std::size_t d = begin; d < end; ++d) {
+      if (((d - begin) & 63) == 0) throw_if_cancelled();
       w.hashes.clear();
       counts[d] = shingles_of(docs, spec, d, w.hashes);
       sketch(w, perms, sig + d * spec.num_perm);

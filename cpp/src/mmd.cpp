@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "driftcore/cancel.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
 #include "mmd_random.hpp"
@@ -90,8 +91,10 @@ void for_tile_rows(std::size_t nb, int threads, Body&& body) {
   parallel_ranges(static_cast<std::size_t>(workers), 1, workers,
                   [&](int, std::size_t wb, std::size_t we) {
                     for (std::size_t w = wb; w < we; ++w)
-                      for (std::size_t I = next.fetch_add(1); I < nb; I = next.fetch_add(1))
+                      for (std::size_t I = next.fetch_add(1); I < nb; I = next.fetch_add(1)) {
+                        throw_if_cancelled();
                         body(static_cast<int>(w), I);
+                      }
                   });
 }
 
@@ -115,6 +118,7 @@ void mmd_permutation_masks(std::size_t n, std::size_t m, std::size_t permutation
   parallel_ranges(permutations, 1, threads, [&](int, std::size_t b, std::size_t e) {
     std::vector<std::uint64_t> keys(N), sorted(N);
     for (std::size_t q = b; q < e; ++q) {
+      throw_if_cancelled();
       const std::size_t p = q + 1;
       const std::uint64_t base = detail::perm_base(seed, p);
       for (std::size_t i = 0; i < N; ++i) keys[i] = detail::perm_key(base, i);

@@ -1,5 +1,7 @@
 #include "driftcore/threading.hpp"
 
+#include "driftcore/cancel.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -84,6 +86,7 @@ void parallel_ranges(std::size_t n, std::size_t grain, int threads,
   if (grain == 0) grain = 1;
   const int workers = range_count(n, grain, threads);
   if (workers == 1) {
+    throw_if_cancelled();
     body(0, 0, n);
     return;
   }
@@ -93,15 +96,19 @@ void parallel_ranges(std::size_t n, std::size_t grain, int threads,
   const std::size_t per = blocks / workers, extra = blocks % workers;
   std::vector<std::exception_ptr> errors(workers);
   std::atomic<int> next{0};
+  // Started threads check the caller's cancellation flag too.
+  const std::atomic<bool>* flag = current_cancel_flag();
   // Every thread, the caller included, takes the next range not yet taken, so ranges of
   // a thread that could not be started are run by the others.
   auto drain = [&] {
+    cancel_scope scope(flag);
     for (int w; (w = next.fetch_add(1, std::memory_order_relaxed)) < workers;) {
       const std::size_t uw = static_cast<std::size_t>(w);
       const std::size_t first = uw * per + std::min(uw, extra);
       const std::size_t b = std::min(n, first * grain);
       const std::size_t e = std::min(n, (first + per + (uw < extra ? 1 : 0)) * grain);
       try {
+        throw_if_cancelled();
         body(w, b, e);
       } catch (...) {
         errors[uw] = std::current_exception();
@@ -128,8 +135,10 @@ void parallel_blocks(std::size_t n, std::size_t grain, int threads,
                   [&](int w, std::size_t, std::size_t) {
                     try {
                       for (std::size_t k; !failed.load(std::memory_order_relaxed) &&
-                                          (k = next.fetch_add(1, std::memory_order_relaxed)) < blocks;)
+                                          (k = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) {
+                        throw_if_cancelled();
                         body(w, k * grain, std::min(n, (k + 1) * grain));
+                      }
                     } catch (...) {
                       failed = true;  // the others stop taking blocks
                       throw;

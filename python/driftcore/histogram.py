@@ -11,6 +11,9 @@ from . import _core, _dispatch, _wire
 from ._locking import Guarded, locked_pair
 
 _KIND = b"HIST"
+# Most bins a histogram may have (kMaxBins in the C++ core): counts and weight sums of
+# 2^26 bins take 1 GiB. Checked before the edges are built.
+MAX_BINS = 1 << 26
 
 
 class Histogram(Guarded):
@@ -29,7 +32,8 @@ class Histogram(Guarded):
         Strictly increasing finite bin edges (at least two).
     bins, range : int and (float, float), optional
         ``bins`` equal bins over ``range`` (edges from ``numpy.linspace``), used when
-        ``edges`` is not given.
+        ``edges`` is not given. At most ``MAX_BINS`` (2**26) bins either way; more
+        raise ValueError before anything is allocated.
     weighted : bool
         Also accumulate float64 weight sums per bin.
 
@@ -57,6 +61,8 @@ class Histogram(Guarded):
                 raise ValueError("give either edges, or bins and range")
             if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
                 raise ValueError(f"bins must be a positive integer, got {bins!r}")
+            if bins > MAX_BINS:
+                raise ValueError(f"bins = {bins} is above the maximum of 2**26 = {MAX_BINS}")
             lo, hi = (float(v) for v in range)
             if not (np.isfinite(lo) and np.isfinite(hi)) or not hi > lo:
                 raise ValueError(f"range must be finite with hi > lo, got {range!r}")
@@ -66,6 +72,8 @@ class Histogram(Guarded):
         e = np.asarray(edges, dtype=np.float64)
         if e.ndim != 1:
             raise ValueError(f"edges must be 1-D, got shape {e.shape}")
+        if e.size - 1 > MAX_BINS:
+            raise ValueError(f"{e.size - 1} bins is above the maximum of 2**26 = {MAX_BINS}")
         self._h = _core.Histogram(np.ascontiguousarray(e), bool(weighted))
 
     @classmethod

@@ -41,6 +41,9 @@ _KIND = b"RFFM"
 _HEAD = struct.Struct("<BQQQdQQ")  # kernel, d, features, seed, bandwidth, n_x, n_y
 _KERNELS = ("rbf", "laplacian")
 _BLOCK_VALUES = 1 << 22  # rows x features per block of projections (32 MiB of float64)
+# Most random frequencies F: the sums take 32 F bytes (32 MiB here), the frequency matrix
+# 8 d F; checked before either is allocated. The error ~ 1 / sqrt(F) is long negligible.
+MAX_FEATURES = 1 << 20
 _MAX_FREQUENCIES = 1 << 32  # d x F of a loaded state (a 32 GiB frequency matrix)
 _SUM_SLACK = 1e-6  # relative; summing rows in blocks rounds far less
 
@@ -100,7 +103,8 @@ class StreamingMMD(Guarded):
         ``bandwidth``).
     kernel : {"rbf", "laplacian"}
     n_features : int
-        Random frequencies F (2 F features); error ~ 1 / sqrt(F).
+        Random frequencies F (2 F features); error ~ 1 / sqrt(F). At most
+        ``MAX_FEATURES`` (2**20).
     seed : int
         Key of the frequencies; only states with equal settings merge.
 
@@ -130,6 +134,10 @@ class StreamingMMD(Guarded):
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) \
                 or n_features < 1:
             raise ValueError(f"n_features must be an int >= 1, got {n_features!r}")
+        if n_features > MAX_FEATURES:
+            raise ValueError(
+                f"n_features = {n_features} is above the maximum of 2**20 = {MAX_FEATURES}"
+            )
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         self.kernel = kernel

@@ -18,16 +18,22 @@
 
 namespace driftcore {
 
+/// @brief Most bins a histogram may have: 2^26, whose counts and weight sums take
+/// 1 GiB; checked before anything of that size is allocated.
+constexpr std::size_t kMaxBins = std::size_t(1) << 26;
+
 class histogram {
  public:
   /// @brief Histogram over strictly increasing finite @p edges (at least 2 of them).
   /// Equally spaced edges (as from numpy.linspace) are detected and take the fast
   /// kernel; its result is still defined by the edges themselves.
-  /// @throws invalid_input when the edges are not finite and strictly increasing.
+  /// @throws invalid_input when the edges are not finite and strictly increasing, or
+  /// when there are more than kMaxBins bins.
   histogram(std::vector<double> edges, bool weighted);
 
   /// @brief Add @p values (and @p weights when weighted; same length) to the counts.
-  /// Leaves the state unchanged when it throws.
+  /// Leaves the state unchanged when it throws (cancelled included). Scratch memory is
+  /// about threads x bins x 16 bytes, independent of the number of values.
   void fill(const array_view& values, const array_view* weights, int threads);
 
   /// @brief Make the lookup table fit a fill of @p values values (a finer table for

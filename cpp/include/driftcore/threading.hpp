@@ -30,7 +30,9 @@ int value_threads(std::size_t n, int threads) noexcept;
 /// always the same [begin, end) and runs exactly once, on the calling thread or on one
 /// of up to @p threads - 1 started ones (never two ranges of one worker at once). Runs
 /// inline when one range suffices. Every started thread is joined before this returns,
-/// also when starting one fails or a range throws.
+/// also when starting one fails or a range throws. Started threads get the caller's
+/// cancellation flag (cancel.hpp); a range not yet begun when it is set throws
+/// driftcore::cancelled instead of running.
 /// @throws the first exception (by worker) thrown by `body`, after all ranges ran.
 void parallel_ranges(std::size_t n, std::size_t grain, int threads,
                      const std::function<void(int, std::size_t, std::size_t)>& body);

@@ -1,0 +1,153 @@
+"""Ctrl-C during long kernels, and memory bounds checked before allocating."""
+import _thread
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import driftcore
+from driftcore import Histogram
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def interrupt_after(seconds: float) -> threading.Timer:
+    """Raise KeyboardInterrupt in the main thread after ``seconds``."""
+    timer = threading.Timer(seconds, _thread.interrupt_main)
+    timer.start()
+    return timer
+
+
+def test_sigint_stops_mmd_test_promptly():
+    # Several seconds of work uninterrupted (n = 12,000 a side, 500 permutations).
+    child = textwrap.dedent("""
+        import sys, time
+        import numpy as np, driftcore
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(12_000, 4)), rng.normal(size=(12_000, 4))
+        print("start", flush=True)
+        try:
+            driftcore.mmd_test(x, y, n_permutations=500, threads=2)
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", time.monotonic(), flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "start"
+        time.sleep(0.5)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    word, _, when = out.strip().partition(" ")
+    assert word == "interrupted", out
+    assert float(when) - sent < 1.5
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_interrupted_histogram_update_leaves_counts_unchanged(weighted):
+    rng = np.random.default_rng(1)
+    # Arbitrary edges, many bins: about a second per update on one core.
+    h = Histogram(np.sort(rng.normal(size=1 << 20)), weighted=weighted)
+    small = rng.normal(size=1000)
+    h.update(small, weights=np.ones_like(small) if weighted else None)
+    before = (h.slots.copy(), h._h.weight_slots().copy() if weighted else None)
+    x = rng.normal(size=1 << 24).astype(np.float32)
+    w = np.full_like(x, 0.5) if weighted else None
+    timer = interrupt_after(0.2)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        h.update(x, weights=w, threads=1)
+        time.sleep(5)  # finished before the timer: let it fire here instead
+    timer.join()
+    assert time.monotonic() - start < 1.0
+    np.testing.assert_array_equal(h.slots, before[0])
+    if weighted:
+        np.testing.assert_array_equal(h._h.weight_slots(), before[1])
+
+
+def test_interrupted_minhash_signatures():
+    docs = [f"document {i} " * 200 for i in range(100_000)]
+    mh = driftcore.MinHasher(num_perm=256)
+    timer = interrupt_after(0.2)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        mh.signatures(docs, threads=1)
+        time.sleep(5)
+    timer.join()
+    assert time.monotonic() - start < 1.0
+
+
+def test_weighted_fill_independent_of_threads_and_block_sums_in_order():
+    rng = np.random.default_rng(2)
+    n, block = 3 * (1 << 20) + 12345, 1 << 20
+    x = rng.normal(size=n)
+    w = rng.exponential(size=n) * 1e3
+    edges = np.linspace(-3.0, 3.0, 101)
+    results = []
+    for threads in (1, 2, 3, 5):
+        h = Histogram(edges, weighted=True)
+        h.update(x, weights=w, threads=threads)
+        results.append(h._h.weight_slots())
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    # Reference: each block summed in order, blocks added in order.
+    slots = np.searchsorted(edges, x, side="right")
+    slots[x == edges[-1]] = len(edges) - 1
+    slots[x > edges[-1]] = len(edges)
+    total = np.zeros(len(edges) + 2)
+    for b in range(0, n, block):
+        total += np.bincount(slots[b:b + block], w[b:b + block], minlength=len(total))
+    np.testing.assert_array_equal(results[0], total)
+
+
+def test_weighted_fill_scratch_does_not_grow_with_input():
+    # 2^22 bins, 2^24 values: per-block scratch was 16 x 2^22 x 16 bytes = 1 GiB.
+    child = textwrap.dedent("""
+        import resource
+        import numpy as np, driftcore
+        x = np.random.default_rng(0).uniform(size=1 << 24).astype(np.float32)
+        w = np.ones_like(x)
+        h = driftcore.Histogram(bins=1 << 22, range=(0.0, 1.0), weighted=True)
+        h.update(x[:10], weights=w[:10])
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        h.update(x, weights=w, threads=1)
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+    """)
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert int(out) < 300, f"peak grew by {out.strip()} MiB"
+
+
+def test_histogram_bins_above_the_limit_refused_before_allocating():
+    from driftcore.histogram import MAX_BINS
+
+    assert MAX_BINS == 2**26
+    with pytest.raises(ValueError, match="maximum of 2\\*\\*26"):
+        Histogram(bins=2**28 + 1, range=(0.0, 1.0))
+    with pytest.raises(ValueError, match="maximum of 2\\*\\*26"):
+        Histogram(bins=MAX_BINS + 1, range=(0.0, 1.0))
+
+
+def test_streaming_mmd_features_above_the_limit_refused():
+    from driftcore.streaming_mmd import MAX_FEATURES
+
+    with pytest.raises(ValueError, match="maximum of 2\\*\\*20"):
+        driftcore.StreamingMMD(bandwidth=1.0, n_features=MAX_FEATURES + 1)
+    with pytest.raises(ValueError, match="maximum of 2\\*\\*20"):
+        driftcore.StreamingMMD(bandwidth=1.0, n_features=10**12)
+    assert driftcore.StreamingMMD(bandwidth=1.0, n_features=MAX_FEATURES).n_features == MAX_FEATURES
+
+
+def test_minhasher_num_perm_above_the_limit_refused():
+    with pytest.raises(ValueError, match="4096"):
+        driftcore.MinHasher(num_perm=4096 + 16)
+    with pytest.raises(ValueError, match="4096"):
+        driftcore.MinHasher(num_perm=2**40)
