@@ -11,6 +11,15 @@
 namespace driftcore::bind {
 namespace py = pybind11;
 
+// numpy passes a misaligned buffer (np.frombuffer at an odd offset, a field of a
+// packed record) through unchanged; reading it through a typed pointer is undefined
+// behaviour. Inputs therefore ask numpy for an aligned copy when one is needed.
+constexpr int aligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+
+/// A C-contiguous, aligned input array of T (numpy copies or casts only if it must).
+template <class T>
+using in_array = py::array_t<T, py::array::c_style | py::array::forcecast | aligned>;
+
 inline dtype dtype_from_typestr(const std::string& t) {
   // numpy/__cuda_array_interface__ typestr without byte order, e.g. "f8", "i4".
   if (t == "f4") return dtype::f32;
@@ -29,6 +38,7 @@ inline dtype dtype_from_typestr(const std::string& t) {
 inline array_view host_view(const py::array& a) {
   if (a.ndim() != 1) throw invalid_input("expected a 1-D array, got " + std::to_string(a.ndim()) + "-D");
   if (!(a.flags() & py::array::c_style)) throw invalid_input("expected a contiguous array");
+  if (!(a.flags() & aligned)) throw invalid_input("expected an aligned array (copy it first)");
   const auto dt = a.dtype();
   if (dt.byteorder() == '>') throw invalid_input("big-endian arrays are not supported");
   const std::string t = std::string(1, dt.kind()) + std::to_string(dt.itemsize());
@@ -48,7 +58,7 @@ py::array_t<T> to_numpy(const std::vector<T>& v) {
 
 inline py::array_t<double> f64_array(const py::array& a, const char* what) {
   if (a.ndim() != 1) throw invalid_input(std::string(what) + " must be 1-D");
-  return py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
+  return in_array<double>::ensure(a);
 }
 
 }  // namespace driftcore::bind

@@ -17,7 +17,7 @@ using namespace driftcore::bind;
 namespace {
 
 template <class T>
-using carray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+using carray = in_array<T>;
 
 minhash_spec make_spec(int unit, std::uint32_t n, bool fold, std::uint32_t num_perm,
                        std::uint64_t seed, bool lower = false) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "arrays.hpp"
 #include "driftcore/common.hpp"
 #include "interrupt.hpp"
 #include "driftcore/mmd.hpp"
@@ -18,8 +19,8 @@ using driftcore::bind::run_interruptible;
 
 namespace {
 
-using f64_matrix = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using mask_matrix = py::array_t<std::uint64_t, py::array::c_style>;
+using f64_matrix = bind::in_array<double>;
+using mask_matrix = py::array_t<std::uint64_t, py::array::c_style | bind::aligned>;
 
 mmd_kernel kernel_kind(const std::string& name) {
   if (name == "rbf") return mmd_kernel::rbf;

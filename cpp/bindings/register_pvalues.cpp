@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "arrays.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/pvalues.hpp"
 
@@ -11,7 +12,7 @@ using namespace driftcore;
 
 namespace {
 
-using f64_in = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using f64_in = bind::in_array<double>;
 
 // out[i] = f(a[i], b[i]) over two equal-length float64 arrays (Python broadcasts).
 template <class F>

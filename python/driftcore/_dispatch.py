@@ -91,7 +91,9 @@ def host_1d(x: Any, name: str = "values", *, numeric: bool = True) -> np.ndarray
             )
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
-    return np.ascontiguousarray(arr)
+    # Aligned too: np.frombuffer at an odd offset gives a misaligned view, which the
+    # C++ kernels must not read through typed pointers.
+    return np.require(arr, requirements=["C", "A"])
 
 
 def device_1d(x: Any, name: str = "values") -> tuple[int, int, str, Any]:

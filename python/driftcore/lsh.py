@@ -414,8 +414,10 @@ class LSHIndex(Guarded):
         sizes = [n * bands * 8, n] + ([n * num_perm * 4] if keep else [])
         if len(payload) != pos + sum(sizes):
             raise ValueError(f"{len(payload) - pos} bytes of arrays, expected {sum(sizes)}")
-        keys = np.frombuffer(payload, np.uint64, n * bands, pos).reshape(n, bands)
-        valid = np.frombuffer(payload, np.uint8, n, pos + sizes[0])
+        # Copies: the arrays start wherever the header ended, so views into the payload
+        # would be misaligned for the C++ join (and would pin the whole payload).
+        keys = np.frombuffer(payload, np.uint64, n * bands, pos).reshape(n, bands).copy()
+        valid = np.frombuffer(payload, np.uint8, n, pos + sizes[0]).copy()
         if np.any(valid > 1):
             raise ValueError("validity flags other than 0 and 1")
         # Band keys are a function of the signatures: recomputed, they cannot pair
@@ -423,7 +425,7 @@ class LSHIndex(Guarded):
         # document without shingles must hold the empty document's keys.
         if keep:
             sig = np.frombuffer(payload, np.uint32, n * num_perm, pos + sizes[0] + sizes[1])
-            sig = sig.reshape(n, num_perm)
+            sig = sig.reshape(n, num_perm).copy()
             if not np.array_equal(valid, nonempty(sig)):
                 raise ValueError("validity flags do not match the signatures")
             threads = _dispatch.resolve_threads(None)
