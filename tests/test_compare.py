@@ -172,3 +172,32 @@ def test_one_huge_outlier_per_side_does_not_hide_a_shift(rng, path):
     assert r.metrics["scale_reference"] == pytest.approx(1.0, abs=0.05)
     plain = compare({"x": rng.normal(size=n)}, {"x": rng.normal(0.2, 1, n)})["x"]
     assert plain.metrics["scale_reference"] == pytest.approx(1.0, abs=0.02)  # the std itself
+
+
+EDGE_CASES = {
+    "empty": (np.array([]), np.array([]), None),
+    "all NaN": (np.full(50, np.nan), np.arange(50.0), None),
+    "constant": (np.ones(100), np.ones(80), False),
+    "constant, moved": (np.ones(100), np.full(80, 2.0), True),
+    "one row": (np.array([1.0]), np.array([2.0]), False),
+    "infinities": (np.array([np.inf, -np.inf, 1.0, 2.0] * 30), np.array([np.inf, 1.5, 2.5] * 30), True),
+    "only infinities": (np.full(20, np.inf), np.full(20, -np.inf), True),
+    "near the float64 limit": (np.array([-1.7e308, 1.7e308, 0.0] * 20), np.array([1.0, 2.0, 3.0] * 20), True),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_CASES))
+@pytest.mark.parametrize("path", ["raw", "profile"])
+def test_edge_cases_give_a_verdict_or_none_without_errors(name, path):
+    import warnings
+
+    a, b, want = EDGE_CASES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if path == "raw":
+            r = compare({"x": a}, {"x": b})["x"]
+        else:
+            rp = Profile.build({"x": a})
+            r = compare(rp, Profile.build({"x": b}, reference=rp))["x"]
+    assert r.drifted is want
+    assert r.pvalue is None or 0.0 <= r.pvalue <= 1.0

@@ -69,7 +69,7 @@ class UnknownColumnError(KeyError, ValueError):
 
 
 def _discrete(n_values: int, n: int) -> bool:
-    return n_values <= DISCRETE_LEVELS and n_values * DISCRETE_REPEATS <= n
+    return 0 < n_values <= DISCRETE_LEVELS and n_values * DISCRETE_REPEATS <= n
 
 
 @dataclass
@@ -392,7 +392,8 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     res.metrics["mean_reference"] = m_ref.mean if m_ref.count else math.nan
     res.metrics["mean_current"] = m_cur.mean if m_cur.count else math.nan
     values = _sorted_values(sa, DISCRETE_LEVELS)
-    if values is not None and _discrete(values[0].size, sa.size):
+    no_inf = not (np.isinf(sa[[0, -1]]).any() or np.isinf(sb[[0, -1]]).any())
+    if values is not None and no_inf and _discrete(values[0].size, sa.size):
         cur_values = _sorted_values(sb, VALUE_CAP)
         if cur_values is not None:
             return _by_value(res, values, cur_values, std)
@@ -450,7 +451,8 @@ def _sorted_values(s: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray] | N
     """Distinct values and their counts of a sorted sample, or None past ``cap``."""
     if s.size == 0:
         return s, np.zeros(0, dtype=np.int64)
-    if np.count_nonzero(np.diff(s[:: max(1, s.size // (8 * cap))])) >= cap:
+    spread = s[:: max(1, s.size // (8 * cap))]  # evenly spaced; != keeps infinities quiet
+    if np.count_nonzero(spread[1:] != spread[:-1]) >= cap:
         return None  # more than cap distinct values among evenly spaced ones
     starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
     if starts.size > cap:
@@ -500,7 +502,9 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     res.metrics["winsorized"] = float(clip is not None)
     res.metrics["mean_reference"] = r.mean
     res.metrics["mean_current"] = c.mean
-    if r.values is not None and c.values is not None and _discrete(len(r.values), r.count):
+    # by value only without infinities: the value counts hold finite values alone
+    if (r.values is not None and c.values is not None and r.values and c.values
+            and not (_infinities(r) or _infinities(c)) and _discrete(len(r.values), r.count)):
         return _by_value(res, _value_arrays(r), _value_arrays(c), std)
     hr, hc = r.histogram, c.histogram
     exact_bins = hr is not None and hc is not None and np.array_equal(hr.edges, hc.edges)
