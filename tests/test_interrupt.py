@@ -16,6 +16,16 @@ from driftcore import Histogram
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
+@pytest.fixture(autouse=True)
+def sigint_raises():
+    # A process started in the background by a non-interactive shell inherits SIGINT
+    # ignored, and Python then leaves it ignored (interrupt_main does nothing): these
+    # tests need the usual KeyboardInterrupt handler whatever started them.
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
 def interrupt_after(seconds: float) -> threading.Timer:
     """Raise KeyboardInterrupt in the main thread after ``seconds``."""
     timer = threading.Timer(seconds, _thread.interrupt_main)
@@ -26,8 +36,9 @@ def interrupt_after(seconds: float) -> threading.Timer:
 def test_sigint_stops_mmd_test_promptly():
     # Several seconds of work uninterrupted (n = 12,000 a side, 500 permutations).
     child = textwrap.dedent("""
-        import sys, time
+        import signal, sys, time
         import numpy as np, driftcore
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even if inherited ignored
         rng = np.random.default_rng(0)
         x, y = rng.normal(size=(12_000, 4)), rng.normal(size=(12_000, 4))
         print("start", flush=True)
