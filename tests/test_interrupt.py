@@ -96,6 +96,113 @@ def test_interrupted_minhash_signatures():
     assert time.monotonic() - start < 1.0
 
 
+def _interrupt_inside(monkeypatch, name, seconds=0.2):
+    """Wrap ``_core.<name>`` so that Ctrl-C arrives ``seconds`` into its first call;
+    returns a list that receives the time the call began."""
+    real = getattr(driftcore._core, name)
+    began = []
+
+    def wrapper(*args, **kwargs):
+        if not began:
+            began.append(time.monotonic())
+            interrupt_after(seconds)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(driftcore._core, name, wrapper)
+    return began
+
+
+def _distinct_docs(prefix, n):
+    return [f"{prefix}{i} {prefix}x{i}" for i in range(n)]
+
+
+def test_interrupted_find_leakage_stops_in_the_lsh_join(monkeypatch):
+    # 256 bands of one row: about 2 s of join on one core for 100,000 a side.
+    train, evaluation = _distinct_docs("a", 100_000), _distinct_docs("b", 100_000)
+    began = _interrupt_inside(monkeypatch, "lsh_cross_pairs")
+    with pytest.raises(KeyboardInterrupt):
+        driftcore.find_leakage(train, evaluation, 0.8, candidate_threshold=0.05, num_perm=256,
+                               shingle="word", n=1, threads=1)
+        time.sleep(5)
+    assert began and time.monotonic() - began[0] < 1.2
+
+
+def test_interrupted_find_duplicates_stops_in_the_self_join(monkeypatch):
+    docs = _distinct_docs("a", 200_000)
+    began = _interrupt_inside(monkeypatch, "lsh_self_pairs")
+    with pytest.raises(KeyboardInterrupt):
+        driftcore.find_duplicates(docs, 0.8, bands=256, rows=1, num_perm=256,
+                                  shingle="word", n=1, threads=1)
+        time.sleep(5)
+    assert began and time.monotonic() - began[0] < 1.2
+
+
+def test_interrupted_band_keys():
+    sig = np.random.default_rng(3).integers(0, 2**32, size=(400_000, 256), dtype=np.uint32)
+    timer = interrupt_after(0.2)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        driftcore._core.band_keys(sig, 256, 1, 1)
+        time.sleep(5)
+    timer.join()
+    assert time.monotonic() - start < 1.0
+
+
+def test_interrupted_quantile_sketch_update_leaves_sketch_unchanged():
+    rng = np.random.default_rng(4)
+    # The largest k samples nothing: every value is sorted, about 1.5 s for 2^26.
+    s = driftcore.QuantileSketch(k=65535)
+    s.update(rng.normal(size=100_000))
+    before = s.to_bytes()
+    x = rng.normal(size=1 << 26).astype(np.float32)
+    timer = interrupt_after(0.2)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        s.update(x)
+        time.sleep(5)
+    timer.join()
+    assert time.monotonic() - start < 1.0
+    assert s.to_bytes() == before
+    s.update(x[:1000])  # still usable
+    assert s.n == 101_000
+
+
+def test_interrupted_streaming_mmd_update_leaves_state_unchanged():
+    rng = np.random.default_rng(5)
+    m = driftcore.StreamingMMD(bandwidth=1.0, n_features=4096, seed=1)
+    m.update(rng.normal(size=(1000, 8)), rng.normal(size=(1000, 8)))
+    before = m.to_bytes()
+    x = rng.normal(size=(300_000, 8))  # about 2 s on one core
+    timer = interrupt_after(0.2)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        m.update(x, x, threads=1)
+        time.sleep(5)
+    timer.join()
+    assert time.monotonic() - start < 1.0
+    assert m.to_bytes() == before
+
+
+def test_cancellable_paths_give_the_same_answers():
+    # Long inputs take the helper-thread path with its checks; results are unchanged.
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(1 << 22) + 17)
+    a = driftcore.QuantileSketch(k=200, seed=3)
+    a.update(x)
+    assert a.n == x.size
+    q = np.linspace(0.01, 0.99, 99)
+    ranks = np.searchsorted(np.sort(x), a.quantiles(q)) / x.size
+    assert np.max(np.abs(ranks - q)) <= a.rank_error
+    m = driftcore._core.moments(x, 2)
+    assert m.count == x.size and m.mean == pytest.approx(x.mean(), abs=1e-12)
+    sa, sb = np.sort(x), np.sort(rng.normal(size=1 << 21))
+    from scipy import stats
+
+    ks, w, _, _ = driftcore._core.two_sample_sorted(sa, sb)
+    assert ks == stats.ks_2samp(sa, sb).statistic
+    assert w == pytest.approx(stats.wasserstein_distance(sa, sb), rel=1e-9)
+
+
 def test_weighted_fill_independent_of_threads_and_block_sums_in_order():
     rng = np.random.default_rng(2)
     n, block = 3 * (1 << 20) + 12345, 1 << 20

@@ -19,6 +19,10 @@ namespace {
 template <class T>
 using carray = in_array<T>;
 
+// Documents (or pairs) from which a join runs on a helper thread, so Ctrl-C stops it;
+// below this the call takes well under a millisecond and runs inline.
+constexpr std::size_t kLongJoin = 1 << 14;
+
 minhash_spec make_spec(int unit, std::uint32_t n, bool fold, std::uint32_t num_perm,
                        std::uint64_t seed, bool lower = false) {
   if (unit < 0 || unit > 2) throw invalid_input("unknown shingle unit");
@@ -206,10 +210,8 @@ void register_minhash(py::module_& m) {
         const auto k = static_cast<std::uint32_t>(sig.shape(1));
         py::array_t<std::uint64_t> keys({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(bands)});
         auto* kp = keys.mutable_data();
-        {
-          py::gil_scoped_release release;
-          band_keys(sig.data(), n, k, bands, rows, kp, threads);
-        }
+        run_interruptible([&] { band_keys(sig.data(), n, k, bands, rows, kp, threads); },
+                          n >= kLongJoin);
         return keys;
       },
       py::arg("signatures"), py::arg("bands"), py::arg("rows"), py::arg("threads") = 0);
@@ -225,12 +227,12 @@ void register_minhash(py::module_& m) {
         if (static_cast<std::size_t>(build_valid.size()) != nb ||
             static_cast<std::size_t>(probe_valid.size()) != np_)
           throw invalid_input("validity flags do not match the keys");
-        std::vector<std::uint64_t> pairs;
-        {
-          py::gil_scoped_release release;
-          pairs = lsh_cross_pairs(build.data(), build_valid.data(), nb, probe.data(),
-                                  probe_valid.data(), np_, bands, max_pairs, threads);
-        }
+        const std::vector<std::uint64_t> pairs = run_interruptible(
+            [&] {
+              return lsh_cross_pairs(build.data(), build_valid.data(), nb, probe.data(),
+                                     probe_valid.data(), np_, bands, max_pairs, threads);
+            },
+            nb + np_ >= kLongJoin);
         return unpack_pairs(pairs);
       },
       py::arg("build"), py::arg("build_valid"), py::arg("probe"), py::arg("probe_valid"),
@@ -244,11 +246,9 @@ void register_minhash(py::module_& m) {
         const std::size_t n = rows_of(keys, bands, "keys");
         if (static_cast<std::size_t>(valid.size()) != n)
           throw invalid_input("validity flags do not match the keys");
-        std::vector<std::uint64_t> pairs;
-        {
-          py::gil_scoped_release release;
-          pairs = lsh_self_pairs(keys.data(), valid.data(), n, bands, max_pairs, threads);
-        }
+        const std::vector<std::uint64_t> pairs = run_interruptible(
+            [&] { return lsh_self_pairs(keys.data(), valid.data(), n, bands, max_pairs, threads); },
+            n >= kLongJoin);
         return unpack_pairs(pairs);
       },
       py::arg("keys"), py::arg("valid"), py::arg("max_pairs"), py::arg("threads") = 0);
@@ -262,13 +262,14 @@ void register_minhash(py::module_& m) {
         const auto n = static_cast<std::size_t>(left.size());
         py::array_t<std::uint32_t> agree(static_cast<py::ssize_t>(n));
         auto* out = agree.mutable_data();
-        {
-          py::gil_scoped_release release;
-          signature_agreement(a.data(), static_cast<std::size_t>(a.shape(0)), b.data(),
-                              static_cast<std::size_t>(b.shape(0)),
-                              static_cast<std::uint32_t>(a.shape(1)), left.data(), right.data(), n,
-                              out, threads);
-        }
+        run_interruptible(
+            [&] {
+              signature_agreement(a.data(), static_cast<std::size_t>(a.shape(0)), b.data(),
+                                  static_cast<std::size_t>(b.shape(0)),
+                                  static_cast<std::uint32_t>(a.shape(1)), left.data(),
+                                  right.data(), n, out, threads);
+            },
+            n >= kLongJoin);
         return agree;
       },
       py::arg("a"), py::arg("b"), py::arg("left"), py::arg("right"), py::arg("threads") = 0);
@@ -281,12 +282,13 @@ void register_minhash(py::module_& m) {
         const auto n = static_cast<std::size_t>(left.size());
         py::array_t<std::uint64_t> both(static_cast<py::ssize_t>(n));
         auto* out = both.mutable_data();
-        {
-          py::gil_scoped_release release;
-          set_intersections(a.data(), a_off.data(), static_cast<std::size_t>(a_off.size() - 1),
-                            b.data(), b_off.data(), static_cast<std::size_t>(b_off.size() - 1),
-                            left.data(), right.data(), n, out, threads);
-        }
+        run_interruptible(
+            [&] {
+              set_intersections(a.data(), a_off.data(), static_cast<std::size_t>(a_off.size() - 1),
+                                b.data(), b_off.data(), static_cast<std::size_t>(b_off.size() - 1),
+                                left.data(), right.data(), n, out, threads);
+            },
+            n >= kLongJoin);
         return both;
       },
       py::arg("a"), py::arg("a_offsets"), py::arg("b"), py::arg("b_offsets"), py::arg("left"),

@@ -128,8 +128,9 @@ void register_mmd(py::module_& m) {
           throw invalid_input("cos_sum and sin_sum must be 1-D float64 arrays of length F");
         const double *xp = xx.data(), *wp = ww.data();
         double *cp = cos_sum.mutable_data(), *sp = sin_sum.mutable_data();
-        py::gil_scoped_release release;  // all arrays are held by this frame
-        rff_accumulate(xp, n, d, wp, F, cp, sp, threads);
+        // All arrays are held by this frame; the sums change only after the last check.
+        run_interruptible([&] { rff_accumulate(xp, n, d, wp, F, cp, sp, threads); },
+                          n * F >= (std::size_t(1) << 20));
       },
       py::arg("x"), py::arg("w"), py::arg("cos_sum"), py::arg("sin_sum"), py::arg("threads") = 0);
 }

@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "arrays.hpp"
+#include "interrupt.hpp"
 #include "driftcore/quantile_sketch.hpp"
 
 namespace py = pybind11;
@@ -15,8 +16,9 @@ void register_quantile_sketch(py::module_& m) {
           "update",
           [](quantile_sketch& s, const py::array& values) {
             array_view v = host_view(values);
-            py::gil_scoped_release release;
-            s.update(v);
+            // Long updates run on a helper thread (Ctrl-C stops them and leaves the
+            // sketch unchanged); pybind11 keeps `s` alive for the call.
+            run_interruptible([&] { s.update(v); }, v.size >= (std::size_t(1) << 22));
           },
           py::arg("values"))
       .def(

@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "arrays.hpp"
+#include "interrupt.hpp"
 #include "driftcore/moments.hpp"
 #include "driftcore/row_sample.hpp"
 #include "driftcore/two_sample.hpp"
@@ -9,6 +10,12 @@
 namespace py = pybind11;
 using namespace driftcore;
 using namespace driftcore::bind;
+
+namespace {
+// Values from which a pass runs on a helper thread, so Ctrl-C stops it (a few
+// milliseconds of work; a thread start costs about 50 microseconds).
+constexpr std::size_t kLongPass = std::size_t(1) << 22;
+}  // namespace
 
 void register_stats(py::module_& m) {
   py::class_<moments>(m, "Moments")
@@ -27,8 +34,7 @@ void register_stats(py::module_& m) {
       "moments",
       [](const py::array& values, int threads) {
         array_view v = host_view(values);
-        py::gil_scoped_release release;
-        return compute_moments(v, threads);
+        return run_interruptible([&] { return compute_moments(v, threads); }, v.size >= kLongPass);
       },
       py::arg("values"), py::arg("threads") = 0);
 
@@ -51,9 +57,10 @@ void register_stats(py::module_& m) {
       "two_sample_sorted",
       [](const py::array& a, const py::array& b, bool ks, bool wasserstein) {
         auto va = f64_array(a, "a"), vb = f64_array(b, "b");
-        py::gil_scoped_release release;
-        auto r = two_sample_sorted(va.data(), static_cast<std::size_t>(va.size()), vb.data(),
-                                   static_cast<std::size_t>(vb.size()), ks, wasserstein);
+        const auto na = static_cast<std::size_t>(va.size()), nb = static_cast<std::size_t>(vb.size());
+        const auto r = run_interruptible(
+            [&] { return two_sample_sorted(va.data(), na, vb.data(), nb, ks, wasserstein); },
+            na + nb >= kLongPass);
         return std::make_tuple(r.ks, r.wasserstein, r.n_a, r.n_b);
       },
       py::arg("a"), py::arg("b"), py::arg("ks") = true, py::arg("wasserstein") = true);
@@ -65,9 +72,10 @@ void register_stats(py::module_& m) {
              vcb = f64_array(cb, "cb");
         if (va.size() != vca.size() || vb.size() != vcb.size())
           throw invalid_input("values and cumulative weights differ in length");
-        py::gil_scoped_release release;
-        auto r = two_sample_weighted(va.data(), vca.data(), static_cast<std::size_t>(va.size()),
-                                     vb.data(), vcb.data(), static_cast<std::size_t>(vb.size()));
+        const auto na = static_cast<std::size_t>(va.size()), nb = static_cast<std::size_t>(vb.size());
+        const auto r = run_interruptible(
+            [&] { return two_sample_weighted(va.data(), vca.data(), na, vb.data(), vcb.data(), nb); },
+            na + nb >= kLongPass);
         return std::make_tuple(r.ks, r.wasserstein, r.n_a, r.n_b);
       },
       py::arg("a"), py::arg("ca"), py::arg("b"), py::arg("cb"));

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "driftcore/cancel.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
 #include "shingle_hash.hpp"
@@ -14,6 +15,13 @@ namespace driftcore {
 namespace {
 
 constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+// Documents (or pairs) between cancellation checks: a check is one thread-local load,
+// and 4096 documents of a band take tens of microseconds.
+constexpr std::size_t kCheckEvery = 4096;
+
+inline void check_cancel_at(std::size_t i) {
+  if (i % kCheckEvery == 0) throw_if_cancelled();
+}
 
 // Open-addressing table from key to the newest document with that key; `next` chains
 // older documents with the same key.
@@ -31,6 +39,7 @@ struct band_table {
     heads.assign(cap, kNone);
     next.assign(n, kNone);
     for (std::size_t i = 0; i < n; ++i) {
+      check_cancel_at(i);
       if (!valid[i]) continue;
       const std::uint64_t key = k[i * bands + band];
       std::size_t s = slot(key);
@@ -65,6 +74,7 @@ void check_pairs(std::size_t count, std::size_t max_pairs) {
 void finish_pairs(std::vector<std::vector<std::uint64_t>>& per_band, std::vector<std::uint64_t>& out) {
   std::size_t total = 0;
   for (auto& v : per_band) total += v.size();
+  throw_if_cancelled();
   out.reserve(total);
   for (auto& v : per_band) {
     out.insert(out.end(), v.begin(), v.end());
@@ -82,9 +92,11 @@ void band_keys(const std::uint32_t* sig, std::size_t n_docs, std::uint32_t num_p
     throw invalid_input("bands x rows must be between 1 and num_perm (" + std::to_string(bands) +
                         " x " + std::to_string(rows) + " > " + std::to_string(num_perm) + ")");
   parallel_ranges(n_docs, 4096, threads, [&](int, std::size_t begin, std::size_t end) {
-    for (std::size_t d = begin; d < end; ++d)
+    for (std::size_t d = begin; d < end; ++d) {
+      check_cancel_at(d - begin);
       for (std::uint32_t b = 0; b < bands; ++b)
         keys[d * bands + b] = detail::band_key(sig + d * num_perm, b, rows);
+    }
   });
 }
 
@@ -101,6 +113,7 @@ std::vector<std::uint64_t> lsh_cross_pairs(const std::uint64_t* build, const std
       t.build(build, build_valid, n_build, bands, static_cast<std::uint32_t>(b));
       auto& out = per_band[b];
       for (std::size_t i = 0; i < n_probe; ++i) {
+        check_cancel_at(i);
         if (!probe_valid[i]) continue;
         for (std::uint32_t j = t.first(probe[i * bands + b]); j != kNone; j = t.next[j])
           out.push_back((static_cast<std::uint64_t>(i) << 32) | j);
@@ -125,6 +138,7 @@ std::vector<std::uint64_t> lsh_self_pairs(const std::uint64_t* keys, const std::
       auto& out = per_band[b];
       // Each chain lists a bucket newest first; pair every member with the older ones.
       for (std::size_t i = 0; i < n; ++i) {
+        check_cancel_at(i);
         if (!valid[i]) continue;
         for (std::uint32_t j = t.next[i]; j != kNone; j = t.next[j])
           out.push_back((static_cast<std::uint64_t>(j) << 32) | i);
@@ -147,6 +161,7 @@ void signature_agreement(const std::uint32_t* a, std::size_t n_a, const std::uin
       throw invalid_input("pair " + std::to_string(p) + " indexes past the signatures");
   parallel_ranges(n_pairs, 4096, threads, [&](int, std::size_t begin, std::size_t end) {
     for (std::size_t p = begin; p < end; ++p) {
+      check_cancel_at(p - begin);
       const std::uint32_t* x = a + static_cast<std::size_t>(left[p]) * num_perm;
       const std::uint32_t* y = b + static_cast<std::size_t>(right[p]) * num_perm;
       std::uint32_t same = 0;
@@ -166,6 +181,7 @@ void set_intersections(const std::uint64_t* a, const std::int64_t* a_offsets, st
       throw invalid_input("pair " + std::to_string(p) + " indexes past the shingle sets");
   parallel_ranges(n_pairs, 1024, threads, [&](int, std::size_t begin, std::size_t end) {
     for (std::size_t p = begin; p < end; ++p) {
+      check_cancel_at(p - begin);
       const std::uint64_t *x = a + a_offsets[left[p]], *xe = a + a_offsets[left[p] + 1];
       const std::uint64_t *y = b + b_offsets[right[p]], *ye = b + b_offsets[right[p] + 1];
       std::uint64_t both = 0;

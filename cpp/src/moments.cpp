@@ -10,6 +10,7 @@
 #define DRIFTCORE_X86 1
 #endif
 
+#include "driftcore/cancel.hpp"
 #include "driftcore/threading.hpp"
 #include "avx512.hpp"
 
@@ -206,8 +207,10 @@ moments compute_moments(const array_view& values, int threads) {
   std::vector<moments> parts(nblocks);
   visit_dtype(values, [&](auto* x) {
     parallel_ranges(n, kBlock, value_threads(n, threads), [&](int, std::size_t b, std::size_t e) {
-      for (std::size_t blk = b / kBlock; blk * kBlock < e; ++blk)
+      for (std::size_t blk = b / kBlock; blk * kBlock < e; ++blk) {
+        throw_if_cancelled();  // one load per 2^14 values
         parts[blk] = block_moments(x, blk * kBlock, std::min(e, (blk + 1) * kBlock));
+      }
     });
   });
   moments total;

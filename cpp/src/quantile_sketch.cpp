@@ -8,6 +8,7 @@
 
 #include "avx512.hpp"
 #include "byte_io.hpp"
+#include "driftcore/cancel.hpp"
 #include "count_limit.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "host_device.hpp"
@@ -213,8 +214,9 @@ template <class T>
 void quantile_sketch::update_values(const T* x, std::size_t n) {
   std::vector<double> stage;
   double lo = INFINITY, hi = -INFINITY;
-  std::size_t i = 0;
+  std::size_t i = 0, batches = 0;
   while (i < n) {
+    if (++batches % 16 == 0) throw_if_cancelled();  // every 2^16 values or so
     if (stage.empty() && n - i >= kBuffer) {
       double clo, chi;
       if (!scan_batch(x + i, kBuffer, clo, chi)) {
@@ -246,7 +248,16 @@ void quantile_sketch::update_values(const T* x, std::size_t n) {
 }
 
 void quantile_sketch::update(const array_view& values) {
-  visit_dtype(values, [&](auto* x) { update_values(x, values.size); });
+  if (current_cancel_flag() == nullptr) {
+    visit_dtype(values, [&](auto* x) { update_values(x, values.size); });
+    return;
+  }
+  // Cancellable: batches change the levels as they go, so work on a copy (a few
+  // thousand values: small beside an update long enough to be cancelled) and take it
+  // only when every batch went in; a cancelled update leaves this sketch as it was.
+  quantile_sketch work(*this);
+  visit_dtype(values, [&](auto* x) { work.update_values(x, values.size); });
+  *this = std::move(work);
 }
 
 void quantile_sketch::update_compacted(const double* values, std::size_t n, std::uint32_t level,

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "driftcore/cancel.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
 
@@ -61,14 +62,23 @@ void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double*
     for (std::size_t k = 0; k < d; ++k)
       for (std::size_t f = 0; f < 32 && fb * 32 + f < F; ++f)
         wp[(fb * d + k) * 32 + f] = w[k * F + fb * 32 + f];
+  // Rows between cancellation checks: about 2^16 feature evaluations (well under a
+  // millisecond), a multiple of 4 so each chunk adds to the sums in the same order as
+  // one call over the whole block.
+  const std::size_t chunk = std::max<std::size_t>(4, (std::size_t(1) << 16) / (F * d) / 4 * 4);
   parallel_ranges(nblocks, 1, threads, [&](int, std::size_t bb, std::size_t be) {
     std::vector<double> proj(128), sv(128), cv(128);  // 4 rows x 32 features
     for (std::size_t blk = bb; blk < be; ++blk) {
       const std::size_t b = blk * block, e = std::min(n, b + block);
       double* cs = partial.data() + blk * 2 * F;
-      rows(x, b, e, d, wp.data(), F, cs, cs + F, proj.data(), sv.data(), cv.data());
+      for (std::size_t r = b; r < e; r += chunk) {
+        throw_if_cancelled();
+        rows(x, r, std::min(e, r + chunk), d, wp.data(), F, cs, cs + F, proj.data(), sv.data(),
+             cv.data());
+      }
     }
   });
+  // The caller's sums change only from here on, after the last check.
   for (std::size_t blk = 0; blk < nblocks; ++blk)
     for (std::size_t f = 0; f < F; ++f) {
       cos_sum[f] += partial[blk * 2 * F + f];

@@ -6,8 +6,13 @@
 #include <cstring>
 #include <string>
 
+#include "driftcore/cancel.hpp"
+
 namespace driftcore {
 namespace {
+
+// Merge steps between cancellation checks (2^16: well under a millisecond).
+constexpr std::size_t kCheckMask = (std::size_t(1) << 16) - 1;
 
 // Neumaier's compensated sum: the Wasserstein integral adds many terms of mixed size.
 struct compensated_sum {
@@ -66,7 +71,9 @@ two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double*
   compensated_sum w;
   bool w_inf = false;
   const double scale = overflow_scale(a, na, b, nb);
+  std::size_t steps = 0;
   while (i < na || j < nb) {
+    if ((++steps & kCheckMask) == 0) throw_if_cancelled();
     const double v = (j >= nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
     while (i < na && a[i] <= v) ++i;
     while (j < nb && b[j] <= v) ++j;
@@ -100,7 +107,9 @@ double ks_unit(const double* a, std::size_t na, const double* b, std::size_t nb)
     best = mag;
   };
   double v = 0.0;
+  std::size_t steps = 0;
   while (i < na && j < nb) {
+    if ((++steps & kCheckMask) == 0) throw_if_cancelled();  // a predictable branch
     __builtin_prefetch(a + i + 128);  // each side advances at a data-dependent pace
     __builtin_prefetch(b + j + 128);
     const double x = a[i], y = b[j];
@@ -134,7 +143,7 @@ double wasserstein_unit(const double* a, std::size_t na, const double* b, std::s
   std::size_t i = 0, j = 0;
   compensated_sum w;
   double block = 0.0;
-  unsigned in_block = 0;
+  unsigned in_block = 0, blocks = 0;
   bool infinite = false;
   const double scale = overflow_scale(a, na, b, nb);
   while (pos < total) {
@@ -152,6 +161,7 @@ double wasserstein_unit(const double* a, std::size_t na, const double* b, std::s
     next_b += step_b ? na : 0;
     pos = nxt;
     if (++in_block == 1024) {
+      if ((++blocks & 63) == 0) throw_if_cancelled();
       w.add(block);
       block = 0.0;
       in_block = 0;
@@ -168,7 +178,11 @@ two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double
   auto check = [](const double* x, std::size_t n, const char* name) {
     // !(x[i-1] <= x[i]) catches both disorder and NaN, in one vectorizable compare.
     bool bad = n > 0 && std::isnan(x[0]);
-    for (std::size_t i = 1; i < n; ++i) bad |= !(x[i - 1] <= x[i]);
+    for (std::size_t b = 1; b < n; b += kCheckMask + 1) {
+      throw_if_cancelled();
+      const std::size_t e = std::min(n, b + kCheckMask + 1);
+      for (std::size_t i = b; i < e; ++i) bad |= !(x[i - 1] <= x[i]);
+    }
     if (bad) throw invalid_input(std::string(name) + " must be sorted ascending and free of NaN");
   };
   check(a, na, "first sample");
