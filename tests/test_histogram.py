@@ -263,3 +263,21 @@ def test_vectorized_and_portable_binning_agree(rng, portable):
             slow = Histogram(edges)
             slow.update(values)
         assert fast == slow
+
+
+def test_empty_copy_bins_like_a_fresh_histogram():
+    rng = np.random.default_rng(3)
+    edges = np.unique(np.quantile(rng.normal(size=50_000), np.linspace(0, 1, 1001)))
+    used = driftcore.Histogram(edges)
+    used.update(rng.normal(size=300_000))  # large enough to refine the lookup table
+    empty = used.empty_copy()
+    assert empty.total == 0 and np.array_equal(empty.edges, edges)
+    x = np.concatenate([rng.normal(size=20_000), edges, [np.nan, -np.inf, np.inf]])
+    fresh = driftcore.Histogram(edges)
+    empty.update(x)
+    fresh.update(x)
+    assert empty == fresh
+    w = driftcore.Histogram([0.0, 1.0, 3.0], weighted=True)
+    w.update(np.array([0.5]), np.array([2.0]))
+    we = w.empty_copy()
+    assert we.weighted and we.total == 0 and not we.weights.any()

@@ -9,6 +9,7 @@ void register_minhash(py::module_& m);
 void register_mmd(py::module_& m);
 void register_pvalues(py::module_& m);
 void register_quantile_sketch(py::module_& m);
+void register_row_hash(py::module_& m);
 void register_stats(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
@@ -19,5 +20,6 @@ PYBIND11_MODULE(_core, m) {
   register_mmd(m);
   register_pvalues(m);
   register_quantile_sketch(m);
+  register_row_hash(m);
   register_stats(m);
 }

@@ -59,6 +59,7 @@ void register_histogram(py::module_& m) {
       .def("same_layout", &histogram::same_layout)
       .def("__eq__", [](const histogram& a, const histogram& b) { return a == b; })
       .def("__copy__", [](const histogram& h) { return histogram(h); })
+      .def("empty_copy", &histogram::empty_copy)
       .def("serialize", [](const histogram& h) { return py::bytes(h.serialize()); })
       .def_static("deserialize", [](const py::bytes& b) { return histogram::deserialize(std::string(b)); });
 }

@@ -530,6 +530,13 @@ void histogram::merge(const histogram& o) {
   add_slot_counts(o.slots_.data(), weighted_ ? o.wslots_.data() : nullptr);
 }
 
+histogram histogram::empty_copy() const {
+  histogram h(*this);
+  std::fill(h.slots_.begin(), h.slots_.end(), 0);
+  std::fill(h.wslots_.begin(), h.wslots_.end(), 0.0);
+  return h;
+}
+
 bool histogram::operator==(const histogram& o) const noexcept {
   return same_layout(o) && slots_ == o.slots_ && wslots_ == o.wslots_;
 }

@@ -236,7 +236,14 @@ class Profile(Guarded):
         hist = None
         ref = self._reference.columns.get(name) if self._reference else None
         if isinstance(ref, NumericColumn) and ref.count:
-            hist = Histogram(ref.edges(self.bins))
+            edges = ref.edges(self.bins)
+            own = ref.histogram
+            # The reference's own histogram usually has these edges: copying it empty
+            # skips rebuilding the lookup table.
+            if own is not None and not own.weighted and np.array_equal(own.edges, edges):
+                hist = own.empty_copy()
+            else:
+                hist = Histogram(edges)
         return NumericColumn(sketch=QuantileSketch(self.k, seed=self.seed), histogram=hist)
 
     def _fill_own_histograms(self, data: Any, threads: int | None, device: str) -> None:

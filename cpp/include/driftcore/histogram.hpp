@@ -48,6 +48,10 @@ class histogram {
   /// @throws invalid_input on different edges or weighting.
   void merge(const histogram& other);
 
+  /// @brief A histogram with the same edges, kind and lookup table and no counts:
+  /// cheaper than constructing one from the edges, which rebuilds the table.
+  histogram empty_copy() const;
+
   /// @brief Counts per slot: underflow, bins..., overflow, nan.
   const std::vector<std::uint64_t>& slots() const noexcept { return slots_; }
   /// @brief Weight sums per slot (empty when unweighted).

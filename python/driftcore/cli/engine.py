@@ -242,7 +242,7 @@ def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: P
     prof = Profile(bins=ref_profile.bins, k=ref_profile.k, seed=ref_profile.seed,
                    reference=ref_profile)
     numeric = plan.of("numeric")
-    display = {c: Histogram(h.edges) for c, h in ref_display.items()}
+    display = {c: h.empty_copy() for c, h in ref_display.items()}
     mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=expected_rows, start=start)
     rows = 0
     for batch in batches:

@@ -1,0 +1,53 @@
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+#include "arrays.hpp"
+#include "driftcore/common.hpp"
+#include "driftcore/row_hash.hpp"
+
+namespace py = pybind11;
+using namespace driftcore;
+
+namespace {
+
+// No forcecast: the hashes are updated in place and the bits are already uint64, so
+// any other dtype is a caller's mistake, refused rather than silently cast.
+using u64_arr = py::array_t<std::uint64_t, py::array::c_style | bind::aligned>;
+
+std::uint64_t* writable(u64_arr& h) {
+  if (h.ndim() != 1) throw invalid_input("row hashes must be a 1-D uint64 array");
+  if (!h.writeable()) throw invalid_input("row hashes must be writable");
+  return h.mutable_data();
+}
+
+}  // namespace
+
+void register_row_hash(py::module_& m) {
+  m.def(
+      "row_hash_mix",
+      [](u64_arr h, const u64_arr& bits, std::uint64_t column_index) {
+        std::uint64_t* ph = writable(h);
+        if (bits.ndim() != 1 || bits.size() != h.size())
+          throw invalid_input("row_hash_mix: bits must be 1-D, one per row hash (" +
+                              std::to_string(h.size()) + ")");
+        const std::uint64_t* pb = bits.data();
+        const auto n = static_cast<std::size_t>(h.size());
+        // Safe without the GIL: plain buffers owned by arrays this frame keeps alive.
+        py::gil_scoped_release release;
+        row_hash_mix(ph, pb, n, column_index);
+      },
+      py::arg("h").noconvert(), py::arg("bits").noconvert(), py::arg("column_index"),
+      "h = (h ^ fmix64(bits + (column_index + 1) * G)) * G in place (uint64 arrays).");
+  m.def(
+      "row_hash_finish",
+      [](u64_arr h) {
+        std::uint64_t* ph = writable(h);
+        const auto n = static_cast<std::size_t>(h.size());
+        py::gil_scoped_release release;
+        row_hash_finish(ph, n);
+      },
+      py::arg("h").noconvert(), "h = fmix64(h) in place (a uint64 array).");
+}

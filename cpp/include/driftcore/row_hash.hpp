@@ -1,0 +1,27 @@
+#pragma once
+/// @file row_hash.hpp
+/// @brief The mixing step of the 64-bit row hash used by exact-row leakage
+/// (python/driftcore/cli/rowhash.py canonicalizes each column to uint64 bits).
+///
+/// Over columns j = 0..m-1 with canonical bits b_j, starting from h = m:
+///   h = (h ^ fmix64(b_j + (j + 1) * G)) * G,   then   hash = fmix64(h),
+/// with G = 0x9E3779B97F4A7C15 and wrapping uint64 arithmetic. Saved states hold
+/// these hashes, so the definition must never change.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace driftcore {
+
+/// @brief Mix column @p column_index (0-based) into the running row hashes, in place.
+/// @param h running hashes, one per row
+/// @param bits canonical bits of the column, one per row
+/// @param n number of rows
+/// @param column_index position of the column among the hashed columns
+void row_hash_mix(std::uint64_t* h, const std::uint64_t* bits, std::size_t n,
+                  std::uint64_t column_index) noexcept;
+
+/// @brief Finish the running hashes in place (fmix64 of each).
+void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept;
+
+}  // namespace driftcore
