@@ -201,3 +201,18 @@ def test_edge_cases_give_a_verdict_or_none_without_errors(name, path):
             r = compare(rp, Profile.build({"x": b}, reference=rp))["x"]
     assert r.drifted is want
     assert r.pvalue is None or 0.0 <= r.pvalue <= 1.0
+
+
+def test_polars_frames_and_series_are_tables(rng):
+    pl = pytest.importorskip("polars")
+    x, c = rng.normal(size=3000), rng.choice(["a", "b", None], 3000)
+    frame = pl.DataFrame({"x": x, "c": c, "d": pl.Series(rng.integers(0, 9, 3000)).cast(pl.Int16)})
+    moved = pl.DataFrame({"x": x + 1.0, "c": c, "d": frame["d"]})
+    r = compare(frame, moved)
+    assert r["x"].drifted and not r["c"].drifted and r["c"].missing_reference == (c == None).sum()  # noqa: E711
+    assert compare({"x": frame["x"]}, {"x": moved["x"]})["x"].drifted
+    prof = Profile.build(frame)
+    assert prof["x"].count == 3000 and prof["c"].counts.nulls == r["c"].missing_reference
+    assert compare(prof, Profile.build(moved, reference=prof))["x"].drifted
+    with pytest.raises(TypeError, match="collect"):
+        compare(frame.lazy(), moved)

@@ -1,5 +1,6 @@
-"""Reading datasets column by column: dicts of arrays, pandas, pyarrow, or an iterable
-of such chunks. Numeric columns come out as numpy (or cupy) arrays without nulls plus a
+"""Reading datasets column by column: dicts of arrays (or pandas / polars Series),
+pandas and polars DataFrames, pyarrow Tables and RecordBatches, or an iterable of
+such chunks. Numeric columns come out as numpy (or cupy) arrays without nulls plus a
 null count; everything else as Arrow arrays for category counting."""
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ def _is_arrow(data: Any, *names: str) -> bool:
 
 def is_chunk(data: Any) -> bool:
     """True for one in-memory table (as opposed to an iterable of them)."""
-    return isinstance(data, Mapping) or _is_arrow(data, "Table", "RecordBatch") or _is_pandas(data)
+    return (isinstance(data, Mapping) or _is_arrow(data, "Table", "RecordBatch")
+            or _is_pandas(data) or _is_polars(data, "DataFrame"))
+
+
+def _is_polars(data: Any, name: str) -> bool:
+    """A polars object of this class name, without importing polars."""
+    if type(data).__module__.startswith("polars") and type(data).__name__ == "LazyFrame":
+        raise TypeError("a polars LazyFrame is a query, not data: collect() it first")
+    return type(data).__module__.startswith("polars") and type(data).__name__ == name
 
 
 def iter_chunks(data: Any) -> Iterator[dict[str, ColumnChunk]]:
@@ -37,7 +46,7 @@ def iter_chunks(data: Any) -> Iterator[dict[str, ColumnChunk]]:
         return
     if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
         raise TypeError(
-            "expected a dict of arrays, a pandas DataFrame, a pyarrow Table or "
+            "expected a dict of arrays, a pandas or polars DataFrame, a pyarrow Table or "
             f"RecordBatch, or an iterable of them; got {type(data).__name__}"
         )
     for chunk in data:
@@ -47,6 +56,8 @@ def iter_chunks(data: Any) -> Iterator[dict[str, ColumnChunk]]:
 
 
 def read_chunk(data: Any) -> dict[str, ColumnChunk]:
+    if _is_polars(data, "DataFrame"):
+        data = data.to_arrow()  # Arrow columns, nulls and all, mostly without a copy
     if _is_pandas(data):
         return {_column_name(name): _pandas_column(name, data[name]) for name in data.columns}
     if _is_arrow(data, "Table", "RecordBatch"):
@@ -72,6 +83,8 @@ def _is_pandas(data: Any) -> bool:
 
 
 def _any_column(name: str, col: Any) -> ColumnChunk:
+    if _is_polars(col, "Series"):
+        col = col.to_arrow()
     if _is_arrow(col, "ChunkedArray") or (type(col).__module__.startswith("pyarrow") and
                                           hasattr(col, "type") and hasattr(col, "null_count")):
         return _arrow_column(name, col)

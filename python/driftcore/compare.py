@@ -339,8 +339,8 @@ def _read(data: Any, side: str, as_cats: list[str]) -> dict[str, Any]:
 def _one_table(data: Any, side: str) -> Any:
     if not _tables.is_chunk(data):
         raise TypeError(
-            f"{side} must be a table (dict of arrays, DataFrame, pyarrow Table) or a "
-            "Profile; profile a stream of chunks with Profile.build first"
+            f"{side} must be a table (dict of arrays, pandas or polars DataFrame, pyarrow "
+            "Table) or a Profile; profile a stream of chunks with Profile.build first"
         )
     return data
 

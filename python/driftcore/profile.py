@@ -180,8 +180,9 @@ class Profile(Guarded):
         threads: int | None = None,
         device: str = "auto",
     ) -> Profile:
-        """Profile ``data``: a table (dict of arrays or pandas Series, pandas
-        DataFrame, pyarrow Table or RecordBatch) or an iterable of such chunks.
+        """Profile ``data``: a table (dict of arrays or pandas / polars Series, pandas
+        or polars DataFrame, pyarrow Table or RecordBatch) or an iterable of such
+        chunks.
 
         A single in-memory table without ``reference`` is read twice: once for the
         sketches, once for histograms on its own quantile edges, so that later
