@@ -354,3 +354,15 @@ def test_compare_names_an_unknown_column():
         driftcore.compare(data, data, columns="a")
     with pytest.raises(ValueError, match="threads"):
         driftcore.compare(data, data, threads=99999999999)
+
+
+def test_csv_empty_fields_are_missing_values(capsys, tmp_path):
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text("plan,x\n" + "".join(f"{'a' if i % 2 else ''},{i}\n" for i in range(200)))
+    cur.write_text("plan,x\n" + "".join(f"{'a' if i % 2 else 'b'},{i}\n" for i in range(200)))
+    code, _, _ = run(capsys, "check", ref, cur, "-q", "--json", tmp_path / "o.json")
+    doc = json.loads((tmp_path / "o.json").read_text())
+    plan = next(c for c in doc["columns"] if c["column"] == "plan")
+    assert plan["missing_reference"] == 100 and plan["missing_current"] == 0
+    assert "" not in plan["histogram"]["categories"]
+    assert plan["missing_changed"] and code == 1

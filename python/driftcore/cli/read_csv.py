@@ -11,7 +11,8 @@ column to int64 or float64 when the value is a number, an integer column to floa
 when it is a non-integer number, anything else to string. The source's schema then
 holds the wider type and :class:`Widened` is raised; :func:`retry_widened` starts the
 command over with it (a column widens at most three times: null, int64, float64,
-string). Invalid UTF-8 cannot be widened: an InputError names the column, the row
+string). An empty field is a missing value in every column, strings included.
+Invalid UTF-8 cannot be widened: an InputError names the column, the row
 region and what to do. The same file on both sides of a check shares its types
 (:func:`share_types`); two different files are typed each on its own, and a column
 of different kinds on the two sides is the usual schema error, which then names the
@@ -185,5 +186,8 @@ def _reader(path: Path, columns: list[str] | None, block_size: int,
     return pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=block_size),
-        convert_options=pacsv.ConvertOptions(include_columns=columns, column_types=types),
+        # An empty field is a missing value in every column (as pandas reads it), not
+        # the category "" of a string column.
+        convert_options=pacsv.ConvertOptions(include_columns=columns, column_types=types,
+                                             strings_can_be_null=True),
     )
