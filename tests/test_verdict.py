@@ -347,3 +347,11 @@ def test_a_test_rejects_at_exactly_alpha():
     # p <= alpha rejects, in the library and the command line alike (one rule).
     assert decide([], Rules(), {"mmd": 0.05})["mmd"].rejected
     assert not decide([], Rules(), {"mmd": 0.0500001})["mmd"].rejected
+
+
+def test_noise_floor_refuses_bad_counts():
+    with pytest.raises(ValueError, match="aligned"):
+        metrics.noise_floor(np.array([1.0, 2.0]), np.array([1.0]))
+    with pytest.raises(ValueError, match=">= 0"):
+        metrics.noise_floor(np.array([1.0, -2.0]), np.array([1.0, 1.0]))
+    assert math.isnan(metrics.noise_floor(np.zeros(3), np.ones(3)))
