@@ -216,3 +216,12 @@ def test_polars_frames_and_series_are_tables(rng):
     assert compare(prof, Profile.build(moved, reference=prof))["x"].drifted
     with pytest.raises(TypeError, match="collect"):
         compare(frame.lazy(), moved)
+
+
+def test_robust_scale_of_a_sorted_sample_equals_the_weighted_rule(rng):
+    from driftcore.compare import _robust_scale
+
+    for n in (10, 999, 1000, 5000, 100_000):
+        x = np.sort(np.concatenate([rng.normal(size=n), [1e10, -np.inf, np.inf]]))
+        std = float(np.std(x[np.isfinite(x)]))
+        assert _robust_scale(std, x, None) == _robust_scale(std, x, np.ones(x.size))

@@ -386,7 +386,7 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     m_ref = _core.moments(sa, nthreads)
     m_cur = _core.moments(sb, nthreads)
     std = math.sqrt(m_ref.m2 / m_ref.count) if m_ref.count else math.nan
-    std, clip = _robust_scale(std, sa, np.ones(sa.size))
+    std, clip = _robust_scale(std, sa, None)
     res.metrics["scale_reference"] = std
     res.metrics["winsorized"] = float(clip is not None)
     res.metrics["mean_reference"] = m_ref.mean if m_ref.count else math.nan
@@ -420,7 +420,7 @@ WINSOR = 0.001
 
 
 def _robust_scale(std: float, values: np.ndarray,
-                  weights: np.ndarray) -> tuple[float, tuple[float, float] | None]:
+                  weights: np.ndarray | None) -> tuple[float, tuple[float, float] | None]:
     """The scale Wasserstein-1 is divided by, and the range both sides are clipped to
     before it is measured (None: not clipped).
 
@@ -429,14 +429,27 @@ def _robust_scale(std: float, values: np.ndarray,
     ``WINSOR`` and ``1 - WINSOR`` quantiles), the winsorized one, and Wasserstein-1
     of both sides clipped to that quantile range: one outlier of 1e10 would otherwise
     shrink every shift to nothing, or (between profiles) swamp the estimate.
-    ``values`` is the sorted reference (or its sketch), ``weights`` their weights."""
-    finite = np.isfinite(values)
-    if not std > 0 or not finite.any():
+    ``values`` is the sorted reference (or its sketch), ``weights`` their weights
+    (None: a sorted sample, each value once; no pass over it unless clipped)."""
+    if not std > 0:
         return std, None
-    v, w = values[finite], weights[finite]
-    cum = np.cumsum(w)
-    lo = float(v[min(np.searchsorted(cum, WINSOR * cum[-1], "right"), v.size - 1)])
-    hi = float(v[min(np.searchsorted(cum, (1 - WINSOR) * cum[-1], "left"), v.size - 1)])
+    if weights is None:  # a sorted sample: its finite values are one slice, unit weights
+        v = values[np.searchsorted(values, -np.inf, "right"):
+                   np.searchsorted(values, np.inf, "left")]
+        w = None
+        n = v.size
+        if n == 0:
+            return std, None
+        lo = float(v[min(int(math.floor(WINSOR * n)), n - 1)])
+        hi = float(v[min(max(int(math.ceil((1 - WINSOR) * n)) - 1, 0), n - 1)])
+    else:
+        finite = np.isfinite(values)
+        if not finite.any():
+            return std, None
+        v, w = values[finite], weights[finite]
+        cum = np.cumsum(w)
+        lo = float(v[min(np.searchsorted(cum, WINSOR * cum[-1], "right"), v.size - 1)])
+        hi = float(v[min(np.searchsorted(cum, (1 - WINSOR) * cum[-1], "left"), v.size - 1)])
     if std <= (hi - lo):  # the central values alone could explain it: not outliers
         return std, None
     clipped = np.clip(v, lo, hi)
