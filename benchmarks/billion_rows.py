@@ -53,7 +53,7 @@ def main() -> None:
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         sys.exit(f"driftcore profile exited {proc.returncode}")
-    from driftcore.cli.profile_file import ProfileFile
+    from driftcore.job.profile_file import ProfileFile
 
     rows = ProfileFile.from_bytes(out.read_bytes()).meta["rows"]
     print(f"{' '.join(cmd[3:])}\n  {rows:,} rows in {wall:.1f} s = {rows / wall / 1e6:.1f} M rows/s; "

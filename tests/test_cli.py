@@ -19,7 +19,7 @@ import pytest
 
 import driftcore
 from driftcore.cli import main
-from driftcore.cli.report_json import validate
+from driftcore.job.report_json import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "data"
@@ -453,7 +453,7 @@ def test_json_to_stdout_and_progress_bar(capsys, monkeypatch):
     code, out, err = run(capsys, "check", REF, CUR, "--json", "-")
     assert code == 1 and json.loads(out)["schema_version"] == 1 and "temp_max" in err
 
-    from driftcore.cli.progress import Progress
+    from driftcore.job.progress import Progress
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -16,7 +16,7 @@ import pytest
 import driftcore
 from driftcore import _wire
 from driftcore.cli import main
-from driftcore.cli.profile_file import ProfileFile
+from driftcore.job.profile_file import ProfileFile
 
 
 def run(capsys, *argv: object) -> tuple[int, str, str]:
@@ -58,12 +58,12 @@ def test_missing_report_folder_leaves_no_json(capsys, tmp_path, pq_pair):
 
 
 def test_outputs_checked_before_reading(capsys, tmp_path, pq_pair, monkeypatch):
-    from driftcore.cli import engine
+    from driftcore.job import read
 
     def never(*_a, **_k):
         raise AssertionError("read an input before refusing the output")
 
-    monkeypatch.setattr(engine, "open_source", never)
+    monkeypatch.setattr(read, "open_source", never)
     ref, cur = pq_pair
     code, _, err = run(capsys, "check", ref, cur, "--report", tmp_path / "no" / "r.html")
     assert code == 2 and "no such folder" in one_line(err)
@@ -71,7 +71,7 @@ def test_outputs_checked_before_reading(capsys, tmp_path, pq_pair, monkeypatch):
 
 def _full_disk_after(monkeypatch, good_writes: int) -> None:
     """The ``good_writes + 1``-th output write stops half way with ENOSPC."""
-    from driftcore.cli import output
+    from driftcore.job import output
 
     real, calls = output._write, []
 
@@ -249,7 +249,7 @@ def test_csv_invalid_utf8_late(capsys, tmp_path):
 
 def test_csv_empty_then_numbers(capsys, tmp_path, monkeypatch):
     # a column with nothing in its first bytes, then integers, then a float
-    from driftcore.cli import read_csv
+    from driftcore.job import read_csv
 
     monkeypatch.setattr(read_csv, "INFER_BYTES", 4096)
     rows = ["a,b\n"] + [f"{i},\n" for i in range(2000)] + [f"{i},{i}\n" for i in range(2000)]
@@ -262,7 +262,7 @@ def test_csv_empty_then_numbers(capsys, tmp_path, monkeypatch):
 
 
 def test_widening_rule():
-    from driftcore.cli import read_csv
+    from driftcore.job import read_csv
 
     assert read_csv.wider(pa.int64(), "1e5") == pa.float64()
     assert read_csv.wider(pa.null(), "12") == pa.int64()

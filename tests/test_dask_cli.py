@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("distributed")
 
 from driftcore.cli import main
-from driftcore.cli.profile_file import ProfileFile
+from driftcore.job.profile_file import ProfileFile
 
 
 def _write(folder: Path, tables: list[pa.Table]) -> str:
@@ -133,7 +133,7 @@ def test_scheduler_errors_are_one_line(capsys, tmp_path, folders, monkeypatch, d
     assert len(err.strip().splitlines()) == 1
     # without Dask installed: exit 2 and what to install
     for name in [m for m in sys.modules if m == "dask" or m.startswith(("dask.", "driftcore.dask",
-                                                                         "driftcore.cli.dask"))]:
+                                                                         "driftcore.job.dask"))]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "dask", None)
     code = main(["check", ref, cur, "--scheduler", "local"])

@@ -16,7 +16,7 @@ MODULES = sorted(
 
 @pytest.mark.parametrize("name", ["driftcore", *MODULES])
 def test_examples(name):
-    if name.startswith(("driftcore.dask", "driftcore.cli.dask_engine")):
+    if name.startswith(("driftcore.dask", "driftcore.job.dask_passes")):
         pytest.importorskip("dask.dataframe")
         pytest.importorskip("distributed")
     module = importlib.import_module(name)

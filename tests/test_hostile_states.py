@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import driftcore
 from driftcore import _wire
-from driftcore.cli.profile_file import ProfileFile
+from driftcore.job.profile_file import ProfileFile
 from driftcore.profile import CategoricalColumn, NumericColumn
 
 BIG = 2**63  # one past the largest count a state may hold

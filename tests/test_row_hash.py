@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from driftcore import _core
-from driftcore.cli.rowhash import RowHasher, fmix64, mix_reference
+from driftcore.job.rowhash import RowHasher, fmix64, mix_reference
 
 U64 = np.uint64
 EDGES = np.array([0, 1, 2**63, 2**64 - 1, 0x9E3779B97F4A7C15, 0x6A09E667F3BCC909], U64)

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from driftcore import _core
-from driftcore.cli.sample import Reservoir
+from driftcore.job.sample import Reservoir
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 

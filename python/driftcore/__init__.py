@@ -18,6 +18,8 @@ from .categories import CategoryCounts
 from .compare import ColumnDrift, DriftReport, compare
 from .exact_rows import RowLeakage, exact_row_leakage
 from .histogram import Histogram
+from .job.check import CheckReport, check
+from .job.errors import InputError
 from .leakage import DuplicateResult, LeakageResult, find_duplicates, find_leakage
 from .lsh import LSHIndex
 from .minhash import MinHasher
@@ -31,10 +33,12 @@ __version__ = build_info()["version"]
 __all__ = [
     "CategoricalColumn",
     "CategoryCounts",
+    "CheckReport",
     "ColumnDrift",
     "DriftReport",
     "DuplicateResult",
     "Histogram",
+    "InputError",
     "LSHIndex",
     "LeakageResult",
     "MMDResult",
@@ -45,6 +49,7 @@ __all__ = [
     "RowLeakage",
     "StreamingMMD",
     "build_info",
+    "check",
     "compare",
     "exact_row_leakage",
     "find_duplicates",

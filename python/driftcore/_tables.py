@@ -74,6 +74,59 @@ def read_chunk(data: Any) -> dict[str, ColumnChunk]:
     return out
 
 
+def to_arrow_table(data: Any) -> Any:
+    """``data`` (one chunk, or an iterable of chunks with the same columns) as one
+    pyarrow Table; errors name the column."""
+    import pyarrow as pa
+
+    if is_chunk(data):
+        return _chunk_table(data)
+    if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
+        raise TypeError(
+            "expected a dict of arrays, a pandas or polars DataFrame, a pyarrow Table or "
+            f"RecordBatch, or an iterable of them; got {type(data).__name__}"
+        )
+    tables = []
+    for chunk in data:
+        if not is_chunk(chunk):
+            raise TypeError(f"a chunk of the dataset is a {type(chunk).__name__}, not a table")
+        tables.append(_chunk_table(chunk))
+    if not tables:
+        raise ValueError("no chunks (an empty iterable)")
+    first = tables[0].schema
+    for i, t in enumerate(tables[1:], 1):
+        if not t.schema.equals(first):
+            raise ValueError(f"chunk {i} has columns {t.schema} but chunk 0 has {first}")
+    return pa.concat_tables(tables)
+
+
+def _chunk_table(data: Any) -> Any:
+    import pyarrow as pa
+
+    if _is_polars(data, "DataFrame"):
+        return data.to_arrow()
+    if _is_arrow(data, "Table"):
+        return data
+    if _is_arrow(data, "RecordBatch"):
+        return pa.Table.from_batches([data])
+    items = ([(name, data[name]) for name in data.columns] if _is_pandas(data)
+             else list(data.items()))
+    arrays = {}
+    for name, col in items:
+        name = _column_name(name)
+        if _is_polars(col, "Series"):
+            col = col.to_arrow()
+        try:
+            arrays[name] = col if _is_arrow(col, "Array", "ChunkedArray") else \
+                pa.array(col, from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise TypeError(f"column {name!r}: cannot read as one type ({exc})") from exc
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns have different lengths: {sorted(lengths)}")
+    return pa.table(arrays)
+
+
 def _length(c: ColumnChunk) -> int:
     return len(c.values) + c.nulls
 

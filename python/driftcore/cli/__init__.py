@@ -25,15 +25,15 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..job import output
+from ..job.errors import InputError
+from ..job.settings import THRESHOLDS, Settings, apply, parse_threshold
 from ..verdict import CORRECTIONS
-from . import output
-from .config import THRESHOLDS, Settings, apply, load_toml, parse_threshold
-from .errors import InputError
+from .config import load_toml
 
 __all__ = ["main"]
 
@@ -132,39 +132,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
     for item in getattr(args, "threshold", None) or []:
         name, value = parse_threshold(item)
         s.thresholds[name] = value
-    s.validate()
-    if s.device == "gpu":
-        import driftcore
-
-        if not driftcore.gpu_available():
-            raise InputError("--device gpu", "no usable CUDA GPU (driftcore.gpu_available() is "
-                                             "False; install cupy with pip install \".[gpu]\")")
-    return s
-
-
-@contextmanager
-def _passes(scheduler: str | None) -> Iterator[Any]:
-    """Where the passes run: this process (None), or a Dask cluster."""
-    if scheduler is None:
-        yield None
-        return
-    try:
-        from ..dask import connect
-        from .dask_engine import DaskPasses
-    except ImportError as exc:
-        raise InputError("--scheduler", "needs Dask: pip install 'driftcore[dask]'") from exc
-    with ExitStack() as stack:
-        try:
-            client = stack.enter_context(connect(scheduler))
-        except ImportError as exc:  # local-cuda without dask-cuda
-            raise InputError(f"--scheduler {scheduler}", "needs dask-cuda: pip install dask-cuda "
-                                                        "(and cudf)") from exc
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler}", f"cannot connect: {exc}") from exc
-        yield DaskPasses(client)
+    return s.validate()
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..job import report_html, report_json, report_text
+    from ..job.check import run_check, run_profile
+
     if args.command == "profile":
         outputs, inputs = [("-o", args.output)], [args.data, args.reference, args.config]
     else:
@@ -172,16 +146,9 @@ def _run(args: argparse.Namespace) -> int:
         inputs = [args.reference, args.current, args.config]
     output.check_targets(outputs, inputs)  # before anything is read
     s = settings_from(args)
-    with _passes(args.scheduler) as passes:
-        return _run_on(args, s, passes)
-
-
-def _run_on(args: argparse.Namespace, s: Settings, passes: Any) -> int:
-    from . import engine, report_html, report_json, report_text
-
     if args.command == "profile":
-        pf = engine.run_profile(args.data, s, reference=args.reference, quiet=args.quiet,
-                                passes=passes)
+        pf = run_profile(args.data, s, reference=args.reference, quiet=args.quiet,
+                         scheduler=args.scheduler)
         data = pf.to_bytes()
         output.write_outputs([(args.output, data)])
         if not args.quiet:
@@ -190,8 +157,10 @@ def _run_on(args: argparse.Namespace, s: Settings, passes: Any) -> int:
         return 0
     if args.command == "compare" and not Path(args.reference).is_file():
         raise InputError(args.reference, "no such profile (make one with driftcore profile)")
-    doc = engine.run_check(args.reference, args.current, s, quiet=args.quiet,
-                           command=args.command, passes=passes)
+    report = run_check(args.reference, args.current, s, quiet=args.quiet,
+                       scheduler=args.scheduler)
+    doc = report.document
+    doc["tool"]["command"] = args.command
     files = []
     if args.json and args.json != "-":
         files.append((args.json, report_json.dumps(doc).encode()))
@@ -201,7 +170,7 @@ def _run_on(args: argparse.Namespace, s: Settings, passes: Any) -> int:
     if args.json == "-":
         sys.stdout.write(report_json.dumps(doc))
     report_text.render(doc, sys.stderr if args.json == "-" else sys.stdout)
-    return int(doc["summary"]["exit_code"])
+    return report.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

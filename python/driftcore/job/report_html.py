@@ -6,7 +6,7 @@ It is drawn from the report document alone (the same dict as the JSON report).
 
 Examples
 --------
->>> from driftcore.cli.report_html import histogram_svg
+>>> from driftcore.job.report_html import histogram_svg
 >>> svg = histogram_svg({"kind": "numeric", "edges": [0, 1, 2], "reference": [5, 5],
 ...                      "current": [2, 8], "below": [0, 0], "above": [0, 0]})
 >>> svg.startswith("<svg") and "http" not in svg.replace("http://www.w3.org/2000/svg", "")

@@ -1,12 +1,12 @@
-"""The one error the command line reports without a traceback.
+"""The error of a check's input: a problem with what the user gave.
 
-An :class:`InputError` is a problem with what the user gave (a file, a column, an
-option): the command prints ``driftcore: <where>: <problem>`` on one line and exits
-with status 2. Anything else is a bug and shows its traceback.
+An :class:`InputError` (a ``ValueError``) names a file, a column or an option and
+what is wrong with it. :func:`driftcore.check` raises it; the command line prints
+``driftcore: <where>: <problem>`` on one line and exits with status 2.
 
 Examples
 --------
->>> from driftcore.cli.errors import InputError
+>>> from driftcore.job.errors import InputError
 >>> str(InputError("data/ref.parquet", "file not found"))
 'data/ref.parquet: file not found'
 >>> str(InputError(None, "give --columns or --exclude, not both"))
@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class InputError(Exception):
+class InputError(ValueError):
     """A usage or input problem: exit status 2 and one line on stderr.
 
     Parameters

@@ -1,17 +1,19 @@
 """Opening the command line's inputs and reading them in Arrow record batches.
 
-A *source* is a Parquet file, a CSV file, or a folder of Parquet files (read in
-sorted path order). Opening one reads only metadata (Parquet) or the first block
-(CSV, whose column types hold for the whole file: see :mod:`driftcore.cli.read_csv`);
+A *source* is a Parquet file, a CSV file, a folder of Parquet files (read in
+sorted path order), or a table in memory (:func:`open_table`: an Arrow, pandas or
+polars table, a dict of arrays, or an iterable of such chunks). Opening a file reads
+only metadata (Parquet) or the first block (CSV, whose column types hold for the
+whole file: see :mod:`driftcore.job.read_csv`);
 :meth:`Source.batches` then yields ``pyarrow.RecordBatch`` objects of at most
 ``batch_size`` rows, so memory stays bounded whatever the file size. Every problem
 (missing file, unreadable file, a folder whose files disagree, a value that does not
-parse) becomes an :class:`~driftcore.cli.errors.InputError` naming the file.
+parse) becomes an :class:`~driftcore.job.errors.InputError` naming the file.
 
 Examples
 --------
 >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
->>> from driftcore.cli.read import open_source
+>>> from driftcore.job.read import open_source
 >>> d = tempfile.mkdtemp()
 >>> pq.write_table(pa.table({"x": [1.0, 2.0, 3.0]}), os.path.join(d, "a.parquet"))
 >>> src = open_source(os.path.join(d, "a.parquet"))
@@ -40,15 +42,16 @@ KINDS = ("numeric", "categorical", "text", "identifier")
 
 @dataclass
 class Source:
-    """One input: its path, format, Arrow schema and row count (None for CSV,
-    which is only known after reading)."""
+    """One input: its path (or a label for a table in memory), format, Arrow schema
+    and row count (None for CSV, which is only known after reading)."""
 
-    path: Path
-    format: str  # "parquet", "parquet-folder" or "csv"
+    path: Path | str
+    format: str  # "parquet", "parquet-folder", "csv" or "table"
     schema: pa.Schema
     num_rows: int | None
     files: list[Path] = field(default_factory=list)
     widened: dict[str, str] = field(default_factory=dict)  # CSV columns retyped, and why
+    table: pa.Table | None = None  # the data of a "table" source
 
     def batches(self, columns: list[str], batch_size: int = 1 << 18, *,
                 prefetch: int = 0) -> Iterator[pa.RecordBatch]:
@@ -58,7 +61,10 @@ class Source:
         thread (Arrow releases the GIL), overlapping reading with the caller's work.
         """
         if prefetch > 0:
-            yield from _prefetched(self.batches(columns, batch_size), prefetch)
+            yield from prefetched(self.batches(columns, batch_size), prefetch)
+            return
+        if self.table is not None:
+            yield from self.table.select(columns).to_batches(max_chunksize=batch_size)
             return
         try:
             if self.format == "csv":
@@ -75,7 +81,7 @@ class Source:
         except InputError:
             raise
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise InputError(self.path, f"cannot read: {_short(exc)}") from exc
+            raise InputError(self.path, f"cannot read: {short_message(exc)}") from exc
 
 
 def open_source(path: str | Path) -> Source:
@@ -97,6 +103,28 @@ def open_source(path: str | Path) -> Source:
     return _open_csv(p)
 
 
+def open_table(data: Any, label: str) -> Source:
+    """A table in memory as a source: a pyarrow Table or RecordBatch, a pandas or
+    polars DataFrame, a dict of arrays, or an iterable of such chunks (held in memory
+    as one Arrow table: a check reads its reference twice). ``label`` names it in
+    messages and reports.
+
+    Examples
+    --------
+    >>> from driftcore.job.read import open_table
+    >>> src = open_table({"x": [1.0, 2.0], "c": ["a", "b"]}, "reference")
+    >>> src.format, src.num_rows, src.schema.names
+    ('table', 2, ['x', 'c'])
+    """
+    from .._tables import to_arrow_table
+
+    try:
+        table = to_arrow_table(data)
+    except (TypeError, ValueError) as exc:
+        raise InputError(label, str(exc)) from exc
+    return Source(label, "table", table.schema, table.num_rows, table=table)
+
+
 def column_kind(t: pa.DataType) -> str | None:
     """"numeric" (numbers, decimals, timestamps, dates, times, durations),
     "categorical" (strings, bools, dictionaries, all-null), or None for types the drift
@@ -105,7 +133,7 @@ def column_kind(t: pa.DataType) -> str | None:
     Examples
     --------
     >>> import pyarrow as pa
-    >>> from driftcore.cli.read import column_kind
+    >>> from driftcore.job.read import column_kind
     >>> column_kind(pa.int32()), column_kind(pa.string()), column_kind(pa.list_(pa.int8()))
     ('numeric', 'categorical', None)
     """
@@ -122,7 +150,7 @@ def as_float64(col: pa.Array | pa.ChunkedArray) -> Any:
     Examples
     --------
     >>> import pyarrow as pa
-    >>> from driftcore.cli.read import as_float64
+    >>> from driftcore.job.read import as_float64
     >>> as_float64(pa.array([2**53 + 1, None])).tolist()
     [9007199254740992.0, nan]
     """
@@ -146,7 +174,7 @@ def looks_like_text(values: pa.Array, *, min_chars: int = 20, min_words: int = 4
     Examples
     --------
     >>> import pyarrow as pa
-    >>> from driftcore.cli.read import looks_like_text
+    >>> from driftcore.job.read import looks_like_text
     >>> looks_like_text(pa.array(["rain", "sun", "fog"]))
     False
     >>> looks_like_text(pa.array(["the model was trained on", "a b c d e"]))
@@ -189,7 +217,7 @@ def _open_parquet(p: Path) -> Source:
         meta = pq.ParquetFile(p).metadata
         schema = meta.schema.to_arrow_schema()
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(p, f"not a readable Parquet file ({_short(exc)})") from exc
+        raise InputError(p, f"not a readable Parquet file ({short_message(exc)})") from exc
     return Source(p, "parquet", schema, meta.num_rows, [p])
 
 
@@ -205,7 +233,7 @@ def _open_folder(p: Path) -> Source:
             meta = pq.ParquetFile(f).metadata
             s = meta.schema.to_arrow_schema()
         except (pa.ArrowException, OSError) as exc:
-            raise InputError(f, f"not a readable Parquet file ({_short(exc)})") from exc
+            raise InputError(f, f"not a readable Parquet file ({short_message(exc)})") from exc
         if schema is None:
             schema = s
         elif not s.equals(schema):
@@ -219,13 +247,13 @@ def _open_csv(p: Path) -> Source:
     try:
         schema = read_csv.infer_schema(p)
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
-        raise InputError(p, f"not a readable CSV file ({_short(exc)})") from exc
+        raise InputError(p, f"not a readable CSV file ({short_message(exc)})") from exc
     if not schema.names:
         raise InputError(p, "CSV file has no columns")
     return Source(p, "csv", schema, None, [p])
 
 
-def _prefetched(it: Iterator[Any], depth: int) -> Iterator[Any]:
+def prefetched(it: Iterator[Any], depth: int) -> Iterator[Any]:
     """Items of ``it``, produced by a background thread up to ``depth`` ahead;
     exceptions are re-raised in the consumer."""
     import queue
@@ -269,7 +297,7 @@ def _prefetched(it: Iterator[Any], depth: int) -> Iterator[Any]:
                 t.join(0.05)
 
 
-def _short(exc: BaseException) -> str:
+def short_message(exc: BaseException) -> str:
     """The first line of an exception's message."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -283,7 +311,7 @@ def looks_like_identifier(values: pa.Array, *, min_values: int = 1000, share: fl
     Examples
     --------
     >>> import pyarrow as pa
-    >>> from driftcore.cli.read import looks_like_identifier
+    >>> from driftcore.job.read import looks_like_identifier
     >>> looks_like_identifier(pa.array([f"user-{i}" for i in range(2000)]))
     True
     >>> looks_like_identifier(pa.array(["a", "b"] * 1000))

@@ -2,8 +2,8 @@
 
 The input is cut into *parts* of whole Parquet row groups (about ``PART_ROWS`` rows
 each, never across files), each knowing its first row in the whole input. Each pass
-runs the single-process pass's own per-batch code (:func:`engine.reference_states`,
-:func:`engine.current_states`, ``_fill_histograms``) on every part in a Dask task,
+runs the single-process pass's own per-batch code (:func:`passes.reference_states`,
+:func:`passes.current_states`, ``fill_histograms``) on every part in a Dask task,
 and the parts' states are tree-merged in input order with Dask's reduction:
 profiles, histograms, LSH indexes (documents numbered in order), bottom-k samples
 (each part keys its rows from its first row of the seeded stream, so the merged
@@ -20,8 +20,8 @@ sample. CSV input is read by one process only: convert it to Parquet first.
 Examples
 --------
 >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
->>> from driftcore.cli.dask_engine import parts_of
->>> from driftcore.cli.read import open_source
+>>> from driftcore.job.dask_passes import parts_of
+>>> from driftcore.job.read import open_source
 >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
 >>> pq.write_table(pa.table({"x": list(range(10))}), path, row_group_size=4)
 >>> [(p.row_groups, p.start, p.rows) for p in parts_of(open_source(path), rows_per_part=5)]
@@ -45,12 +45,12 @@ from ..dask.profile import merge_histograms, merge_profiles
 from ..histogram import Histogram
 from ..profile import NumericColumn, Profile
 from . import leak
-from .config import Settings
-from .engine import (
+from .settings import Settings
+from .passes import (
     PREFETCH,
     Side,
-    _fill_histograms,
-    _numeric_matrix,
+    fill_histograms,
+    numeric_matrix,
     current_states,
     reference_side,
     reference_states,
@@ -58,7 +58,7 @@ from .engine import (
 from .errors import InputError
 from .plan import Plan
 from .progress import Progress
-from .read import Source, _prefetched, _short
+from .read import Source, prefetched, short_message
 from .rowhash import member, sorted_unique
 from .sample import Reservoir
 
@@ -111,9 +111,9 @@ def _batches(part: Part, columns: list[str], batch_size: int) -> Iterator[pa.Rec
             yield from pf.iter_batches(batch_size=batch_size, row_groups=list(part.row_groups),
                                        columns=columns)
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise InputError(part.file, f"cannot read: {_short(exc)}") from exc
+            raise InputError(part.file, f"cannot read: {short_message(exc)}") from exc
 
-    return _prefetched(read(), PREFETCH)
+    return prefetched(read(), PREFETCH)
 
 
 # --- the states one part sends back, and their merges ----------------------------------
@@ -228,7 +228,7 @@ def _second_part(part: Part, plan: Plan, s: Settings, own: dict[str, np.ndarray]
     hasher = leak.ExactRows(plan.columns, 0).hasher if want is not None else None
     start = part.start
     for batch in _batches(part, plan.columns, s.batch_size):
-        _fill_histograms(batch, plan, skeleton, display, s)
+        fill_histograms(batch, plan, skeleton, display, s)
         for c, rows in wanted.items():
             for r in rows:
                 if start <= r < start + batch.num_rows:
@@ -268,7 +268,7 @@ def _current_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None
 
 
 class DaskPasses:
-    """:class:`engine.LocalPasses` on a Dask cluster: the same three passes, each a
+    """:class:`passes.LocalPasses` on a Dask cluster: the same three passes, each a
     task per part and a tree merge, run by ``client``."""
 
     def __init__(self, client: Any, split_every: int = _graph.SPLIT_EVERY) -> None:
@@ -324,7 +324,7 @@ class DaskPasses:
         if exact is not None:
             exact.merge_current(m.exact)
         return Side(src.path, src.format, m.rows, m.profile, m.display,
-                    _numeric_matrix(m.sample.table(), plan.of("numeric")))
+                    numeric_matrix(m.sample.table(), plan.of("numeric")))
 
     def reference_second(self, src: Source, plan: Plan, side: Side, s: Settings,
                          progress: Progress, exact: leak.ExactRows | None = None) -> Any:

@@ -5,7 +5,7 @@ the first second, so short runs and pipelines print nothing.
 
 Examples
 --------
->>> from driftcore.cli.progress import Progress
+>>> from driftcore.job.progress import Progress
 >>> p = Progress(100, "reference", quiet=True)
 >>> p.advance(60); p.advance(40); p.done
 100

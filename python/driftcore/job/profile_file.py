@@ -16,7 +16,7 @@ list gives the name and length of each blob in order.
 Examples
 --------
 >>> import numpy as np, driftcore
->>> from driftcore.cli.profile_file import ProfileFile
+>>> from driftcore.job.profile_file import ProfileFile
 >>> meta = {"rows": 5, "columns": ["x"], "kinds": {"x": "numeric"}, "types": {"x": "double"}}
 >>> pf = ProfileFile(driftcore.Profile.build({"x": np.arange(5.0)}), meta,
 ...                  sample=np.zeros((2, 1)), sample_columns=["x"])
@@ -47,7 +47,7 @@ from .output import write_all
 
 _KIND = b"DCPF"
 FORMAT_VERSION = 1
-#: Column kinds a profile's header may give (see driftcore.cli.plan).
+#: Column kinds a profile's header may give (see driftcore.job.plan).
 KINDS = ("numeric", "categorical", "text", "identifier")
 _HEADER_FIELDS = ("format_version", "meta", "sample_shape", "sample_columns", "blobs")
 
@@ -62,6 +62,8 @@ class ProfileFile:
     sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     sample_columns: list[str] = field(default_factory=list)
     text: dict[str, LSHIndex] = field(default_factory=dict)
+    #: where it was loaded from (named in messages and reports); not saved
+    path: Path | str = field(default="profile", compare=False)
 
     def to_bytes(self) -> bytes:
         """Serialize (versioned, checksummed)."""

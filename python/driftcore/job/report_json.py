@@ -1,13 +1,13 @@
 """The JSON report: writing it and checking it against its schema.
 
 Every report carries ``"schema_version": 1``; its layout is the JSON Schema
-``driftcore/cli/schema/report.v1.json`` shipped in the package (draft 2020-12).
+``driftcore/job/schema/report.v1.json`` shipped in the package (draft 2020-12).
 A new field may appear in version 1; removing or changing one bumps the version.
 NaN and infinities are written as ``null``.
 
 Examples
 --------
->>> from driftcore.cli.report_json import load_schema
+>>> from driftcore.job.report_json import load_schema
 >>> load_schema()["properties"]["schema_version"]["const"]
 1
 """
@@ -26,7 +26,7 @@ SCHEMA_FILE = "report.v1.json"
 
 def load_schema() -> dict[str, Any]:
     """The report's JSON Schema (a dict)."""
-    text = resources.files("driftcore.cli").joinpath("schema", SCHEMA_FILE).read_text("utf-8")
+    text = resources.files("driftcore.job").joinpath("schema", SCHEMA_FILE).read_text("utf-8")
     return json.loads(text)
 
 

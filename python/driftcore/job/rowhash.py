@@ -15,7 +15,7 @@ string or dictionary type, and null as one marker distinct from NaN.
 Examples
 --------
 >>> import pyarrow as pa
->>> from driftcore.cli.rowhash import RowHasher
+>>> from driftcore.job.rowhash import RowHasher
 >>> h = RowHasher()
 >>> a = h.hashes(pa.record_batch({"x": pa.array([1, 2, None]), "s": ["a", "b", "c"]}), ["x", "s"])
 >>> b = h.hashes(pa.record_batch({"x": pa.array([1.0, -2.0, None]),
@@ -142,7 +142,7 @@ def mix_reference(bits: list[np.ndarray]) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from driftcore.cli.rowhash import mix_reference
+    >>> from driftcore.job.rowhash import mix_reference
     >>> mix_reference([np.array([1, 2], np.uint64)]).dtype
     dtype('uint64')
     """
@@ -160,7 +160,7 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from driftcore.cli.rowhash import sorted_unique
+    >>> from driftcore.job.rowhash import sorted_unique
     >>> sorted_unique(np.array([3, 1, 3, 2], np.uint64)).tolist()
     [1, 2, 3]
     """
@@ -179,7 +179,7 @@ def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from driftcore.cli.rowhash import member
+    >>> from driftcore.job.rowhash import member
     >>> member(np.array([3, 5, 9], np.uint64), np.array([1, 5, 9], np.uint64)).tolist()
     [False, True, True]
     """

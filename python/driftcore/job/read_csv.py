@@ -21,7 +21,7 @@ row that widened it.
 Examples
 --------
 >>> import pyarrow as pa
->>> from driftcore.cli.read_csv import wider
+>>> from driftcore.job.read_csv import wider
 >>> wider(pa.int64(), "1.5"), wider(pa.int64(), "word"), wider(pa.null(), "7")
 (DataType(double), DataType(string), DataType(int64))
 >>> wider(pa.string(), "x") is None

@@ -17,7 +17,7 @@ every row below the bound: still uniform, only smaller, and its size is reported
 Examples
 --------
 >>> import pyarrow as pa
->>> from driftcore.cli.sample import Reservoir
+>>> from driftcore.job.sample import Reservoir
 >>> r = Reservoir(3, seed=0)
 >>> for start in range(0, 100, 10):
 ...     r.add(pa.record_batch({"i": list(range(start, start + 10))}))

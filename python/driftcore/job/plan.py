@@ -13,9 +13,9 @@ with the data. The current side must have every planned column with the same kin
 Examples
 --------
 >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
->>> from driftcore.cli.config import Settings
->>> from driftcore.cli.plan import plan_columns
->>> from driftcore.cli.read import open_source
+>>> from driftcore.job.settings import Settings
+>>> from driftcore.job.plan import plan_columns
+>>> from driftcore.job.read import open_source
 >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
 >>> pq.write_table(pa.table({"x": [1.0, 2.0], "c": ["a", "b"],
 ...                          "note": ["a long free text review here", "and another one"]}), path)
@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings
+from .settings import Settings
 from .errors import InputError
 from .profile_file import ProfileFile
 from .read import Source, column_kind, is_string, looks_like_identifier, looks_like_text

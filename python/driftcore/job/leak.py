@@ -16,7 +16,7 @@
 Examples
 --------
 >>> import pyarrow as pa
->>> from driftcore.cli.leak import TextLeak
+>>> from driftcore.job.leak import TextLeak
 >>> t = TextLeak("review", similarity=0.8, examples=2)
 >>> t.add_reference(pa.array(["the cat sat on the mat all day long", "hello there"]))
 >>> t.query_current(pa.array(["the cat sat on the mat all day long", "something new"]))
@@ -144,7 +144,7 @@ class ExactRows(Guarded):
     """Exact-row leakage over every row, with memory bounded by 16 bytes per reference
     row plus at most ``cap`` candidate rows.
 
-    Every reference row's hash is kept (:mod:`driftcore.cli.rowhash`); current rows
+    Every reference row's hash is kept (:mod:`driftcore.job.rowhash`); current rows
     whose hash is among them are candidates, kept in a uniform sample of at most
     ``cap`` rows; :meth:`verify` then streams the reference once more and runs
     :func:`driftcore.exact_row_leakage` of the candidates against the reference rows

@@ -6,7 +6,7 @@ plain aligned table otherwise, so the command works with the core dependencies o
 
 Examples
 --------
->>> from driftcore.cli.report_text import plain_table
+>>> from driftcore.job.report_text import plain_table
 >>> print(plain_table(["column", "psi"], [["temp_max", "0.193"], ["wind", "0.08"]]))
 column    psi
 --------  -----
@@ -28,7 +28,7 @@ def fmt(v: Any) -> str:
 
     Examples
     --------
-    >>> from driftcore.cli.report_text import fmt
+    >>> from driftcore.job.report_text import fmt
     >>> fmt(0.123456), fmt(None), fmt(12345678.0)
     ('0.123', '-', '1.23e+07')
     """

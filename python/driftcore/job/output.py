@@ -13,7 +13,7 @@ truncated report that looks whole.
 Examples
 --------
 >>> import os, tempfile
->>> from driftcore.cli.output import write_all
+>>> from driftcore.job.output import write_all
 >>> d = tempfile.mkdtemp()
 >>> write_all([(os.path.join(d, "a.json"), b"{}"), (os.path.join(d, "b.html"), b"<p>")])
 >>> sorted(os.listdir(d))
@@ -41,13 +41,13 @@ def check_targets(outputs: Sequence[tuple[str, str | Path | None]],
     Examples
     --------
     >>> import os, tempfile
-    >>> from driftcore.cli.output import check_targets
+    >>> from driftcore.job.output import check_targets
     >>> data = os.path.join(tempfile.mkdtemp(), "data.csv")
     >>> open(data, "w").close()
     >>> check_targets([("-o", data)], [data])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    driftcore.cli.errors.InputError: ...data.csv: -o names an input; choose another output file
+    driftcore.job.errors.InputError: ...data.csv: -o names an input; choose another output file
     """
     ins = [Path(p) for p in inputs if p is not None]
     seen: dict[str, str] = {}

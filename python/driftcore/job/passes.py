@@ -1,5 +1,5 @@
 """The streaming check: read each side in record batches and build the summaries
-that :mod:`driftcore.cli.document` turns into the report.
+that :mod:`driftcore.job.document` turns into the report.
 
 Passes over the data (each reads record batches of ``batch_size`` rows):
 
@@ -23,20 +23,21 @@ exact-row leakage, and 680 bytes per reference text in the LSH indexes.
 
 Examples
 --------
->>> import numpy as np, pyarrow as pa, pyarrow.parquet as pq, tempfile, os
->>> from driftcore.cli.config import Settings
->>> from driftcore.cli.engine import run_check
->>> d = tempfile.mkdtemp(); rng = np.random.default_rng(0)
->>> pq.write_table(pa.table({"x": rng.normal(size=500)}), os.path.join(d, "r.parquet"))
->>> pq.write_table(pa.table({"x": rng.normal(1, 1, 500)}), os.path.join(d, "c.parquet"))
->>> doc = run_check(os.path.join(d, "r.parquet"), os.path.join(d, "c.parquet"), Settings())
->>> doc["summary"]["exit_code"], doc["columns"][0]["column"], doc["columns"][0]["drifted"]
-(1, 'x', True)
+>>> import numpy as np, pyarrow as pa
+>>> from driftcore.job.passes import reference_first_pass
+>>> from driftcore.job.plan import plan_columns
+>>> from driftcore.job.progress import Progress
+>>> from driftcore.job.read import open_table
+>>> from driftcore.job.settings import Settings
+>>> src = open_table({"x": np.arange(1000.0)}, "reference")
+>>> s = Settings()
+>>> side = reference_first_pass(src, plan_columns(src, s), s, Progress(None, "", True))
+>>> side.rows, side.profile.columns["x"].count, side.sample.shape
+(1000, 1000, (1000, 1))
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,22 +48,14 @@ import pyarrow as pa
 
 from .. import _tables
 from ..histogram import Histogram
-from ..lsh import LSHIndex
 from ..profile import NumericColumn, Profile
-from . import document, leak
-from .config import Settings
+from . import leak
+from .settings import Settings
 from .errors import InputError
-from .plan import (
-    Plan,
-    check_current,
-    check_current_profile,
-    plan_columns,
-    plan_from_profile,
-)
-from .profile_file import ProfileFile, is_profile_file
+from .plan import Plan
+from .profile_file import ProfileFile
 from .progress import Progress
-from .read import Source, as_float64, open_source
-from .read_csv import retry_widened, share_types
+from .read import Source, as_float64
 from .sample import Reservoir
 
 DISPLAY_BINS = 40
@@ -105,7 +98,7 @@ def _profile_input(batch: pa.RecordBatch, plan: Plan, device: str) -> Any:
     return out
 
 
-def _numeric_matrix(table: pa.Table | pa.RecordBatch, columns: list[str]) -> np.ndarray:
+def numeric_matrix(table: pa.Table | pa.RecordBatch, columns: list[str]) -> np.ndarray:
     if not columns or table.num_rows == 0:
         return np.zeros((table.num_rows if columns else 0, len(columns)))
     return np.column_stack([
@@ -169,7 +162,7 @@ def reference_side(src: Source, plan: Plan, prof: Profile, res: Reservoir,
     """The reference's Side after its first pass (display histograms still empty)."""
     numeric = plan.of("numeric")
     side = Side(src.path, src.format, rows, prof, text=text,
-                sample=_numeric_matrix(res.table(), numeric))
+                sample=numeric_matrix(res.table(), numeric))
     for c in numeric:
         edges = _display_edges(prof.columns[c])
         if edges is not None:
@@ -189,7 +182,7 @@ def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, prog
     def batches() -> Iterator[pa.RecordBatch]:
         start = 0
         for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
-            _fill_histograms(batch, plan, side.profile, side.display, s)
+            fill_histograms(batch, plan, side.profile, side.display, s)
             for c, t in side.text.items():
                 if t.wanted_reference_rows():
                     t.fill_reference(start, batch.column(c))
@@ -203,7 +196,7 @@ def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, prog
     return consume(batches())
 
 
-def _fill_histograms(batch: pa.RecordBatch, plan: Plan, prof: Profile,
+def fill_histograms(batch: pa.RecordBatch, plan: Plan, prof: Profile,
                      display: dict[str, Histogram], s: Settings) -> None:
     numeric = plan.of("numeric")
     if not numeric:
@@ -230,7 +223,7 @@ def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Prog
     if rows == 0:
         raise InputError(src.path, "no rows")
     return Side(src.path, src.format, rows, prof, display,
-                _numeric_matrix(mmd_res.table(), plan.of("numeric")))
+                numeric_matrix(mmd_res.table(), plan.of("numeric")))
 
 
 def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: Profile,
@@ -248,7 +241,7 @@ def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: P
     for batch in batches:
         if plan.profiled:
             prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
-            _fill_histograms(batch, plan, prof, display, s)
+            fill_histograms(batch, plan, prof, display, s)
         if numeric:
             mmd_res.add(batch.select(numeric))
         if exact is not None:
@@ -260,7 +253,7 @@ def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: P
 
 
 class LocalPasses:
-    """The passes in this process. ``driftcore.cli.dask_engine.DaskPasses`` has the
+    """The passes in this process. ``driftcore.job.dask_passes.DaskPasses`` has the
     same three methods and runs them on a Dask cluster (``--scheduler``)."""
 
     def reference_first(self, src: Source, plan: Plan, s: Settings, progress: Progress,
@@ -280,150 +273,3 @@ class LocalPasses:
         return reference_second_pass(
             src, plan, side, s, progress,
             lambda it: check.verify(it, s.thresholds["exact_rows"], s.examples))
-
-
-# --- loading inputs -------------------------------------------------------------------------
-
-
-def load_profile(path: str | Path) -> ProfileFile:
-    p = Path(path)
-    try:
-        return ProfileFile.from_bytes(p.read_bytes())
-    except OSError as exc:
-        raise InputError(p, f"cannot open: {exc.strerror or exc}") from exc
-    except (ValueError, TypeError) as exc:
-        raise InputError(p, f"corrupted profile: {exc}") from exc
-
-
-def side_from_profile(path: Path, pf: ProfileFile, similarity: float, s: Settings) -> Side:
-    meta = pf.meta
-    text = {}
-    for c, ix in pf.text.items():
-        if abs(ix.threshold - similarity) > 1e-12:
-            ix = LSHIndex.from_bytes(ix.to_bytes())
-        text[c] = leak.TextLeak(c, similarity=similarity, examples=s.examples,
-                                threads=s.threads, device=s.device, index=ix)
-    return Side(path, "profile", int(meta["rows"]), pf.profile, dict(pf.display), pf.sample,
-                text, is_profile=True, saved=pf)
-
-
-# --- the commands ----------------------------------------------------------------------------
-
-
-def run_profile(data: str | Path, settings: Settings, *, reference: str | Path | None = None,
-                quiet: bool = True, passes: Any = None) -> ProfileFile:
-    """Profile ``data`` (a reference profile, or with ``reference`` a current one binned
-    on the reference's edges). ``passes``: where the passes run (default
-    :class:`LocalPasses`). Starts over when a CSV column widens
-    (:mod:`driftcore.cli.read_csv`)."""
-    passes = passes or LocalPasses()
-    s = settings.validate()
-    src = open_source(data)
-    ref_pf = None if reference is None else load_profile(reference)
-    return retry_widened(lambda: _profile(src, s, reference, ref_pf, quiet, passes), quiet)
-
-
-def _profile(src: Source, s: Settings, reference: str | Path | None, ref_pf: ProfileFile | None,
-             quiet: bool, passes: Any) -> ProfileFile:
-    if ref_pf is not None and reference is not None:
-        plan = plan_from_profile(ref_pf, Path(reference), s)
-        check_current(src, plan)
-        ref = side_from_profile(Path(reference), ref_pf, s.thresholds["similarity"], s)
-        ref.text = {}
-        side = passes.current(src, plan, ref, s, Progress(src.num_rows, "profile", quiet))
-        text_idx: dict[str, LSHIndex] = {}
-    else:
-        plan = plan_columns(src, s)
-        side = passes.reference_first(src, plan, s, Progress(src.num_rows, "profile", quiet))
-        passes.reference_second(src, plan, side, s, Progress(side.rows, "histograms", quiet))
-        text_idx = {c: t.index for c, t in side.text.items()}
-    meta = {
-        "source": str(src.path), "format": src.format, "rows": side.rows,
-        "columns": plan.columns, "kinds": plan.kinds, "types": plan.types,
-        "categorical": plan.as_categories,
-        "seed": s.seed, "mmd_sample": s.mmd_sample, "batch_size": s.batch_size,
-        "reference": None if reference is None else str(reference),
-        "created_utc": document.now(),
-    }
-    return ProfileFile(side.profile, meta, side.display, side.sample, plan.of("numeric"), text_idx)
-
-
-def run_check(reference: str | Path, current: str | Path, settings: Settings, *,
-              quiet: bool = True, command: str = "check", passes: Any = None) -> dict[str, Any]:
-    """Compare ``current`` with ``reference`` (files, folders or ``.dcp`` profiles) and
-    return the report document (see ``schema/report.v1.json``). ``passes``: where the
-    passes run (default :class:`LocalPasses`). Starts over when a CSV column widens
-    (:mod:`driftcore.cli.read_csv`)."""
-    passes = passes or LocalPasses()
-    t0 = time.perf_counter()
-    s = settings.validate()
-    ref_path, cur_path = Path(reference), Path(current)
-    ref = load_profile(ref_path) if is_profile_file(ref_path) else open_source(ref_path)
-    cur = load_profile(cur_path) if is_profile_file(cur_path) else open_source(cur_path)
-
-    def attempt() -> dict[str, Any]:
-        share_types(ref, cur)  # the same CSV file on both sides: one set of types
-        return _check(ref_path, ref, cur_path, cur, s, quiet, command, passes, t0)
-
-    return retry_widened(attempt, quiet)
-
-
-def _check(ref_path: Path, ref_in: ProfileFile | Source, cur_path: Path,
-           cur_in: ProfileFile | Source, s: Settings, quiet: bool, command: str,
-           passes: Any, t0: float) -> dict[str, Any]:
-    phases: dict[str, float] = {}
-    ref_src = ref_in if isinstance(ref_in, Source) else None
-    if isinstance(ref_in, ProfileFile):
-        plan = plan_from_profile(ref_in, ref_path, s)
-        ref = side_from_profile(ref_path, ref_in, s.thresholds["similarity"], s)
-        ref.text = {c: t for c, t in ref.text.items() if c in plan.columns}
-    else:
-        plan = plan_columns(ref_in, s)
-    cur_pf = cur_in if isinstance(cur_in, ProfileFile) else None
-    cur_src = cur_in if isinstance(cur_in, Source) else None
-    if cur_src is not None:
-        check_current(cur_src, plan)
-    else:
-        assert cur_pf is not None
-        check_current_profile(cur_pf, cur_path, plan)
-    rows_check = None
-    if ref_src is not None and cur_src is not None and s.leak_rows:
-        rows_check = leak.ExactRows(plan.columns, s.leak_rows, s.seed)
-    if ref_src is not None:
-        t = time.perf_counter()
-        ref = passes.reference_first(ref_src, plan, s,
-                                     Progress(ref_src.num_rows, "reference", quiet), rows_check)
-        phases["reference"] = time.perf_counter() - t
-    if cur_src is not None:
-        t = time.perf_counter()
-        cur = passes.current(cur_src, plan, ref, s, Progress(cur_src.num_rows, "current", quiet),
-                             rows_check)
-        phases["current"] = time.perf_counter() - t
-    else:
-        assert cur_pf is not None
-        cur = side_from_profile(cur_path, cur_pf, s.thresholds["similarity"], s)
-        cur.text = {}
-        cols = cur_pf.sample_columns
-        idx = [cols.index(c) for c in plan.of("numeric") if c in cols]
-        cur.sample = cur_pf.sample[:, idx] if cur_pf.sample.size else cur_pf.sample
-    exact: dict[str, Any]
-    t = time.perf_counter()
-    if ref_src is not None:
-        progress = Progress(ref.rows, "reference (2nd pass)", quiet)
-        if rows_check is not None:
-            exact = passes.reference_second(ref_src, plan, ref, s, progress, rows_check)
-        else:
-            passes.reference_second(ref_src, plan, ref, s, progress)
-            exact = ({"status": "skipped", "reason": "--leak-rows 0"} if cur_src is not None else
-                     {"status": "unavailable", "reason": "the current side is a profile (no rows kept)"})
-    else:
-        exact = {"status": "unavailable", "reason": "the reference is a profile (no rows kept)"}
-    phases["reference_second_pass"] = time.perf_counter() - t
-    if ref_src is None:
-        idx = [ref.saved.sample_columns.index(c) for c in plan.of("numeric")]  # type: ignore[union-attr]
-        ref.sample = ref.sample[:, idx] if ref.sample.size else ref.sample
-    t = time.perf_counter()
-    doc = document.assemble(plan, ref, cur, s, exact, command, cur_is_profile=cur_pf is not None)
-    phases["compare_and_mmd"] = time.perf_counter() - t
-    doc["timing"] = {"seconds": time.perf_counter() - t0, "phases": phases}
-    return doc

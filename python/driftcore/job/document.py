@@ -10,7 +10,7 @@ threshold. NaN and infinities become None.
 
 Examples
 --------
->>> from driftcore.cli.document import clean
+>>> from driftcore.job.document import clean
 >>> clean({"a": float("nan"), "b": [1.5, float("inf")]})
 {'a': None, 'b': [1.5, None]}
 """
@@ -23,21 +23,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..compare import compare
+from ..compare import DriftReport, compare
 from . import mmd
-from .config import Settings
+from .settings import Settings
 
 if TYPE_CHECKING:
-    from .engine import Side
+    from .passes import Side
     from .plan import Plan
 
 SCHEMA_VERSION = 1
 TOP_CATEGORIES = 12
 
 
-def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any],
-             command: str, *, cur_is_profile: bool) -> dict[str, Any]:
-    """The report document of a check (see the module docstring)."""
+def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any], *,
+             cur_is_profile: bool) -> tuple[dict[str, Any], DriftReport]:
+    """The report document of a check (see the module docstring), and the per-column
+    drift report it was made from."""
     import driftcore
 
     t = s.thresholds
@@ -99,7 +100,7 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
     code = 1 if reasons else 0
     return clean({
         "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "driftcore", "version": driftcore.__version__, "command": command},
+        "tool": {"name": "driftcore", "version": driftcore.__version__, "command": "check"},
         "created_utc": now(),
         "reference": _side_entry(ref),
         "current": _side_entry(cur),
@@ -121,7 +122,7 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
         "columns": columns,
         "mmd": mmd_sec,
         "leakage": {"exact_rows": exact, "near_duplicates": near},
-    })
+    }), report
 
 
 def _side_entry(side: Side) -> dict[str, Any]:

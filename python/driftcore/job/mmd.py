@@ -20,7 +20,7 @@ Contract of the returned dict (JSON schema: ``report.v1.json``, ``$defs/mmd``):
 Examples
 --------
 >>> import numpy as np
->>> from driftcore.cli.mmd import mmd_section, standardize
+>>> from driftcore.job.mmd import mmd_section, standardize
 >>> x = standardize(np.arange(6.0).reshape(3, 2), np.array([2.0, 3.0]), np.array([2.0, 2.0]))
 >>> x[:, 0].tolist()
 [-1.0, 0.0, 1.0]

@@ -1,0 +1,178 @@
+"""driftcore.check: the main job in the library, the same verdict as the command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import driftcore
+from driftcore.cli import main
+from driftcore.job.report_json import validate
+
+
+def _tables(seed: int = 0, n: int = 3000, shift: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+
+    def side(mu: float) -> pd.DataFrame:
+        return pd.DataFrame({
+            "x": rng.normal(mu, 1, n),
+            "y": rng.lognormal(0, 1, n),
+            "rating": rng.integers(1, 6, n),
+            "c": rng.choice(["a", "b", "c"], n),
+        })
+
+    return side(0.0), side(shift)
+
+
+@pytest.fixture
+def frames():
+    return _tables(shift=0.4)
+
+
+def test_verdict_and_report_object(frames, tmp_path):
+    ref, cur = frames
+    r = driftcore.check(ref, cur)
+    assert isinstance(r, driftcore.CheckReport)
+    assert not r.passed and r.exit_code == 1
+    assert r["x"].drifted and not r["c"].drifted and not r["rating"].drifted
+    assert [c.column for c in r.columns] == ["x", "y", "rating", "c"]
+    assert any("'x'" in reason for reason in r.reasons)
+    assert r.mmd is not None and r.mmd["status"] == "ok"
+    assert r.leakage["exact_rows"]["status"] == "ok"
+    validate(r.document)
+    text = r.to_json(tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text()) == json.loads(text)
+    html = r.to_html(tmp_path / "r.html")
+    assert (tmp_path / "r.html").read_text() == html and "<svg" in html
+    assert r._repr_html_().startswith("<iframe srcdoc=")
+    s = str(r)
+    assert "x" in s and "exit code 1" in s.lower() or "exit 1" in s.lower()
+    assert "exit_code=1" in repr(r)
+
+
+def test_clean_split_passes():
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({"x": rng.normal(size=8000), "c": rng.choice(list("abcd"), 8000)})
+    r = driftcore.check(data.iloc[:4000], data.iloc[4000:].reset_index(drop=True))
+    assert r.passed and r.exit_code == 0 and r.reasons == []
+
+
+def test_same_result_as_the_command_line(frames, tmp_path):
+    ref, cur = frames
+    pq.write_table(pa.Table.from_pandas(ref, preserve_index=False), tmp_path / "ref.parquet")
+    pq.write_table(pa.Table.from_pandas(cur, preserve_index=False), tmp_path / "cur.parquet")
+    code = main(["check", str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet"),
+                 "--json", str(tmp_path / "cli.json"), "-q"])
+    cli = json.loads((tmp_path / "cli.json").read_text())
+    for lib in (driftcore.check(ref, cur),
+                driftcore.check(str(tmp_path / "ref.parquet"), tmp_path / "cur.parquet")):
+        assert lib.exit_code == code == cli["summary"]["exit_code"]
+        assert lib.reasons == cli["summary"]["reasons"]
+        for a, b in zip(lib.document["columns"], cli["columns"]):
+            assert a["column"] == b["column"] and a["drifted"] == b["drifted"]
+            assert a["p_value"] == pytest.approx(b["p_value"], rel=1e-12, abs=1e-300)
+        assert lib.mmd["p_value"] == cli["mmd"]["p_value"]
+        assert lib.leakage["exact_rows"]["n_leaked"] == cli["leakage"]["exact_rows"]["n_leaked"]
+
+
+def test_every_kind_of_table_gives_the_same_report(frames):
+    ref, cur = frames
+    base = driftcore.check(ref, cur).document
+    arrow_ref = pa.Table.from_pandas(ref, preserve_index=False)
+    chunks = [arrow_ref.slice(i, 700) for i in range(0, len(ref), 700)]
+    variants = [
+        (pl.from_pandas(ref), pl.from_pandas(cur)),
+        (arrow_ref, pa.Table.from_pandas(cur, preserve_index=False)),
+        ({k: ref[k].to_numpy() for k in ref}, {k: cur[k].to_numpy() for k in cur}),
+        (iter(chunks), cur),
+        ([b for t in chunks for b in t.to_batches()], cur),
+    ]
+    for r, c in variants:
+        doc = driftcore.check(r, c).document
+        assert doc["summary"] == base["summary"]
+        assert [e["p_value"] for e in doc["columns"]] == [e["p_value"] for e in base["columns"]]
+        assert doc["mmd"]["p_value"] == base["mmd"]["p_value"]
+
+
+def test_exact_and_text_leakage_in_memory():
+    rng = np.random.default_rng(2)
+    words = [" ".join(rng.choice(["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta",
+                                  "theta", "iota", "kappa"], 12)) for _ in range(400)]
+    ref = pd.DataFrame({"x": rng.normal(size=400), "note": words})
+    cur = ref.sample(200, random_state=1).reset_index(drop=True)
+    r = driftcore.check(ref, cur, thresholds={"near_duplicates": 0.5})
+    exact = r.leakage["exact_rows"]
+    assert exact["n_leaked"] == 200 and exact["exceeded"]
+    near = r.leakage["near_duplicates"]
+    assert near[0]["column"] == "note" and near[0]["rate"] == 1.0
+    assert r.exit_code == 1
+
+
+def test_saved_profile_as_reference(frames, tmp_path):
+    from driftcore.job.check import run_profile
+    from driftcore.job.settings import Settings
+
+    ref, cur = frames
+    pf = run_profile(ref, Settings())
+    (tmp_path / "ref.dcp").write_bytes(pf.to_bytes())
+    direct = driftcore.check(ref, cur)
+    saved = driftcore.check(tmp_path / "ref.dcp", cur)
+    assert saved.exit_code == direct.exit_code
+    assert [c.drifted for c in saved.columns] == [c.drifted for c in direct.columns]
+    assert saved.leakage["exact_rows"]["status"] == "unavailable"
+    assert saved.document["reference"]["format"] == "profile"
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"columns": ["nope"]}, "no column 'nope'"),
+    ({"thresholds": {"psx": 0.1}}, "unknown threshold 'psx'"),
+    ({"bins": 0}, "bins must be an integer >= 1"),
+    ({"correction": "sidak"}, "correction must be one of"),
+    ({"categorical": ["c"]}, "not a numeric column"),
+])
+def test_bad_options_raise_value_errors_naming_them(frames, kwargs, needle):
+    ref, cur = frames
+    with pytest.raises(ValueError, match=needle) as info:
+        driftcore.check(ref, cur, **kwargs)
+    assert isinstance(info.value, driftcore.InputError)
+
+
+def test_bad_inputs_raise_clear_errors(frames, tmp_path):
+    ref, cur = frames
+    with pytest.raises(driftcore.InputError, match="column 'x' is missing"):
+        driftcore.check(ref, cur.drop(columns=["x"]))
+    with pytest.raises(driftcore.InputError, match="reference: no rows"):
+        driftcore.check(ref.iloc[:0], cur)
+    with pytest.raises(driftcore.InputError, match="no such file"):
+        driftcore.check(tmp_path / "missing.parquet", cur)
+    with pytest.raises(driftcore.InputError, match="column 'm': cannot read as one type"):
+        driftcore.check(pd.DataFrame({"m": [1, "a"]}), cur)
+    with pytest.raises(driftcore.InputError, match="different lengths"):
+        driftcore.check({"x": [1.0, 2.0], "y": [1.0]}, cur)
+    with pytest.raises(driftcore.InputError, match="expected a dict of arrays"):
+        driftcore.check(42, cur)
+    with pytest.raises(driftcore.InputError, match="chunk 1 has columns"):
+        driftcore.check([pa.table({"x": [1.0]}), pa.table({"y": [1.0]})], cur)
+
+
+def test_same_seed_same_answer_whatever_the_threads_or_batches(frames):
+    ref, cur = frames
+    a = driftcore.check(ref, cur, seed=7, threads=1).document
+    b = driftcore.check(ref, cur, seed=7, threads=2).document
+    for key in ("summary", "columns", "mmd", "leakage"):
+        assert a[key] == b[key]
+    # Other batch sizes: the same verdict, counts, p-values and samples; float moments
+    # are summed in another order, so means and scales may differ in their last bits.
+    c = driftcore.check(ref, cur, seed=7, threads=1, batch_size=1000).document
+    for key in ("summary", "mmd", "leakage"):
+        assert a[key] == c[key]
+    for x, y in zip(a["columns"], c["columns"]):
+        assert {k: v for k, v in x.items() if k != "metrics"} == \
+            {k: v for k, v in y.items() if k != "metrics"}
+        assert x["metrics"] == pytest.approx(y["metrics"], rel=1e-12)
