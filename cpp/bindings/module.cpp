@@ -11,6 +11,7 @@ void register_pvalues(py::module_& m);
 void register_quantile_sketch(py::module_& m);
 void register_row_hash(py::module_& m);
 void register_stats(py::module_& m);
+void register_value_grid(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "driftcore's compiled engine (use the driftcore package, not this module)";
@@ -22,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
   register_quantile_sketch(m);
   register_row_hash(m);
   register_stats(m);
+  register_value_grid(m);
 }

@@ -27,6 +27,7 @@ from .mmd import MMDResult, mmd2, mmd_test
 from .profile import CategoricalColumn, NumericColumn, Profile
 from .quantile_sketch import QuantileSketch
 from .streaming_mmd import StreamingMMD
+from .value_grid import ValueGrid
 
 __version__ = build_info()["version"]
 
@@ -48,6 +49,7 @@ __all__ = [
     "QuantileSketch",
     "RowLeakage",
     "StreamingMMD",
+    "ValueGrid",
     "build_info",
     "check",
     "compare",

@@ -168,4 +168,7 @@ def wasserstein(
         0.5 * w * (np.abs(d0) + np.abs(d1)),
         0.5 * w * (d0 * d0 + d1 * d1) / np.where(same, 1.0, np.abs(d0) + np.abs(d1)),
     )
-    return float(area.sum()), float(np.sum(w * (pa + pb)))
+    # Inside a bin each true CDF runs between the same end values as its linear
+    # stand-in, so it strays from it by at most the bin's mass times half its width
+    # (all the mass at one end) in integral.
+    return float(area.sum()), float(np.sum(w * (pa + pb)) / 2)

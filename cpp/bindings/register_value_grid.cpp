@@ -1,0 +1,45 @@
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include "arrays.hpp"
+#include "interrupt.hpp"
+#include "driftcore/value_grid.hpp"
+
+namespace py = pybind11;
+using namespace driftcore;
+using namespace driftcore::bind;
+
+void register_value_grid(py::module_& m) {
+  py::class_<value_grid>(m, "ValueGrid")
+      .def(py::init<std::uint32_t>(), py::arg("max_cells") = 4096)
+      .def(
+          "update",
+          [](value_grid& g, const py::array& values, int threads) {
+            array_view v = host_view(values);
+            // Long updates run on a helper thread (Ctrl-C stops them and leaves the
+            // grid unchanged); pybind11 keeps `g` alive for the call.
+            run_interruptible([&] { g.update(v, threads); }, v.size >= (std::size_t(1) << 22));
+          },
+          py::arg("values"), py::arg("threads") = 0)
+      .def("merge", &value_grid::merge, py::call_guard<py::gil_scoped_release>())
+      .def("coarsen_to", &value_grid::coarsen_to)
+      .def_property_readonly("max_cells", &value_grid::max_cells)
+      .def_property_readonly("shift", &value_grid::shift)
+      .def_property_readonly("total", &value_grid::total)
+      .def_property_readonly("keys", [](const value_grid& g) { return to_numpy(g.keys()); })
+      .def_property_readonly("counts", [](const value_grid& g) { return to_numpy(g.counts()); })
+      .def("cell_bounds",
+           [](const value_grid& g) {
+             std::vector<double> lo(g.keys().size()), hi(g.keys().size());
+             for (std::size_t i = 0; i < lo.size(); ++i) {
+               lo[i] = g.cell_low(g.keys()[i]);
+               hi[i] = g.cell_high(g.keys()[i]);
+             }
+             return py::make_tuple(to_numpy(lo), to_numpy(hi));
+           })
+      .def("to_bytes", [](const value_grid& g) { return py::bytes(g.to_bytes()); })
+      .def_static("from_bytes",
+                  [](const py::bytes& b) { return value_grid::from_bytes(std::string(b)); })
+      .def("__eq__", [](const value_grid& a, const value_grid& b) { return a == b; })
+      .def("copy", [](const value_grid& g) { return value_grid(g); });
+}

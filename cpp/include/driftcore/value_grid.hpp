@@ -1,0 +1,81 @@
+#pragma once
+/// @file value_grid.hpp
+/// @brief Exact counts of a column's finite values on a canonical grid of the float64
+/// line: an order-independent, mergeable quantile summary.
+///
+/// A value's cell is its order_key() (the IEEE-754 bits mapped so that unsigned order
+/// is numeric order) shifted right by the grid's `shift`. At shift 0 every distinct
+/// value has its own cell; each step up pairs neighbouring cells. With 12 + m bits
+/// kept, a cell spans a relative width of 2^-m (as an HDR histogram or DDSketch with
+/// uniform collapsing), so the grid resolves large offsets (timestamps near 1.7e9) as
+/// finely as values near 1. Cells never straddle zero: -0.0 counts as +0.0.
+///
+/// The grid holds at most `max_cells` occupied cells. Its shift is the smallest at
+/// which all values seen fit in that many cells: a grid coarsens only when the cells
+/// seen so far cannot fit, and the cells occupied at a shift only grow with more data,
+/// so the state (shift, keys and counts) is a function of the multiset of values alone,
+/// whatever the order, chunking, thread count or merge tree. Counts are exact.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "driftcore/common.hpp"
+
+namespace driftcore {
+
+class value_grid {
+ public:
+  static constexpr std::uint32_t min_cells = 16;
+  static constexpr std::uint32_t max_cells_limit = std::uint32_t(1) << 20;
+  static constexpr int max_shift = 63;  ///< two cells: negative and non-negative values
+
+  /// @throws invalid_input unless min_cells <= @p max_cells <= max_cells_limit.
+  explicit value_grid(std::uint32_t max_cells = 4096);
+
+  /// @brief Count the finite values of @p values (NaN and +-inf are skipped: the
+  /// moments count them). Commits only when the whole call succeeded (cancellation
+  /// included), so a failed call leaves the grid unchanged.
+  void update(const array_view& values, int threads);
+
+  /// @brief Fold @p other into this grid (equal max_cells required).
+  void merge(const value_grid& other);
+
+  /// @brief Re-aggregate onto the coarser grid @p shift (no-op when not coarser).
+  void coarsen_to(int shift);
+
+  std::uint32_t max_cells() const noexcept { return max_cells_; }
+  int shift() const noexcept { return shift_; }
+  std::uint64_t total() const noexcept { return total_; }
+  const std::vector<std::uint64_t>& keys() const noexcept { return keys_; }
+  const std::vector<std::uint64_t>& counts() const noexcept { return counts_; }
+
+  /// @brief Smallest and largest double in cell @p key at this grid's shift.
+  double cell_low(std::uint64_t key) const noexcept;
+  double cell_high(std::uint64_t key) const noexcept;
+
+  std::string to_bytes() const;
+  /// @throws invalid_input when the payload is not a valid grid (every invariant is
+  /// checked: sizes, strictly increasing keys of finite cells, positive counts, total).
+  static value_grid from_bytes(const std::string& payload);
+
+  bool operator==(const value_grid& o) const noexcept {
+    return max_cells_ == o.max_cells_ && shift_ == o.shift_ && total_ == o.total_ &&
+           keys_ == o.keys_ && counts_ == o.counts_;
+  }
+
+ private:
+  /// Merge sorted (key, count) runs at this shift into the grid, then coarsen until at
+  /// most max_cells remain.
+  void absorb(std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>& counts,
+              int shift);
+
+  std::uint32_t max_cells_;
+  int shift_ = 0;
+  std::uint64_t total_ = 0;
+  std::vector<std::uint64_t> keys_;    ///< strictly increasing
+  std::vector<std::uint64_t> counts_;  ///< > 0, same length as keys_
+};
+
+}  // namespace driftcore
