@@ -19,8 +19,8 @@ end for its verdict, ``repeats`` times with fresh data:
 
 * ``python``: ``driftcore.compare(reference, current, threads=1)`` on pandas
   DataFrames; the verdict is ``report.dataset_drift``.
-* ``profiles``: ``Profile.build`` of each side (the current one on the reference's
-  bins), then ``driftcore.compare`` of the two profiles (quantile sketches).
+* ``profiles``: ``Profile.build`` of each side, then ``driftcore.compare`` of the two
+  profiles (value grids: conservative KS p-values).
 * ``cli``: both sides written as Parquet files and ``driftcore check ref.parquet
   cur.parquet --json out.json --threads 1`` run in this process
   (``driftcore.cli.main``); the verdict is exit status 1 (0 is a pass; 2, an error, is

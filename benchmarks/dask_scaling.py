@@ -13,11 +13,11 @@ kernels on one thread per task, Arrow's pool at one thread per worker: both as
 order (1, 2 then 2, 1), so that only the cluster being timed has processes on the
 machine and drift in the machine's speed falls on both alike. Per cluster: one
 warm-up profile (imports in the workers), then ``--runs`` timed ones, each a full
-two-pass profile (sketches, then histograms on their edges); the round's time per
-side is the median of its runs. Medians and the ratio per round are printed.
+profile (one pass: moments and value grids); the round's time per side is the median
+of its runs. Medians and the ratio per round are printed.
 
 ``--ceiling`` times the same per-file work in the same rounds without Dask: the
-functions a Dask task runs (read, profile; merge on the client; read, histogram) on
+functions a Dask task runs (read, profile; merge on the client) on
 warm ``multiprocessing`` pools of 1 and 2 processes, which is what this machine
 allows; the gap to it is what Dask costs.
 
@@ -65,8 +65,8 @@ def _frame(args: argparse.Namespace):
 
 
 def per_partition_costs(args: argparse.Namespace) -> None:
-    """One partition's read, pass-1 profile, pass-2 histogram, state size and merge,
-    in this process on one thread."""
+    """One partition's read, profile, state size and merge, in this process on one
+    thread."""
     import pyarrow.parquet as pq
 
     import driftcore
@@ -87,12 +87,7 @@ def per_partition_costs(args: argparse.Namespace) -> None:
         t = time.perf_counter()
         p = driftcore.Profile()
         p.update({"x": x}, threads=1)
-        timings.setdefault("pass 1 (moments + sketch)", []).append(time.perf_counter() - t)
-        edges = p["x"].sketch.quantile_edges(10)
-        t = time.perf_counter()
-        h = driftcore.Histogram(edges)
-        h.update(x, threads=1)
-        timings.setdefault("pass 2 (histogram on edges)", []).append(time.perf_counter() - t)
+        timings.setdefault("pass (moments + value grid)", []).append(time.perf_counter() - t)
         t = time.perf_counter()
         blob = p.to_bytes()
         timings.setdefault("state to_bytes", []).append(time.perf_counter() - t)
@@ -130,27 +125,17 @@ def _pool_part(source):
 def _pool_pass1(source):
     from driftcore.dask.profile import _profile_part
 
-    return _profile_part(_pool_part(source), ["x"], (10, 400, 0), None, 1, "auto").to_bytes()
-
-
-def _pool_pass2(job):
-    from driftcore.dask.profile import _histogram_part
-
-    source, edges = job
-    return _histogram_part(_pool_part(source), ["x"], {"x": edges}, 1, "auto")["x"].to_bytes()
+    return _profile_part(_pool_part(source), ["x"], (10, 4096, ()), None, 1, "auto").to_bytes()
 
 
 def _pool_profile(pool, sources) -> int:
-    """The two-pass profile with the per-file work on a multiprocessing pool."""
+    """The profile with the per-file work on a multiprocessing pool."""
     import driftcore
     from driftcore.dask.profile import merge_profiles
 
     prof = merge_profiles([driftcore.Profile.from_bytes(b)
                            for b in pool.map(_pool_pass1, sources, chunksize=1)])
-    edges = prof["x"].sketch.quantile_edges(prof.bins)
-    hists = [driftcore.Histogram.from_bytes(b)
-             for b in pool.map(_pool_pass2, [(s, edges) for s in sources], chunksize=1)]
-    return sum(int(h.counts.sum()) for h in hists)
+    return prof["x"].count
 
 
 def _sources(args: argparse.Namespace) -> list:

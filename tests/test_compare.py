@@ -84,7 +84,7 @@ def test_mismatched_kinds_are_refused():
         compare({"a": np.ones(3)}, {"a": ["x", "y", "z"]})
 
 
-def test_raw_and_profile_paths_agree_when_sketches_are_exact(rng):
+def test_raw_and_profile_paths_agree_while_grids_hold_one_value_a_cell(rng):
     ref = {"x": rng.normal(size=3000), "c": rng.choice(list("abcd"), 3000)}
     cur = {"x": rng.normal(0.2, 1, 2500), "c": rng.choice(list("abcd"), 2500)}
     raw = compare(ref, cur)

@@ -54,6 +54,8 @@ def _make_states() -> dict[str, object]:
     icats.update([3, 3, 7])
     prof = driftcore.Profile.build({"x": x, "v": rng.integers(0, 5, 2000).astype(float),
                                     "c": rng.choice(["p", "q"], 2000)})
+    grid = driftcore.ValueGrid(max_cells=64)
+    grid.update(np.concatenate([x, [1e308, -1e308, 0.0, -0.0]]))
     mmd = driftcore.StreamingMMD(1.5, n_features=16, seed=2)
     mmd.update(x=x[:400].reshape(-1, 4), y=x[400:800].reshape(-1, 4) + 0.1)
     lsh = driftcore.LSHIndex(driftcore.MinHasher(num_perm=32, n=2), threshold=0.6)
@@ -63,7 +65,7 @@ def _make_states() -> dict[str, object]:
     lsh_bare.add(_docs())
     return {"histogram": h, "weighted_histogram": hw, "exact_sketch": exact,
             "sketch": compacted, "categories": cats, "int_categories": icats,
-            "profile": prof, "mmd": mmd, "lsh": lsh, "lsh_bare": lsh_bare,
+            "profile": prof, "mmd": mmd, "value_grid": grid, "lsh": lsh, "lsh_bare": lsh_bare,
             "profile_file": _profile_file(prof, x, lsh)}
 
 
@@ -86,6 +88,7 @@ CLASSES = {"histogram": driftcore.Histogram, "weighted_histogram": driftcore.His
            "exact_sketch": driftcore.QuantileSketch, "sketch": driftcore.QuantileSketch,
            "categories": driftcore.CategoryCounts, "int_categories": driftcore.CategoryCounts,
            "profile": driftcore.Profile, "mmd": driftcore.StreamingMMD,
+           "value_grid": driftcore.ValueGrid,
            "lsh": driftcore.LSHIndex, "lsh_bare": driftcore.LSHIndex,
            "profile_file": ProfileFile}
 BLOBS = {name: s.to_bytes() for name, s in STATES.items()}
@@ -465,7 +468,7 @@ def _x_moments(head, **change):
 
 
 PROFILE_CASES = [
-    _prof("moments count 5 against a sketch n of 2000", moment("x", "count", 5), "sketch n"),
+    _prof("moments count 5 against a grid of 2000", moment("x", "count", 5), "grid counts"),
     _prof("moments min > max", lambda h: _x_moments(h, min=9.0, max=-9.0), "min"),
     _prof("nan min", moment("x", "min", float("nan")), "min"),
     _prof("infinite max", moment("x", "max", float("inf")), "max"),
@@ -480,31 +483,23 @@ PROFILE_CASES = [
     _prof("moments an object", setter(["columns", 0, "moments"], {"count": 1}), "moments"),
     _prof("negative nulls", setter(["columns", 0, "nulls"], -3), "nulls"),
     _prof("nulls past 2**63", setter(["columns", 0, "nulls"], BIG - 1), "2\\*\\*63"),
-    _prof("values: one twice", _values([0.0, 0.0, 2.0, 3.0, 4.0], [400] * 5), "twice"),
-    _prof("values: a zero count", _values([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], [400] * 5 + [0]),
-          "count"),
-    _prof("values: sum off by one", _values([0.0, 1.0, 2.0, 3.0, 4.0], [400] * 4 + [401]),
-          "add up"),
-    _prof("values: one outside [min, max]", _values([0.0, 1.0, 2.0, 3.0, 9.0], [400] * 5),
-          "outside"),
-    _prof("values: a string", _values(["0", 1.0, 2.0, 3.0, 4.0], [400] * 5), "number"),
-    _prof("values: nan", _values([float("nan"), 1.0, 2.0, 3.0, 4.0], [400] * 5), "value"),
-    _prof("values: more than the cap", _values(list(range(65)), [1] * 65), "more than"),
-    _prof("values: a bare list", setter(["columns", _COL["v"], "values"], [1, 2, 3]), "values"),
-    _prof("k differs from the sketches", setter(["k"], 300), "k=400"),
-    _prof("seed differs from the sketches", setter(["seed"], 1), "seed=0"),
-    _prof("k 3", setter(["k"], 3), "k must"),
+    _prof("a values field", setter(["columns", _COL["v"], "values"], [[0.0], [2000]]),
+          "unknown"),
+    _prof("max_cells differs from the grids", setter(["max_cells"], 300), "max_cells=4096"),
+    _prof("max_cells 3", setter(["max_cells"], 3), "max_cells"),
+    _prof("max_cells 2**21", setter(["max_cells"], 2**21), "max_cells"),
+    _prof("layout 3", setter(["layout"], 3), "layout"),
+    _prof("no layout", deleter(["layout"]), "layout"),
     _prof("bins 0", setter(["bins"], 0), "bins"),
     _prof("bins a string", setter(["bins"], "10"), "bins"),
     _prof("bins true", setter(["bins"], True), "bins"),
-    _prof("bins too few for the histogram", setter(["bins"], 1), "more than the 132 bins"),
-    _prof("seed -1", setter(["seed"], -1), "seed"),
     _prof("a column twice", _rename, "twice"),
     _prof("unknown kind", setter(["columns", 0, "kind"], "text"), "kind"),
     _prof("three parts", _part_sizes([1, 1, 1]), "parts"),
-    _prof("negative part size", _part_sizes([-1, 10]), "size"),
-    _prof("part past the end", _part_sizes([10**9, 10]), "size"),
-    _prof("part size a float", _part_sizes([8086.0, 10]), "size"),
+    _prof("two parts", _part_sizes([1, 1]), "parts"),
+    _prof("negative part size", _part_sizes([-1]), "size"),
+    _prof("part past the end", _part_sizes([10**9]), "size"),
+    _prof("part size a float", _part_sizes([8086.0]), "size"),
     _prof("categorical with two parts", setter(["columns", _COL["c"], "parts"], [48, 48]),
           "parts"),
     _prof("missing moments", deleter(["columns", 0, "moments"]), "missing"),
@@ -513,7 +508,7 @@ PROFILE_CASES = [
     _prof("header a list", lambda h: [h], "object"),
     _prof("columns an object", setter(["columns"], {}), "columns"),
     _prof("column name a number", setter(["columns", 0, "name"], 5), "name"),
-    _prof("repeated header key", lambda h: json.dumps(h)[:-1].encode() + b', "k": 400}',
+    _prof("repeated header key", lambda h: json.dumps(h)[:-1].encode() + b', "bins": 10}',
           "repeated"),
     _prof("deep nesting", lambda h: json.dumps(h)[:-1].encode() + b', "z": '
           + b"[" * 3000 + b"]" * 3000 + b"}", "nested"),
@@ -533,31 +528,43 @@ def test_profile_refuses_framing_of_its_header_and_parts():
         refused(driftcore.Profile, _wire.frame(kind, bad))
 
 
+def _grid_fields(data: bytes) -> dict:
+    p = payload(data)[1]
+    cap, shift, total, nk = struct.unpack_from("<IiQQ", p)
+    keys = list(struct.unpack_from(f"<{nk}Q", p, 24))
+    counts = list(struct.unpack_from(f"<{nk}Q", p, 32 + 8 * nk))
+    return {"cap": cap, "shift": shift, "total": total, "keys": keys, "counts": counts}
+
+
+def _grid_bytes(f: dict) -> bytes:
+    n = len(f["keys"])
+    body = struct.pack("<IiQQ", f["cap"], f["shift"], f["total"], n)
+    body += struct.pack(f"<{n}Q", *f["keys"]) + struct.pack("<Q", n)
+    body += struct.pack(f"<{n}Q", *f["counts"])
+    return _wire.frame(b"VGRD", body)
+
+
 def _hostile_parts():
     """Parts of a profile that are valid on their own but not in this profile, or
     hostile states of their own kind."""
-    s = sketch_fields(_profile_part_bytes("x", 0))
-    nan_min = dict(s, min=np.nan)
-    other_seed = dict(s, seed=7)
-    h = hist_fields(_profile_part_bytes("x", 1))
-    fewer = dict(h, slots=h["slots"].copy())
-    fewer["slots"][1] -= 1
-    more_nan = dict(h, slots=h["slots"].copy())
-    more_nan["slots"][-1] += 1
-    weighted = dict(h, flag=1, weights=h["slots"].astype(float))
-    small = driftcore.QuantileSketch()
-    small.update(np.arange(5.0))
+    g = _grid_fields(_profile_part_bytes("x", 0))
+    fewer = dict(g, counts=[g["counts"][0] - 1, *g["counts"][1:]], total=g["total"] - 1)
+    dropped = dict(g, keys=g["keys"][1:], counts=[g["counts"][0] + g["counts"][1], *g["counts"][2:]])
+    dropped["keys"][0] = g["keys"][1]
+    wider = driftcore.ValueGrid(max_cells=256)
+    wider.update(np.random.default_rng(3).normal(size=2000))
+    other = driftcore.ValueGrid()
+    other.update(np.arange(5.0))
     cats = json_edit(_profile_part_bytes("c", 0), _dup)
     return {
-        "sketch with a nan min": ("x", 0, sketch_bytes(nan_min)),
-        "sketch with another seed": ("x", 0, sketch_bytes(other_seed)),
-        "sketch of other data": ("x", 0, small.to_bytes()),
-        "histogram missing a value": ("x", 1, hist_bytes(fewer)),
-        "histogram with an extra nan": ("x", 1, hist_bytes(more_nan)),
-        "weighted histogram": ("x", 1, hist_bytes(weighted)),
-        "histogram where the sketch is": ("x", 0, _profile_part_bytes("x", 1)),
+        "grid missing a value": ("x", 0, _grid_bytes(fewer)),
+        "grid without the minimum's cell": ("x", 0, _grid_bytes(dropped)),
+        "grid with another max_cells": ("x", 0, wider.to_bytes()),
+        "grid of other data": ("x", 0, other.to_bytes()),
+        "grid with a zero count": ("x", 0, _grid_bytes(dict(g, counts=[0, *g["counts"][1:]]))),
         "category counts with a duplicate": ("c", 0, cats),
-        "sketch for categories": ("c", 0, _profile_part_bytes("x", 0)),
+        "grid for categories": ("c", 0, _profile_part_bytes("x", 0)),
+        "category counts for a numeric column": ("x", 0, _profile_part_bytes("c", 0)),
     }
 
 
@@ -581,12 +588,6 @@ def test_profile_merge_refuses_counts_past_2_63():
                                                                  BIG // 2)))
     with pytest.raises(ValueError, match="2\\*\\*63"):
         p.merge(driftcore.Profile.from_bytes(p.to_bytes()))
-
-
-def test_profile_with_a_reference_takes_its_bins():
-    ref = STATES["profile"]
-    with pytest.raises(ValueError, match="reference's bins=10"):
-        driftcore.Profile(bins=5, reference=ref)
 
 
 # --- StreamingMMD -----------------------------------------------------------------------------
@@ -847,6 +848,8 @@ def behaves(state) -> None:
         assert np.all(np.isfinite(state.edges)) and np.all(np.diff(state.edges) > 0)
     elif isinstance(state, driftcore.QuantileSketch):
         _sketch_behaves(state)
+    elif isinstance(state, driftcore.ValueGrid):
+        _grid_behaves(state)
     elif isinstance(state, driftcore.CategoryCounts):
         assert state.nulls >= 0 and all(c >= 0 for c in state.counts.values())
         assert state.total + state.nulls < BIG
@@ -876,14 +879,21 @@ def _sketch_behaves(s) -> None:
     assert np.all((c >= 0) & (c <= 1))
 
 
+def _grid_behaves(g) -> None:
+    assert 0 <= g.total < 2**64
+    lo, hi, counts = g.cells()
+    assert np.all(counts > 0) and int(counts.sum()) == g.total
+    assert np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo <= hi)
+    q = g.quantiles([0.0, 0.5, 1.0])
+    assert np.all(np.isnan(q)) if g.total == 0 else np.all(np.diff(q) >= 0)
+
+
 def _profile_behaves(p) -> None:
     for col in p.columns.values():
         assert col.count >= 0 and col.missing >= 0
         if isinstance(col, NumericColumn):
-            _sketch_behaves(col.sketch)
-            if col.count:
-                e = col.edges(p.bins)
-                assert np.all(np.isfinite(e)) and np.all(np.diff(e) > 0)
+            _grid_behaves(col.grid)
+            assert col.grid.total == col.moments.count
         else:
             assert isinstance(col, CategoricalColumn)
     if p.columns:

@@ -123,7 +123,7 @@ def test_profile_updates_from_threads_count_every_row():
     rng = np.random.default_rng(3)
     chunk = {"x": rng.integers(0, 10, size=4_096).astype(np.float64),
              "c": rng.choice(["a", "b", "c"], size=4_096)}
-    prof = driftcore.Profile(k=64)
+    prof = driftcore.Profile(max_cells=64)
     rounds = 6
 
     def work(i):
@@ -131,11 +131,11 @@ def test_profile_updates_from_threads_count_every_row():
             prof.update(chunk, threads=1)
 
     _race(work)
-    want = driftcore.Profile(k=64)
+    want = driftcore.Profile(max_cells=64)
     for _ in range(THREADS * rounds):
         want.update(chunk)
     assert prof["x"].count == THREADS * rounds * 4_096
-    assert prof["x"].sketch.n == prof["x"].count
+    assert prof["x"].grid.total == prof["x"].count
     assert prof["x"].values == want["x"].values  # exact counts of each distinct value
     assert prof["c"].counts.counts == want["c"].counts.counts
 
@@ -235,8 +235,8 @@ def test_merges_race_with_updates():
 
 def test_profile_merges_race_with_updates():
     chunk = {"x": np.arange(1_000.0) % 7, "c": ["p", "q"] * 500}
-    part = driftcore.Profile(k=64).update(chunk)
-    prof = driftcore.Profile(k=64).update(chunk)
+    part = driftcore.Profile(max_cells=64).update(chunk)
+    prof = driftcore.Profile(max_cells=64).update(chunk)
 
     def work(i):
         for _ in range(10):
@@ -314,7 +314,7 @@ def _kernel_results(threads):
     h.update(x, w, threads=threads)
     plain = driftcore.Histogram(bins=100, range=(-4.0, 4.0))
     plain.update(x, threads=threads)
-    prof = driftcore.Profile.build({"x": x}, k=64, threads=threads)
+    prof = driftcore.Profile.build({"x": x}, max_cells=64, threads=threads)
     docs = [f"doc {i} " + " ".join(str(i * 7 + k) for k in range(8)) for i in range(4_096)]
     sig = driftcore.MinHasher(num_perm=32).signatures(docs, threads=threads)
     a, b = rng.normal(size=(400, 3)), rng.normal(0.3, 1.0, size=(400, 3))

@@ -238,3 +238,15 @@ def test_pickle_and_copy():
     c = g.copy()
     c.update(np.array([1.0]))
     assert c.total == g.total + 1
+
+
+def test_cells_at_the_ends_of_the_line_stay_finite():
+    g = ValueGrid(16)
+    g.update(np.concatenate([np.geomspace(1e-300, 1.7e308, 40), -np.geomspace(1e-300, 1.7e308, 40)]))
+    lo, hi, _ = g.cells()
+    assert g.shift > 52 and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))
+    assert lo[0] == -np.finfo(float).max and hi[-1] == np.finfo(float).max
+    e, a, b = g.aligned(g)
+    assert np.all(np.isfinite(e)) and np.all(np.diff(e) >= 0)
+    q = g.quantiles([0.0, 1.0])
+    assert np.all(np.isfinite(q))

@@ -21,6 +21,19 @@ void register_value_grid(py::module_& m) {
             run_interruptible([&] { g.update(v, threads); }, v.size >= (std::size_t(1) << 22));
           },
           py::arg("values"), py::arg("threads") = 0)
+      .def(
+          "add_counts",
+          [](value_grid& g, const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& keys,
+             const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& counts,
+             int shift) {
+            if (keys.ndim() != 1 || counts.ndim() != 1)
+              throw invalid_input("keys and counts must be 1-D arrays");
+            std::vector<std::uint64_t> k(keys.data(), keys.data() + keys.size());
+            std::vector<std::uint64_t> c(counts.data(), counts.data() + counts.size());
+            py::gil_scoped_release release;
+            g.add_counts(std::move(k), std::move(c), shift);
+          },
+          py::arg("keys"), py::arg("counts"), py::arg("shift"))
       .def("merge", &value_grid::merge, py::call_guard<py::gil_scoped_release>())
       .def("coarsen_to", &value_grid::coarsen_to)
       .def_property_readonly("max_cells", &value_grid::max_cells)

@@ -121,13 +121,15 @@ value_grid::value_grid(std::uint32_t max_cells) : max_cells_(max_cells) {
                         std::to_string(max_cells_limit) + "], got " + std::to_string(max_cells));
 }
 
+// A coarse cell at either end also spans the bit patterns of infinities and NaN: its
+// bounds are clamped to the finite doubles.
 double value_grid::cell_low(std::uint64_t key) const noexcept {
-  return from_order_key(shift_ >= 64 ? 0 : key << shift_);
+  return from_order_key(std::max(key << shift_, key_of(-kMax)));
 }
 
 double value_grid::cell_high(std::uint64_t key) const noexcept {
-  const std::uint64_t span = shift_ >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << shift_) - 1;
-  return from_order_key((shift_ >= 64 ? 0 : key << shift_) | span);
+  const std::uint64_t span = (std::uint64_t(1) << shift_) - 1;
+  return from_order_key(std::min((key << shift_) | span, key_of(kMax)));
 }
 
 void value_grid::coarsen_to(int shift) {
@@ -286,6 +288,33 @@ void value_grid::update(const array_view& values, int threads) {
       next.absorb(keys, counts, s);
     }
   });
+  *this = std::move(next);
+}
+
+void value_grid::add_counts(std::vector<std::uint64_t> keys, std::vector<std::uint64_t> counts,
+                            int shift) {
+  if (shift < 0 || shift > max_shift)
+    throw invalid_input("shift must be in [0, " + std::to_string(max_shift) + "], got " +
+                        std::to_string(shift));
+  if (shift > shift_)
+    throw invalid_input("cells at shift " + std::to_string(shift) +
+                        " are coarser than the grid's " + std::to_string(shift_));
+  if (keys.size() != counts.size())
+    throw invalid_input("keys and counts differ in length");
+  const std::uint64_t lowest = key_of(-kMax) >> shift, highest = key_of(kMax) >> shift;
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i && keys[i] <= keys[i - 1]) throw invalid_input("keys are not strictly increasing");
+    if (keys[i] < lowest || keys[i] > highest)
+      throw invalid_input("a key is the cell of no finite value");
+    if (counts[i] == 0) throw invalid_input("a count is 0");
+    if (sum > std::numeric_limits<std::uint64_t>::max() - counts[i] ||
+        total_ > std::numeric_limits<std::uint64_t>::max() - sum - counts[i])
+      throw invalid_input("the total count would overflow");
+    sum += counts[i];
+  }
+  value_grid next = *this;
+  next.absorb(keys, counts, shift);
   *this = std::move(next);
 }
 

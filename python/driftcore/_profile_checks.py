@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _core, _fine_bins, _validate
+from . import _core, _validate
 
 _COUNTS = ("count", "nan", "pos_inf", "neg_inf")
 _FLOATS = ("min", "max", "mean", "m2")
@@ -44,56 +44,19 @@ def moments(raw: Any) -> Any:
     return m
 
 
-def numeric(col: Any, bins: int, k: int, seed: int) -> None:
-    """A numeric column's parts agree: the sketch has the profile's k and seed and
-    saw what the moments saw (n = finite + infinite values, the same NaN count, the
-    same extremes); the exact value counts add up to the finite count within [min,
-    max]; the histogram (on at most ``bins`` x FINE + 2 x TAIL fine bins) counted
-    every non-NaN value."""
-    m, s = col.moments, col.sketch
-    if (s.k, s.seed) != (k, seed):
-        raise ValueError(f"sketch k={s.k}, seed={s.seed} differ from the profile's "
-                         f"k={k}, seed={seed}")
-    if s.n != m.count + m.pos_inf + m.neg_inf or s.nan != m.nan:
-        raise ValueError(f"sketch n={s.n}, nan={s.nan} differ from the moments' "
-                         f"{m.count + m.pos_inf + m.neg_inf} non-NaN and {m.nan} NaN values")
-    if s.n and (s.min != col.min or s.max != col.max):
-        raise ValueError(f"sketch min/max {s.min}/{s.max} differ from the moments' "
-                         f"{col.min}/{col.max}")
-    _validate.total((s.n, s.nan, col.nulls), "the count of values")
-    if col.values is not None:
-        if sum(col.values.values()) != m.count:
-            raise ValueError(f"value counts add up to {sum(col.values.values())}, "
-                             f"not the {m.count} finite values")
-        if any(not m.min <= v <= m.max for v in col.values):
-            raise ValueError(f"a counted value lies outside [min, max] = [{m.min}, {m.max}]")
-    h = col.histogram
-    if h is None:
-        return
-    most = bins * _fine_bins.FINE + 2 * _fine_bins.TAIL
-    if h.weighted or len(h.edges) - 1 > most:
-        raise ValueError(f"histogram is weighted or has more than the {most} bins of "
-                         f"bins={bins}")
-    # Every non-NaN value, and at most the NaN ones (a GPU pass may count nulls as NaN
-    # in the sketch and leave them out of the histogram).
-    if h.total - h.nan != s.n or h.nan > m.nan or h.underflow < m.neg_inf \
-            or h.overflow < m.pos_inf:
-        raise ValueError(f"histogram counts ({h.total - h.nan} non-NaN, {h.nan} NaN) differ "
-                         f"from the column's ({s.n}, {m.nan})")
-
-
-def values(entry: Any, cap: int) -> dict[float, int] | None:
-    """The optional exact ``values`` entry: ``[[value...], [count...]]``, at most
-    ``cap`` distinct finite values, each counted at least once."""
-    if entry is None:
-        return None
-    keys, counts = _validate.list_of(entry, "values", 2)
-    _validate.list_of(keys, "values")
-    _validate.list_of(counts, "value counts", len(keys))
-    if len(keys) > cap:
-        raise ValueError(f"{len(keys)} counted values, more than {cap}")
-    out = {_validate.number(v, "a counted value"): _validate.integer(n, "a value count", 1)
-           for v, n in zip(keys, counts)}
-    if len(out) != len(keys):
-        raise ValueError("a counted value appears twice")
-    return out
+def numeric(col: Any, max_cells: int) -> None:
+    """A numeric column's parts agree: the grid has the profile's ``max_cells`` and
+    counts exactly the finite values, its first and last cells hold the smallest and
+    largest of them; the counts of values stay below 2^63."""
+    m, g = col.moments, col.grid
+    if g.max_cells != max_cells:
+        raise ValueError(f"grid max_cells={g.max_cells} differs from the profile's {max_cells}")
+    if g.total != m.count:
+        raise ValueError(f"grid counts {g.total} values, the moments {m.count} finite ones")
+    _validate.total((col.count, m.nan, col.nulls), "the count of values")
+    if g.total:
+        lo, hi, _ = g.cells()
+        # -0.0 counts as +0.0 in the grid
+        if not (lo[0] <= m.min + 0.0 <= hi[0] and lo[-1] <= m.max + 0.0 <= hi[-1]):
+            raise ValueError(f"moments min/max {m.min}/{m.max} lie outside the grid's first "
+                             f"and last cells")

@@ -5,10 +5,11 @@ Each column shared by both sides is measured and tested:
 * **Numeric** columns: PSI and the other binned metrics on ``bins`` quantile bins of
   the reference, the Kolmogorov-Smirnov statistic and test, Wasserstein-1 (raw and
   divided by the reference's standard deviation), means. On raw data every number is
-  exact. Between profiles they come from exact counts on fine quantile bins (see
-  :mod:`driftcore._fine_bins`) or from the quantile sketches, each with an error
+  exact. Between profiles they come from the exact counts of both sides' value grids
+  (:class:`~driftcore.ValueGrid`), aligned on the coarser grid, each with an error
   bound, and the KS p-value is then *conservative*: computed at the lower bound of the
-  statistic, so never smaller than the exact one.
+  statistic, so never smaller than the exact one. Grids still holding one cell per
+  value (few distinct values) give the exact numbers.
 * **Discrete numeric** columns (at most ``DISCRETE_LEVELS`` distinct values in the
   reference, each seen ``DISCRETE_REPEATS`` times on average, and at most
   ``VALUE_CAP`` in the current data) are compared value by value, as categories
@@ -40,15 +41,18 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch, _fine_bins, _tables, metrics, pvalues
+from . import _core, _dispatch, _slots, _tables, metrics, pvalues
 from .categories import CategoryCounts
-from .profile import VALUE_CAP, CategoricalColumn, NumericColumn, Profile, as_categorical
+from .profile import CategoricalColumn, NumericColumn, Profile, as_categorical
+from .value_grid import ValueGrid
 from .verdict import Rules, TestOutcome, decide
 
 #: Numeric columns with at most this many distinct values in the reference, each
 #: seen ``DISCRETE_REPEATS`` times on average, are compared value by value.
 DISCRETE_LEVELS = 20
 DISCRETE_REPEATS = 4
+#: Distinct values of the current side still compared value by value (raw data).
+VALUE_CAP = 64
 
 
 class UnknownColumnError(KeyError, ValueError):
@@ -233,7 +237,7 @@ def compare(
 
     Each side is raw data (a dict of arrays, pandas DataFrame, pyarrow Table or
     RecordBatch) or a :class:`Profile`. On raw data every metric is exact; between
-    profiles, KS and Wasserstein come from exact fine-bin counts or the sketches and
+    profiles, KS and Wasserstein come from the exact counts of the value grids and
     carry an error bound (see this module's docstring).
 
     The verdict rule is :mod:`driftcore.verdict`'s: the p-values of all tested columns
@@ -397,11 +401,11 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
         cur_values = _sorted_values(sb, VALUE_CAP)
         if cur_values is not None:
             return _by_value(res, values, cur_values, std)
-    edges = _fine_bins.edges_sorted(sa, bins)
-    a, b = _fine_bins.coarse(_fine_bins.sorted_slots(sa, edges),
-                             _fine_bins.sorted_slots(sb, edges), bins)
-    res.metrics.update(metrics.binned_metrics(a, b))
-    res.metrics["psi_from_sketch"] = 0.0
+    ga, gb = ValueGrid(), ValueGrid()
+    ga.update(sa, threads=threads)
+    gb.update(sb, threads=threads)
+    _, a, b = _grid_slots(ga, gb, _inf_counts(sa), _inf_counts(sb))
+    res.metrics.update(metrics.binned_metrics(*_slots.coarse(a, b, bins)))
     stat, w, na, nb = _core.two_sample_sorted(sa, sb)
     if clip is not None:
         w = float(_core.two_sample_sorted(np.clip(sa, *clip), np.clip(sb, *clip), False, True)[1])
@@ -429,7 +433,7 @@ def _robust_scale(std: float, values: np.ndarray,
     ``WINSOR`` and ``1 - WINSOR`` quantiles), the winsorized one, and Wasserstein-1
     of both sides clipped to that quantile range: one outlier of 1e10 would otherwise
     shrink every shift to nothing, or (between profiles) swamp the estimate.
-    ``values`` is the sorted reference (or its sketch), ``weights`` their weights
+    ``values`` is the sorted reference (or its grid's cells), ``weights`` their weights
     (None: a sorted sample, each value once; no pass over it unless clipped)."""
     if not std > 0:
         return std, None
@@ -509,49 +513,41 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
         res.rule = "no values on one side"
         return res
     std = math.sqrt(r.variance) if r.moments.count else math.nan
-    values, cum = r.sketch.sorted_view()
-    std, clip = _robust_scale(std, values, np.diff(np.concatenate([[0.0], cum])))
+    lo_r, hi_r, cnt_r = r.grid.cells()
+    std, clip = _robust_scale(std, lo_r / 2 + hi_r / 2, cnt_r.astype(np.float64))
     res.metrics["scale_reference"] = std
     res.metrics["winsorized"] = float(clip is not None)
     res.metrics["mean_reference"] = r.mean
     res.metrics["mean_current"] = c.mean
-    # by value only without infinities: the value counts hold finite values alone
-    if (r.values is not None and c.values is not None and r.values and c.values
-            and not (_infinities(r) or _infinities(c)) and _discrete(len(r.values), r.count)):
-        return _by_value(res, _value_arrays(r), _value_arrays(c), std)
-    hr, hc = r.histogram, c.histogram
-    exact_bins = hr is not None and hc is not None and np.array_equal(hr.edges, hc.edges)
-    # KS: the tighter of two valid bounds, from the exact bin counts and the sketches
-    ks_sketch, w_sketch = metrics.two_sample(r.sketch, c.sketch)
-    d_lo = max(ks_sketch.statistic - ks_sketch.error_bound, 0.0)
-    d_hi = min(ks_sketch.statistic + ks_sketch.error_bound, 1.0)
-    w_distance, w_bound = w_sketch.distance, w_sketch.error_bound
-    if _infinities(r) or _infinities(c) or clip is not None:
-        w_distance, w_bound = _finite_sketch_wasserstein(r, c, clip)
-    if exact_bins:
-        assert hr is not None and hc is not None
-        a, b = hr.slots[:-1].astype(np.float64), hc.slots[:-1].astype(np.float64)
-        lo, hi = _fine_bins.ks_bounds(a, b)
-        d_lo, d_hi = max(d_lo, lo), min(d_hi, hi)
-        wf, wf_bound = _fine_bins.wasserstein(hr.edges, _finite_slots(a, r), _finite_slots(b, c),
-                                              min(r.moments.min, c.moments.min),
-                                              max(r.moments.max, c.moments.max), clip)
-        if wf_bound < w_bound:
-            w_distance, w_bound = wf, wf_bound
-        a, b = _fine_bins.coarse(a, b, bins)
-    else:
-        edges = r.edges(bins)
-        a, b = _counts_from_sketch(r, edges), _counts_from_sketch(c, edges)
-        a, b = _fine_bins.coarse(a, b, bins)
-        res.error_bounds["bin_proportions"] = r.sketch.rank_error + c.sketch.rank_error
+    rv, cv = r.values, c.values
+    # by value only without infinities: the grids count finite values alone
+    if (rv and cv and not (_infinities(r) or _infinities(c))
+            and _discrete(len(rv), r.count) and len(cv) <= VALUE_CAP):
+        return _by_value(res, _value_arrays(rv), _value_arrays(cv), std)
+    edges, a, b = _grid_slots(r.grid, c.grid, (r.moments.neg_inf, r.moments.pos_inf),
+                              (c.moments.neg_inf, c.moments.pos_inf))
+    fa, fb = a[1:-1], b[1:-1]
+    exact = r.grid.shift == 0 and c.grid.shift == 0
+    d_lo, d_hi = _slots.ks_bounds(a, b)
+    if exact:
+        d_hi = d_lo
+    w_distance, w_bound = math.nan, 0.0
+    if r.moments.count and c.moments.count:
+        lo = min(r.moments.min, c.moments.min)
+        hi = max(r.moments.max, c.moments.max)
+        finite_a = np.concatenate([[0.0], fa, [0.0]])
+        finite_b = np.concatenate([[0.0], fb, [0.0]])
+        cut = (lo, hi) if clip is None else clip
+        w_distance, w_bound = _slots.wasserstein(np.clip(edges, lo, hi), finite_a,
+                                                     finite_b, lo, hi, cut)
+        if exact and clip is None:
+            w_distance, w_bound = _grid_wasserstein(r, c), 0.0
+    a, b = _slots.coarse(a, b, bins)
     res.metrics.update(metrics.binned_metrics(a, b))
-    res.metrics["psi_from_sketch"] = float(not exact_bins)
-    exact = d_hi <= d_lo
-    if exact:  # both sketches still exact: scipy's statistic and p-value
-        ks = ks_sketch
+    if exact:
+        ks = metrics.KSResult(d_lo, metrics.ks_pvalue(d_lo, r.count, c.count), 0.0)
     else:
-        ks = metrics.KSResult(d_lo, _conservative_pvalue(d_lo, r.sketch.n, c.sketch.n),
-                              d_hi - d_lo)
+        ks = metrics.KSResult(d_lo, _conservative_pvalue(d_lo, r.count, c.count), d_hi - d_lo)
         res.conservative = True
         res.error_bounds["ks"] = d_hi - d_lo
     res.metrics["ks"] = ks.statistic
@@ -564,6 +560,30 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     return res
 
 
+def _grid_slots(ga: ValueGrid, gb: ValueGrid, inf_a: tuple[int, int], inf_b: tuple[int, int]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(edges, a, b): both grids aligned, each side's counts with its -inf and +inf
+    values in the under- and overflow slots, as a histogram has them. Raw data and
+    profiles bin alike, so their binned metrics agree."""
+    edges, fa, fb = ga.aligned(gb)
+    a = np.concatenate([[inf_a[0]], fa, [inf_a[1]]]).astype(np.float64)
+    b = np.concatenate([[inf_b[0]], fb, [inf_b[1]]]).astype(np.float64)
+    return edges, a, b
+
+
+def _inf_counts(s: np.ndarray) -> tuple[int, int]:
+    """(-inf, +inf) counts of a sorted sample."""
+    return int(np.searchsorted(s, -np.inf, "right")), int(s.size - np.searchsorted(s, np.inf, "left"))
+
+
+def _grid_wasserstein(r: NumericColumn, c: NumericColumn) -> float:
+    """Exact Wasserstein-1 of two grids with one cell per value."""
+    va, _, ca = r.grid.cells()
+    vb, _, cb = c.grid.cells()
+    cum_a, cum_b = np.cumsum(ca, dtype=np.float64), np.cumsum(cb, dtype=np.float64)
+    return float(_core.two_sample_weighted(va, cum_a, vb, cum_b)[1])
+
+
 def _conservative_pvalue(d_lo: float, na: int, nb: int) -> float:
     """The KS p-value at a lower bound of the statistic. Where the exact method runs
     it rounds the statistic onto its lattice; rounding down keeps the p-value from
@@ -574,52 +594,18 @@ def _conservative_pvalue(d_lo: float, na: int, nb: int) -> float:
     return metrics.ks_pvalue(d_lo, na, nb)
 
 
-def _value_arrays(col: NumericColumn) -> tuple[np.ndarray, np.ndarray]:
-    assert col.values is not None
-    v = np.array(sorted(col.values), dtype=np.float64)
-    return v, np.array([col.values[x] for x in v.tolist()], dtype=np.int64)
-
-
-def _finite_slots(slots: np.ndarray, col: NumericColumn) -> np.ndarray:
-    """Slot counts without the infinities (they sit in underflow and overflow)."""
-    out = slots.copy()
-    out[0] -= col.moments.neg_inf
-    out[-1] -= col.moments.pos_inf
-    return out
+def _value_arrays(values: dict[float, int]) -> tuple[np.ndarray, np.ndarray]:
+    v = np.array(sorted(values), dtype=np.float64)
+    return v, np.array([values[x] for x in v.tolist()], dtype=np.int64)
 
 
 # Wasserstein in compare is taken over the finite values: one stray inf would make it
-# infinite (always "drifted" on raw data) or its sketch error bound infinite (never
-# "drifted"). Infinities are counted apart (moments.pos_inf / neg_inf) and still move
+# infinite (always "drifted"). Infinities are counted apart (moments.pos_inf / neg_inf) and still move
 # KS and the binned metrics (their under/overflow bins).
 
 
 def _infinities(col: NumericColumn) -> int:
     return int(col.moments.pos_inf + col.moments.neg_inf)
-
-
-def _finite_view(col: NumericColumn) -> tuple[np.ndarray, np.ndarray]:
-    values, cum = col.sketch.sorted_view()
-    keep = np.isfinite(values)
-    weights = np.diff(np.concatenate([[0.0], cum]))[keep]
-    return np.ascontiguousarray(values[keep]), np.cumsum(weights)
-
-
-def _finite_sketch_wasserstein(r: NumericColumn, c: NumericColumn,
-                               clip: tuple[float, float] | None = None) -> tuple[float, float]:
-    """(distance, error bound) between the finite parts of two columns' sketches,
-    both clipped to ``clip`` when given."""
-    va, ca = _finite_view(r)
-    vb, cb = _finite_view(c)
-    if va.size == 0 or vb.size == 0:
-        return math.nan, 0.0
-    span = max(r.moments.max, c.moments.max) - min(r.moments.min, c.moments.min)
-    if clip is not None:
-        va, vb = np.clip(va, *clip), np.clip(vb, *clip)
-        span = clip[1] - clip[0]
-    _, w, _, _ = _core.two_sample_weighted(va, ca, vb, cb)
-    eps = r.sketch.rank_error + c.sketch.rank_error
-    return float(w), eps * span if eps else 0.0
 
 
 def _finite_sorted_wasserstein(sa: np.ndarray, sb: np.ndarray) -> float:
@@ -629,16 +615,6 @@ def _finite_sorted_wasserstein(sa: np.ndarray, sb: np.ndarray) -> float:
     if fa.size == 0 or fb.size == 0:
         return math.nan
     return float(_core.two_sample_sorted(fa, fb, False, True)[1])
-
-
-def _counts_from_sketch(col: NumericColumn, edges: np.ndarray) -> np.ndarray:
-    """Underflow, bin and overflow counts estimated from a sketch's CDF (used when no
-    exact histogram on these edges exists)."""
-    n = float(col.sketch.n)
-    below = col.sketch.cdf(np.nextafter(edges, -np.inf)) * n  # values < e_i
-    at_or_below_last = col.sketch.cdf(edges[-1:])[0] * n
-    last = at_or_below_last - below[-2]  # the last bin is closed
-    return np.concatenate([[below[0]], np.diff(below)[:-1], [last, n - at_or_below_last]])
 
 
 def _categorical(name: str, r: CategoricalColumn, c: CategoricalColumn) -> ColumnDrift:

@@ -9,31 +9,28 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch, _fine_bins, _profile_checks, _tables, _validate, _wire
+from . import _core, _dispatch, _profile_checks, _tables, _validate, _wire
 from ._locking import Guarded, locked_pair
 from .categories import CategoryCounts
-from .histogram import Histogram
-from .quantile_sketch import QuantileSketch
+from .value_grid import ValueGrid
 
 _KIND = b"PROF"
-
-#: Distinct finite values counted exactly per numeric column; past this many the
-#: column is continuous (``NumericColumn.values`` is None).
-VALUE_CAP = 64
+#: The profile layout: numeric columns hold a ValueGrid. Layout 1 (quantile sketches
+#: and fine-bin histograms) is refused with a message to rebuild.
+LAYOUT = 2
 
 
 @dataclass
 class NumericColumn:
     """Summary of a numeric column: moments of the finite values, counts of
-    null/NaN/inf, a quantile sketch, (when edges are known) a histogram on fine
-    quantile bins, and the exact count of each distinct finite value while there are
-    at most ``VALUE_CAP`` of them (``values``; None past that)."""
+    null/NaN/inf, and the exact counts of the finite values on a canonical grid
+    (:class:`~driftcore.ValueGrid`), from which quantiles, KS, Wasserstein and the
+    binned metrics come with stated bounds. The grid, and so the column, depends on
+    the multiset of values alone: not on their order, chunking or merge tree."""
 
     moments: Any = field(default_factory=_core.Moments)
-    sketch: QuantileSketch = field(default_factory=QuantileSketch)
-    histogram: Histogram | None = None
+    grid: ValueGrid = field(default_factory=ValueGrid)
     nulls: int = 0  # Arrow/pandas nulls (NaN is counted in moments.nan)
-    values: dict[float, int] | None = field(default_factory=dict)
     kind: str = "numeric"
 
     @property
@@ -70,16 +67,15 @@ class NumericColumn:
             return float("inf")
         return float(m.max) if m.count else (float("-inf") if m.neg_inf else float("nan"))
 
-    def edges(self, bins: int) -> np.ndarray:
-        """The bin edges current data is compared on: this column's histogram edges,
-        else fine quantile edges from the sketch (see
-        :mod:`driftcore._fine_bins`)."""
-        if self.histogram is not None:
-            return self.histogram.edges
-        s = self.sketch
-        with s._lock:  # one state of the sketch, even if someone updates it
-            view, lo, hi = s.sorted_view(), s.min, s.max
-        return _fine_bins.edges(*view, lo, hi, bins)
+    @property
+    def values(self) -> dict[float, int] | None:
+        """Each distinct finite value and its count, while the grid still has one cell
+        a value (at most ``grid.max_cells`` of them); None past that."""
+        g = self.grid
+        if g.shift != 0:
+            return None
+        lo, _, counts = g.cells()
+        return dict(zip(lo.tolist(), counts.tolist()))
 
 
 @dataclass
@@ -107,24 +103,26 @@ class Profile(Guarded):
     Parameters
     ----------
     bins : int
-        Quantile bins per numeric column for the binned metrics.
-    k : int
-        Quantile sketch accuracy (see :class:`QuantileSketch`).
-    seed : int
-        Seed of the sketches' compaction coins.
+        Quantile bins per numeric column for the binned metrics (PSI, JS, ...).
+    max_cells : int
+        Cells of each numeric column's :class:`~driftcore.ValueGrid` (16 to 2^20):
+        more cells, finer quantiles and tighter KS / Wasserstein bounds (4096: about
+        1/128 of a value's magnitude a cell on a normal column of 4e5 values).
     reference : Profile, optional
-        Bin numeric columns on the reference's edges, so that binned metrics between
-        the two are exact (``bins`` must then be the reference's). A column that is
-        categorical in the reference is counted as categories here too.
+        A column that is categorical in the reference is counted as categories here
+        too.
     categorical : list of str, optional
         Numeric columns (integer codes) to count as categories.
 
     Notes
     -----
-    One profile may be updated, merged and read from several threads: each chunk's
-    update, each merge and each serialization runs alone. Updating never changes a
-    column object already in :attr:`columns`: a chunk's new summaries replace them
-    (copy on write), so a column read from ``profile[name]`` stays as it was.
+    A profile is a function of the multiset of rows (and its settings): any order,
+    chunking, thread count or merge tree gives the same :meth:`to_bytes`, except that
+    the float moments (mean, M2) may differ in their last bits. One profile may be
+    updated, merged and read from several threads: each chunk's update, each merge and
+    each serialization runs alone. Updating never changes a column object already in
+    :attr:`columns`: a chunk's new summaries replace them (copy on write), so a column
+    read from ``profile[name]`` stays as it was.
 
     Examples
     --------
@@ -138,8 +136,7 @@ class Profile(Guarded):
         self,
         *,
         bins: int = 10,
-        k: int = 400,
-        seed: int = 0,
+        max_cells: int = 4096,
         reference: Profile | None = None,
         categorical: list[str] | None = None,
     ) -> None:
@@ -147,11 +144,8 @@ class Profile(Guarded):
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
         if reference is not None and not isinstance(reference, Profile):
             raise TypeError(f"reference must be a Profile, got {type(reference).__name__}")
-        if reference is not None and reference.bins != bins:
-            # its histograms are on the reference's fine bins, which bins must describe
-            raise ValueError(f"bins={bins} differs from the reference's bins={reference.bins}")
-        QuantileSketch(k, seed=seed)  # validates k and seed
-        self.bins, self.k, self.seed = bins, k, seed
+        ValueGrid(max_cells)  # validates max_cells
+        self.bins, self.max_cells = bins, int(max_cells)
         if categorical is not None and (
             isinstance(categorical, str) or not all(isinstance(c, str) for c in categorical)
         ):
@@ -173,8 +167,7 @@ class Profile(Guarded):
         data: Any,
         *,
         bins: int = 10,
-        k: int = 400,
-        seed: int = 0,
+        max_cells: int = 4096,
         reference: Profile | None = None,
         categorical: list[str] | None = None,
         threads: int | None = None,
@@ -182,17 +175,9 @@ class Profile(Guarded):
     ) -> Profile:
         """Profile ``data``: a table (dict of arrays or pandas / polars Series, pandas
         or polars DataFrame, pyarrow Table or RecordBatch) or an iterable of such
-        chunks.
-
-        A single in-memory table without ``reference`` is read twice: once for the
-        sketches, once for histograms on its own quantile edges, so that later
-        comparisons on those edges are exact. An iterable is read once.
-        """
-        prof = cls(bins=bins, k=k, seed=seed, reference=reference, categorical=categorical)
-        prof.update(data, threads=threads, device=device)
-        if reference is None and _tables.is_chunk(data):
-            prof._fill_own_histograms(data, threads, device)
-        return prof
+        chunks, read once."""
+        prof = cls(bins=bins, max_cells=max_cells, reference=reference, categorical=categorical)
+        return prof.update(data, threads=threads, device=device)
 
     def update(self, data: Any, *, threads: int | None = None, device: str = "auto") -> Profile:
         """Add one table or an iterable of tables. A chunk that fails leaves the
@@ -221,40 +206,14 @@ class Profile(Guarded):
         if old is not None and old.kind != kind:
             raise TypeError(f"column {name!r} was {old.kind} and is now {kind}")
         if old is None:
-            return self._new_column(name, kind)
+            if kind == "categorical":
+                return CategoricalColumn()
+            return NumericColumn(grid=ValueGrid(self.max_cells))
         if isinstance(old, NumericColumn):
             m = _core.Moments()
             m.merge(old.moments)
-            return NumericColumn(
-                m, old.sketch.copy(), old.histogram.copy() if old.histogram else None, old.nulls,
-                None if old.values is None else dict(old.values),
-            )
+            return NumericColumn(m, old.grid.copy(), old.nulls)
         return CategoricalColumn(old.counts.copy())
-
-    def _new_column(self, name: str, kind: str) -> Column:
-        if kind == "categorical":
-            return CategoricalColumn()
-        hist = None
-        ref = self._reference.columns.get(name) if self._reference else None
-        if isinstance(ref, NumericColumn) and ref.count:
-            edges = ref.edges(self.bins)
-            own = ref.histogram
-            # The reference's own histogram usually has these edges: copying it empty
-            # skips rebuilding the lookup table.
-            if own is not None and not own.weighted and np.array_equal(own.edges, edges):
-                hist = own.empty_copy()
-            else:
-                hist = Histogram(edges)
-        return NumericColumn(sketch=QuantileSketch(self.k, seed=self.seed), histogram=hist)
-
-    def _fill_own_histograms(self, data: Any, threads: int | None, device: str) -> None:
-        chunk = _tables.read_chunk(data)
-        with self._lock:
-            for name, c in chunk.items():
-                col = self.columns[name]
-                if isinstance(col, NumericColumn) and col.count and col.histogram is None:
-                    col.histogram = Histogram(col.edges(self.bins))
-                    col.histogram.update(c.values, threads=threads, device=device)
 
     # --- combining and storing -------------------------------------------------------
 
@@ -262,7 +221,7 @@ class Profile(Guarded):
         """Fold ``other`` (same columns, kinds and settings) into this profile."""
         if not isinstance(other, Profile):
             raise TypeError(f"can only merge a Profile, got {type(other).__name__}")
-        for name in ("bins", "k", "seed"):
+        for name in ("bins", "max_cells"):
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine != theirs:
                 raise ValueError(f"cannot merge profiles with different {name}: {mine} != {theirs}")
@@ -283,15 +242,8 @@ class Profile(Guarded):
                 col = self._copy_column(name, mine.kind)
                 if isinstance(col, NumericColumn):
                     col.moments.merge(theirs.moments)
-                    col.sketch.merge(theirs.sketch)
+                    col.grid.merge(theirs.grid)
                     col.nulls += theirs.nulls
-                    col.values = _merge_values(col.values, theirs.values)
-                    if (col.histogram is None) != (theirs.histogram is None):
-                        raise ValueError(
-                            f"column {name!r}: only one profile has a histogram"
-                        )
-                    if col.histogram is not None:
-                        col.histogram.merge(theirs.histogram)
                 else:
                     col.counts.merge(theirs.counts)
                 merged[name] = col
@@ -302,7 +254,7 @@ class Profile(Guarded):
         """Serialize the whole profile (versioned, checksummed)."""
         with self._lock:
             header: dict[str, Any] = {
-                "bins": self.bins, "k": self.k, "seed": self.seed, "columns": []
+                "layout": LAYOUT, "bins": self.bins, "max_cells": self.max_cells, "columns": []
             }
             blobs: list[bytes] = []
             for name, col in self.columns.items():
@@ -313,11 +265,7 @@ class Profile(Guarded):
                         m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2
                     ]
                     entry["nulls"] = col.nulls
-                    if col.values is not None:  # absent: more than VALUE_CAP values
-                        entry["values"] = [list(col.values), list(col.values.values())]
-                    parts = [col.sketch.to_bytes()]
-                    if col.histogram is not None:
-                        parts.append(col.histogram.to_bytes())
+                    parts = [col.grid.to_bytes()]
                 else:
                     parts = [col.counts.to_bytes()]
                 entry["parts"] = [len(p) for p in parts]
@@ -328,14 +276,22 @@ class Profile(Guarded):
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Profile:
-        """Inverse of :meth:`to_bytes`; raises ValueError on corrupted data."""
+        """Inverse of :meth:`to_bytes`; raises ValueError on corrupted data, and on a
+        profile of the older layout (quantile sketches), which must be rebuilt."""
         payload = _wire.unframe(data, _KIND)
         with _validate.corrupted("corrupted profile payload"):
             header, pos = _validate.header(payload)
-            header = _validate.fields(header, "header", ("bins", "k", "seed", "columns"))
+            if type(header) is dict and "layout" not in header and "k" in header:
+                raise ValueError(
+                    "a profile of an older layout (quantile sketches), which this driftcore "
+                    "no longer reads: rebuild it from the data (Profile.build, or driftcore "
+                    "profile DATA -o FILE.dcp)"
+                )
+            header = _validate.fields(header, "header", ("layout", "bins", "max_cells", "columns"))
+            if header["layout"] != LAYOUT:
+                raise ValueError(f"unknown profile layout {header['layout']!r:.20}")
             prof = cls(bins=_validate.integer(header["bins"], "bins", 1),
-                       k=_validate.integer(header["k"], "k", 8, 65535),
-                       seed=_validate.integer(header["seed"], "seed", 0, 2**64 - 1))
+                       max_cells=_validate.integer(header["max_cells"], "max_cells", 16, 2**20))
             for entry in _validate.list_of(header["columns"], "columns"):
                 name, col, pos = prof._read_column(entry, payload, pos)
                 if name in prof.columns:
@@ -352,35 +308,29 @@ class Profile(Guarded):
             raise ValueError(f"unknown column kind {kind!r:.40}")
         numeric = kind == "numeric"
         required = ("name", "kind", "parts", *(("moments", "nulls") if numeric else ()))
-        entry = _validate.fields(entry, "a column", required, ("values",) if numeric else ())
+        entry = _validate.fields(entry, "a column", required)
         name = entry["name"]
         if type(name) is not str:
             raise ValueError(f"column name {name!r:.40} is not a string")
         try:
-            sizes = _validate.list_of(entry["parts"], "parts")
-            if not 1 <= len(sizes) <= (2 if numeric else 1):
-                raise ValueError(f"{len(sizes)} parts")
-            parts = []
-            for size in sizes:
-                _validate.integer(size, "a part's size", 0, len(payload) - pos)
-                parts.append(payload[pos : pos + size])
-                pos += size
+            sizes = _validate.list_of(entry["parts"], "parts", 1)
+            _validate.integer(sizes[0], "a part's size", 0, len(payload) - pos)
+            part = payload[pos : pos + sizes[0]]
+            pos += sizes[0]
             if not numeric:
-                return name, CategoricalColumn(CategoryCounts.from_bytes(parts[0])), pos
+                return name, CategoricalColumn(CategoryCounts.from_bytes(part)), pos
             col = NumericColumn(
-                _profile_checks.moments(entry["moments"]), QuantileSketch.from_bytes(parts[0]),
-                Histogram.from_bytes(parts[1]) if len(parts) > 1 else None,
+                _profile_checks.moments(entry["moments"]), ValueGrid.from_bytes(part),
                 _validate.integer(entry["nulls"], "nulls"),
-                _profile_checks.values(entry.get("values"), VALUE_CAP),
             )
-            _profile_checks.numeric(col, self.bins, self.k, self.seed)
+            _profile_checks.numeric(col, self.max_cells)
         except ValueError as exc:
             raise ValueError(f"column {name!r:.60}: {exc}") from None
         return name, col, pos
 
     def __reduce__(self) -> tuple:
         # pickle (Dask, multiprocessing) through the checked wire format; the reference
-        # travels too, so a restored profile bins new columns as the original would
+        # travels too, so a restored profile counts the same columns as categories
         ref = None if self._reference is None else self._reference.to_bytes()
         return (_restore, (self.to_bytes(), ref))
 
@@ -412,11 +362,7 @@ def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> No
         m = _gpu_moments(c.values)
     else:
         m = _core.moments(c.values, threads)
-    if col.values is not None:  # still few distinct values: keep counting them
-        col.values = _merge_values(col.values, _chunk_values(c.values, where))
-    col.sketch.update(c.values, device=where)
-    if col.histogram is not None:
-        col.histogram.update(c.values, threads=threads or None, device=where)
+    col.grid.update(c.values, threads=threads or None)
     col.moments.merge(m)
     col.nulls += c.nulls
 
@@ -437,43 +383,6 @@ def _gpu_moments(values: Any) -> Any:
         m.mean = float(v.mean())
         m.m2 = float(((v - m.mean) ** 2).sum())
     return m
-
-
-def _chunk_values(values: Any, where: str) -> dict[float, int] | None:
-    """Exact counts of a chunk's distinct finite values, or None past VALUE_CAP."""
-    xp = np
-    if where == "gpu":
-        import cupy as xp  # type: ignore[no-redef]
-    head = values[: 8 * VALUE_CAP]
-    if values.dtype.kind not in "iu":
-        head = head[xp.isfinite(head)]
-    if xp.unique(head).size > VALUE_CAP:
-        return None  # continuous data: decided on a small prefix
-    v = values if values.dtype.kind in "iu" else values[xp.isfinite(values)]
-    if v.dtype.kind in "iu" and v.size and int(v.max()) - int(v.min()) < 1 << 16:
-        lo = int(v.min())
-        counts = xp.bincount((v - lo).astype(xp.int64))
-        keys = xp.flatnonzero(counts)
-        if keys.size > VALUE_CAP:
-            return None
-        return dict(zip((keys + lo).astype(np.float64).tolist(), counts[keys].tolist()))
-    keys, counts = xp.unique(v, return_counts=True)
-    if keys.size > VALUE_CAP:
-        return None
-    return dict(zip(keys.astype(np.float64).tolist(), counts.tolist()))
-
-
-def _merge_values(
-    mine: dict[float, int] | None, theirs: dict[float, int] | None
-) -> dict[float, int] | None:
-    if mine is None or theirs is None:
-        return None
-    out = dict(mine)
-    for v, n in theirs.items():
-        out[v] = out.get(v, 0) + n
-    if len(out) > VALUE_CAP:
-        return None
-    return dict(sorted(out.items()))
 
 
 def as_categorical(name: str, chunk: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, _dispatch, _fine_bins, _wire
+from . import _core, _dispatch, _slots, _wire
 from ._locking import Guarded, locked_pair
 
 _KIND = b"VGRD"
@@ -60,12 +60,18 @@ class ValueGrid(Guarded):
         return obj
 
     def update(self, values: Any, *, threads: int | None = None) -> None:
-        """Count the finite values of a 1-D numpy array (or cupy array, copied to the
-        host). A failed or interrupted update leaves the grid unchanged."""
-        if _dispatch.is_device_array(values):
-            import cupy as cp
+        """Count the finite values of a 1-D numpy or cupy array. A failed or
+        interrupted update leaves the grid unchanged.
 
-            values = cp.asnumpy(values)
+        On the GPU the cells are counted on the device and only the occupied ones
+        (at most a chunk's distinct values, usually at most ``max_cells``) are
+        copied to the host; the result is the same grid."""
+        if _dispatch.is_device_array(values):
+            _, _, _, arr = _dispatch.device_1d(values)
+            with self._lock:
+                keys, counts = _device_cells(arr, self._g.shift)
+                self._g.add_counts(keys, counts, self._g.shift)
+            return
         v = _dispatch.host_1d(values)
         nthreads = _dispatch.resolve_threads(threads)
         with self._lock:  # the kernel releases the GIL: another thread may call in
@@ -144,7 +150,11 @@ class ValueGrid(Guarded):
         lo, hi = _cell_bounds(keys, s)
         # Edges: each cell's start and end (the next double); a gap between cells
         # that do not touch becomes an empty bin.
-        ends = np.where(np.signbit(hi) & (hi == 0), 0.0, np.nextafter(hi, np.inf))
+        # the cell ending at -0.0 is followed by +0.0; the last one ends at DBL_MAX
+        top = np.finfo(np.float64).max
+        with np.errstate(over="ignore"):
+            ends = np.where(np.signbit(hi) & (hi == 0), 0.0,
+                            np.where(hi == top, top, np.nextafter(hi, np.inf)))
         gap = lo[1:] > ends[:-1]
         seq = np.empty(2 * keys.size)
         seq[0::2], seq[1::2] = lo, ends
@@ -187,11 +197,29 @@ class ValueGrid(Guarded):
                 f"{self.max_cells} cells, shift {self.shift})")
 
 
+def _device_cells(arr: Any, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """Occupied cells at ``shift`` and their counts of a cupy array's finite values."""
+    import cupy as cp
+
+    x = arr.astype(cp.float64, copy=False)
+    x = x[cp.isfinite(x)] + 0.0  # -0.0 counts as +0.0
+    u = x.view(cp.uint64)
+    sign = cp.uint64(1 << 63)
+    k = cp.where((u & sign) != 0, ~u, u | sign) >> cp.uint64(shift)
+    keys, counts = cp.unique(k, return_counts=True)
+    return cp.asnumpy(keys).astype(np.uint64), cp.asnumpy(counts).astype(np.uint64)
+
+
+_LOWEST_KEY = np.uint64(0x0010000000000000)  # order key of -DBL_MAX
+_HIGHEST_KEY = np.uint64(0xFFEFFFFFFFFFFFFF)  # order key of +DBL_MAX
+
+
 def _cell_bounds(keys: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
-    """Smallest and largest double of each cell ``keys`` at ``shift``."""
+    """Smallest and largest finite double of each cell ``keys`` at ``shift`` (a coarse
+    cell at either end also spans the bit patterns of infinities and NaN)."""
     k = keys.astype(np.uint64)
-    lo_bits = k << np.uint64(shift)
-    hi_bits = lo_bits | np.uint64((1 << shift) - 1)
+    lo_bits = np.maximum(k << np.uint64(shift), _LOWEST_KEY)
+    hi_bits = np.minimum((k << np.uint64(shift)) | np.uint64((1 << shift) - 1), _HIGHEST_KEY)
     return _from_order_key(lo_bits), _from_order_key(hi_bits)
 
 
@@ -219,7 +247,7 @@ def ks_bounds(a: ValueGrid, b: ValueGrid) -> tuple[float, float]:
         return math.nan, math.nan
     slots_a = np.concatenate([[0.0], ca, [0.0]])
     slots_b = np.concatenate([[0.0], cb, [0.0]])
-    lower, upper = _fine_bins.ks_bounds(slots_a, slots_b)
+    lower, upper = _slots.ks_bounds(slots_a, slots_b)
     if a.shift == 0 and b.shift == 0:  # one cell a value: the CDFs are known exactly
         upper = lower
     return lower, upper
@@ -251,4 +279,4 @@ def wasserstein(a: ValueGrid, b: ValueGrid, lo: float, hi: float) -> tuple[float
     edges = np.clip(edges, lo, hi)
     slots_a = np.concatenate([[0.0], ca, [0.0]])
     slots_b = np.concatenate([[0.0], cb, [0.0]])
-    return _fine_bins.wasserstein(edges, slots_a, slots_b, lo, hi)
+    return _slots.wasserstein(edges, slots_a, slots_b, lo, hi)

@@ -147,7 +147,7 @@ def effect(res: ColumnDrift, rules: Rules) -> tuple[bool, str]:
     psi = m.get("psi_debiased", math.nan)
     if res.kind == "numeric" and not res.by_value:
         w = m.get("wasserstein_normed", math.nan)
-        by_psi = not m.get("psi_from_sketch", 0.0) and psi >= rules.psi
+        by_psi = psi >= rules.psi
         met = by_psi or (not math.isnan(w) and w >= rules.wasserstein)
         return met, f"psi* >= {rules.psi:g} or wasserstein/std >= {rules.wasserstein:g}"
     js = m.get("js_distance_debiased", math.nan)

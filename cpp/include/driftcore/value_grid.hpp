@@ -39,6 +39,12 @@ class value_grid {
   /// included), so a failed call leaves the grid unchanged.
   void update(const array_view& values, int threads);
 
+  /// @brief Add counted cells: @p keys (strictly increasing, cells of finite values)
+  /// at @p shift with their @p counts (> 0), as a device computes them. The same as
+  /// updating with the values they count, when @p shift is at most this grid's.
+  /// @throws invalid_input on keys, counts or a shift that could not come from values.
+  void add_counts(std::vector<std::uint64_t> keys, std::vector<std::uint64_t> counts, int shift);
+
   /// @brief Fold @p other into this grid (equal max_cells required).
   void merge(const value_grid& other);
 

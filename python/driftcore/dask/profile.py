@@ -1,25 +1,18 @@
 """Profiles and comparisons of Dask DataFrames: a :class:`~driftcore.Profile` per
-partition, tree-merged.
-
-Without a reference, a profile takes two passes, as :meth:`driftcore.Profile.build`
-does on one table: the first builds moments, sketches and category counts; the
-second bins every numeric column on the merged sketch's quantile edges, so that
-comparisons on those edges are exact. With a reference (or as the current side of
-:func:`compare`) one pass bins on the reference's edges. Both passes read the
-collection, so persist it first when reading it is the expensive part.
+partition, tree-merged, in one pass over each collection. Counts and value grids
+merge exactly, so the profile is the one :meth:`driftcore.Profile.build` makes of
+the whole table, whatever the partitioning (float moments may differ in their last
+bits).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .. import _tables
 from ..compare import DriftReport
 from ..compare import compare as compare_profiles
 from ..histogram import Histogram
-from ..profile import NumericColumn, Profile
+from ..profile import Profile
 from . import _graph
 from ._partition import partition_table
 
@@ -28,8 +21,7 @@ def profile(
     data: Any,
     *,
     bins: int = 10,
-    k: int = 400,
-    seed: int = 0,
+    max_cells: int = 4096,
     reference: Profile | None = None,
     columns: list[str] | None = None,
     categorical: list[str] | None = None,
@@ -39,35 +31,26 @@ def profile(
     scheduler: Any = None,
 ) -> Profile:
     """Profile a Dask DataFrame: the same :class:`~driftcore.Profile` as
-    ``Profile.build`` on the whole table (counts exactly, moments within 1e-9
-    relative, sketches within their rank error; see :mod:`driftcore.dask`).
+    ``Profile.build`` on the whole table (see the module docstring).
 
     ``threads`` is per task (the cluster's workers are the parallelism);
     ``device="gpu"`` with cudf partitions (dask-cuda) runs the CUDA kernels.
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd, driftcore
     >>> import driftcore.dask as dcd
-    >>> ddf = dd.from_pandas(pd.DataFrame({"x": np.arange(100.0)}), npartitions=3)
-    >>> p = dcd.profile(ddf, bins=4)
-    >>> p["x"].count, p["x"].histogram.counts.sum(), p["x"].histogram.edges[[0, -1]].tolist()
-    (100, np.uint64(100), [0.0, 99.0])
+    >>> df = pd.DataFrame({"x": np.arange(100.0)})
+    >>> p = dcd.profile(dd.from_pandas(df, npartitions=3), bins=4)
+    >>> p["x"].count, p == driftcore.Profile.build(df, bins=4)
+    (100, True)
     """
-    Profile(bins=bins, k=k, seed=seed, reference=reference,
+    Profile(bins=bins, max_cells=max_cells, reference=reference,
             categorical=categorical)  # validates the settings
     frame, columns = _frame_of(data, "data", columns)
-    first = _profile_tree(frame, columns, (bins, k, seed, tuple(categorical or ())), reference,
-                          threads, device, split_every)
-    (prof,) = _graph.compute(first, scheduler=scheduler)
-    if reference is None:
-        edges = _own_edges(prof)
-        if edges:
-            (hists,) = _graph.compute(
-                _histogram_tree(frame, columns, edges, threads, device, split_every),
-                scheduler=scheduler,
-            )
-            _attach(prof, hists)
+    tree = _profile_tree(frame, columns, (bins, max_cells, tuple(categorical or ())), reference,
+                         threads, device, split_every)
+    (prof,) = _graph.compute(tree, scheduler=scheduler)
     return prof
 
 
@@ -76,8 +59,7 @@ def compare(
     current: Any,
     *,
     bins: int = 10,
-    k: int = 400,
-    seed: int = 0,
+    max_cells: int = 4096,
     columns: list[str] | None = None,
     categorical: list[str] | None = None,
     threads: int | None = 1,
@@ -87,14 +69,12 @@ def compare(
     **rules: Any,
 ) -> DriftReport:
     """Compare two Dask DataFrames (either may be a :class:`~driftcore.Profile`
-    already): the report of ``driftcore.compare`` on their profiles, the current
-    side binned on the reference's edges (so PSI and the other binned metrics are
-    exact; KS and Wasserstein come from the sketches with their error bounds).
+    already): the report of ``driftcore.compare`` on their profiles, both made in
+    one run (a pass over each collection).
 
     ``rules`` are :func:`driftcore.compare`'s verdict keywords (``alpha``,
     ``correction``, ``drift_share``, ``tests``, ``missing_threshold``, ``psi_threshold``,
-    ``wasserstein_threshold``, ``js_threshold``). Takes three passes over the data:
-    the reference's sketch pass, then its histograms and the current side together.
+    ``wasserstein_threshold``, ``js_threshold``).
 
     Examples
     --------
@@ -110,35 +90,22 @@ def compare(
     if unknown:
         raise TypeError(f"unknown keyword(s) for compare: {sorted(unknown)}")
     opts = (threads, device, split_every)
-    if isinstance(reference, Profile):
-        ref_prof = reference
-    else:
-        Profile(bins=bins, k=k, seed=seed, categorical=categorical)  # validates the settings
-        ref_frame, ref_cols = _frame_of(reference, "reference", columns)
-        (ref_prof,) = _graph.compute(
-            _profile_tree(ref_frame, ref_cols, (bins, k, seed, tuple(categorical or ())), None,
-                          *opts),
-            scheduler=scheduler,
-        )
     lazy: dict[str, Any] = {}
-    if not isinstance(reference, Profile):
-        edges = _own_edges(ref_prof)
-        if edges:
-            lazy["hists"] = _histogram_tree(ref_frame, ref_cols, edges, *opts)
-    if isinstance(current, Profile):
-        cur_prof = current
-    else:
+    ref_prof = reference if isinstance(reference, Profile) else None
+    if ref_prof is None:
+        Profile(bins=bins, max_cells=max_cells, categorical=categorical)  # validates
+        ref_frame, ref_cols = _frame_of(reference, "reference", columns)
+        lazy["reference"] = _profile_tree(ref_frame, ref_cols,
+                                          (bins, max_cells, tuple(categorical or ())), None,
+                                          *opts)
+    if not isinstance(current, Profile):
         cur_frame, cur_cols = _frame_of(current, "current", columns)
-        lazy["current"] = _profile_tree(cur_frame, cur_cols,
-                                        (ref_prof.bins, ref_prof.k, ref_prof.seed, ()),
-                                        ref_prof, *opts)
-    # The reference's histograms and the current profile in one run: the current side
-    # bins on the sketch edges the histograms are being built on.
+        settings = (bins, max_cells, tuple(categorical or ())) if ref_prof is None else \
+            (ref_prof.bins, ref_prof.max_cells, tuple(categorical or ()))
+        lazy["current"] = _profile_tree(cur_frame, cur_cols, settings, ref_prof, *opts)
     done = dict(zip(lazy, _graph.compute(*lazy.values(), scheduler=scheduler)))
-    if "hists" in done:
-        _attach(ref_prof, done["hists"])
-    if "current" in done:
-        cur_prof = done["current"]
+    ref_prof = done.get("reference", ref_prof)
+    cur_prof = done.get("current", current)
     return compare_profiles(ref_prof, cur_prof, bins=ref_prof.bins, columns=columns, **rules)
 
 
@@ -168,15 +135,16 @@ def _frame_of(data: Any, side: str, columns: list[str] | None) -> tuple[Any, lis
     return data, names
 
 
-def _profile_part(part: Any, columns: list[str], settings: tuple[int, int, int, tuple],
+def _profile_part(part: Any, columns: list[str], settings: tuple[int, int, tuple],
                   reference: Profile | None, threads: int | None, device: str) -> Profile:
-    bins, k, seed, categorical = settings
-    prof = Profile(bins=bins, k=k, seed=seed, reference=reference, categorical=list(categorical))
+    bins, max_cells, categorical = settings
+    prof = Profile(bins=bins, max_cells=max_cells, reference=reference,
+                   categorical=list(categorical))
     prof.update(partition_table(part, columns), threads=threads, device=device)
     return prof
 
 
-def _profile_tree(frame: Any, columns: list[str], settings: tuple[int, int, int, tuple],
+def _profile_tree(frame: Any, columns: list[str], settings: tuple[int, int, tuple],
                   reference: Profile | None, threads: int | None, device: str,
                   split_every: int) -> Any:
     import dask
@@ -200,37 +168,11 @@ def merge_profiles(states: list[Profile]) -> Profile:
     (10, 5)
     """
     first = states[0]
-    out = Profile(bins=first.bins, k=first.k, seed=first.seed, reference=first._reference)
+    out = Profile(bins=first.bins, max_cells=first.max_cells, reference=first._reference)
     out.columns = dict(first.columns)
     for other in states[1:]:
         out.merge(other)  # builds new column objects; never changes other's or first's
     return out
-
-
-def _own_edges(prof: Profile) -> dict[str, np.ndarray]:
-    """Quantile edges of every numeric column that has values and no histogram."""
-    return {
-        name: col.edges(prof.bins)
-        for name, col in prof.columns.items()
-        if isinstance(col, NumericColumn) and col.count and col.histogram is None
-    }
-
-
-def _histogram_part(part: Any, columns: list[str], edges: dict[str, np.ndarray],
-                    threads: int | None, device: str) -> dict[str, Histogram]:
-    chunk = _tables.read_chunk(partition_table(part, [c for c in columns if c in edges]))
-    out = {}
-    for name, e in edges.items():
-        h = Histogram(e)
-        h.update(chunk[name].values, threads=threads, device=device)
-        out[name] = h
-    return out
-
-
-def _histogram_tree(frame: Any, columns: list[str], edges: dict[str, np.ndarray],
-                    threads: int | None, device: str, split_every: int) -> Any:
-    states = _graph.per_partition(_histogram_part, frame, columns, edges, threads, device)
-    return _graph.tree_merge(states, merge_histograms, split_every)
 
 
 def merge_histograms(states: list[dict[str, Histogram]]) -> dict[str, Histogram]:
@@ -249,10 +191,3 @@ def merge_histograms(states: list[dict[str, Histogram]]) -> dict[str, Histogram]
         for name, h in other.items():
             out[name].merge(h)
     return out
-
-
-def _attach(prof: Profile, hists: dict[str, Histogram]) -> None:
-    for name, h in hists.items():
-        col = prof.columns[name]
-        assert isinstance(col, NumericColumn)
-        col.histogram = h

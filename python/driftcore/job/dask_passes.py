@@ -3,19 +3,16 @@
 The input is cut into *parts* of whole Parquet row groups (about ``PART_ROWS`` rows
 each, never across files), each knowing its first row in the whole input. Each pass
 runs the single-process pass's own per-batch code (:func:`passes.reference_states`,
-:func:`passes.current_states`, ``fill_histograms``) on every part in a Dask task,
+:func:`passes.current_states`, ``fill_display``) on every part in a Dask task,
 and the parts' states are tree-merged in input order with Dask's reduction:
 profiles, histograms, LSH indexes (documents numbered in order), bottom-k samples
 (each part keys its rows from its first row of the seeded stream, so the merged
 sample is the single-process one), leakage counts and examples, row hashes.
 
-So the report equals the single-process one, exactly in every count, the MMD sample
-and the leakage sections, except where the single process is itself approximate:
-quantile sketches merged from parts are different KLL sketches of equal accuracy
-(identical below 4,096 values a column), so sketch-derived edges, KS and Wasserstein
-may differ within their error bounds, and float moments in their last bits; and
-beyond ``--leak-rows`` exact-row candidates the verified sample is another uniform
-sample. CSV input is read by one process only: convert it to Parquet first.
+So the report equals the single-process one, exactly in every count, value grid,
+the MMD sample and the leakage sections, except that float moments may differ in
+their last bits, and beyond ``--leak-rows`` exact-row candidates the verified sample
+is another uniform sample. CSV input is read by one process only: convert it to Parquet first.
 
 Examples
 --------
@@ -43,13 +40,13 @@ from ..dask import _graph
 from ..dask.leakage import merge_indexes
 from ..dask.profile import merge_histograms, merge_profiles
 from ..histogram import Histogram
-from ..profile import NumericColumn, Profile
+from ..profile import Profile
 from . import leak
 from .settings import Settings
 from .passes import (
     PREFETCH,
     Side,
-    fill_histograms,
+    fill_display,
     numeric_matrix,
     current_states,
     reference_side,
@@ -130,7 +127,6 @@ class _First:
 
 @dataclass
 class _Second:
-    hists: dict[str, Histogram]
     display: dict[str, Histogram]
     texts: dict[str, dict[int, Any]]  # column -> reference row -> text (examples)
     filtered: list[pa.Table]  # reference rows whose hash is a candidate's
@@ -174,7 +170,6 @@ def _merge_second(states: list[_Second]) -> _Second:
         for c, found in s.texts.items():
             texts[c].update(found)
     return _Second(
-        merge_histograms([s.hists for s in states]),
         merge_histograms([s.display for s in states]),
         texts,
         [t for s in states for t in s.filtered],
@@ -217,18 +212,15 @@ def _first_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None,
     return _First(rows, prof, res, {c: t.index for c, t in text.items()}, ref_set)
 
 
-def _second_part(part: Part, plan: Plan, s: Settings, own: dict[str, np.ndarray],
-                 display_edges: dict[str, np.ndarray], wanted: dict[str, list[int]],
-                 want: np.ndarray | None) -> _Second:
-    skeleton = Profile(bins=s.bins, seed=s.seed)
-    skeleton.columns = {c: NumericColumn(histogram=Histogram(e)) for c, e in own.items()}
+def _second_part(part: Part, plan: Plan, s: Settings, display_edges: dict[str, np.ndarray],
+                 wanted: dict[str, list[int]], want: np.ndarray | None) -> _Second:
     display = {c: Histogram(e) for c, e in display_edges.items()}
     texts: dict[str, dict[int, Any]] = {c: {} for c in wanted}
     filtered, kept = [], []
     hasher = leak.ExactRows(plan.columns, 0).hasher if want is not None else None
     start = part.start
     for batch in _batches(part, plan.columns, s.batch_size):
-        fill_histograms(batch, plan, skeleton, display, s)
+        fill_display(batch, plan, display, s)
         for c, rows in wanted.items():
             for r in rows:
                 if start <= r < start + batch.num_rows:
@@ -238,8 +230,7 @@ def _second_part(part: Part, plan: Plan, s: Settings, own: dict[str, np.ndarray]
             filtered.append(pa.Table.from_batches([batch.select(plan.columns).take(pa.array(keep))]))
             kept.append(start + keep)
         start += batch.num_rows
-    hists = {c: col.histogram for c, col in skeleton.columns.items()}
-    return _Second(hists, display, texts, filtered, kept)
+    return _Second(display, texts, filtered, kept)
 
 
 def _current_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None,
@@ -329,19 +320,12 @@ class DaskPasses:
     def reference_second(self, src: Source, plan: Plan, side: Side, s: Settings,
                          progress: Progress, exact: leak.ExactRows | None = None) -> Any:
         s = self._settings(s)
-        own = {}
-        for c in plan.of("numeric"):
-            col = side.profile.columns[c]
-            if isinstance(col, NumericColumn) and col.count and col.histogram is None:
-                own[c] = col.edges(side.profile.bins)
         display_edges = {c: h.edges for c, h in side.display.items()}
         wanted = {c: sorted(t.wanted_reference_rows()) for c, t in side.text.items()}
         want = None if exact is None else exact.candidate_hashes()
-        m = self._run(_second_part, parts_of(src), _merge_second, plan, s, own, display_edges,
+        m = self._run(_second_part, parts_of(src), _merge_second, plan, s, display_edges,
                       wanted, want)
         _done(progress, side.rows)
-        for c, h in m.hists.items():
-            side.profile.columns[c].histogram = h  # type: ignore[union-attr]
         side.display.update(m.display)
         for c, t in side.text.items():
             for e in t.examples:

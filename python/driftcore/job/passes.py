@@ -3,21 +3,21 @@ that :mod:`driftcore.job.document` turns into the report.
 
 Passes over the data (each reads record batches of ``batch_size`` rows):
 
-1. **Reference**: the :class:`~driftcore.Profile` (moments, quantile sketches,
-   category counts), a bottom-k sample of numeric rows for MMD, one LSH index per
-   text column, and a 64-bit hash of every row.
-2. **Current**: its Profile, binned on the reference's quantile edges (so the binned
-   metrics are exact), display histograms on the reference's range, a numeric
-   sample for MMD, row hashes looked up among the reference's (exact-row
+1. **Reference**: the :class:`~driftcore.Profile` (moments, value grids, category
+   counts), a bottom-k sample of numeric rows for MMD, one LSH index per text
+   column, and a 64-bit hash of every row.
+2. **Current**: its Profile (the grids of both sides compare exactly, see
+   :class:`~driftcore.ValueGrid`), display histograms on the reference's range, a
+   numeric sample for MMD, row hashes looked up among the reference's (exact-row
    candidates), and LSH queries of its texts.
-3. **Reference again** (raw reference only): histograms on its own quantile edges,
-   display histograms, the reference texts of the leakage examples, and the exact
-   verification of the exact-row candidates, streamed.
+3. **Reference again** (raw reference only): display histograms (their range is the
+   reference's, known after pass 1), the reference texts of the leakage examples,
+   and the exact verification of the exact-row candidates, streamed.
 
 ``driftcore profile`` runs passes 1 and 3 (or 2 with ``--reference``) and saves the
 result, so ``compare`` of a saved reference profile gives the same drift table and
-MMD sample as ``check`` of the raw file. Memory: a few batches, the sketches (about
-50 kB per numeric column), category counts, the MMD samples (``mmd_sample`` rows a
+MMD sample as ``check`` of the raw file. Memory: a few batches, the grids (at most
+64 KiB per numeric column), category counts, the MMD samples (``mmd_sample`` rows a
 side), 16 bytes per reference row and at most ``leak_rows`` candidate rows for
 exact-row leakage, and 680 bytes per reference text in the LSH indexes.
 
@@ -138,7 +138,7 @@ def reference_states(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings,
                      start: int = 0) -> tuple[Profile, Reservoir, dict[str, leak.TextLeak], int]:
     """The first pass's mergeable states over ``batches``, the reference's rows from
     row ``start`` on (a Dask partition; 0 for the whole file)."""
-    prof = Profile(bins=s.bins, seed=s.seed, categorical=plan.as_categories)
+    prof = Profile(bins=s.bins, categorical=plan.as_categories)
     numeric = plan.of("numeric")
     res = Reservoir(s.mmd_sample, s.seed, stream=1, expected_rows=expected_rows, start=start)
     text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
@@ -172,17 +172,13 @@ def reference_side(src: Source, plan: Plan, prof: Profile, res: Reservoir,
 
 def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, progress: Progress,
                           consume: Callable[[Iterator[pa.RecordBatch]], Any] | None = None) -> Any:
-    """Own-edge histograms, display histograms, example texts; ``consume`` (the
-    exact-row lookup) reads the batches after they have been used here."""
-    for c in plan.of("numeric"):
-        col = side.profile.columns[c]
-        if isinstance(col, NumericColumn) and col.count and col.histogram is None:
-            col.histogram = Histogram(col.edges(side.profile.bins))
+    """Display histograms and example texts; ``consume`` (the exact-row lookup)
+    reads the batches after they have been used here."""
 
     def batches() -> Iterator[pa.RecordBatch]:
         start = 0
         for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
-            fill_histograms(batch, plan, side.profile, side.display, s)
+            fill_display(batch, plan, side.display, s)
             for c, t in side.text.items():
                 if t.wanted_reference_rows():
                     t.fill_reference(start, batch.column(c))
@@ -196,9 +192,10 @@ def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, prog
     return consume(batches())
 
 
-def fill_histograms(batch: pa.RecordBatch, plan: Plan, prof: Profile,
-                     display: dict[str, Histogram], s: Settings) -> None:
-    numeric = plan.of("numeric")
+def fill_display(batch: pa.RecordBatch, plan: Plan, display: dict[str, Histogram],
+                 s: Settings) -> None:
+    """Add a batch's numeric values to the display histograms."""
+    numeric = [c for c in plan.of("numeric") if display.get(c) is not None]
     if not numeric:
         return
     chunk = _tables.read_chunk(batch.select(numeric))
@@ -208,11 +205,7 @@ def fill_histograms(batch: pa.RecordBatch, plan: Plan, prof: Profile,
             import cupy as cp
 
             values = cp.asarray(values)
-        col = prof.columns.get(c)
-        if display.get(c) is not None:
-            display[c].update(values, threads=s.threads, device=s.device)
-        if prof._reference is None and isinstance(col, NumericColumn) and col.histogram is not None:
-            col.histogram.update(values, threads=s.threads, device=s.device)
+        display[c].update(values, threads=s.threads, device=s.device)
 
 
 def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
@@ -232,7 +225,7 @@ def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: P
                    start: int = 0) -> tuple[Profile, dict[str, Histogram], Reservoir, int]:
     """The current pass's mergeable states over ``batches`` (rows from ``start`` on);
     ``text`` and ``exact`` accumulate the leakage queries."""
-    prof = Profile(bins=ref_profile.bins, k=ref_profile.k, seed=ref_profile.seed,
+    prof = Profile(bins=ref_profile.bins, max_cells=ref_profile.max_cells,
                    reference=ref_profile)
     numeric = plan.of("numeric")
     display = {c: h.empty_copy() for c, h in ref_display.items()}
@@ -241,7 +234,7 @@ def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: P
     for batch in batches:
         if plan.profiled:
             prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
-            fill_histograms(batch, plan, prof, display, s)
+            fill_display(batch, plan, display, s)
         if numeric:
             mmd_res.add(batch.select(numeric))
         if exact is not None:

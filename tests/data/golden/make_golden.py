@@ -19,14 +19,15 @@ def states():
     s.update(x)
     c = driftcore.CategoryCounts()
     c.update(["a", "b", "b", None])
-    # Version 1 profiles held a histogram on the sketch's 10 quantile edges; a profile
-    # built today holds fine bins, so the golden one is put together that way.
-    p = driftcore.Profile.build(iter([{"x": x[:1000], "c": np.array(["u", "v"] * 500)}]))
-    p["x"].histogram = driftcore.Histogram(p["x"].sketch.quantile_edges(10))
-    p["x"].histogram.update(x[:1000])
-    return {"histogram": h, "quantile_sketch": s, "category_counts": c, "profile": p}
+    g = driftcore.ValueGrid(max_cells=256)
+    g.update(x)
+    return {"histogram": h, "quantile_sketch": s, "category_counts": c, "value_grid": g}
 
 
 if __name__ == "__main__":
+    # profile.v1.bin (a profile of the first layout, with quantile sketches) is kept
+    # as written: loading it must fail with a message saying how to rebuild it.
     for name, state in states().items():
-        (HERE / f"{name}.v1.bin").write_bytes(state.to_bytes())
+        path = HERE / f"{name}.v1.bin"
+        if not path.exists():
+            path.write_bytes(state.to_bytes())
