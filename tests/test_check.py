@@ -176,3 +176,45 @@ def test_same_seed_same_answer_whatever_the_threads_or_batches(frames):
         assert {k: v for k, v in x.items() if k != "metrics"} == \
             {k: v for k, v in y.items() if k != "metrics"}
         assert x["metrics"] == pytest.approx(y["metrics"], rel=1e-12)
+
+
+def test_each_input_is_read_once_unless_leakage_needs_the_reference_again(monkeypatch):
+    from driftcore.job import read
+    from driftcore.job.check import run_profile
+    from driftcore.job.settings import Settings
+
+    reads: list[str] = []
+    real = read.Source.batches
+
+    def counted(self, *args, **kwargs):
+        if kwargs.get("prefetch"):  # a pass (not the first rows the plan looks at)
+            reads.append(str(self.path))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(read.Source, "batches", counted)
+    ref, cur = _tables()
+    run_profile(ref, Settings())
+    assert reads == ["data"]
+    reads.clear()
+    driftcore.check(ref, cur, leak_rows=0)
+    assert sorted(reads) == ["current", "reference"]
+    reads.clear()
+    driftcore.check(ref, cur)  # exact-row candidates are verified on the reference
+    assert sorted(reads) == ["current", "reference", "reference"]
+
+
+def test_report_histograms_come_from_the_grids():
+    rng = np.random.default_rng(3)
+    ref = {"r": rng.integers(1, 6, 4000).astype(float), "x": rng.normal(size=4000)}
+    cur = {"r": rng.integers(1, 6, 3000).astype(float), "x": rng.normal(size=3000)}
+    doc = driftcore.check(ref, cur).document
+    for entry in doc["columns"]:
+        h = entry["histogram"]
+        edges = np.array(h["edges"])
+        for side, data in (("reference", ref), ("current", cur)):
+            values = data[entry["column"]]
+            total = h["below"][side == "current"] + sum(h[side]) + h["above"][side == "current"]
+            assert total == values.size
+            if entry["column"] == "r":  # one cell a value: exact counts
+                exact = np.histogram(values, edges)[0]
+                assert h[side] == exact.tolist()

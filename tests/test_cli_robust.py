@@ -318,13 +318,13 @@ def _crafted(pf: ProfileFile) -> dict[str, bytes]:
         "seed a bool": {**m, "seed": True},
         "meta a list": [1, 2],
     }
-    out = {name: ProfileFile(pf.profile, meta, pf.display, pf.sample, pf.sample_columns,
+    out = {name: ProfileFile(pf.profile, meta, pf.sample, pf.sample_columns,
                              pf.text).to_bytes() for name, meta in metas.items()}
-    out["sample columns wrong"] = ProfileFile(pf.profile, m, pf.display, pf.sample, ["c"],
+    out["sample columns wrong"] = ProfileFile(pf.profile, m, pf.sample, ["c"],
                                               pf.text).to_bytes()
-    out["sample shape wrong"] = ProfileFile(pf.profile, m, pf.display, np.zeros((3, 4)),
+    out["sample shape wrong"] = ProfileFile(pf.profile, m, np.zeros((3, 4)),
                                             pf.sample_columns, pf.text).to_bytes()
-    head = json.dumps({"format_version": 1, "meta": m, "sample_shape": [0, 0],
+    head = json.dumps({"format_version": 2, "meta": m, "sample_shape": [0, 0],
                        "sample_columns": [], "blobs": [[None, 0]]}).encode()
     out["blob name None"] = _wire.frame(b"DCPF", struct.pack("<Q", len(head)) + head)
     return out

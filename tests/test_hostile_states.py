@@ -77,10 +77,8 @@ def _profile_file(prof, x, lsh) -> ProfileFile:
     meta = {"source": "data.parquet", "rows": 2000, "columns": cols, "kinds": kinds,
             "types": {c: "double" if kinds[c] == "numeric" else "string" for c in cols},
             "categorical": [], "seed": 0, "mmd_sample": 100}
-    disp = driftcore.Histogram(bins=4, range=(-4, 4))
-    disp.update(x)
     sample = np.column_stack([x[:100], x[100:200]])
-    return ProfileFile(prof, meta, {"x": disp}, sample, ["x", "v"], {"t": lsh})
+    return ProfileFile(prof, meta, sample, ["x", "v"], {"t": lsh})
 
 
 STATES = _make_states()
@@ -784,11 +782,12 @@ DCP_CASES = [
     _dcp("unknown blob", setter(["blobs", 1, 0], "secret"), "unknown blob"),
     _dcp("negative blob size", setter(["blobs", 1, 1], -1), "size"),
     _dcp("blob size a float", setter(["blobs", 0, 1], 10.0), "size"),
-    _dcp("no profile blob", setter(["blobs", 0, 0], "display:z"), "profile"),
-    _dcp("display of a text column", setter(["blobs", 1, 0], "display:t"), "display"),
-    _dcp("text index of a numeric column", setter(["blobs", 3, 0], "text:x"), "text"),
-    _dcp("format version 2", setter(["format_version"], 2), "version"),
-    _dcp("format version a string", setter(["format_version"], "1"), "version"),
+    _dcp("no profile blob", setter(["blobs", 0, 0], "text:z"), "profile"),
+    _dcp("a display blob", setter(["blobs", 1, 0], "display:x"), "unknown blob"),
+    _dcp("text index of a numeric column", setter(["blobs", 2, 0], "text:x"), "text"),
+    _dcp("format version 1", setter(["format_version"], 1), "older driftcore.*rebuild"),
+    _dcp("format version 3", setter(["format_version"], 3), "version"),
+    _dcp("format version a string", setter(["format_version"], "2"), "version"),
     _dcp("unknown header field", setter(["extra"], 1), "unknown"),
     _dcp("header a string", lambda h: b'"dcp"', "object"),
     _dcp("repeated key", lambda h: json.dumps(h)[:-1].encode() + b', "meta": {}}', "repeated"),
@@ -804,12 +803,10 @@ def test_profile_file_refuses(make, match):
 
 
 def test_profile_file_refuses_hostile_states_inside():
-    f = hist_fields(BLOBS["histogram"])
-    f["slots"][2] = BIG
     hostile_prof = header_edit(PROFILE, moment("x", "count", 5))
     kind, head, keys, valid, sig = _lsh_arrays()
     keys[2] = keys[0]
-    for name, new in (("profile", hostile_prof), ("display:x", hist_bytes(f)),
+    for name, new in (("profile", hostile_prof),
                       ("text:t", _lsh_join(kind, head, keys, valid, sig))):
         refused(ProfileFile, _dcp_with_blob(DCP, name, new))
     refused(ProfileFile, _wire.frame(b"DCPF", payload(DCP)[1] + b"\0"), "trailing")
@@ -833,8 +830,6 @@ def behaves(state) -> None:
     assert again.to_bytes() == data
     if isinstance(state, ProfileFile):
         behaves(state.profile)
-        for h in state.display.values():
-            behaves(h)
         for ix in state.text.values():
             behaves(ix)
         return

@@ -129,6 +129,42 @@ class ValueGrid(Guarded):
         frac = np.clip((t - cum[i]) / c[i], 0.0, 1.0)
         return lo[i] + frac * (hi[i] - lo[i])
 
+    def histogram(self, edges: Any) -> np.ndarray:
+        """Counts of the values below ``edges[0]``, in each bin ``[e_i, e_i+1)`` (the
+        last one closed) and above ``edges[-1]``, as integers adding up to
+        :attr:`total`. A cell that straddles an edge is shared in proportion to its
+        width on either side (so the counts are exact when no cell does, as when
+        the grid holds one cell a value).
+
+        Examples
+        --------
+        >>> import numpy as np, driftcore
+        >>> g = driftcore.ValueGrid()
+        >>> g.update(np.array([0.0, 1.0, 1.0, 2.0, 5.0]))
+        >>> g.histogram([0.0, 1.0, 2.0]).tolist()
+        [0, 1, 3, 1]
+        """
+        e = np.asarray(edges, dtype=np.float64)
+        if e.ndim != 1 or e.size < 2 or not np.all(np.diff(e) > 0) or not np.all(np.isfinite(e)):
+            raise ValueError("edges must be at least 2 finite, strictly increasing numbers")
+        lo, hi, c = self.cells()
+        if c.size == 0:
+            return np.zeros(e.size + 1, dtype=np.int64)
+        cum = np.concatenate([[0.0], np.cumsum(c, dtype=np.float64)])
+
+        def below(x: np.ndarray, closed: bool) -> np.ndarray:
+            """Values < x (<= x when closed), cells shared linearly."""
+            k = np.searchsorted(hi, x, side="right" if closed else "left")  # cells before: all in
+            kk = np.minimum(k, c.size - 1)
+            width = hi[kk] - lo[kk]
+            point = (x > lo[kk]) | (closed & (x >= lo[kk]))  # a one-value cell
+            frac = np.where(width > 0, (x - lo[kk]) / np.where(width > 0, width, 1.0), point)
+            return cum[k] + np.where(k < c.size, np.clip(frac, 0.0, 1.0) * c[kk], 0.0)
+
+        at = np.concatenate([below(e, False)[:-1], below(e[-1:], True)])
+        at = np.rint(np.concatenate([[0.0], at, [cum[-1]]])).astype(np.int64)
+        return np.diff(at)
+
     def aligned(self, other: ValueGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Both grids on the coarser resolution of the two: (edges, a, b), the cells
         occupied on either side and the empty gaps between them as a partition of

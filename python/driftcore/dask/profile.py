@@ -11,7 +11,6 @@ from typing import Any
 
 from ..compare import DriftReport
 from ..compare import compare as compare_profiles
-from ..histogram import Histogram
 from ..profile import Profile
 from . import _graph
 from ._partition import partition_table
@@ -172,22 +171,4 @@ def merge_profiles(states: list[Profile]) -> Profile:
     out.columns = dict(first.columns)
     for other in states[1:]:
         out.merge(other)  # builds new column objects; never changes other's or first's
-    return out
-
-
-def merge_histograms(states: list[dict[str, Histogram]]) -> dict[str, Histogram]:
-    """Column -> histogram dicts merged in order into new histograms.
-
-    Examples
-    --------
-    >>> import numpy as np, driftcore
-    >>> from driftcore.dask.profile import merge_histograms
-    >>> h = driftcore.Histogram(bins=2, range=(0, 2)); h.update(np.array([0.5]))
-    >>> merge_histograms([{"x": h}, {"x": h}])["x"].counts.tolist(), h.counts.tolist()
-    ([2, 0], [1, 0])
-    """
-    out = {name: h.copy() for name, h in states[0].items()}
-    for other in states[1:]:
-        for name, h in other.items():
-            out[name].merge(h)
     return out

@@ -330,8 +330,8 @@ def _side_from_profile(pf: ProfileFile, similarity: float, s: Settings) -> Any:
             ix = LSHIndex.from_bytes(ix.to_bytes())
         text[c] = leak.TextLeak(c, similarity=similarity, examples=s.examples,
                                 threads=s.threads, device=s.device, index=ix)
-    return Side(pf.path, "profile", int(pf.meta["rows"]), pf.profile, dict(pf.display),
-                pf.sample, text, is_profile=True, saved=pf)
+    return Side(pf.path, "profile", int(pf.meta["rows"]), pf.profile, pf.sample, text,
+                is_profile=True, saved=pf)
 
 
 def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | None,
@@ -352,7 +352,6 @@ def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | Non
     else:
         plan = plan_columns(src, s)
         side = passes.reference_first(src, plan, s, Progress(src.num_rows, "profile", quiet))
-        passes.reference_second(src, plan, side, s, Progress(side.rows, "histograms", quiet))
         text_idx = {c: t.index for c, t in side.text.items()}
     meta = {
         "source": str(src.path), "format": src.format, "rows": side.rows,
@@ -362,7 +361,7 @@ def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | Non
         "reference": None if reference is None else str(reference),
         "created_utc": now(),
     }
-    return ProfileFile(side.profile, meta, side.display, side.sample, plan.of("numeric"), text_idx)
+    return ProfileFile(side.profile, meta, side.sample, plan.of("numeric"), text_idx)
 
 
 def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settings,
@@ -408,11 +407,14 @@ def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settin
     exact: dict[str, Any]
     t = time.perf_counter()
     if ref_src is not None:
-        progress = Progress(ref.rows, "reference (2nd pass)", quiet)
+        # Again over the reference only for leakage: to verify exact-row candidates
+        # and to fetch the reference texts of near-duplicate examples.
+        progress = Progress(ref.rows, "reference (leakage)", quiet)
         if rows_check is not None:
             exact = passes.reference_second(ref_src, plan, ref, s, progress, rows_check)
         else:
-            passes.reference_second(ref_src, plan, ref, s, progress)
+            if any(t.wanted_reference_rows() for t in ref.text.values()):
+                passes.reference_second(ref_src, plan, ref, s, progress)
             exact = ({"status": "skipped", "reason": "leak_rows is 0"} if cur_src is not None
                      else {"status": "unavailable",
                            "reason": "the current side is a profile (no rows kept)"})

@@ -3,9 +3,9 @@
 The input is cut into *parts* of whole Parquet row groups (about ``PART_ROWS`` rows
 each, never across files), each knowing its first row in the whole input. Each pass
 runs the single-process pass's own per-batch code (:func:`passes.reference_states`,
-:func:`passes.current_states`, ``fill_display``) on every part in a Dask task,
+:func:`passes.current_states`) on every part in a Dask task,
 and the parts' states are tree-merged in input order with Dask's reduction:
-profiles, histograms, LSH indexes (documents numbered in order), bottom-k samples
+profiles, LSH indexes (documents numbered in order), bottom-k samples
 (each part keys its rows from its first row of the seeded stream, so the merged
 sample is the single-process one), leakage counts and examples, row hashes.
 
@@ -38,15 +38,13 @@ import pyarrow as pa
 
 from ..dask import _graph
 from ..dask.leakage import merge_indexes
-from ..dask.profile import merge_histograms, merge_profiles
-from ..histogram import Histogram
+from ..dask.profile import merge_profiles
 from ..profile import Profile
 from . import leak
 from .settings import Settings
 from .passes import (
     PREFETCH,
     Side,
-    fill_display,
     numeric_matrix,
     current_states,
     reference_side,
@@ -127,7 +125,6 @@ class _First:
 
 @dataclass
 class _Second:
-    display: dict[str, Histogram]
     texts: dict[str, dict[int, Any]]  # column -> reference row -> text (examples)
     filtered: list[pa.Table]  # reference rows whose hash is a candidate's
     kept: list[np.ndarray]  # their row numbers
@@ -137,7 +134,6 @@ class _Second:
 class _Current:
     rows: int
     profile: Profile
-    display: dict[str, Histogram]
     sample: Reservoir
     text: dict[str, leak.TextLeak]
     exact: leak.ExactRows | None
@@ -170,7 +166,6 @@ def _merge_second(states: list[_Second]) -> _Second:
         for c, found in s.texts.items():
             texts[c].update(found)
     return _Second(
-        merge_histograms([s.display for s in states]),
         texts,
         [t for s in states for t in s.filtered],
         [k for s in states for k in s.kept],
@@ -190,7 +185,6 @@ def _merge_current(states: list[_Current]) -> _Current:
     return _Current(
         sum(s.rows for s in states),
         merge_profiles([s.profile for s in states]),
-        merge_histograms([s.display for s in states]),
         _merged_reservoir([s.sample for s in states]),
         text,
         exact,
@@ -212,15 +206,13 @@ def _first_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None,
     return _First(rows, prof, res, {c: t.index for c, t in text.items()}, ref_set)
 
 
-def _second_part(part: Part, plan: Plan, s: Settings, display_edges: dict[str, np.ndarray],
-                 wanted: dict[str, list[int]], want: np.ndarray | None) -> _Second:
-    display = {c: Histogram(e) for c, e in display_edges.items()}
+def _second_part(part: Part, plan: Plan, s: Settings, wanted: dict[str, list[int]],
+                 want: np.ndarray | None) -> _Second:
     texts: dict[str, dict[int, Any]] = {c: {} for c in wanted}
     filtered, kept = [], []
     hasher = leak.ExactRows(plan.columns, 0).hasher if want is not None else None
     start = part.start
     for batch in _batches(part, plan.columns, s.batch_size):
-        fill_display(batch, plan, display, s)
         for c, rows in wanted.items():
             for r in rows:
                 if start <= r < start + batch.num_rows:
@@ -230,11 +222,11 @@ def _second_part(part: Part, plan: Plan, s: Settings, display_edges: dict[str, n
             filtered.append(pa.Table.from_batches([batch.select(plan.columns).take(pa.array(keep))]))
             kept.append(start + keep)
         start += batch.num_rows
-    return _Second(display, texts, filtered, kept)
+    return _Second(texts, filtered, kept)
 
 
 def _current_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None,
-                  ref_profile: Profile, display_edges: dict[str, np.ndarray],
+                  ref_profile: Profile,
                   indexes: dict[str, Any], ref_set: np.ndarray | None) -> _Current:
     text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
                              threads=s.threads, device=s.device, index=ix,
@@ -244,15 +236,14 @@ def _current_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None
     if ref_set is not None:
         exact = leak.ExactRows(plan.columns, s.leak_rows, s.seed, first_current_row=part.start)
         exact._ref_set = ref_set
-    ref_display = {c: Histogram(e) for c, e in display_edges.items()}
     batches = _batches(part, plan.columns, s.batch_size)
-    prof, display, res, rows = current_states(batches, plan, ref_profile, ref_display, text, s,
-                                              expected_rows, exact, part.start)
+    prof, res, rows = current_states(batches, plan, ref_profile, text, s, expected_rows, exact,
+                                     part.start)
     for t in text.values():
         t.index = None  # the merge needs the counts and examples, not the index back
     if exact is not None:
         exact._ref_set = np.zeros(0, np.uint64)
-    return _Current(rows, prof, display, res, text, exact)
+    return _Current(rows, prof, res, text, exact)
 
 
 # --- the passes ---------------------------------------------------------------------------
@@ -302,11 +293,10 @@ class DaskPasses:
     def current(self, src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
                 exact: leak.ExactRows | None = None) -> Side:
         s = self._settings(s)
-        display_edges = {c: h.edges for c, h in ref.display.items()}
         indexes = {c: t.index for c, t in ref.text.items()}
         ref_set = None if exact is None else exact._ref_set
         m = self._run(_current_part, parts_of(src), _merge_current, plan, s, src.num_rows,
-                      ref.profile, display_edges, indexes, ref_set)
+                      ref.profile, indexes, ref_set)
         _done(progress, m.rows)
         if m.rows == 0:
             raise InputError(src.path, "no rows")
@@ -314,19 +304,16 @@ class DaskPasses:
             t.merge_current(m.text[c])
         if exact is not None:
             exact.merge_current(m.exact)
-        return Side(src.path, src.format, m.rows, m.profile, m.display,
+        return Side(src.path, src.format, m.rows, m.profile,
                     numeric_matrix(m.sample.table(), plan.of("numeric")))
 
     def reference_second(self, src: Source, plan: Plan, side: Side, s: Settings,
                          progress: Progress, exact: leak.ExactRows | None = None) -> Any:
         s = self._settings(s)
-        display_edges = {c: h.edges for c, h in side.display.items()}
         wanted = {c: sorted(t.wanted_reference_rows()) for c, t in side.text.items()}
         want = None if exact is None else exact.candidate_hashes()
-        m = self._run(_second_part, parts_of(src), _merge_second, plan, s, display_edges,
-                      wanted, want)
+        m = self._run(_second_part, parts_of(src), _merge_second, plan, s, wanted, want)
         _done(progress, side.rows)
-        side.display.update(m.display)
         for c, t in side.text.items():
             for e in t.examples:
                 if e["reference"] is None and e["reference_index"] in m.texts[c]:

@@ -2,7 +2,7 @@
 the terminal table and the HTML page, assembled from the two summarized sides.
 
 It holds the per-column drift of :func:`driftcore.compare` on the two profiles,
-display histograms, the MMD section, the leakage sections, and the gate: exit code 1
+histograms drawn from their value grids, the MMD section, the leakage sections, and the gate: exit code 1
 with its reasons when a column drifts (share >= ``drift_share``), the MMD test
 rejects (the MMD p-value joins the columns' family of tests, so the decision rule
 is the library's, :mod:`driftcore.verdict`), or a leakage rate exceeds its
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 TOP_CATEGORIES = 12
+DISPLAY_BINS = 40
 
 
 def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any], *,
@@ -150,15 +151,7 @@ def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
 
 def _histogram(name: str, kind: str, ref: Side, cur: Side) -> dict[str, Any] | None:
     if kind == "numeric":
-        hr, hc = ref.display.get(name), cur.display.get(name)
-        if hr is None or hc is None or not np.array_equal(hr.edges, hc.edges):
-            pr, pc = ref.profile.columns[name], cur.profile.columns[name]
-            hr, hc = getattr(pr, "histogram", None), getattr(pc, "histogram", None)
-            if hr is None or hc is None or not np.array_equal(hr.edges, hc.edges):
-                return None
-        return {"kind": "numeric", "edges": hr.edges.tolist(),
-                "reference": hr.counts.tolist(), "current": hc.counts.tolist(),
-                "below": [hr.underflow, hc.underflow], "above": [hr.overflow, hc.overflow]}
+        return _numeric_histogram(ref.profile.columns[name], cur.profile.columns[name])
     rc = ref.profile.columns[name].counts.counts
     cc = cur.profile.columns[name].counts.counts
     keys = sorted(set(rc) | set(cc), key=lambda k: -(rc.get(k, 0) + cc.get(k, 0)))
@@ -167,6 +160,24 @@ def _histogram(name: str, kind: str, ref: Side, cur: Side) -> dict[str, Any] | N
             "reference": [int(rc.get(k, 0)) for k in top],
             "current": [int(cc.get(k, 0)) for k in top],
             "other": [int(sum(rc.get(k, 0) for k in rest)), int(sum(cc.get(k, 0) for k in rest))]}
+
+
+def _numeric_histogram(r: Any, c: Any) -> dict[str, Any] | None:
+    """Both sides' counts on ``DISPLAY_BINS`` equal bins over the reference's finite
+    range, read off their value grids (infinities count below and above)."""
+    if not r.moments.count or not c.count:
+        return None
+    lo, hi = float(r.moments.min), float(r.moments.max)
+    if not hi > lo:
+        hi = lo + max(abs(lo), 1.0) * 1e-9
+    edges = np.linspace(lo, hi, DISPLAY_BINS + 1)
+    out: dict[str, Any] = {"kind": "numeric", "edges": edges.tolist(), "below": [], "above": []}
+    for key, col in (("reference", r), ("current", c)):
+        slots = col.grid.histogram(edges)
+        out[key] = slots[1:-1].tolist()
+        out["below"].append(int(slots[0] + col.moments.neg_inf))
+        out["above"].append(int(slots[-1] + col.moments.pos_inf))
+    return out
 
 
 def clean(x: Any) -> Any:

@@ -7,14 +7,16 @@ Passes over the data (each reads record batches of ``batch_size`` rows):
    counts), a bottom-k sample of numeric rows for MMD, one LSH index per text
    column, and a 64-bit hash of every row.
 2. **Current**: its Profile (the grids of both sides compare exactly, see
-   :class:`~driftcore.ValueGrid`), display histograms on the reference's range, a
-   numeric sample for MMD, row hashes looked up among the reference's (exact-row
-   candidates), and LSH queries of its texts.
-3. **Reference again** (raw reference only): display histograms (their range is the
-   reference's, known after pass 1), the reference texts of the leakage examples,
-   and the exact verification of the exact-row candidates, streamed.
+   :class:`~driftcore.ValueGrid`), a numeric sample for MMD, row hashes looked up
+   among the reference's (exact-row candidates), and LSH queries of its texts.
+3. **Reference again** (raw reference, only for leakage): the reference texts of the
+   leakage examples and the exact verification of the exact-row candidates,
+   streamed.
 
-``driftcore profile`` runs passes 1 and 3 (or 2 with ``--reference``) and saves the
+The report's histograms are drawn from the two profiles' grids, so no pass exists
+for them.
+
+``driftcore profile`` runs pass 1 (or 2 with ``--reference``) and saves the
 result, so ``compare`` of a saved reference profile gives the same drift table and
 MMD sample as ``check`` of the raw file. Memory: a few batches, the grids (at most
 64 KiB per numeric column), category counts, the MMD samples (``mmd_sample`` rows a
@@ -46,9 +48,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .. import _tables
-from ..histogram import Histogram
-from ..profile import NumericColumn, Profile
+from ..profile import Profile
 from . import leak
 from .settings import Settings
 from .errors import InputError
@@ -58,7 +58,6 @@ from .progress import Progress
 from .read import Source, as_float64
 from .sample import Reservoir
 
-DISPLAY_BINS = 40
 PREFETCH = 2  # batches decoded ahead of the one being summarized
 
 
@@ -66,11 +65,10 @@ PREFETCH = 2  # batches decoded ahead of the one being summarized
 class Side:
     """Everything one side contributes to the report."""
 
-    path: Path
+    path: Path | str
     format: str
     rows: int
     profile: Profile
-    display: dict[str, Histogram] = field(default_factory=dict)
     sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     text: dict[str, leak.TextLeak] = field(default_factory=dict)
     is_profile: bool = False
@@ -104,15 +102,6 @@ def numeric_matrix(table: pa.Table | pa.RecordBatch, columns: list[str]) -> np.n
     return np.column_stack([
         as_float64(table.column(c)) for c in columns
     ])
-
-
-def _display_edges(col: NumericColumn) -> np.ndarray | None:
-    if col.moments.count == 0:
-        return None
-    lo, hi = float(col.moments.min), float(col.moments.max)
-    if not hi > lo:
-        hi = lo + max(abs(lo), 1.0) * 1e-9
-    return np.linspace(lo, hi, DISPLAY_BINS + 1)
 
 
 def _counted(iterable: Iterator[pa.RecordBatch], progress: Progress) -> Iterator[pa.RecordBatch]:
@@ -159,26 +148,19 @@ def reference_states(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings,
 
 def reference_side(src: Source, plan: Plan, prof: Profile, res: Reservoir,
                    text: dict[str, leak.TextLeak], rows: int) -> Side:
-    """The reference's Side after its first pass (display histograms still empty)."""
-    numeric = plan.of("numeric")
-    side = Side(src.path, src.format, rows, prof, text=text,
-                sample=numeric_matrix(res.table(), numeric))
-    for c in numeric:
-        edges = _display_edges(prof.columns[c])
-        if edges is not None:
-            side.display[c] = Histogram(edges)
-    return side
+    """The reference's Side after its first pass."""
+    return Side(src.path, src.format, rows, prof, text=text,
+                sample=numeric_matrix(res.table(), plan.of("numeric")))
 
 
 def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, progress: Progress,
                           consume: Callable[[Iterator[pa.RecordBatch]], Any] | None = None) -> Any:
-    """Display histograms and example texts; ``consume`` (the exact-row lookup)
-    reads the batches after they have been used here."""
+    """The reference texts of the leakage examples; ``consume`` (the exact-row
+    lookup) reads the batches after they have been used here."""
 
     def batches() -> Iterator[pa.RecordBatch]:
         start = 0
         for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
-            fill_display(batch, plan, side.display, s)
             for c, t in side.text.items():
                 if t.wanted_reference_rows():
                     t.fill_reference(start, batch.column(c))
@@ -192,49 +174,31 @@ def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, prog
     return consume(batches())
 
 
-def fill_display(batch: pa.RecordBatch, plan: Plan, display: dict[str, Histogram],
-                 s: Settings) -> None:
-    """Add a batch's numeric values to the display histograms."""
-    numeric = [c for c in plan.of("numeric") if display.get(c) is not None]
-    if not numeric:
-        return
-    chunk = _tables.read_chunk(batch.select(numeric))
-    for c in numeric:
-        values = chunk[c].values
-        if s.device == "gpu":
-            import cupy as cp
-
-            values = cp.asarray(values)
-        display[c].update(values, threads=s.threads, device=s.device)
-
-
 def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
                  exact: leak.ExactRows | None = None) -> Side:
     batches = _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress)
-    prof, display, mmd_res, rows = current_states(batches, plan, ref.profile, ref.display,
-                                                  ref.text, s, src.num_rows, exact)
+    prof, mmd_res, rows = current_states(batches, plan, ref.profile, ref.text, s,
+                                         src.num_rows, exact)
     if rows == 0:
         raise InputError(src.path, "no rows")
-    return Side(src.path, src.format, rows, prof, display,
+    return Side(src.path, src.format, rows, prof,
                 numeric_matrix(mmd_res.table(), plan.of("numeric")))
 
 
 def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: Profile,
-                   ref_display: dict[str, Histogram], text: dict[str, leak.TextLeak],
+                   text: dict[str, leak.TextLeak],
                    s: Settings, expected_rows: int | None, exact: leak.ExactRows | None = None,
-                   start: int = 0) -> tuple[Profile, dict[str, Histogram], Reservoir, int]:
+                   start: int = 0) -> tuple[Profile, Reservoir, int]:
     """The current pass's mergeable states over ``batches`` (rows from ``start`` on);
     ``text`` and ``exact`` accumulate the leakage queries."""
     prof = Profile(bins=ref_profile.bins, max_cells=ref_profile.max_cells,
                    reference=ref_profile)
     numeric = plan.of("numeric")
-    display = {c: h.empty_copy() for c, h in ref_display.items()}
     mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=expected_rows, start=start)
     rows = 0
     for batch in batches:
         if plan.profiled:
             prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
-            fill_display(batch, plan, display, s)
         if numeric:
             mmd_res.add(batch.select(numeric))
         if exact is not None:
@@ -242,7 +206,7 @@ def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: P
         for c, t in text.items():
             t.query_current(batch.column(c))
         rows += batch.num_rows
-    return prof, display, mmd_res, rows
+    return prof, mmd_res, rows
 
 
 class LocalPasses:

@@ -1,10 +1,11 @@
 """``.dcp`` files: what ``driftcore profile`` saves and ``driftcore compare`` reads.
 
 A profile file holds the serialized, mergeable states of one side of a check: the
-:class:`driftcore.Profile` (sketches, histograms, category counts), the display
-histograms of the HTML report, the MMD sample of the numeric columns (raw values,
-bottom-k order), one :class:`driftcore.LSHIndex` per text column (reference
-profiles only), and a JSON header with the source, columns, kinds and settings.
+:class:`driftcore.Profile` (moments, value grids, category counts), the MMD sample of
+the numeric columns (raw values, bottom-k order), one :class:`driftcore.LSHIndex` per
+text column (reference profiles only), and a JSON header with the source, columns,
+kinds and settings. A file of format version 1 (profiles with quantile sketches) is
+refused with a message to rebuild it.
 It goes in the same checked envelope as every driftcore state (magic ``DRFT``,
 format version, kind ``DCPF``, length, CRC-32), so truncation or corruption is
 caught on loading and reported as a ``ValueError``, as is a header that does not
@@ -40,13 +41,12 @@ from typing import Any
 import numpy as np
 
 from .. import _validate, _wire
-from ..histogram import Histogram
 from ..lsh import LSHIndex
 from ..profile import Profile
 from .output import write_all
 
 _KIND = b"DCPF"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Column kinds a profile's header may give (see driftcore.job.plan).
 KINDS = ("numeric", "categorical", "text", "identifier")
 _HEADER_FIELDS = ("format_version", "meta", "sample_shape", "sample_columns", "blobs")
@@ -58,7 +58,6 @@ class ProfileFile:
 
     profile: Profile
     meta: dict[str, Any]
-    display: dict[str, Histogram] = field(default_factory=dict)
     sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     sample_columns: list[str] = field(default_factory=list)
     text: dict[str, LSHIndex] = field(default_factory=dict)
@@ -68,7 +67,6 @@ class ProfileFile:
     def to_bytes(self) -> bytes:
         """Serialize (versioned, checksummed)."""
         blobs: list[tuple[str, bytes]] = [("profile", self.profile.to_bytes())]
-        blobs += [(f"display:{k}", h.to_bytes()) for k, h in self.display.items()]
         sample = np.ascontiguousarray(self.sample, dtype=np.float64)
         blobs.append(("sample", sample.tobytes()))
         blobs += [(f"text:{k}", ix.to_bytes()) for k, ix in self.text.items()]
@@ -91,13 +89,17 @@ class ProfileFile:
             header, pos = _validate.header(payload)
             header = _validate.fields(header, "header", _HEADER_FIELDS)
             version = header["format_version"]
+            if version == 1:
+                raise ValueError("a profile file of an older driftcore (quantile sketches), "
+                                 "which this one no longer reads: rebuild it with driftcore "
+                                 "profile DATA -o FILE.dcp")
             if version != FORMAT_VERSION:
                 raise ValueError(f"unsupported profile file version {version!r:.40}")
             parts: dict[str, bytes] = {}
             for blob in _validate.list_of(header["blobs"], "blobs"):
                 name, size = _validate.list_of(blob, "a blob entry", 2)
                 if type(name) is not str or not (name in ("profile", "sample")
-                                                 or name.startswith(("display:", "text:"))):
+                                                 or name.startswith("text:")):
                     raise ValueError(f"unknown blob {name!r:.60}")
                 if name in parts:
                     raise ValueError(f"blob {name!r:.60} appears twice")
@@ -120,8 +122,6 @@ class ProfileFile:
             out = cls(
                 profile=Profile.from_bytes(parts["profile"]),
                 meta=header["meta"],
-                display={k[8:]: Histogram.from_bytes(v) for k, v in parts.items()
-                         if k.startswith("display:")},
                 sample=np.frombuffer(parts["sample"], dtype=np.float64).reshape(rows, width).copy(),
                 sample_columns=list(columns),
                 text={k[5:]: LSHIndex.from_bytes(v) for k, v in parts.items()
@@ -140,11 +140,10 @@ class ProfileFile:
 def check_header(pf: ProfileFile) -> None:
     """Raise ValueError naming the first header field that is missing, of the wrong
     type, or disagrees with the stored states (a hand-made or damaged file): ``rows``
-    values in every profiled column, and no more in the sample or a display histogram;
+    values in every profiled column, and no more in the sample;
     ``columns`` with ``kinds`` and ``types`` for exactly those columns; the profile
     holding exactly the numeric and categorical ones, of those kinds; the sample
-    holding the numeric ones, display histograms only for numeric and text indexes
-    only for text columns."""
+    holding the numeric ones, and text indexes only for text columns."""
     m = pf.meta
     if not isinstance(m, dict):  # a damaged file: ValueError, as every other check
         raise ValueError(f"meta must be a JSON object, got {type(m).__name__}")  # noqa: TRY004
@@ -182,9 +181,6 @@ def check_header(pf: ProfileFile) -> None:
                          f"{numeric!r}")
     if pf.sample.ndim != 2 or (pf.sample.size and pf.sample.shape[1] != len(numeric)):
         raise ValueError(f"sample of shape {pf.sample.shape} for {len(numeric)} numeric columns")
-    if not set(pf.display) <= set(numeric):
-        raise ValueError(f"display histograms of {sorted(set(pf.display) - set(numeric))}, "
-                         "not numeric columns")
     texts = {c for c in cols if kinds[c] == "text"}
     if not set(pf.text) <= texts:
         raise ValueError(f"text indexes of {sorted(set(pf.text) - texts)}, not text columns")
@@ -192,8 +188,8 @@ def check_header(pf: ProfileFile) -> None:
 
 
 def _check_rows(pf: ProfileFile, rows: int) -> None:
-    """Every profiled column holds ``rows`` values (count + missing); the sample and
-    the display histograms hold no more, and the sample no more than ``mmd_sample``."""
+    """Every profiled column holds ``rows`` values (count + missing); the sample no
+    more, and no more than ``mmd_sample``."""
     for name, col in pf.profile.columns.items():
         if col.count + col.missing != rows:
             raise ValueError(f"column {name!r:.60} holds {col.count + col.missing} values, "
@@ -202,10 +198,6 @@ def _check_rows(pf: ProfileFile, rows: int) -> None:
     if pf.sample.shape[0] > (min(rows, cap) if _is_int(cap) else rows):
         raise ValueError(f"a sample of {pf.sample.shape[0]} rows, more than meta.rows or "
                          "meta.mmd_sample")
-    for name, h in pf.display.items():
-        if h.total > rows:
-            raise ValueError(f"display histogram {name!r:.60} holds {h.total} values, "
-                             f"meta.rows is {rows}")
 
 
 #: Header fields that only describe the profile: checked when present (older files
