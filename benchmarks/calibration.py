@@ -25,7 +25,8 @@ end for its verdict, ``repeats`` times with fresh data:
   cur.parquet --json out.json --threads 1`` run in this process
   (``driftcore.cli.main``); the verdict is exit status 1 (0 is a pass; 2, an error, is
   counted apart). The reasons of each failure (``summary.reasons``) are tallied by
-  kind: column drift, MMD, exact-row leakage, near-duplicate leakage.
+  kind: column drift, MMD, exact-row leakage, near-duplicate leakage, and the data-quality
+  findings (missing values, schema, constant, range, categories).
 
 Only ``threads=1`` is passed besides the data, so the script measures whatever the
 defaults of the installed driftcore are.
@@ -104,6 +105,10 @@ REASON_KINDS = (
     ("mmd", "MMD"),
     ("exact-row", "exact rows"),
     ("near-duplicate", "near-dup"),
+    ("missing values", "missing"),
+    ("is missing from", "schema"), ("is new in", "schema"), ("changed type", "schema"),
+    ("is constant", "constant"), ("outside the reference", "range"),
+    ("categor", "categories"),
 )
 RHO = 0.8
 
@@ -495,7 +500,7 @@ def _num(v: float, digits: int = 3) -> str:
 def _reasons_cell(row: Row) -> str:
     if row.front_end != "cli":
         return ""
-    labels = [label for _, label in REASON_KINDS]
+    labels = list(dict.fromkeys(label for _, label in REASON_KINDS))
     if row.reasons.get("other"):
         labels.append("other")
     return ", ".join(f"{label} {row.reasons.get(label, 0)}" for label in labels)

@@ -44,7 +44,7 @@ def test_verdict_and_report_object(frames, tmp_path):
     assert [c.column for c in r.columns] == ["x", "y", "rating", "c"]
     assert any("'x'" in reason for reason in r.reasons)
     assert r.mmd is not None and r.mmd["status"] == "ok"
-    assert r.leakage["exact_rows"]["status"] == "ok"
+    assert r.leakage["exact_rows"]["status"] == "ok" and isinstance(r.findings, list)
     validate(r.document)
     text = r.to_json(tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text()) == json.loads(text)
@@ -145,8 +145,8 @@ def test_bad_options_raise_value_errors_naming_them(frames, kwargs, needle):
 
 def test_bad_inputs_raise_clear_errors(frames, tmp_path):
     ref, cur = frames
-    with pytest.raises(driftcore.InputError, match="column 'x' is missing"):
-        driftcore.check(ref, cur.drop(columns=["x"]))
+    with pytest.raises(driftcore.InputError, match="no column in common.*column 'x' is missing"):
+        driftcore.check(ref[["x"]], cur.drop(columns=["x"]))
     with pytest.raises(driftcore.InputError, match="reference: no rows"):
         driftcore.check(ref.iloc[:0], cur)
     with pytest.raises(driftcore.InputError, match="no such file"):
@@ -218,3 +218,42 @@ def test_report_histograms_come_from_the_grids():
             if entry["column"] == "r":  # one cell a value: exact counts
                 exact = np.histogram(values, edges)[0]
                 assert h[side] == exact.tolist()
+
+
+def test_data_quality_findings_fail_the_check_and_name_the_problem():
+    rng = np.random.default_rng(8)
+    n = 4000
+    ref = pd.DataFrame({"x": rng.normal(size=n), "k": rng.normal(size=n),
+                        "c": rng.choice(["a", "b", "c"], n), "gone": rng.normal(size=n)})
+    cur = pd.DataFrame({"x": rng.normal(size=n), "k": np.full(n, 2.5),
+                        "c": np.where(rng.random(n) < 0.05, "new-label", rng.choice(["a", "b"], n)),
+                        "extra": rng.normal(size=n)})
+    cur.loc[:199, "x"] = 50.0  # 5% beyond the reference's maximum
+    r = driftcore.check(ref, cur, leak_rows=0)
+    failed = {(f["kind"], f["column"]) for f in r.document["findings"] if f["failed"]}
+    assert failed >= {("vanished_column", "gone"), ("new_column", "extra"),
+                      ("constant_column", "k"), ("out_of_range", "x"),
+                      ("new_categories", "c"), ("vanished_categories", "c")}
+    text = " ".join(r.reasons)
+    assert "'new-label' (5." in text and "'c' (" in text and "above" in text
+    assert r.exit_code == 1 and r.document["summary"]["n_findings_failed"] == len(failed)
+    html = r.to_html()
+    assert "Data quality" in html and "new-label" in html
+    assert "FINDING" in str(r)
+
+
+def test_findings_stay_quiet_on_clean_splits():
+    """No finding fails on random halves of the same data (schema, ranges and
+    categories all as sampling leaves them), over many seeds."""
+    fails = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n = 3000
+        data = pd.DataFrame({
+            "x": rng.standard_t(3, 2 * n), "y": rng.lognormal(0, 1, 2 * n),
+            "z": rng.choice([f"c{i}" for i in range(300)], 2 * n,
+                            p=np.r_[1 / np.arange(1, 301)] / np.sum(1 / np.arange(1, 301))),
+        })
+        r = driftcore.check(data.iloc[:n], data.iloc[n:].reset_index(drop=True), leak_rows=0)
+        fails += any(f["failed"] for f in r.document["findings"])
+    assert fails <= 4  # alpha 0.05 over the whole family: at most ~2 expected in 40

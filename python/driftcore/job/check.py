@@ -1,6 +1,7 @@
 """The main job as one call: :func:`check` compares a current dataset with a
-reference (drift per column, a multivariate MMD test, exact-row and near-duplicate
-text leakage) and gives one verdict, the same as ``driftcore check``.
+reference (drift per column, data-quality findings, a multivariate MMD test, exact-row
+and near-duplicate text leakage) and gives one verdict, the same as ``driftcore
+check``.
 
 Inputs are file paths (Parquet file, CSV file, folder of Parquet files, or a ``.dcp``
 profile made by ``driftcore profile``) or tables in memory (pyarrow Tables and
@@ -49,7 +50,7 @@ class CheckReport:
     """The result of :func:`check`: the verdict, per-column drift, MMD and leakage.
 
     ``document`` is the report as a JSON-ready dict (the versioned schema of
-    ``driftcore/job/schema/report.v1.json``, also written by ``driftcore check
+    ``driftcore/job/schema/report.v2.json``, also written by ``driftcore check
     --json``); ``drift`` is :func:`driftcore.compare`'s report on the two profiles,
     whose :class:`~driftcore.ColumnDrift` entries ``report[name]`` returns.
     """
@@ -77,6 +78,12 @@ class CheckReport:
     def columns(self) -> list[ColumnDrift]:
         """Per-column drift results, in the order of the columns."""
         return list(self.drift.columns)
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """Data-quality findings (:mod:`driftcore.job.findings`): kind, column, message,
+        share, threshold, p-values and whether each fails the check."""
+        return list(self.document["findings"])
 
     @property
     def mmd(self) -> dict[str, Any] | None:
@@ -338,13 +345,13 @@ def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | Non
              quiet: bool, passes: Any) -> ProfileFile:
     from ..lsh import LSHIndex
     from .document import now
-    from .plan import check_current, plan_columns, plan_from_profile
+    from .plan import compare_current, plan_columns, plan_from_profile
     from .profile_file import ProfileFile
     from .progress import Progress
 
     if ref_pf is not None:
         plan = plan_from_profile(ref_pf, ref_pf.path, s)
-        check_current(src, plan)
+        plan = compare_current(src, plan, s).common(plan, src.path)
         ref = _side_from_profile(ref_pf, s.thresholds["similarity"], s)
         ref.text = {}
         side = passes.current(src, plan, ref, s, Progress(src.num_rows, "profile", quiet))
@@ -367,7 +374,7 @@ def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | Non
 def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settings,
            quiet: bool, passes: Any, t0: float) -> CheckReport:
     from . import document, leak
-    from .plan import check_current, check_current_profile, plan_columns, plan_from_profile
+    from .plan import compare_current, compare_current_profile, plan_columns, plan_from_profile
     from .progress import Progress
 
     phases: dict[str, float] = {}
@@ -381,10 +388,14 @@ def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settin
         ref.text = {c: t for c, t in ref.text.items() if c in plan.columns}
     else:
         plan = plan_columns(ref_src, s)
+    # What the sides do not share is a finding; the check compares what they do.
     if cur_src is not None:
-        check_current(cur_src, plan)
+        change = compare_current(cur_src, plan, s)
     else:
-        check_current_profile(cur_pf, cur_pf.path, plan)
+        change = compare_current_profile(cur_pf, plan, s)
+    plan = change.common(plan, cur_src.path if cur_src is not None else cur_pf.path)
+    if ref_pf is not None:
+        ref.text = {c: t for c, t in ref.text.items() if c in plan.columns}
     rows_check = None
     if ref_src is not None and cur_src is not None and s.leak_rows:
         rows_check = leak.ExactRows(plan.columns, s.leak_rows, s.seed)
@@ -424,7 +435,8 @@ def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settin
         ref.sample = ref.sample[:, idx] if ref.sample.size else ref.sample
     phases["reference_second_pass"] = time.perf_counter() - t
     t = time.perf_counter()
-    doc, drift = document.assemble(plan, ref, cur, s, exact, cur_is_profile=cur_pf is not None)
+    doc, drift = document.assemble(plan, ref, cur, s, exact, change,
+                                   cur_is_profile=cur_pf is not None)
     phases["compare_and_mmd"] = time.perf_counter() - t
     doc["timing"] = {"seconds": time.perf_counter() - t0, "phases": phases}
     return CheckReport(doc, drift)

@@ -1,11 +1,13 @@
-"""The report document: the dict behind the JSON report (``schema/report.v1.json``),
+"""The report document: the dict behind the JSON report (``schema/report.v2.json``),
 the terminal table and the HTML page, assembled from the two summarized sides.
 
 It holds the per-column drift of :func:`driftcore.compare` on the two profiles,
-histograms drawn from their value grids, the MMD section, the leakage sections, and the gate: exit code 1
-with its reasons when a column drifts (share >= ``drift_share``), the MMD test
-rejects (the MMD p-value joins the columns' family of tests, so the decision rule
-is the library's, :mod:`driftcore.verdict`), or a leakage rate exceeds its
+histograms drawn from their value grids, the data-quality findings
+(:mod:`driftcore.job.findings`), the MMD section, the leakage sections, and the gate:
+exit code 1 with its reasons when a column drifts (share >= ``drift_share``), a
+missing-value share changes, the MMD test rejects, a finding fails (the p-values of
+the MMD test and the findings join the columns' family of tests, so the decision
+rule is the library's, :mod:`driftcore.verdict`), or a leakage rate exceeds its
 threshold. NaN and infinities become None.
 
 Examples
@@ -24,20 +26,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..compare import DriftReport, compare
-from . import mmd
+from . import findings, mmd
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .passes import Side
-    from .plan import Plan
+    from .plan import Plan, SchemaChange
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TOP_CATEGORIES = 12
 DISPLAY_BINS = 40
 
 
-def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any], *,
-             cur_is_profile: bool) -> tuple[dict[str, Any], DriftReport]:
+def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any],
+             change: SchemaChange, *, cur_is_profile: bool) -> tuple[dict[str, Any], DriftReport]:
     """The report document of a check (see the module docstring), and the per-column
     drift report it was made from."""
     import driftcore
@@ -57,7 +59,10 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
     mmd_sec = mmd.mmd_section(x, y, numeric, sample_size=s.mmd_sample, alpha=t["alpha"],
                               n_permutations=s.mmd_permutations, seed=s.seed)
     family = {"mmd": mmd_sec["p_value"]} if mmd_sec and mmd_sec["status"] == "ok" else {}
-    # One decision rule: the MMD test joins the columns' family of tests.
+    found = findings.schema_findings(change.vanished, change.new, change.changed)
+    found += findings.value_findings(ref.profile, cur.profile, profiled, t)
+    family.update({f.test_name: f.pvalue for f in findings.candidates(found)})
+    # One decision rule: the MMD test and the findings' tests join the columns' family.
     report = compare(
         ref.profile, cur.profile, bins=ref.profile.bins, alpha=t["alpha"],
         correction=s.correction, drift_share=t["drift_share"], psi_threshold=t["psi"],
@@ -68,6 +73,7 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
     if "mmd" in report.tests:
         outcome = report.tests["mmd"]
         mmd_sec.update(p_value_adjusted=outcome.pvalue_adjusted, drifted=outcome.rejected)
+    findings.decide(found, report.tests, t["alpha"])
     near = []
     for c in plan.of("text"):
         tl = ref.text.get(c)
@@ -78,7 +84,8 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
             near.append({"status": "ok", **tl.section(t["near_duplicates"])})
     n_judged, n_drifted, share = report.n_judged, report.n_drifted, report.drift_share
     by_columns = n_drifted > 0 and share >= t["drift_share"]
-    dataset_drift = report.dataset_drift
+    missing_changed = report.n_missing_changed > 0
+    dataset_drift = bool(by_columns or missing_changed or (mmd_sec and mmd_sec.get("drifted")))
     reasons = []
     if by_columns:
         limit = f" (share {share:.2f} >= {t['drift_share']:g})" if t["drift_share"] > 0 else ""
@@ -92,6 +99,7 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
     if mmd_sec and mmd_sec.get("drifted"):
         reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} ({s.correction}-adjusted "
                        f"{mmd_sec['p_value_adjusted']:.3g}) <= {t['alpha']:g}")
+    reasons += [f.message for f in found if f.failed]
     if exact.get("exceeded"):
         reasons.append(f"exact-row leakage {exact['rate']:.2%} > {t['exact_rows']:.2%}")
     for e in near:
@@ -119,8 +127,10 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
             "n_missing_changed": report.n_missing_changed,
             "mmd_drifted": bool(mmd_sec and mmd_sec.get("drifted")),
             "leakage_exceeded": bool(exact.get("exceeded") or any(e.get("exceeded") for e in near)),
+            "n_findings_failed": sum(f.failed for f in found),
         },
         "columns": columns,
+        "findings": [f.to_dict() for f in found],
         "mmd": mmd_sec,
         "leakage": {"exact_rows": exact, "near_duplicates": near},
     }), report

@@ -8,7 +8,8 @@ String columns become *text* (near-duplicate leakage instead of category counts)
 2,000 values has at least 20 characters or 4 words. Other string columns whose first
 2,000 values are at least 95% distinct are *identifiers* (row keys, ids): they take
 part in exact-row leakage but get no drift metrics, whose category counts would grow
-with the data. The current side must have every planned column with the same kind.
+with the data. The current side's differences (columns it lacks or adds, columns of another kind)
+are findings of the check (:class:`SchemaChange`); the check compares what both share.
 
 Examples
 --------
@@ -44,6 +45,7 @@ class Plan:
     types: dict[str, str]
     as_categories: list[str] = field(default_factory=list)  # numeric, counted as categories
     widened: dict[str, str] = field(default_factory=dict)  # CSV columns retyped, and why
+    all_columns: list[str] = field(default_factory=list)  # the reference's, selected or not
 
     def of(self, kind: str) -> list[str]:
         return [c for c in self.columns if self.kinds[c] == kind]
@@ -100,15 +102,45 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
         for c in strings:
             if kinds[c] == "categorical" and looks_like_identifier(first.column(c)):
                 kinds[c] = "identifier"
-    return Plan(selected, kinds, types, list(settings.categorical), dict(ref.widened))
+    return Plan(selected, kinds, types, list(settings.categorical), dict(ref.widened),
+                list(names))
 
 
-def check_current(src: Source, plan: Plan) -> None:
-    """The current side must have every planned column, of the same kind."""
-    problems = []
+@dataclass
+class SchemaChange:
+    """How the current side's columns differ from the plan's: columns it lacks,
+    columns only it has, and planned columns of another kind (reference type,
+    current type). :meth:`common` is the plan of what both sides share."""
+
+    vanished: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    changed: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def common(self, plan: Plan, where: str | Path) -> Plan:
+        gone = set(self.vanished) | set(self.changed)
+        columns = [c for c in plan.columns if c not in gone]
+        if not columns:
+            raise InputError(where, "no column in common with the reference: "
+                                    + "; ".join(_describe(self)))
+        return Plan(columns, {c: plan.kinds[c] for c in columns},
+                    {c: plan.types[c] for c in columns},
+                    [c for c in plan.as_categories if c not in gone], dict(plan.widened))
+
+
+def _describe(change: SchemaChange) -> list[str]:
+    out = [f"column {c!r} is missing" for c in change.vanished[:3]]
+    out += [f"column {c!r} is {b} here but {a} in the reference"
+            for c, (a, b) in list(change.changed.items())[:3]]
+    return out
+
+
+def compare_current(src: Source, plan: Plan, settings: Settings) -> SchemaChange:
+    """The current side's schema against the plan. A CSV column read with a wider
+    type than the reference's says why, and that ``--exclude`` leaves it out."""
+    change = SchemaChange()
     for c in plan.columns:
         if c not in src.schema.names:
-            problems.append(f"column {c!r} is missing")
+            change.vanished.append(c)
             continue
         t = src.schema.field(c).type
         kind = column_kind(t)
@@ -119,23 +151,30 @@ def check_current(src: Source, plan: Plan) -> None:
             why = f" ({src.widened[c]})" if c in src.widened else ""
             ref_why = f" ({plan.widened[c]})" if c in plan.widened else ""
             fix = f"; --exclude {c} leaves it out" if why or ref_why else ""
-            problems.append(f"column {c!r} is {t} here{why} but {plan.types[c]} in the "
-                            f"reference{ref_why}{fix}")
-    if problems:
-        raise InputError(src.path, "schema differs from the reference: " + "; ".join(problems[:3])
-                         + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+            change.changed[c] = (plan.types[c] + ref_why, str(t) + why + fix)
+    change.new = _new_columns(src.schema.names, plan, settings)
+    return change
 
 
-def check_current_profile(pf: ProfileFile, path: Path, plan: Plan) -> None:
-    """A current profile must have every profiled column, of the planned kind."""
+def compare_current_profile(pf: ProfileFile, plan: Plan, settings: Settings) -> SchemaChange:
+    """A current profile's columns against the plan (profiles hold the profiled
+    columns only)."""
+    change = SchemaChange()
     for c in plan.profiled:
         col = pf.profile.columns.get(c)
         if col is None:
-            raise InputError(path, f"schema differs from the reference: column {c!r} "
-                                   "is missing from this profile")
-        if col.kind != plan.kinds[c]:
-            raise InputError(path, f"schema differs from the reference: column {c!r} is "
-                                   f"{col.kind} here but {plan.kinds[c]} in the reference")
+            change.vanished.append(c)
+        elif col.kind != plan.kinds[c]:
+            change.changed[c] = (plan.kinds[c], col.kind)
+    change.new = _new_columns(list(pf.meta.get("columns", [])), plan, settings)
+    return change
+
+
+def _new_columns(names: list[str], plan: Plan, s: Settings) -> list[str]:
+    """Current columns the reference lacks, among those the settings would select."""
+    known = set(plan.columns) | set(s.exclude) | set(plan.all_columns)
+    picked = [c for c in names if c not in known]
+    return [c for c in picked if s.columns is None or c in s.columns]
 
 
 def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:
@@ -151,4 +190,5 @@ def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:
     if not columns:
         raise InputError(None, "no columns left to compare after --columns/--exclude")
     cats = [c for c in meta.get("categorical", []) if c in columns]
-    return Plan(columns, {c: kinds[c] for c in columns}, {c: types[c] for c in columns}, cats)
+    return Plan(columns, {c: kinds[c] for c in columns}, {c: types[c] for c in columns}, cats,
+                all_columns=list(meta["columns"]))

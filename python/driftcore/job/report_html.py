@@ -220,6 +220,24 @@ def _leakage(doc: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _findings(doc: dict[str, Any]) -> str:
+    found = doc.get("findings", [])
+    if not found:
+        return '<p class="muted">none: the same columns and types, no new or vanished ' \
+               'categories, no values outside the reference&#39;s range</p>'
+    rows = []
+    for f in found:
+        share = "" if f.get("share") is None else f"{f['share']:.2%}"
+        p = "" if f.get("pvalue_adjusted") is None else fmt(f["pvalue_adjusted"])
+        cls = ' class="drift"' if f["failed"] else ""
+        rows.append(f"<tr{cls}><td>{escape(f['kind'].replace('_', ' '))}</td>"
+                    f"<td>{escape(f['column'])}</td><td>{escape(f['message'])}</td>"
+                    f'<td class="num">{share}</td><td class="num">{p}</td>'
+                    f"<td>{'FAIL' if f['failed'] else 'ok'}</td></tr>")
+    return ("<table><tr><th>finding</th><th>column</th><th>what</th><th>share</th>"
+            "<th>adj. p</th><th>verdict</th></tr>" + "".join(rows) + "</table>")
+
+
 def render(doc: dict[str, Any]) -> str:
     """The whole report as one HTML string."""
     s = doc["summary"]
@@ -240,6 +258,7 @@ def render(doc: dict[str, Any]) -> str:
 <ul>{reasons}</ul>
 <p class="muted">thresholds: {escape(thresholds)}</p>
 <h2>Columns</h2>{_metric_table(doc)}
+<h2>Data quality</h2>{_findings(doc)}
 <h2>Distributions</h2>
 <p class="legend"><span style="background:{REF_COLOR}"></span>reference
 <span style="background:{CUR_COLOR}"></span>current</p>{_cards(doc)}

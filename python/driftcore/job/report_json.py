@@ -1,15 +1,19 @@
 """The JSON report: writing it and checking it against its schema.
 
-Every report carries ``"schema_version": 1``; its layout is the JSON Schema
-``driftcore/job/schema/report.v1.json`` shipped in the package (draft 2020-12).
-A new field may appear in version 1; removing or changing one bumps the version.
-NaN and infinities are written as ``null``.
+Every report carries ``"schema_version"`` (2); its layout is the JSON Schema
+``driftcore/job/schema/report.v2.json`` shipped in the package (draft 2020-12).
+A new field may appear within a version; removing or changing one bumps it, so a
+reader checks the version first. Version 2 added ``findings`` (data-quality findings,
+each failing the gate on its own) and ``summary.n_findings_failed``, and the
+report's numeric histograms are read off the profiles' value grids;
+``report.v1.json`` describes version 1 reports. NaN and infinities are written as
+``null``.
 
 Examples
 --------
 >>> from driftcore.job.report_json import load_schema
 >>> load_schema()["properties"]["schema_version"]["const"]
-1
+2
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from .output import write_all
 
-SCHEMA_FILE = "report.v1.json"
+SCHEMA_FILE = "report.v2.json"
 
 
 def load_schema() -> dict[str, Any]:

@@ -65,7 +65,8 @@ def plain_table(headers: list[str], cells: list[list[str]]) -> str:
 
 
 def footer(doc: dict[str, Any]) -> list[str]:
-    """The lines after the table: MMD, leakage, and the verdict."""
+    """The lines after the table: missing values, findings, MMD, leakage, and the
+    verdict."""
     s = doc["summary"]
     t = doc["settings"]["thresholds"]
     lines = [f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f}); "
@@ -78,10 +79,16 @@ def footer(doc: dict[str, Any]) -> list[str]:
                          f"{c['missing_reference'] + c['n_reference']:,} -> {c['missing_current']:,} "
                          f"of {c['missing_current'] + c['n_current']:,} "
                          f"(adj. p {fmt(c['missing_p_value_adjusted'])})")
-        if c.get("n_unseen_categories"):
+        if c.get("n_unseen_categories") and c["kind"] == "numeric":  # categories: a finding
             more = c["n_unseen_categories"] - len(c["unseen_categories"])
             lines.append(f"new in {c['column']!r}: {', '.join(c['unseen_categories'])}"
                          + (f" (+{more} more)" if more > 0 else ""))
+    for f in doc.get("findings", []):
+        if f["kind"] in ("new_categories", "out_of_range", "vanished_categories") and not f["failed"]:
+            lines.append(f"note: {f['message']} (adj. p {fmt(f['pvalue_adjusted'])}, "
+                         f"limit {f['threshold']:.1%})")
+        elif f["failed"]:
+            lines.append(f"FINDING: {f['message']}")
     ids = doc["settings"].get("identifier_columns") or []
     if ids:
         lines.append(f"identifier-like columns (>= 95% distinct, exact-row leakage only): {', '.join(ids)}")
@@ -113,7 +120,7 @@ def footer(doc: dict[str, Any]) -> list[str]:
     if s["exit_code"]:
         lines.append("FAIL (exit 1): " + "; ".join(s["reasons"]))
     else:
-        lines.append("PASS (exit 0): no drift or leakage over its threshold")
+        lines.append("PASS (exit 0): no drift, finding or leakage over its threshold")
     return lines
 
 
@@ -152,6 +159,8 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
             style = "bold red"
         elif line.startswith("PASS"):
             style = "bold green"
+        elif line.startswith("FINDING"):
+            style = "red"
         console.print(line, style=style, highlight=False, markup=False, soft_wrap=True)
     if buffer is not None:
         out.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
