@@ -167,15 +167,10 @@ def test_same_seed_same_answer_whatever_the_threads_or_batches(frames):
     b = driftcore.check(ref, cur, seed=7, threads=2).document
     for key in ("summary", "columns", "mmd", "leakage"):
         assert a[key] == b[key]
-    # Other batch sizes: the same verdict, counts, p-values and samples; float moments
-    # are summed in another order, so means and scales may differ in their last bits.
+    # Other batch sizes: profiles are functions of the rows alone, so the same report.
     c = driftcore.check(ref, cur, seed=7, threads=1, batch_size=1000).document
-    for key in ("summary", "mmd", "leakage"):
+    for key in ("summary", "columns", "findings", "mmd", "leakage"):
         assert a[key] == c[key]
-    for x, y in zip(a["columns"], c["columns"]):
-        assert {k: v for k, v in x.items() if k != "metrics"} == \
-            {k: v for k, v in y.items() if k != "metrics"}
-        assert x["metrics"] == pytest.approx(y["metrics"], rel=1e-12)
 
 
 def test_each_input_is_read_once_unless_leakage_needs_the_reference_again(monkeypatch):

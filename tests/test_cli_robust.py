@@ -325,7 +325,7 @@ def _crafted(pf: ProfileFile) -> dict[str, bytes]:
                                               pf.text).to_bytes()
     out["sample shape wrong"] = ProfileFile(pf.profile, m, np.zeros((3, 4)),
                                             pf.sample_columns, pf.text).to_bytes()
-    head = json.dumps({"format_version": 2, "meta": m, "sample_shape": [0, 0],
+    head = json.dumps({"format_version": 2, "fingerprint": "", "meta": m, "sample_shape": [0, 0],
                        "sample_columns": [], "blobs": [[None, 0]]}).encode()
     out["blob name None"] = _wire.frame(b"DCPF", struct.pack("<Q", len(head)) + head)
     return out

@@ -481,6 +481,15 @@ PROFILE_CASES = [
     _prof("moments an object", setter(["columns", 0, "moments"], {"count": 1}), "moments"),
     _prof("negative nulls", setter(["columns", 0, "nulls"], -3), "nulls"),
     _prof("nulls past 2**63", setter(["columns", 0, "nulls"], BIG - 1), "2\\*\\*63"),
+    _prof("sums a number", setter(["columns", 0, "sums"], 5), "sums"),
+    _prof("sums of one", setter(["columns", 0, "sums"], ["0x1"]), "sums"),
+    _prof("sums not hex", setter(["columns", 0, "sums"], ["zz", "0x1"]), "hex"),
+    _prof("sums too long", setter(["columns", 0, "sums"], ["0x" + "1" * 2000, "0x1"]), "hex"),
+    _prof("negative sum of squares", setter(["columns", 0, "sums", 1], "-0x10"), "negative"),
+    _prof("sums off by one", lambda h: (h["columns"][0]["sums"].__setitem__(
+        0, hex(int(h["columns"][0]["sums"][0], 16) + (1 << 1074))), h)[1], "exact sums"),
+    _prof("sums past the range", setter(["columns", 0, "sums", 1], hex(1 << 4000)), "cannot come"),
+    _prof("missing sums", deleter(["columns", 0, "sums"]), "missing"),
     _prof("a values field", setter(["columns", _COL["v"], "values"], [[0.0], [2000]]),
           "unknown"),
     _prof("max_cells differs from the grids", setter(["max_cells"], 300), "max_cells=4096"),
@@ -789,6 +798,7 @@ DCP_CASES = [
     _dcp("format version 3", setter(["format_version"], 3), "version"),
     _dcp("format version a string", setter(["format_version"], "2"), "version"),
     _dcp("unknown header field", setter(["extra"], 1), "unknown"),
+    _dcp("fingerprint of another profile", setter(["fingerprint"], "0" * 64), "fingerprint"),
     _dcp("header a string", lambda h: b'"dcp"', "object"),
     _dcp("repeated key", lambda h: json.dumps(h)[:-1].encode() + b', "meta": {}}', "repeated"),
     _dcp("deep meta", lambda h: json.dumps(h)[:-1].encode() + b', "z": '

@@ -31,6 +31,16 @@ void register_stats(py::module_& m) {
       .def("merge", &moments::merge);
 
   m.def(
+      "power_sums",
+      [](const py::array& values, int threads) {
+        array_view v = host_view(values);
+        power_sums s = run_interruptible([&] { return compute_power_sums(v, threads); },
+                                         v.size >= kLongPass);
+        return py::make_tuple(to_numpy(s.s1), to_numpy(s.s2));
+      },
+      py::arg("values"), py::arg("threads") = 0);
+
+  m.def(
       "moments",
       [](const py::array& values, int threads) {
         array_view v = host_view(values);

@@ -44,6 +44,27 @@ def moments(raw: Any) -> Any:
     return m
 
 
+#: Hex digits of an exact sum: S2 * 2**2148 stays below 2**4260 for any count < 2**63.
+_SUM_DIGITS = 1100
+
+
+def sums(raw: Any) -> tuple[int, int]:
+    """The ``sums`` entry: two hex strings, the exact S1 * 2**1074 and S2 * 2**2148
+    (S2 not negative)."""
+    pair = _validate.list_of(raw, "sums", 2)
+    out = []
+    for name, text in zip(("S1", "S2"), pair):
+        if type(text) is not str or len(text) > _SUM_DIGITS:
+            raise ValueError(f"sums {name} must be a hex string, got {text!r:.40}")
+        try:
+            out.append(int(text, 16))
+        except ValueError:
+            raise ValueError(f"sums {name} is not a hex number: {text!r:.40}") from None
+    if out[1] < 0:
+        raise ValueError("sums S2 (of squares) is negative")
+    return out[0], out[1]
+
+
 def numeric(col: Any, max_cells: int) -> None:
     """A numeric column's parts agree: the grid has the profile's ``max_cells`` and
     counts exactly the finite values, its first and last cells hold the smallest and
@@ -54,9 +75,24 @@ def numeric(col: Any, max_cells: int) -> None:
     if g.total != m.count:
         raise ValueError(f"grid counts {g.total} values, the moments {m.count} finite ones")
     _validate.total((col.count, m.nan, col.nulls), "the count of values")
+    s1, s2 = col.sums
+    if m.count == 0 and (s1 or s2):
+        raise ValueError("sums of a column without finite values are not 0")
+    bound = max(abs(m.min), abs(m.max)) if m.count else 0.0
+    if s1 * s1 > m.count * s2 or abs(s1) > m.count * _scaled(bound, 1074) \
+            or s2 > m.count * _scaled(bound, 1074) ** 2:
+        raise ValueError("sums S1, S2 cannot come from the column's count and range")
     if g.total:
         lo, hi, _ = g.cells()
         # -0.0 counts as +0.0 in the grid
         if not (lo[0] <= m.min + 0.0 <= hi[0] and lo[-1] <= m.max + 0.0 <= hi[-1]):
             raise ValueError(f"moments min/max {m.min}/{m.max} lie outside the grid's first "
                              f"and last cells")
+
+
+def _scaled(x: float, bits: int) -> int:
+    """x * 2**bits as an exact integer (x a finite double)."""
+    from fractions import Fraction
+
+    f = Fraction(x) * (1 << bits)
+    return f.numerator // f.denominator + 1

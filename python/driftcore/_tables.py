@@ -68,7 +68,7 @@ def read_chunk(data: Any) -> dict[str, ColumnChunk]:
         if not isinstance(name, str):
             raise TypeError(f"column names must be strings, got {name!r}")
         out[name] = _any_column(name, col)
-        lengths.add(_length(out[name]))
+        lengths.add(chunk_length(out[name]))
     if len(lengths) > 1:
         raise ValueError(f"columns have different lengths: {sorted(lengths)}")
     return out
@@ -127,7 +127,8 @@ def _chunk_table(data: Any) -> Any:
     return pa.table(arrays)
 
 
-def _length(c: ColumnChunk) -> int:
+def chunk_length(c: ColumnChunk) -> int:
+    """Rows of a column chunk (its values and the nulls taken out of them)."""
     return len(c.values) + c.nulls
 
 

@@ -25,12 +25,16 @@ class NumericColumn:
     """Summary of a numeric column: moments of the finite values, counts of
     null/NaN/inf, and the exact counts of the finite values on a canonical grid
     (:class:`~driftcore.ValueGrid`), from which quantiles, KS, Wasserstein and the
-    binned metrics come with stated bounds. The grid, and so the column, depends on
-    the multiset of values alone: not on their order, chunking or merge tree."""
+    binned metrics come with stated bounds. ``sums`` holds the exact sums of the finite
+    values and of their squares, as the integers ``S1 * 2**1074`` and ``S2 * 2**2148``
+    (every finite double is a multiple of 2**-1074); the mean and M2 are those exact
+    values correctly rounded. So the column depends on the multiset of values alone:
+    not on their order, chunking, thread count or merge tree."""
 
     moments: Any = field(default_factory=_core.Moments)
     grid: ValueGrid = field(default_factory=ValueGrid)
     nulls: int = 0  # Arrow/pandas nulls (NaN is counted in moments.nan)
+    sums: tuple[int, int] = (0, 0)
     kind: str = "numeric"
 
     @property
@@ -193,12 +197,26 @@ class Profile(Guarded):
                 chunk[name] = as_categorical(name, chunk[name])
         staged = {name: self._copy_column(name, c.kind) for name, c in chunk.items()}
         nthreads = _dispatch.resolve_threads(threads)
-        for name, c in chunk.items():
-            col = staged[name]
+
+        def update(name: str) -> None:
+            col, c = staged[name], chunk[name]
             if isinstance(col, NumericColumn):
-                _update_numeric(col, c, nthreads, device)
+                _update_numeric(col, c, per_column, device)
             else:
                 col.counts.update(c.values)
+
+        # Columns of a chunk too small to split among threads run side by side instead
+        # (the kernels release the GIL); each column's result is the same either way.
+        workers = min(len(chunk), int(_core.hardware_threads()) if nthreads == 0 else nthreads)
+        rows = max((_tables.chunk_length(c) for c in chunk.values()), default=0)
+        if workers > 1 and rows < _COLUMN_SPLIT and device != "gpu":
+            per_column = 1
+            for _ in _pool().map(update, list(chunk)):
+                pass
+        else:
+            per_column = nthreads
+            for name in chunk:
+                update(name)
         self.columns = {**self.columns, **staged}  # a new dict: readers keep theirs
 
     def _copy_column(self, name: str, kind: str) -> Column:
@@ -212,7 +230,7 @@ class Profile(Guarded):
         if isinstance(old, NumericColumn):
             m = _core.Moments()
             m.merge(old.moments)
-            return NumericColumn(m, old.grid.copy(), old.nulls)
+            return NumericColumn(m, old.grid.copy(), old.nulls, old.sums)
         return CategoricalColumn(old.counts.copy())
 
     # --- combining and storing -------------------------------------------------------
@@ -244,6 +262,8 @@ class Profile(Guarded):
                     col.moments.merge(theirs.moments)
                     col.grid.merge(theirs.grid)
                     col.nulls += theirs.nulls
+                    col.sums = (col.sums[0] + theirs.sums[0], col.sums[1] + theirs.sums[1])
+                    _exact_mean_m2(col)
                 else:
                     col.counts.merge(theirs.counts)
                 merged[name] = col
@@ -265,6 +285,7 @@ class Profile(Guarded):
                         m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2
                     ]
                     entry["nulls"] = col.nulls
+                    entry["sums"] = [hex(col.sums[0]), hex(col.sums[1])]
                     parts = [col.grid.to_bytes()]
                 else:
                     parts = [col.counts.to_bytes()]
@@ -307,7 +328,7 @@ class Profile(Guarded):
         if kind not in ("numeric", "categorical"):
             raise ValueError(f"unknown column kind {kind!r:.40}")
         numeric = kind == "numeric"
-        required = ("name", "kind", "parts", *(("moments", "nulls") if numeric else ()))
+        required = ("name", "kind", "parts", *(("moments", "nulls", "sums") if numeric else ()))
         entry = _validate.fields(entry, "a column", required)
         name = entry["name"]
         if type(name) is not str:
@@ -321,12 +342,34 @@ class Profile(Guarded):
                 return name, CategoricalColumn(CategoryCounts.from_bytes(part)), pos
             col = NumericColumn(
                 _profile_checks.moments(entry["moments"]), ValueGrid.from_bytes(part),
-                _validate.integer(entry["nulls"], "nulls"),
+                _validate.integer(entry["nulls"], "nulls"), _profile_checks.sums(entry["sums"]),
             )
             _profile_checks.numeric(col, self.max_cells)
+            stored = (col.moments.mean, col.moments.m2)
+            _exact_mean_m2(col)
+            if stored != (col.moments.mean, col.moments.m2):
+                raise ValueError(f"moments mean, m2 = {stored} are not those of the exact "
+                                 f"sums ({col.moments.mean}, {col.moments.m2})")
         except ValueError as exc:
             raise ValueError(f"column {name!r:.60}: {exc}") from None
         return name, col, pos
+
+    def fingerprint(self) -> str:
+        """A content hash (SHA-256, hex) of the profile's bytes: equal for profiles of
+        the same rows and settings, however they were built.
+
+        Examples
+        --------
+        >>> import numpy as np, driftcore
+        >>> x = np.arange(1000.0)
+        >>> a = driftcore.Profile.build({"x": x})
+        >>> b = driftcore.Profile.build(iter([{"x": x[500:]}, {"x": x[:500]}]))
+        >>> a.fingerprint() == b.fingerprint()
+        True
+        """
+        import hashlib
+
+        return hashlib.sha256(self.to_bytes()).hexdigest()
 
     def __reduce__(self) -> tuple:
         # pickle (Dask, multiprocessing) through the checked wire format; the reference
@@ -349,6 +392,22 @@ class Profile(Guarded):
         return f"Profile({len(self.columns)} columns: {list(self.columns)})"
 
 
+#: Rows of a chunk below which its columns are updated side by side, one thread each,
+#: rather than one after the other on all threads (a kernel starts one thread per
+#: 2^20 values).
+_COLUMN_SPLIT = 1 << 20
+_POOL: Any = None
+
+
+def _pool() -> Any:
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(int(_core.hardware_threads()), "driftcore-profile")
+    return _POOL
+
+
 def _restore(data: bytes, reference: bytes | None) -> Profile:
     prof = Profile.from_bytes(data)
     if reference is not None:
@@ -360,11 +419,40 @@ def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> No
     where = _dispatch.resolve_device(device, c.values)
     if where == "gpu":
         m = _gpu_moments(c.values)
+        import cupy as cp
+
+        # The exact sums on the host: the same bits as the CPU path.
+        s1, s2 = _core.power_sums(cp.asnumpy(c.values), threads)
     else:
         m = _core.moments(c.values, threads)
+        s1, s2 = _core.power_sums(c.values, threads)
     col.grid.update(c.values, threads=threads or None)
     col.moments.merge(m)
     col.nulls += c.nulls
+    col.sums = (col.sums[0] + _digits_int(s1), col.sums[1] + _digits_int(s2))
+    _exact_mean_m2(col)
+
+
+def _digits_int(d: np.ndarray) -> int:
+    """The integer of base-2**32 digits, least significant first, the last signed."""
+    low = int.from_bytes(d[:-1].astype("<u4").tobytes(), "little")
+    return low + (int(d[-1]) << (32 * (d.size - 1)))
+
+
+def _exact_mean_m2(col: NumericColumn) -> None:
+    """Set the moments' mean and M2 to the exact ones, correctly rounded (Python's
+    integer division is), from the exact sums: mean = S1 / n, M2 = S2 - S1^2 / n."""
+    m = col.moments
+    n = int(m.count)
+    if n == 0:
+        m.mean = m.m2 = 0.0
+        return
+    s1, s2 = col.sums
+    m.mean = s1 / (n << 1074)
+    try:
+        m.m2 = (n * s2 - s1 * s1) / (n << 2148)
+    except OverflowError:  # M2 beyond the largest double (values near 1e308)
+        m.m2 = float("inf")
 
 
 def _gpu_moments(values: Any) -> Any:

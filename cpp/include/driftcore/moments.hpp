@@ -3,6 +3,7 @@
 /// @brief Count, NaN/inf counts, min, max, mean and M2 of a column, mergeable.
 
 #include <cstdint>
+#include <vector>
 
 #include "driftcore/common.hpp"
 
@@ -29,5 +30,19 @@ struct moments {
 
 /// @brief Moments of @p values using up to @p threads threads.
 moments compute_moments(const array_view& values, int threads);
+
+/// @brief The exact sums of the finite values and of their squares, as integers:
+/// every finite double is an integer multiple of 2^-1074, so S1 * 2^1074 and
+/// S2 * 2^2148 are integers. Each is returned in base-2^32 digits, least significant
+/// first, all in [0, 2^32) but the last, which carries the sign. Exact whatever the
+/// order, chunking or thread count: the sums add up in a fixed-point accumulator
+/// wide enough for any double and any count below 2^63.
+struct power_sums {
+  std::vector<std::int64_t> s1;
+  std::vector<std::int64_t> s2;
+};
+
+/// @brief power_sums of @p values using up to @p threads threads.
+power_sums compute_power_sums(const array_view& values, int threads);
 
 }  // namespace driftcore

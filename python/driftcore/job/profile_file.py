@@ -12,7 +12,9 @@ caught on loading and reported as a ``ValueError``, as is a header that does not
 describe the stored states (:func:`check_header`).
 
 Payload: ``u64 header length | header (JSON) | blobs``; the header's ``blobs``
-list gives the name and length of each blob in order.
+list gives the name and length of each blob in order, and its ``fingerprint`` is the
+profile's content hash (:meth:`driftcore.Profile.fingerprint`), checked on loading:
+two files of the same rows and settings carry the same one.
 
 Examples
 --------
@@ -32,6 +34,7 @@ ValueError: truncated or padded payload: expected ... bytes, got ...
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 from dataclasses import dataclass, field
@@ -49,7 +52,8 @@ _KIND = b"DCPF"
 FORMAT_VERSION = 2
 #: Column kinds a profile's header may give (see driftcore.job.plan).
 KINDS = ("numeric", "categorical", "text", "identifier")
-_HEADER_FIELDS = ("format_version", "meta", "sample_shape", "sample_columns", "blobs")
+_HEADER_FIELDS = ("format_version", "fingerprint", "meta", "sample_shape", "sample_columns",
+                  "blobs")
 
 
 @dataclass
@@ -66,12 +70,14 @@ class ProfileFile:
 
     def to_bytes(self) -> bytes:
         """Serialize (versioned, checksummed)."""
-        blobs: list[tuple[str, bytes]] = [("profile", self.profile.to_bytes())]
+        profile = self.profile.to_bytes()
+        blobs: list[tuple[str, bytes]] = [("profile", profile)]
         sample = np.ascontiguousarray(self.sample, dtype=np.float64)
         blobs.append(("sample", sample.tobytes()))
         blobs += [(f"text:{k}", ix.to_bytes()) for k, ix in self.text.items()]
         header = {
             "format_version": FORMAT_VERSION,
+            "fingerprint": hashlib.sha256(profile).hexdigest(),
             "meta": self.meta,
             "sample_shape": list(sample.shape),
             "sample_columns": self.sample_columns,
@@ -119,6 +125,8 @@ class ProfileFile:
                     or (rows and not width):
                 raise ValueError(f"sample_shape {shape} does not fit {len(columns)} columns "
                                  f"and {len(parts['sample'])} bytes")
+            if header["fingerprint"] != hashlib.sha256(parts["profile"]).hexdigest():
+                raise ValueError("fingerprint does not match the profile")
             out = cls(
                 profile=Profile.from_bytes(parts["profile"]),
                 meta=header["meta"],
