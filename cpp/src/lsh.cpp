@@ -1,6 +1,6 @@
 // Banded LSH: one hash table per band over the build side, probed by the other side.
-// Bands run in parallel; pairs are sorted and made distinct at the end, so the output
-// does not depend on the thread count.
+// Bands run in parallel; pairs are sorted and made distinct at the end (a radix sort
+// that can be cancelled), so the output does not depend on the thread count.
 #include "driftcore/lsh.hpp"
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
 #include "shingle_hash.hpp"
+#include "sort_unique.hpp"
 
 namespace driftcore {
 namespace {
@@ -77,11 +78,11 @@ void finish_pairs(std::vector<std::vector<std::uint64_t>>& per_band, std::vector
   throw_if_cancelled();
   out.reserve(total);
   for (auto& v : per_band) {
+    throw_if_cancelled();
     out.insert(out.end(), v.begin(), v.end());
     std::vector<std::uint64_t>().swap(v);
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  detail::sort_unique(out);  // checks the flag as it goes, unlike std::sort
 }
 
 }  // namespace
