@@ -186,10 +186,10 @@ def test_interrupted_shingle_sets_of_one_long_document(kind):
 
 
 def test_interrupted_sort_of_candidate_pairs(monkeypatch):
-    # Two buckets per band over 4,000 documents: a short join, then 32 million candidate
-    # pairs to sort and make distinct.
-    keys = np.random.default_rng(10).integers(0, 2, size=(4000, 8), dtype=np.uint64)
-    valid = np.ones(4000, np.uint8)
+    # Eight buckets per band over 16,384 documents: 33 million candidate pairs to
+    # collect, sort and make distinct.
+    keys = np.random.default_rng(10).integers(0, 8, size=(16384, 2), dtype=np.uint64)
+    valid = np.ones(16384, np.uint8)
     began = _interrupt_inside(monkeypatch, "lsh_self_pairs", seconds=0.3)
     with pytest.raises(KeyboardInterrupt):
         driftcore._core.lsh_self_pairs(keys, valid, 1 << 40, 1)

@@ -23,6 +23,10 @@ using carray = in_array<T>;
 // below this the call takes well under a millisecond and runs inline.
 constexpr std::size_t kLongJoin = 1 << 14;
 
+// A join's documents x bands: a few thousand documents in large buckets can still
+// produce tens of millions of candidate pairs.
+bool long_join(std::size_t docs, std::uint32_t bands) { return docs * bands >= kLongJoin; }
+
 minhash_spec make_spec(int unit, std::uint32_t n, bool fold, std::uint32_t num_perm,
                        std::uint64_t seed, bool lower = false) {
   if (unit < 0 || unit > 2) throw invalid_input("unknown shingle unit");
@@ -233,7 +237,7 @@ void register_minhash(py::module_& m) {
               return lsh_cross_pairs(build.data(), build_valid.data(), nb, probe.data(),
                                      probe_valid.data(), np_, bands, max_pairs, threads);
             },
-            nb + np_ >= kLongJoin);
+            long_join(nb + np_, bands));
         return unpack_pairs(pairs);
       },
       py::arg("build"), py::arg("build_valid"), py::arg("probe"), py::arg("probe_valid"),
@@ -249,7 +253,7 @@ void register_minhash(py::module_& m) {
           throw invalid_input("validity flags do not match the keys");
         const std::vector<std::uint64_t> pairs = run_interruptible(
             [&] { return lsh_self_pairs(keys.data(), valid.data(), n, bands, max_pairs, threads); },
-            n >= kLongJoin);
+            long_join(n, bands));
         return unpack_pairs(pairs);
       },
       py::arg("keys"), py::arg("valid"), py::arg("max_pairs"), py::arg("threads") = 0);
