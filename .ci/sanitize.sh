@@ -46,10 +46,7 @@ if [ $# -eq 0 ]; then
     tests/test_histogram.py tests/test_quantile_sketch.py tests/test_moments.py \
     tests/test_minhash.py tests/test_lsh.py tests/test_mmd.py tests/test_streaming_mmd.py \
     tests/test_pvalues.py tests/test_profile.py tests/test_compare.py tests/test_metrics.py \
-    tests/test_verdict.py tests/test_golden.py tests/test_row_sample.py tests/test_categories.py \
-    `# Pins the optimized build's rounding (1e-11 on sums of cos of angles ~3e4): at -O1` \
-    `# gcc fuses fewer multiply-adds in rff.cpp, and the last bits differ (2e-11).` \
-    --deselect "tests/test_streaming_mmd.py::test_feature_sums_equal_numpy_and_ignore_threads[300]"
+    tests/test_verdict.py tests/test_golden.py tests/test_row_sample.py tests/test_categories.py
 fi
 echo "== tests under the sanitizers"
 # --capture=sys: a sanitizer writes its report to file descriptor 2 and then aborts;

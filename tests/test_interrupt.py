@@ -148,6 +148,86 @@ def test_interrupted_band_keys():
     assert time.monotonic() - start < 1.0
 
 
+def _one_long_text(n_words):
+    words = np.array(b"alpha beta gamma delta epsilon zeta eta theta iota kappa".split())
+    text = b" ".join(np.random.default_rng(8).choice(words, size=n_words))
+    return np.frombuffer(text, np.uint8), np.array([0, len(text)], np.int64)
+
+
+def _stops_promptly(call):
+    timer = interrupt_after(0.2)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        call()
+        time.sleep(5)  # finished before the timer: let it fire here instead
+    timer.join()
+    assert time.monotonic() - start < 1.0
+
+
+def test_interrupted_signatures_of_one_long_document():
+    # One document of 60 MB in character shingles: the checks between documents never
+    # come.
+    data, offsets = _one_long_text(10_000_000)
+    _stops_promptly(
+        lambda: driftcore._core.minhash_text(data, offsets, 1, 5, True, True, 128, 1, 1))
+
+
+@pytest.mark.parametrize("kind", ["text", "tokens"])
+def test_interrupted_shingle_sets_of_one_long_document(kind):
+    # Seconds of shingling and sorting in one document.
+    if kind == "text":
+        data, offsets = _one_long_text(6_000_000)
+        call = lambda: driftcore._core.text_shingle_sets(data, offsets, 1, 5, True, True, 1)
+    else:
+        ids = np.random.default_rng(9).integers(0, 50_000, size=20_000_000)
+        offsets = np.array([0, ids.size], np.int64)
+        call = lambda: driftcore._core.token_shingle_sets(ids, offsets, 3, 1)
+    _stops_promptly(call)
+
+
+def test_interrupted_sort_of_candidate_pairs(monkeypatch):
+    # Eight buckets per band over 16,384 documents: 33 million candidate pairs to
+    # collect, sort and make distinct.
+    keys = np.random.default_rng(10).integers(0, 8, size=(16384, 2), dtype=np.uint64)
+    valid = np.ones(16384, np.uint8)
+    began = _interrupt_inside(monkeypatch, "lsh_self_pairs", seconds=0.3)
+    with pytest.raises(KeyboardInterrupt):
+        driftcore._core.lsh_self_pairs(keys, valid, 1 << 40, 1)
+        time.sleep(5)
+    assert began and time.monotonic() - began[0] < 1.1
+
+
+def test_sorted_candidate_pairs_and_shingle_sets_match_numpy():
+    # Above one block the pairs and the shingle sets take the radix sort.
+    from driftcore import _core
+
+    rng = np.random.default_rng(11)
+    keys = rng.integers(0, 3, size=(1500, 4), dtype=np.uint64)
+    valid = (rng.random(1500) < 0.9).astype(np.uint8)
+    left, right = _core.lsh_self_pairs(keys, valid, 1 << 40, 1)
+    want = set()
+    for b in range(4):
+        for key in range(3):
+            members = np.flatnonzero((keys[:, b] == key) & (valid == 1))
+            want.update((int(i), int(j)) for k, i in enumerate(members) for j in members[k + 1:])
+    assert len(left) > 1 << 16
+    assert list(zip(left.tolist(), right.tolist())) == sorted(want)
+    # Unigram sets: the set of one long document (radix path) is the union of its
+    # pieces' sets (each under one block: std::sort).
+    ids = rng.integers(0, 1 << 40, size=200_000)
+    whole, _ = _core.token_shingle_sets(ids, np.array([0, ids.size], np.int64), 1, 1)
+    cuts = np.arange(0, ids.size + 1, 20_000, dtype=np.int64)
+    pieces, _ = _core.token_shingle_sets(ids, cuts, 1, 1)
+    assert whole.size == np.unique(ids).size
+    np.testing.assert_array_equal(whole, np.unique(pieces))
+    # The word path's shingle folding runs in blocks: one long document agrees with the
+    # portable per-lane algorithm.
+    data, offsets = _one_long_text(50_000)
+    sig, _ = _core.minhash_text(data, offsets, 0, 3, True, True, 128, 1, 1)
+    np.testing.assert_array_equal(
+        sig, _core.minhash_text_lanes(data, offsets, 0, 3, True, True, 128, 1))
+
+
 def test_interrupted_quantile_sketch_update_leaves_sketch_unchanged():
     rng = np.random.default_rng(4)
     # The largest k samples nothing: every value is sorted, about 1.5 s for 2^26.

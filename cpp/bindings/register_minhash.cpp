@@ -23,6 +23,10 @@ using carray = in_array<T>;
 // below this the call takes well under a millisecond and runs inline.
 constexpr std::size_t kLongJoin = 1 << 14;
 
+// A join's documents x bands: a few thousand documents in large buckets can still
+// produce tens of millions of candidate pairs.
+bool long_join(std::size_t docs, std::uint32_t bands) { return docs * bands >= kLongJoin; }
+
 minhash_spec make_spec(int unit, std::uint32_t n, bool fold, std::uint32_t num_perm,
                        std::uint64_t seed, bool lower = false) {
   if (unit < 0 || unit > 2) throw invalid_input("unknown shingle unit");
@@ -60,6 +64,11 @@ py::tuple unpack_pairs(const std::vector<std::uint64_t>& pairs) {
   return py::make_tuple(left, right);
 }
 
+// Worth a helper thread (and Ctrl-C) by documents or by bytes: one document can be
+// gigabytes long.
+bool long_input(const text_view& d) { return d.n_docs >= 256 || d.n_bytes >= (1u << 20); }
+bool long_input(const token_view& d) { return d.n_docs >= 256 || d.ids.size >= (1u << 17); }
+
 // (signatures n_docs x num_perm, shingle counts) from `kernel(docs, spec, sig, counts,
 // threads)`, run without the GIL.
 template <class Docs, class Kernel>
@@ -68,11 +77,17 @@ py::tuple signatures_out(const Docs& docs, const minhash_spec& s, int threads, K
   py::array_t<std::uint64_t> counts(static_cast<py::ssize_t>(docs.n_docs));
   std::uint32_t* sp = sig.mutable_data();
   std::uint64_t* cp = counts.mutable_data();
-  run_interruptible([&] { kernel(docs, s, sp, cp, threads); }, docs.n_docs >= 256);
+  run_interruptible([&] { kernel(docs, s, sp, cp, threads); }, long_input(docs));
   return py::make_tuple(sig, counts);
 }
 
-py::tuple sets_out(shingle_sets&& s) { return py::make_tuple(to_numpy(s.hashes), to_numpy(s.offsets)); }
+// Shingle sets of `docs`, computed without the GIL and interruptible when long.
+template <class Docs, class Kernel>
+py::tuple sets_out(const Docs& docs, const minhash_spec& s, int threads, Kernel kernel) {
+  shingle_sets out =
+      run_interruptible([&] { return kernel(docs, s, threads); }, long_input(docs));
+  return py::make_tuple(to_numpy(out.hashes), to_numpy(out.offsets));
+}
 
 }  // namespace
 
@@ -103,13 +118,8 @@ void register_minhash(py::module_& m) {
       [](const carray<std::uint8_t>& data, const carray<std::int64_t>& offsets, int unit,
          std::uint32_t n, bool fold, bool lower, int threads) {
         const minhash_spec s = make_spec(unit, n, fold, 16, 0, lower);
-        const text_view docs = make_text(data, offsets);
-        shingle_sets out;
-        {
-          py::gil_scoped_release release;
-          out = text_shingle_sets(docs, s, threads);
-        }
-        return sets_out(std::move(out));
+        return sets_out(make_text(data, offsets), s, threads,
+                        [](const auto&... a) { return text_shingle_sets(a...); });
       },
       py::arg("data"), py::arg("offsets"), py::arg("unit"), py::arg("n"), py::arg("fold_punctuation"),
       py::arg("lowercase_ascii"), py::arg("threads") = 0);
@@ -117,13 +127,8 @@ void register_minhash(py::module_& m) {
       "token_shingle_sets",
       [](const py::array& ids, const carray<std::int64_t>& offsets, std::uint32_t n, int threads) {
         const minhash_spec s = make_spec(2, n, false, 16, 0);
-        const token_view docs = make_tokens(ids, offsets);
-        shingle_sets out;
-        {
-          py::gil_scoped_release release;
-          out = token_shingle_sets(docs, s, threads);
-        }
-        return sets_out(std::move(out));
+        return sets_out(make_tokens(ids, offsets), s, threads,
+                        [](const auto&... a) { return token_shingle_sets(a...); });
       },
       py::arg("ids"), py::arg("offsets"), py::arg("n"), py::arg("threads") = 0);
   m.def(
@@ -232,7 +237,7 @@ void register_minhash(py::module_& m) {
               return lsh_cross_pairs(build.data(), build_valid.data(), nb, probe.data(),
                                      probe_valid.data(), np_, bands, max_pairs, threads);
             },
-            nb + np_ >= kLongJoin);
+            long_join(nb + np_, bands));
         return unpack_pairs(pairs);
       },
       py::arg("build"), py::arg("build_valid"), py::arg("probe"), py::arg("probe_valid"),
@@ -248,7 +253,7 @@ void register_minhash(py::module_& m) {
           throw invalid_input("validity flags do not match the keys");
         const std::vector<std::uint64_t> pairs = run_interruptible(
             [&] { return lsh_self_pairs(keys.data(), valid.data(), n, bands, max_pairs, threads); },
-            n >= kLongJoin);
+            long_join(n, bands));
         return unpack_pairs(pairs);
       },
       py::arg("keys"), py::arg("valid"), py::arg("max_pairs"), py::arg("threads") = 0);

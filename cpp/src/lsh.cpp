@@ -1,6 +1,6 @@
 // Banded LSH: one hash table per band over the build side, probed by the other side.
-// Bands run in parallel; pairs are sorted and made distinct at the end, so the output
-// does not depend on the thread count.
+// Bands run in parallel; pairs are sorted and made distinct at the end (a radix sort
+// that can be cancelled), so the output does not depend on the thread count.
 #include "driftcore/lsh.hpp"
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
 #include "shingle_hash.hpp"
+#include "sort_unique.hpp"
 
 namespace driftcore {
 namespace {
@@ -63,13 +64,23 @@ void check_count(std::size_t n, const char* what) {
                         " documents; an LSH join handles at most 2^32 - 1");
 }
 
-void check_pairs(std::size_t count, std::size_t max_pairs) {
-  if (count > max_pairs)
-    throw invalid_input("one LSH band produced more than " + std::to_string(max_pairs) +
-                        " candidate pairs: the data holds large groups of identical or "
-                        "near-identical documents; deduplicate them first (find_duplicates) "
-                        "or raise max_candidates");
-}
+// After each probe document of a band: refuses more than max_pairs pairs, and checks
+// the cancellation flag every 2^16 new pairs (a document in a large bucket adds
+// thousands, so a check per 4096 documents alone can be seconds apart).
+struct pair_guard {
+  std::size_t max_pairs, next_check = std::size_t{1} << 16;
+  void operator()(std::size_t count) {
+    if (count > max_pairs)
+      throw invalid_input("one LSH band produced more than " + std::to_string(max_pairs) +
+                          " candidate pairs: the data holds large groups of identical or "
+                          "near-identical documents; deduplicate them first (find_duplicates) "
+                          "or raise max_candidates");
+    if (count >= next_check) {
+      throw_if_cancelled();
+      next_check = count + (std::size_t{1} << 16);
+    }
+  }
+};
 
 void finish_pairs(std::vector<std::vector<std::uint64_t>>& per_band, std::vector<std::uint64_t>& out) {
   std::size_t total = 0;
@@ -77,11 +88,11 @@ void finish_pairs(std::vector<std::vector<std::uint64_t>>& per_band, std::vector
   throw_if_cancelled();
   out.reserve(total);
   for (auto& v : per_band) {
+    throw_if_cancelled();
     out.insert(out.end(), v.begin(), v.end());
     std::vector<std::uint64_t>().swap(v);
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  detail::sort_unique(out);  // checks the flag as it goes, unlike std::sort
 }
 
 }  // namespace
@@ -112,12 +123,13 @@ std::vector<std::uint64_t> lsh_cross_pairs(const std::uint64_t* build, const std
     for (std::size_t b = b0; b < b1; ++b) {
       t.build(build, build_valid, n_build, bands, static_cast<std::uint32_t>(b));
       auto& out = per_band[b];
+      pair_guard guard{max_pairs};
       for (std::size_t i = 0; i < n_probe; ++i) {
         check_cancel_at(i);
         if (!probe_valid[i]) continue;
         for (std::uint32_t j = t.first(probe[i * bands + b]); j != kNone; j = t.next[j])
           out.push_back((static_cast<std::uint64_t>(i) << 32) | j);
-        check_pairs(out.size(), max_pairs);
+        guard(out.size());
       }
     }
   });
@@ -136,13 +148,14 @@ std::vector<std::uint64_t> lsh_self_pairs(const std::uint64_t* keys, const std::
     for (std::size_t b = b0; b < b1; ++b) {
       t.build(keys, valid, n, bands, static_cast<std::uint32_t>(b));
       auto& out = per_band[b];
+      pair_guard guard{max_pairs};
       // Each chain lists a bucket newest first; pair every member with the older ones.
       for (std::size_t i = 0; i < n; ++i) {
         check_cancel_at(i);
         if (!valid[i]) continue;
         for (std::uint32_t j = t.next[i]; j != kNone; j = t.next[j])
           out.push_back((static_cast<std::uint64_t>(j) << 32) | i);
-        check_pairs(out.size(), max_pairs);
+        guard(out.size());
       }
     }
   });

@@ -12,6 +12,7 @@
 #include "driftcore/cancel.hpp"
 #include "driftcore/threading.hpp"
 #include "shingle_hash.hpp"
+#include "sort_unique.hpp"
 #include "avx512.hpp"
 #include "word_units_avx512.hpp"
 
@@ -151,6 +152,16 @@ void min_keys(const std::uint64_t* hashes, std::size_t m, const perm_table& p, s
   min_keys_scalar(hashes, m, p, out);
 }
 
+// Appends shingle hashes, checking the cancellation flag every 2^16 of them: one
+// document can be gigabytes long.
+struct polling_emit {
+  std::vector<std::uint64_t>& out;
+  void operator()(std::uint64_t h) {
+    out.push_back(h);
+    if ((out.size() & 0xFFFF) == 0) throw_if_cancelled();
+  }
+};
+
 // Shingle hashes of document d appended to `out` (which it may hold already; the
 // vectorized word path writes them in place); returns the shingle count.
 std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::size_t d,
@@ -168,14 +179,14 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
     if (units.capacity() > (std::size_t{1} << 21)) std::vector<std::uint64_t>().swap(units);  // 16 MB
     return out.size() - at;
   }
-  auto emit = [&out](std::uint64_t h) { out.push_back(h); };
+  polling_emit emit{out};
   return detail::shingle_text(docs.bytes + b, len, s.unit == shingle_unit::word ? 0 : 1, s.n,
                               s.fold_punctuation, s.lowercase_ascii, emit);
 }
 
 std::uint64_t shingles_of(const token_view& docs, const minhash_spec& s, std::size_t d,
                           std::vector<std::uint64_t>& out) {
-  auto emit = [&out](std::uint64_t h) { out.push_back(h); };
+  polling_emit emit{out};
   return visit_dtype(docs.ids, [&](const auto* ids) -> std::uint64_t {
     using T = std::remove_cv_t<std::remove_pointer_t<decltype(ids)>>;
     if constexpr (std::is_floating_point_v<T>) {
@@ -241,6 +252,7 @@ void signatures(const Docs& docs, const minhash_spec& spec, std::uint32_t* sig,
       if (((d - begin) & 63) == 0) throw_if_cancelled();
       w.hashes.clear();
       counts[d] = shingles_of(docs, spec, d, w.hashes);
+      throw_if_cancelled();  // a long document's shingles may have taken a while
       sketch(w, perms, sig + d * spec.num_perm);
     }
   });
@@ -252,10 +264,10 @@ shingle_sets sets(const Docs& docs, const minhash_spec& spec, int threads) {
   std::vector<std::vector<std::uint64_t>> per_doc(docs.n_docs);
   parallel_ranges(docs.n_docs, kDocGrain, threads, [&](int, std::size_t begin, std::size_t end) {
     for (std::size_t d = begin; d < end; ++d) {
+      if (((d - begin) & 63) == 0) throw_if_cancelled();
       auto& v = per_doc[d];
       shingles_of(docs, spec, d, v);
-      std::sort(v.begin(), v.end());
-      v.erase(std::unique(v.begin(), v.end()), v.end());
+      detail::sort_unique(v);
     }
   });
   shingle_sets out;
@@ -265,6 +277,7 @@ shingle_sets sets(const Docs& docs, const minhash_spec& spec, int threads) {
   for (auto& v : per_doc) total += v.size();
   out.hashes.reserve(total);
   for (auto& v : per_doc) {
+    if ((out.offsets.size() & 4095) == 0) throw_if_cancelled();
     out.hashes.insert(out.hashes.end(), v.begin(), v.end());
     out.offsets.push_back(static_cast<std::int64_t>(out.hashes.size()));
   }

@@ -3,6 +3,7 @@
 #include "driftcore/rff.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -12,9 +13,18 @@
 #include "driftcore/threading.hpp"
 
 namespace driftcore {
+// The baseline copy fuses only where the target has FMA instructions (std::fma in
+// software would cost ten times the kernel).
+#if defined(__FMA__) || defined(__aarch64__)
+#define DC_FMA(a, b, c) std::fma(a, b, c)
+#else
+#define DC_FMA(a, b, c) ((a) * (b) + (c))
+#endif
 namespace rff_base {
 #include "rff_impl.inc"
 }  // namespace rff_base
+#undef DC_FMA
+#define DC_FMA(a, b, c) std::fma(a, b, c)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DC_RFF_MULTI_ISA 1
@@ -31,6 +41,7 @@ namespace rff_avx512 {
 }  // namespace rff_avx512
 #pragma GCC pop_options
 #endif
+#undef DC_FMA
 
 namespace {
 using rows_fn = void (*)(const double*, std::size_t, std::size_t, std::size_t, const double*,

@@ -5,6 +5,7 @@
 // word and step, masked to the word's length, through hash_step's multiplies.
 #include "word_units_avx512.hpp"
 
+#include "driftcore/cancel.hpp"
 #include "shingle_hash.hpp"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -42,7 +43,9 @@ __attribute__((target("avx512f,avx512bw"))) std::size_t word_bounds(const std::u
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   std::size_t i = 0, nb = 0;
   bool in_word = false, upper = false;
+  std::size_t blocks = 0;
   while (i < len) {
+    if ((++blocks & 0xFFFF) == 0) throw_if_cancelled();  // every 4 MB
     const std::size_t m = len - i < 64 ? len - i : 64;
     const __mmask64 live = m == 64 ? ~__mmask64{0} : ((__mmask64{1} << m) - 1);
     const __m512i v = _mm512_maskz_loadu_epi8(live, p + i);
@@ -97,6 +100,7 @@ __attribute__((target("avx512f,avx512dq"))) void hash_words(const std::uint8_t* 
   const __m512i ones = _mm512_set1_epi64(-1), eight = _mm512_set1_epi64(8);
   const __m512i readable = _mm512_set1_epi64(static_cast<long long>(room));
   for (std::size_t k = 0; k < count; k += 8) {
+    if ((k & 0xFFFF) == 0) throw_if_cancelled();
     const __mmask8 lanes = count - k >= 8 ? 0xFF : static_cast<__mmask8>((1u << (count - k)) - 1);
     const __m512i pair = _mm512_maskz_loadu_epi64(lanes, bounds + 2 * k);  // end << 32 | start
     const __m512i st = _mm512_and_si512(pair, _mm512_set1_epi64(0xFFFFFFFFll));
@@ -160,16 +164,22 @@ __attribute__((target("avx512f,avx512dq"))) std::size_t fold_units_avx512(const 
     out[0] = fold_units(u, static_cast<std::uint32_t>(m), 0, static_cast<std::uint32_t>(m));
     return 1;
   }
-  // One pass per shingle position, so that each loop vectorizes.
+  // One pass per shingle position, so that each loop vectorizes; over blocks of 2^14
+  // positions (cache-resident), with a cancellation check per block.
   const std::size_t count = m - n + 1;
   const std::uint64_t h0 = static_cast<std::uint64_t>(n) * kGolden;
-  for (std::size_t i = 0; i < count; ++i) out[i] = h0;
-  for (std::uint32_t j = 0; j < n; ++j) {
-    const std::uint64_t k = kMul + 2 * static_cast<std::uint64_t>(j) * kGolden;
-    const std::uint64_t* uj = u + j;
-    for (std::size_t i = 0; i < count; ++i) out[i] += uj[i] * k;
+  constexpr std::size_t kBlock = std::size_t{1} << 14;
+  for (std::size_t b = 0; b < count; b += kBlock) {
+    throw_if_cancelled();
+    const std::size_t e = count - b < kBlock ? count : b + kBlock;
+    for (std::size_t i = b; i < e; ++i) out[i] = h0;
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const std::uint64_t k = kMul + 2 * static_cast<std::uint64_t>(j) * kGolden;
+      const std::uint64_t* uj = u + j;
+      for (std::size_t i = b; i < e; ++i) out[i] += uj[i] * k;
+    }
+    for (std::size_t i = b; i < e; ++i) out[i] = murmur_mix(out[i]);
   }
-  for (std::size_t i = 0; i < count; ++i) out[i] = murmur_mix(out[i]);
   return count;
 }
 

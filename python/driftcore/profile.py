@@ -184,19 +184,27 @@ class Profile(Guarded):
         return prof.update(data, threads=threads, device=device)
 
     def update(self, data: Any, *, threads: int | None = None, device: str = "auto") -> Profile:
-        """Add one table or an iterable of tables. A chunk that fails leaves the
-        profile as it was before that chunk."""
-        for chunk in _tables.iter_chunks(data):
-            with self._lock:  # chunks of concurrent updates interleave, whole
-                self._update_chunk(chunk, threads, device)
+        """Add one table or an iterable of tables, all or nothing: when any chunk
+        fails (or the iterable raises) the profile is left as it was before the call."""
+        nthreads = _dispatch.resolve_threads(threads)
+        with self._lock:  # one call at a time, so that its chunks commit together
+            staged: dict[str, Column] = {}
+            for chunk in _tables.iter_chunks(data):
+                self._update_chunk(chunk, staged, nthreads, device)
+            self.columns = {**self.columns, **staged}  # a new dict: readers keep theirs
         return self
 
-    def _update_chunk(self, chunk: dict, threads: int | None, device: str) -> None:
+    def _update_chunk(self, chunk: dict, staged: dict[str, Column], nthreads: int,
+                      device: str) -> None:
+        """Add a chunk to ``staged``: private copies of the columns it touches."""
         for name in self._categorical & chunk.keys():
             if chunk[name].kind == "numeric":
                 chunk[name] = as_categorical(name, chunk[name])
-        staged = {name: self._copy_column(name, c.kind) for name, c in chunk.items()}
-        nthreads = _dispatch.resolve_threads(threads)
+        for name, c in chunk.items():  # every kind checked before any column changes
+            if name in staged:
+                _check_kind(name, staged[name].kind, c.kind)
+            else:
+                staged[name] = self._copy_column(name, c.kind)
 
         def update(name: str) -> None:
             col, c = staged[name], chunk[name]
@@ -217,12 +225,11 @@ class Profile(Guarded):
             per_column = nthreads
             for name in chunk:
                 update(name)
-        self.columns = {**self.columns, **staged}  # a new dict: readers keep theirs
 
     def _copy_column(self, name: str, kind: str) -> Column:
         old = self.columns.get(name)
-        if old is not None and old.kind != kind:
-            raise TypeError(f"column {name!r} was {old.kind} and is now {kind}")
+        if old is not None:
+            _check_kind(name, old.kind, kind)
         if old is None:
             if kind == "categorical":
                 return CategoricalColumn()
@@ -413,6 +420,11 @@ def _restore(data: bytes, reference: bytes | None) -> Profile:
     if reference is not None:
         prof._reference = Profile.from_bytes(reference)
     return prof
+
+
+def _check_kind(name: str, was: str, now: str) -> None:
+    if was != now:
+        raise TypeError(f"column {name!r} was {was} and is now {now}")
 
 
 def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> None:

@@ -151,10 +151,13 @@ class StreamingMMD(Guarded):
 
     # --- updating ---------------------------------------------------------------------
 
-    def _freq(self, xp: Any) -> Any:
+    def _freq(self, d: int) -> np.ndarray:
+        """The frequencies for d features (cached for this state's d)."""
+        if d != self.d:  # a first update: d is set only when its sums go in
+            return frequencies(self.kernel, self.bandwidth, self.n_features, d, self.seed)
         if self._w is None:
-            self._w = frequencies(self.kernel, self.bandwidth, self.n_features, self.d, self.seed)
-        return self._w if xp is np else xp.asarray(self._w)
+            self._w = frequencies(self.kernel, self.bandwidth, self.n_features, d, self.seed)
+        return self._w
 
     def update(self, x: Any = None, y: Any = None, *, threads: int | None = None) -> None:
         """Add a chunk of rows to the x (reference) side and/or the y side.
@@ -173,9 +176,10 @@ class StreamingMMD(Guarded):
                     raise ValueError(f"{name} has {a.shape[1]} features, this state has {d}")
             if not chunks:
                 return
+            w = self._freq(d)
+            parts = [(side, *self._sums_of(a, w, threads)) for side, _, a in chunks]
             if d != self.d:
-                self.d, self._w = d, None
-            parts = [(side, *self._sums_of(a, threads)) for side, _, a in chunks]
+                self.d, self._w = d, w
             for side, cos_sum, sin_sum, rows in parts:
                 self._sums[side, 0] += cos_sum
                 self._sums[side, 1] += sin_sum
@@ -194,10 +198,12 @@ class StreamingMMD(Guarded):
             raise ValueError(f"{name} contains NaN or infinite values")
         return a
 
-    def _sums_of(self, a: Any, threads: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+    def _sums_of(self, a: Any, w: np.ndarray,
+                 threads: int | None) -> tuple[np.ndarray, np.ndarray, int]:
         """(cos sums, sin sums, rows) of a checked chunk, on its device."""
         xp = _xp(a)
-        w = self._freq(xp)
+        if xp is not np:
+            w = xp.asarray(w)
         if xp is np:  # the C++ kernel: float64 sincos, threads over fixed row blocks
             cos_sum, sin_sum = np.zeros(self.n_features), np.zeros(self.n_features)
             _core.rff_accumulate(np.ascontiguousarray(a, dtype=np.float64), w, cos_sum, sin_sum,
