@@ -84,3 +84,23 @@ def test_hashes_equal_numpy_mix_of_columns():
     cols = ["a", "i", "s"]
     want = mix_reference([h.column(b.column(c)) for c in cols])
     np.testing.assert_array_equal(h.hashes(b, cols), want)
+
+
+def test_membership_in_a_sorted_set_matches_numpy():
+    from driftcore import _core
+    from driftcore.job.rowhash import member, sorted_unique
+
+    rng = np.random.default_rng(4)
+    for n, m in ((0, 5), (5, 0), (1, 1), (1000, 300), (70_000, 200_000)):
+        s = sorted_unique(rng.integers(0, 2**64 - 1, m, dtype=np.uint64, endpoint=True))
+        v = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
+        if n and m:
+            v[::3] = s[rng.integers(0, s.size, v[::3].size)]
+            v[-1] = s[-1]
+        want = np.isin(v, s)
+        assert np.array_equal(member(v, s), want)
+        assert np.array_equal(member(v[::-1], s), want[::-1])  # a strided view
+    edge = np.array([0, 2**64 - 1, 5], np.uint64)
+    assert member(edge, np.array([0, 2**64 - 1], np.uint64)).tolist() == [True, True, False]
+    with pytest.raises(TypeError):
+        _core.sorted_member(np.arange(3.0), np.zeros(1, np.uint64))

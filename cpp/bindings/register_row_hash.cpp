@@ -50,4 +50,25 @@ void register_row_hash(py::module_& m) {
         row_hash_finish(ph, n);
       },
       py::arg("h").noconvert(), "h = fmix64(h) in place (a uint64 array).");
+  m.def(
+      "sorted_member",
+      [](const u64_arr& values, const u64_arr& set) {
+        if (values.ndim() != 1 || set.ndim() != 1)
+          throw invalid_input("sorted_member: values and set must be 1-D uint64 arrays");
+        if (values.size() >= (py::ssize_t(1) << 32))
+          throw invalid_input("sorted_member: at most 2^32 - 1 values a call");
+        py::array_t<std::uint8_t> out(values.size());
+        std::uint8_t* po = out.mutable_data();
+        const std::uint64_t* pv = values.data();
+        const std::uint64_t* ps = set.data();
+        const auto n = static_cast<std::size_t>(values.size());
+        const auto m = static_cast<std::size_t>(set.size());
+        {
+          py::gil_scoped_release release;
+          sorted_member(pv, n, ps, m, po);
+        }
+        return out;
+      },
+      py::arg("values").noconvert(), py::arg("set").noconvert(),
+      "1 where values[i] is in the ascending uint64 array set, else 0.");
 }

@@ -1,7 +1,8 @@
 #pragma once
 /// @file row_hash.hpp
-/// @brief The mixing step of the 64-bit row hash used by exact-row leakage
-/// (python/driftcore/cli/rowhash.py canonicalizes each column to uint64 bits).
+/// @brief The mixing step of the 64-bit row hash used by exact-row leakage, and the
+/// lookup of row hashes in a sorted set
+/// (python/driftcore/job/rowhash.py canonicalizes each column to uint64 bits).
 ///
 /// Over columns j = 0..m-1 with canonical bits b_j, starting from h = m:
 ///   h = (h ^ fmix64(b_j + (j + 1) * G)) * G,   then   hash = fmix64(h),
@@ -23,5 +24,11 @@ void row_hash_mix(std::uint64_t* h, const std::uint64_t* bits, std::size_t n,
 
 /// @brief Finish the running hashes in place (fmix64 of each).
 void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept;
+
+/// @brief out[i] = 1 when @p values[i] is in @p set (sorted ascending, @p set_size
+/// values), else 0. The values are radix-sorted with their positions, then found by
+/// galloping forward through the set, so a batch of queries reads the set in order.
+void sorted_member(const std::uint64_t* values, std::size_t n, const std::uint64_t* set,
+                   std::size_t set_size, std::uint8_t* out);
 
 }  // namespace driftcore
