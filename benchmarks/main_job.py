@@ -107,8 +107,8 @@ def measure(argv: list[str], rounds: int) -> tuple[float, float, float, int]:
 
 def commands(ref: Path, cur: Path, work: Path, evidently: bool) -> dict[str, list[str]]:
     out = {
-        "read both with pyarrow": [PY, "-c", "import pyarrow.parquet as pq; "
-                                   f"pq.read_table({str(ref)!r}); pq.read_table({str(cur)!r})"],
+        "read both with pyarrow": [PY, "-c", ("import pyarrow.parquet as pq; "
+                                   f"pq.read_table({str(ref)!r}); pq.read_table({str(cur)!r})")],
         "driftcore check": [PY, "-m", "driftcore", "check", str(ref), str(cur), "-q",
                             "--json", str(work / "check.json")],
         "driftcore profile (reference)": [PY, "-m", "driftcore", "profile", str(ref), "-q",

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 
 import driftcore
-from driftcore import CategoryCounts, Histogram, LSHIndex, MinHasher, Profile, QuantileSketch
-from driftcore import StreamingMMD, ValueGrid
+from driftcore import (
+    CategoryCounts,
+    Histogram,
+    LSHIndex,
+    MinHasher,
+    Profile,
+    QuantileSketch,
+    StreamingMMD,
+    ValueGrid,
+)
 
 rng = np.random.default_rng(0)
 

@@ -90,7 +90,7 @@ def test_check_never_crashes_on_random_tables(capsys, case):
             paths.append(str(path))
         capsys.readouterr()  # one capture per example (the fixture spans them all)
         code = main(["check", *paths, "-q", "--json", str(Path(tmp) / "out.json")])
-        out, err = capsys.readouterr()
+        _out, err = capsys.readouterr()
         assert code in (0, 1, 2), code
         assert "Traceback" not in err
         if code == 2:

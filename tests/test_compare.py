@@ -209,7 +209,7 @@ def test_polars_frames_and_series_are_tables(rng):
     frame = pl.DataFrame({"x": x, "c": c, "d": pl.Series(rng.integers(0, 9, 3000)).cast(pl.Int16)})
     moved = pl.DataFrame({"x": x + 1.0, "c": c, "d": frame["d"]})
     r = compare(frame, moved)
-    assert r["x"].drifted and not r["c"].drifted and r["c"].missing_reference == (c == None).sum()  # noqa: E711
+    assert r["x"].drifted and not r["c"].drifted and r["c"].missing_reference == (c == None).sum()
     assert compare({"x": frame["x"]}, {"x": moved["x"]})["x"].drifted
     prof = Profile.build(frame)
     assert prof["x"].count == 3000 and prof["c"].counts.nulls == r["c"].missing_reference

@@ -60,7 +60,7 @@ def test_merge_of_halves_equals_whole(rng):
     assert a["c"].counts == whole["c"].counts
     x = data["x"][~np.isnan(data["x"])]
     med = a["x"].grid.quantiles([0.5])[0]
-    lo, hi, counts = a["x"].grid.cells()
+    _lo, _hi, counts = a["x"].grid.cells()
     assert abs(np.mean(x <= med) - 0.5) <= counts.max() / counts.sum()  # one cell
 
 

@@ -246,7 +246,7 @@ def test_cells_at_the_ends_of_the_line_stay_finite():
     lo, hi, _ = g.cells()
     assert g.shift > 52 and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))
     assert lo[0] == -np.finfo(float).max and hi[-1] == np.finfo(float).max
-    e, a, b = g.aligned(g)
+    e, _a, _b = g.aligned(g)
     assert np.all(np.isfinite(e)) and np.all(np.diff(e) >= 0)
     q = g.quantiles([0.0, 1.0])
     assert np.all(np.isfinite(q))

@@ -197,7 +197,6 @@ def numeric_storage(col: Any) -> Any:
 
 
 def _arrow_column(name: str, col: Any) -> ColumnChunk:
-    import pyarrow as pa  # only Arrow (or pandas object) input gets here
 
     t = col.type
     if is_numeric_type(t):

@@ -295,7 +295,7 @@ def compare(
         for name in as_cats:
             for cols in (ref_cols, cur_cols):
                 if isinstance(cols.get(name), NumericColumn):
-                    raise ValueError(
+                    raise ValueError(  # noqa: TRY004 - the setting, not the type, is wrong
                         f"column {name!r} is numeric in a profile: build the profile with "
                         f"categorical=[{name!r}] to count it as categories"
                     )
@@ -444,8 +444,8 @@ def _robust_scale(std: float, values: np.ndarray,
         n = v.size
         if n == 0:
             return std, None
-        lo = float(v[min(int(math.floor(WINSOR * n)), n - 1)])
-        hi = float(v[min(max(int(math.ceil((1 - WINSOR) * n)) - 1, 0), n - 1)])
+        lo = float(v[min(math.floor(WINSOR * n), n - 1)])
+        hi = float(v[min(max(math.ceil((1 - WINSOR) * n) - 1, 0), n - 1)])
     else:
         finite = np.isfinite(values)
         if not finite.any():

@@ -278,7 +278,7 @@ def ks_bounds(a: ValueGrid, b: ValueGrid) -> tuple[float, float]:
     >>> [round(x, 6) for x in ks_bounds(a, b)]
     [0.333333, 0.333333]
     """
-    edges, ca, cb = a.aligned(b)
+    _edges, ca, cb = a.aligned(b)
     if ca.sum() == 0 or cb.sum() == 0:
         return math.nan, math.nan
     slots_a = np.concatenate([[0.0], ca, [0.0]])

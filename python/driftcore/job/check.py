@@ -374,7 +374,12 @@ def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | Non
 def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settings,
            quiet: bool, passes: Any, t0: float) -> CheckReport:
     from . import document, leak
-    from .plan import compare_current, compare_current_profile, plan_columns, plan_from_profile
+    from .plan import (
+        compare_current,
+        compare_current_profile,
+        plan_columns,
+        plan_from_profile,
+    )
     from .progress import Progress
 
     phases: dict[str, float] = {}

@@ -41,21 +41,21 @@ from ..dask.leakage import merge_indexes
 from ..dask.profile import merge_profiles
 from ..profile import Profile
 from . import leak
-from .settings import Settings
+from .errors import InputError
 from .passes import (
     PREFETCH,
     Side,
-    numeric_matrix,
     current_states,
+    numeric_matrix,
     reference_side,
     reference_states,
 )
-from .errors import InputError
 from .plan import Plan
 from .progress import Progress
 from .read import Source, prefetched, short_message
 from .rowhash import member, sorted_unique
 from .sample import Reservoir
+from .settings import Settings
 
 #: Rows per part (whole row groups are kept together, so a part may be larger). Each
 #: part starts fresh quantile sketches, whose first ~1e6 values are all sorted (about

@@ -47,7 +47,6 @@ from ..profile import CategoricalColumn, NumericColumn
 
 if TYPE_CHECKING:
     from ..profile import Profile
-    from .plan import Plan
 
 #: Findings that fail the check whenever they occur.
 ALWAYS = ("vanished_column", "new_column", "type_changed")

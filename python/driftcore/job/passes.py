@@ -50,13 +50,13 @@ import pyarrow as pa
 
 from ..profile import Profile
 from . import leak
-from .settings import Settings
 from .errors import InputError
 from .plan import Plan
 from .profile_file import ProfileFile
 from .progress import Progress
 from .read import Source, as_float64
 from .sample import Reservoir
+from .settings import Settings
 
 PREFETCH = 2  # batches decoded ahead of the one being summarized
 

@@ -30,10 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import Settings
 from .errors import InputError
 from .profile_file import ProfileFile
 from .read import Source, column_kind, is_string, looks_like_identifier, looks_like_text
+from .settings import Settings
 
 
 @dataclass

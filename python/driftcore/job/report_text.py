@@ -69,10 +69,10 @@ def footer(doc: dict[str, Any]) -> list[str]:
     verdict."""
     s = doc["summary"]
     t = doc["settings"]["thresholds"]
-    lines = [f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f}); "
+    lines = [(f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f}); "
              f"rule: {doc['settings']['correction']}-adjusted p <= {t['alpha']:g} and an effect "
              f"over its threshold (psi {t['psi']:g}, wass/std {t['wasserstein']:g}, "
-             f"js_dist {t['js']:g}, net of noise)"]
+             f"js_dist {t['js']:g}, net of noise)")]
     for c in doc["columns"]:
         if c.get("missing_changed"):
             lines.append(f"missing values in {c['column']!r} changed: {c['missing_reference']:,} of "

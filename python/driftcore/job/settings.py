@@ -47,20 +47,20 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
               "false-alarm rate of the whole family of drift tests (columns and MMD)"),
     "drift_share": (_RULES.drift_share,
                     "gate fails when the share of drifted columns >= this (0: any)"),
-    "missing": (_RULES.missing, "gate fails when a column's share of missing values moves "
-                                "by this much and its two-proportion test rejects"),
+    "missing": (_RULES.missing, ("gate fails when a column's share of missing values moves "
+                                "by this much and its two-proportion test rejects")),
     "exact_rows": (0.0, "gate fails when the share of current rows found in the reference > this"),
     "near_duplicates": (0.01, "gate fails when a text column's near-duplicate rate > this"),
     "similarity": (0.8, "Jaccard similarity at which two texts are near-duplicates"),
-    "constant": (0.01, "gate fails when a column is constant in the current data, this share "
-                       "of reference values differs from it, and its test rejects"),
-    "out_of_range": (0.01, "gate fails when this share of a column's current values lies "
-                           "outside the reference's range and its test rejects"),
-    "new_categories": (0.01, "gate fails when this share of current rows has categories the "
-                             "reference never saw and its test rejects"),
-    "vanished_categories": (0.01, "gate fails when this share of reference rows has "
+    "constant": (0.01, ("gate fails when a column is constant in the current data, this share "
+                       "of reference values differs from it, and its test rejects")),
+    "out_of_range": (0.01, ("gate fails when this share of a column's current values lies "
+                           "outside the reference's range and its test rejects")),
+    "new_categories": (0.01, ("gate fails when this share of current rows has categories the "
+                             "reference never saw and its test rejects")),
+    "vanished_categories": (0.01, ("gate fails when this share of reference rows has "
                                   "categories absent from the current data and its test "
-                                  "rejects"),
+                                  "rejects")),
 }
 
 _DEVICES = ("auto", "cpu", "gpu")
