@@ -112,3 +112,31 @@ def test_vectorized_and_portable_moments_agree(rng, portable, dtype):
         slow = _core.moments(x, 2)
     fields = ("count", "nan", "pos_inf", "neg_inf", "min", "max", "mean", "m2")
     assert [getattr(fast, f) for f in fields] == [getattr(slow, f) for f in fields]
+
+
+def _as_int(d):
+    return int.from_bytes(d[:-1].astype("<u4").tobytes(), "little") + (int(d[-1]) << (32 * (d.size - 1)))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32"])
+def test_power_sums_are_exact_and_order_free(dtype):
+    from fractions import Fraction
+
+    from driftcore import _core
+
+    rng = np.random.default_rng(5)
+    if dtype.startswith("float"):
+        info = np.finfo(dtype)
+        big = rng.uniform(-1, 1, 50) * (float(info.max) / 4)
+        x = np.concatenate([rng.normal(size=3000), big,
+                            [float(info.smallest_subnormal), -0.0, np.nan, np.inf, -np.inf]])
+        x = x.astype(dtype)
+    else:
+        x = rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max, 3000, dtype=dtype)
+    s1, s2 = _core.power_sums(x, 1)
+    finite = [Fraction(float(v)) for v in x.astype(np.float64) if np.isfinite(v)]
+    assert _as_int(s1) == sum(finite) * 2**1074
+    assert _as_int(s2) == sum(v * v for v in finite) * 2**2148
+    for threads in (2, 8):
+        t1, t2 = _core.power_sums(x[::-1].copy(), threads)
+        assert np.array_equal(t1, s1) and np.array_equal(t2, s2)

@@ -258,6 +258,53 @@ struct by_field {
   int lo = 2048, hi = -1;
 };
 
+// float32: x = m * 2^(e - 150) with m < 2^24, so S1 gets m at bit e + 924 and S2 gets
+// m^2 (below 2^48) at bit 2e + 1848; a block's sums per field fit in 64 bits.
+struct by_field32 {
+  std::int64_t s1[kSets][256] = {};
+  std::uint64_t s2[kSets][256] = {};
+};
+
+void add_block32(accumulator& a, by_field32& f, const float* x, std::size_t n) {
+  int lo = 256, hi = -1;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    const int field = static_cast<int>((bits >> 23) & 0xFF);
+    if (field == 0xFF) continue;  // NaN and infinities
+    std::uint32_t m = bits & ((1u << 23) - 1);
+    if (field) m |= 1u << 23;
+    const std::int64_t sm = static_cast<std::int64_t>(m);
+    const std::size_t set = i & (kSets - 1);
+    f.s1[set][field] += (bits >> 31) ? -sm : sm;
+    f.s2[set][field] += static_cast<std::uint64_t>(m) * m;
+    lo = field < lo ? field : lo;
+    hi = field > hi ? field : hi;
+  }
+  for (int field = lo; field <= hi; ++field) {
+    const int e = field ? field : 1;
+    std::int64_t v1 = 0;
+    std::uint64_t v2 = 0;
+    for (int k = 0; k < kSets; ++k) {
+      v1 += f.s1[k][field];
+      v2 += f.s2[k][field];
+      f.s1[k][field] = 0;
+      f.s2[k][field] = 0;
+    }
+    if (v1) {
+      const bool negative = v1 < 0;
+      const std::uint64_t mag = negative ? static_cast<std::uint64_t>(-v1) : static_cast<std::uint64_t>(v1);
+      put128(a.s1, e + 924, mag, negative);
+    }
+    if (v2) put128(a.s2, 2 * e + 1848, v2, false);
+  }
+  if (++a.pending == std::size_t(1) << 20) {
+    propagate(a.s1, kS1Limbs);
+    propagate(a.s2, kS2Limbs);
+    a.pending = 0;
+  }
+}
+
 template <class T>
 void add_block(accumulator& a, by_field& f, const T* x, std::size_t n) {
   int lo = f.lo, hi = f.hi;
@@ -306,15 +353,23 @@ void add_block(accumulator& a, by_field& f, const T* x, std::size_t n) {
 
 power_sums compute_power_sums(const array_view& values, int threads) {
   const std::size_t n = values.size;
-  const int workers = range_count(n, kBlock, value_threads(n, threads));
+  const int workers = range_count(n, kBlock, value_threads(n, threads, 16));
   std::vector<accumulator> parts(static_cast<std::size_t>(workers));
   visit_dtype(values, [&](auto* x) {
-    parallel_ranges(n, kBlock, value_threads(n, threads), [&](int w, std::size_t b, std::size_t e) {
-      auto fields = std::make_unique<by_field>();
-      for (std::size_t at = b; at < e; at += kBlock) {
-        throw_if_cancelled();
-        add_block(parts[static_cast<std::size_t>(w)], *fields, x + at,
-                  std::min(e, at + kBlock) - at);
+    parallel_ranges(n, kBlock, value_threads(n, threads, 16), [&](int w, std::size_t b, std::size_t e) {
+      auto& acc = parts[static_cast<std::size_t>(w)];
+      if constexpr (std::is_same_v<std::remove_cv_t<std::remove_pointer_t<decltype(x)>>, float>) {
+        auto fields = std::make_unique<by_field32>();
+        for (std::size_t at = b; at < e; at += kBlock) {
+          throw_if_cancelled();
+          add_block32(acc, *fields, x + at, std::min(e, at + kBlock) - at);
+        }
+      } else {
+        auto fields = std::make_unique<by_field>();
+        for (std::size_t at = b; at < e; at += kBlock) {
+          throw_if_cancelled();
+          add_block(acc, *fields, x + at, std::min(e, at + kBlock) - at);
+        }
       }
     });
   });

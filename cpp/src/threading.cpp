@@ -20,8 +20,8 @@ int hardware_threads() noexcept {
 
 int resolve_threads(int threads) noexcept { return threads <= 0 ? hardware_threads() : threads; }
 
-int value_threads(std::size_t n, int threads) noexcept {
-  const std::size_t by_size = std::max<std::size_t>(1, n >> 20);
+int value_threads(std::size_t n, int threads, int per_thread_log2) noexcept {
+  const std::size_t by_size = std::max<std::size_t>(1, n >> per_thread_log2);
   return static_cast<int>(std::min<std::size_t>(by_size, static_cast<std::size_t>(resolve_threads(threads))));
 }
 

@@ -23,6 +23,8 @@ constexpr std::uint64_t kDenseSpan = std::uint64_t(1) << 16;
 // Values whose cells bound the final shift from below before a piece is counted.
 constexpr std::size_t kProbe = 8192;
 constexpr std::size_t kGrain = std::size_t(1) << 16;
+// About 5 ns a value: a second thread pays off from 2^16 values on.
+constexpr int kHeavy = 16;
 constexpr double kMax = std::numeric_limits<double>::max();
 
 inline bool finite(double v) noexcept { return std::fabs(v) <= kMax; }
@@ -190,11 +192,11 @@ void value_grid::update(const array_view& values, int threads) {
       throw_if_cancelled();
       const T* p = x + begin;
       const std::size_t n = std::min(kPiece, values.size - begin);
-      const int workers = range_count(n, kGrain, value_threads(n, threads));
+      const int workers = range_count(n, kGrain, value_threads(n, threads, kHeavy));
       std::vector<double> lo(workers, INFINITY), hi(workers, -INFINITY);
       std::vector<std::size_t> cnt(workers, 0);
       std::vector<binade_set> occupied_binades(workers, binade_set{});
-      parallel_ranges(n, kGrain, value_threads(n, threads),
+      parallel_ranges(n, kGrain, value_threads(n, threads, kHeavy),
                       [&](int w, std::size_t b, std::size_t e) {
                         scan(p + b, e - b, lo[w], hi[w], cnt[w], occupied_binades[w]);
                       });
@@ -240,7 +242,7 @@ void value_grid::update(const array_view& values, int threads) {
         // Four interleaved counters a slot: runs of values in one cell (the common
         // case) would otherwise wait on each other's increments.
         std::vector<std::vector<std::uint32_t>> dense(workers);
-        parallel_ranges(n, kGrain, value_threads(n, threads),
+        parallel_ranges(n, kGrain, value_threads(n, threads, kHeavy),
                         [&](int w, std::size_t b, std::size_t e) {
                           auto& d = dense[w];
                           d.assign(4 * width, 0);

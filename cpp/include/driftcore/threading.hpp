@@ -22,8 +22,10 @@ int resolve_threads(int threads) noexcept;
 /// moments): at most @p threads (resolved), one per 2^20 values, at least 1. Threads
 /// are started per call, and below about 2^20 values each (about 0.3 ms of work here)
 /// a second one costs more than it saves: a 2^18-value batch took 0.065 ms of moments
-/// on one thread and 0.145 ms on two. Results never depend on this count.
-int value_threads(std::size_t n, int threads) noexcept;
+/// on one thread and 0.145 ms on two. Heavier passes (several nanoseconds a value:
+/// value grids, exact sums) pay off from fewer values: @p per_thread_log2 is the log2
+/// of the values a thread must have. Results never depend on this count.
+int value_threads(std::size_t n, int threads, int per_thread_log2 = 20) noexcept;
 
 /// @brief Run `body(worker, begin, end)` over [0, n) split into at most @p threads
 /// contiguous ranges, each a multiple of @p grain (except the last). Range `worker` is
