@@ -258,6 +258,35 @@ struct by_field {
   int lo = 2048, hi = -1;
 };
 
+// Fold a block's per-field sums (fields lo..hi, e = max(field, 1)) into the limbs: S1 at
+// bit e + p1, S2 at bit 2e + p2; then clear them.
+template <class Fields>
+void fold(accumulator& a, Fields& f, int lo, int hi, int p1, int p2) {
+  for (int field = lo; field <= hi; ++field) {
+    const int e = field ? field : 1;
+    __int128 v1 = 0;
+    unsigned __int128 v2 = 0;
+    for (int k = 0; k < kSets; ++k) {
+      v1 += f.s1[k][field];
+      v2 += f.s2[k][field];
+      f.s1[k][field] = 0;
+      f.s2[k][field] = 0;
+    }
+    if (v1) {
+      const bool negative = v1 < 0;
+      put128(a.s1, e + p1, static_cast<unsigned __int128>(negative ? -v1 : v1), negative);
+    }
+    if (v2) put128(a.s2, 2 * e + p2, v2, false);
+  }
+  // A block adds to one limb at most a few hundred digits below 2^32 (under 2^41):
+  // carries go up every 2^20 blocks, far below the 2^63 a limb holds.
+  if (++a.pending == std::size_t(1) << 20) {
+    propagate(a.s1, kS1Limbs);
+    propagate(a.s2, kS2Limbs);
+    a.pending = 0;
+  }
+}
+
 // float32: x = m * 2^(e - 150) with m < 2^24, so S1 gets m at bit e + 924 and S2 gets
 // m^2 (below 2^48) at bit 2e + 1848; a block's sums per field fit in 64 bits.
 struct by_field32 {
@@ -281,28 +310,7 @@ void add_block32(accumulator& a, by_field32& f, const float* x, std::size_t n) {
     lo = field < lo ? field : lo;
     hi = field > hi ? field : hi;
   }
-  for (int field = lo; field <= hi; ++field) {
-    const int e = field ? field : 1;
-    std::int64_t v1 = 0;
-    std::uint64_t v2 = 0;
-    for (int k = 0; k < kSets; ++k) {
-      v1 += f.s1[k][field];
-      v2 += f.s2[k][field];
-      f.s1[k][field] = 0;
-      f.s2[k][field] = 0;
-    }
-    if (v1) {
-      const bool negative = v1 < 0;
-      const std::uint64_t mag = negative ? static_cast<std::uint64_t>(-v1) : static_cast<std::uint64_t>(v1);
-      put128(a.s1, e + 924, mag, negative);
-    }
-    if (v2) put128(a.s2, 2 * e + 1848, v2, false);
-  }
-  if (++a.pending == std::size_t(1) << 20) {
-    propagate(a.s1, kS1Limbs);
-    propagate(a.s2, kS2Limbs);
-    a.pending = 0;
-  }
+  fold(a, f, lo, hi, 924, 1848);
 }
 
 template <class T>
@@ -323,31 +331,9 @@ void add_block(accumulator& a, by_field& f, const T* x, std::size_t n) {
     lo = field < lo ? field : lo;
     hi = field > hi ? field : hi;
   }
-  for (int field = lo; field <= hi; ++field) {
-    const int e = field ? field : 1;
-    __int128 v1 = 0;
-    unsigned __int128 v2 = 0;
-    for (int k = 0; k < kSets; ++k) {
-      v1 += f.s1[k][field];
-      v2 += f.s2[k][field];
-      f.s1[k][field] = 0;
-      f.s2[k][field] = 0;
-    }
-    if (v1) {
-      const bool negative = v1 < 0;
-      put128(a.s1, e - 1, static_cast<unsigned __int128>(negative ? -v1 : v1), negative);
-    }
-    if (v2) put128(a.s2, 2 * e - 2, v2, false);
-  }
   f.lo = 2048;
   f.hi = -1;
-  // A block adds to one limb at most a few hundred digits below 2^32 (under 2^41):
-  // carries go up every 2^20 blocks, far below the 2^63 a limb holds.
-  if (++a.pending == std::size_t(1) << 20) {
-    propagate(a.s1, kS1Limbs);
-    propagate(a.s2, kS2Limbs);
-    a.pending = 0;
-  }
+  fold(a, f, lo, hi, -1, -2);
 }
 }  // namespace
 
