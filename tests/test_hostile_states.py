@@ -481,6 +481,8 @@ PROFILE_CASES = [
     _prof("moments an object", setter(["columns", 0, "moments"], {"count": 1}), "moments"),
     _prof("negative nulls", setter(["columns", 0, "nulls"], -3), "nulls"),
     _prof("nulls past 2**63", setter(["columns", 0, "nulls"], BIG - 1), "2\\*\\*63"),
+    _prof("a min of -0.0", lambda h: (h["columns"][_COL["v"]]["moments"].__setitem__(4, -0.0),
+                                      h)[1], "extremes"),
     _prof("sums a number", setter(["columns", 0, "sums"], 5), "sums"),
     _prof("sums of one", setter(["columns", 0, "sums"], ["0x1"]), "sums"),
     _prof("sums not hex", setter(["columns", 0, "sums"], ["zz", "0x1"]), "hex"),

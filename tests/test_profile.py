@@ -124,7 +124,7 @@ def test_moments_match_numpy_float64(rng):
 
 
 @pytest.mark.parametrize("dist", ["normal", "lognormal", "timestamps", "poisson", "categorical",
-                                  "extremes"])
+                                  "extremes", "zeros"])
 def test_the_same_bytes_for_any_chunking_threads_and_merge_tree(dist):
     """A profile is a function of the multiset of rows: one table, 16 chunks, ~1,000
     random chunks in shuffled order, threads 1/2/8, left-fold and balanced merges give
@@ -137,6 +137,7 @@ def test_the_same_bytes_for_any_chunking_threads_and_merge_tree(dist):
            "categorical": lambda: rng.choice(["a", "b", "c", "d"], n),
            "extremes": lambda: np.concatenate([rng.normal(size=n - 6) * 1e-300,
                                                [1e308, -1e308, 5e-324, np.inf, np.nan, 0.0]]),
+           "zeros": lambda: rng.choice([0.0, -0.0, 1.0], n),
            }[dist]()
     table = pa.table({"v": col})
     want = Profile.build(table, threads=1).to_bytes()

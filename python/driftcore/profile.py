@@ -352,11 +352,12 @@ class Profile(Guarded):
                 _validate.integer(entry["nulls"], "nulls"), _profile_checks.sums(entry["sums"]),
             )
             _profile_checks.numeric(col, self.max_cells)
-            stored = (col.moments.mean, col.moments.m2)
+            m = col.moments
+            stored = (m.mean, m.m2, repr(m.min), repr(m.max))
             _exact_mean_m2(col)
-            if stored != (col.moments.mean, col.moments.m2):
-                raise ValueError(f"moments mean, m2 = {stored} are not those of the exact "
-                                 f"sums ({col.moments.mean}, {col.moments.m2})")
+            if stored != (m.mean, m.m2, repr(m.min), repr(m.max)):
+                raise ValueError(f"moments mean, m2, min, max = {stored} are not those of the "
+                                 f"exact sums and extremes ({m.mean}, {m.m2}, {m.min}, {m.max})")
         except ValueError as exc:
             raise ValueError(f"column {name!r:.60}: {exc}") from None
         return name, col, pos
@@ -453,12 +454,16 @@ def _digits_int(d: np.ndarray) -> int:
 
 def _exact_mean_m2(col: NumericColumn) -> None:
     """Set the moments' mean and M2 to the exact ones, correctly rounded (Python's
-    integer division is), from the exact sums: mean = S1 / n, M2 = S2 - S1^2 / n."""
+    integer division is), from the exact sums: mean = S1 / n, M2 = S2 - S1^2 / n;
+    and a zero min or max to +0.0."""
     m = col.moments
     n = int(m.count)
     if n == 0:
         m.mean = m.m2 = 0.0
         return
+    # Which of equal zeros a kernel keeps as the extreme depends on their order:
+    # +0.0 for both, as in the grid.
+    m.min, m.max = m.min + 0.0, m.max + 0.0
     s1, s2 = col.sums
     m.mean = s1 / (n << 1074)
     try:
