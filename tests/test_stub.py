@@ -1,11 +1,18 @@
-"""The hand-written stub of the compiled module names exactly what the module has."""
+"""The hand-written stub of the compiled module names exactly what the module has, and
+mypy's stubtest finds it consistent with the module (signatures, read-only properties)."""
 
 import ast
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from driftcore import _core
 
 STUB = Path(__file__).resolve().parents[1] / "python" / "driftcore" / "_core.pyi"
+ALLOWLIST = Path(__file__).with_name("stubtest-allowlist.txt")
 
 
 def test_stub_and_module_name_the_same_things():
@@ -17,3 +24,12 @@ def test_stub_and_module_name_the_same_things():
     compiled = {n for n in dir(_core) if not n.startswith("__")}
     assert compiled - stubbed == set(), "in the module, missing from _core.pyi"
     assert stubbed - compiled == set(), "in _core.pyi, not in the module"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
+def test_stubtest_finds_the_stub_consistent():
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "driftcore._core", "--allowlist", str(ALLOWLIST)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
