@@ -42,6 +42,22 @@ void register_row_hash(py::module_& m) {
       py::arg("h").noconvert(), py::arg("bits").noconvert(), py::arg("column_index"),
       "h = (h ^ fmix64(bits + (column_index + 1) * G)) * G in place (uint64 arrays).");
   m.def(
+      "row_hash_mix_f64",
+      [](u64_arr h, const py::array_t<double, py::array::c_style | bind::aligned>& values,
+         std::uint64_t column_index, std::uint64_t nan_bits) {
+        std::uint64_t* ph = writable(h);
+        if (values.ndim() != 1 || values.size() != h.size())
+          throw invalid_input("row_hash_mix_f64: values must be 1-D, one per row hash (" +
+                              std::to_string(h.size()) + ")");
+        const double* pv = values.data();
+        const auto n = static_cast<std::size_t>(h.size());
+        py::gil_scoped_release release;
+        row_hash_mix_f64(ph, pv, n, column_index, nan_bits);
+      },
+      py::arg("h").noconvert(), py::arg("values").noconvert(), py::arg("column_index"),
+      py::arg("nan_bits"),
+      "row_hash_mix of a float64 column's canonical bits (v + 0.0; nan_bits for NaN).");
+  m.def(
       "row_hash_finish",
       [](u64_arr h) {
         std::uint64_t* ph = writable(h);

@@ -18,6 +18,18 @@ void row_hash_mix(std::uint64_t* h, const std::uint64_t* bits, std::size_t n,
     h[i] = (h[i] ^ detail::murmur_mix(bits[i] + offset)) * golden;
 }
 
+void row_hash_mix_f64(std::uint64_t* h, const double* values, std::size_t n,
+                      std::uint64_t column_index, std::uint64_t nan_bits) noexcept {
+  const std::uint64_t offset = (column_index + 1) * golden;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = values[i] + 0.0;
+    std::uint64_t bits;
+    __builtin_memcpy(&bits, &v, sizeof(bits));
+    bits = (v != v) ? nan_bits : bits;
+    h[i] = (h[i] ^ detail::murmur_mix(bits + offset)) * golden;
+  }
+}
+
 void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) h[i] = detail::murmur_mix(h[i]);
 }

@@ -22,6 +22,12 @@ namespace driftcore {
 void row_hash_mix(std::uint64_t* h, const std::uint64_t* bits, std::size_t n,
                   std::uint64_t column_index) noexcept;
 
+/// @brief row_hash_mix() of a float64 column's canonical bits, computed here: the
+/// bits of v + 0.0 (-0.0 as 0.0), or @p nan_bits for every NaN. Nulls are the
+/// caller's (a column with nulls goes through row_hash_mix()).
+void row_hash_mix_f64(std::uint64_t* h, const double* values, std::size_t n,
+                      std::uint64_t column_index, std::uint64_t nan_bits) noexcept;
+
 /// @brief Finish the running hashes in place (fmix64 of each).
 void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept;
 
