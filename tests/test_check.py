@@ -252,3 +252,16 @@ def test_findings_stay_quiet_on_clean_splits():
         r = driftcore.check(data.iloc[:n], data.iloc[n:].reset_index(drop=True), leak_rows=0)
         fails += any(f["failed"] for f in r.document["findings"])
     assert fails <= 4  # alpha 0.05 over the whole family: at most ~2 expected in 40
+
+
+def test_a_scheduler_needs_files(frames, dask_client, tmp_path):
+    ref, cur = frames
+    with pytest.raises(driftcore.InputError, match="not a table in memory"):
+        driftcore.check(ref, cur, scheduler=dask_client)
+    pq.write_table(pa.Table.from_pandas(ref, preserve_index=False), tmp_path / "ref.parquet")
+    pq.write_table(pa.Table.from_pandas(cur, preserve_index=False), tmp_path / "cur.parquet")
+    on_dask = driftcore.check(tmp_path / "ref.parquet", tmp_path / "cur.parquet",
+                              scheduler=dask_client)
+    here = driftcore.check(tmp_path / "ref.parquet", tmp_path / "cur.parquet")
+    for key in ("summary", "columns", "findings", "mmd", "leakage"):
+        assert on_dask.document[key] == here.document[key]

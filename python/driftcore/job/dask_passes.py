@@ -80,6 +80,10 @@ def parts_of(src: Source, rows_per_part: int = PART_ROWS) -> list[Part]:
     if src.format == "csv":
         raise InputError(src.path, "--scheduler reads Parquet files or folders; convert the CSV "
                                    "to Parquet or run without --scheduler")
+    if src.format == "table":
+        raise InputError(src.path, "a scheduler reads Parquet files or folders, not a table in "
+                                   "memory; pass paths, or use driftcore.dask on Dask "
+                                   "collections")
     import pyarrow.parquet as pq
 
     parts, start = [], 0
