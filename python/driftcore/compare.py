@@ -44,7 +44,7 @@ import numpy as np
 from . import _core, _dispatch, _slots, _tables, metrics, pvalues
 from .categories import CategoryCounts
 from .profile import CategoricalColumn, NumericColumn, Profile, as_categorical
-from .value_grid import ValueGrid
+from .value_grid import ValueGrid, exact_wasserstein
 from .verdict import Rules, TestOutcome, decide
 
 #: Numeric columns with at most this many distinct values in the reference, each
@@ -535,13 +535,14 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     if r.moments.count and c.moments.count:
         lo = min(r.moments.min, c.moments.min)
         hi = max(r.moments.max, c.moments.max)
-        finite_a = np.concatenate([[0.0], fa, [0.0]])
-        finite_b = np.concatenate([[0.0], fb, [0.0]])
-        cut = (lo, hi) if clip is None else clip
-        w_distance, w_bound = _slots.wasserstein(np.clip(edges, lo, hi), finite_a,
-                                                     finite_b, lo, hi, cut)
         if exact and clip is None:
-            w_distance, w_bound = _grid_wasserstein(r, c), 0.0
+            w_distance = exact_wasserstein(r.grid, c.grid)
+        else:
+            finite_a = np.concatenate([[0.0], fa, [0.0]])
+            finite_b = np.concatenate([[0.0], fb, [0.0]])
+            cut = (lo, hi) if clip is None else clip
+            w_distance, w_bound = _slots.wasserstein(np.clip(edges, lo, hi), finite_a,
+                                                     finite_b, lo, hi, cut)
     a, b = _slots.coarse(a, b, bins)
     res.metrics.update(metrics.binned_metrics(a, b))
     if exact:
@@ -574,14 +575,6 @@ def _grid_slots(ga: ValueGrid, gb: ValueGrid, inf_a: tuple[int, int], inf_b: tup
 def _inf_counts(s: np.ndarray) -> tuple[int, int]:
     """(-inf, +inf) counts of a sorted sample."""
     return int(np.searchsorted(s, -np.inf, "right")), int(s.size - np.searchsorted(s, np.inf, "left"))
-
-
-def _grid_wasserstein(r: NumericColumn, c: NumericColumn) -> float:
-    """Exact Wasserstein-1 of two grids with one cell per value."""
-    va, _, ca = r.grid.cells()
-    vb, _, cb = c.grid.cells()
-    cum_a, cum_b = np.cumsum(ca, dtype=np.float64), np.cumsum(cb, dtype=np.float64)
-    return float(_core.two_sample_weighted(va, cum_a, vb, cum_b)[1])
 
 
 def _conservative_pvalue(d_lo: float, na: int, nb: int) -> float:

@@ -303,12 +303,7 @@ def wasserstein(a: ValueGrid, b: ValueGrid, lo: float, hi: float) -> tuple[float
     1.0
     """
     if a.shift == 0 and b.shift == 0:  # exact: each cell is one value
-        va, _, ca = a.cells()
-        vb, _, cb = b.cells()
-        if ca.size == 0 or cb.size == 0:
-            return math.nan, 0.0
-        cum_a, cum_b = np.cumsum(ca, dtype=np.float64), np.cumsum(cb, dtype=np.float64)
-        return float(_core.two_sample_weighted(va, cum_a, vb, cum_b)[1]), 0.0
+        return exact_wasserstein(a, b), 0.0
     edges, ca, cb = a.aligned(b)
     if ca.sum() == 0 or cb.sum() == 0:
         return math.nan, 0.0
@@ -316,3 +311,24 @@ def wasserstein(a: ValueGrid, b: ValueGrid, lo: float, hi: float) -> tuple[float
     slots_a = np.concatenate([[0.0], ca, [0.0]])
     slots_b = np.concatenate([[0.0], cb, [0.0]])
     return _slots.wasserstein(edges, slots_a, slots_b, lo, hi)
+
+
+def exact_wasserstein(a: ValueGrid, b: ValueGrid) -> float:
+    """Wasserstein-1 of two grids that hold one cell a value (shift 0): exact; NaN
+    when either is empty.
+
+    Examples
+    --------
+    >>> import numpy as np, driftcore
+    >>> from driftcore.value_grid import exact_wasserstein
+    >>> a, b = driftcore.ValueGrid(), driftcore.ValueGrid()
+    >>> a.update(np.array([0.0, 1.0])); b.update(np.array([1.0, 2.0]))
+    >>> exact_wasserstein(a, b)
+    1.0
+    """
+    va, _, ca = a.cells()
+    vb, _, cb = b.cells()
+    if ca.size == 0 or cb.size == 0:
+        return math.nan
+    cum_a, cum_b = np.cumsum(ca, dtype=np.float64), np.cumsum(cb, dtype=np.float64)
+    return float(_core.two_sample_weighted(va, cum_a, vb, cum_b)[1])
