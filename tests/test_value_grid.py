@@ -250,3 +250,26 @@ def test_cells_at_the_ends_of_the_line_stay_finite():
     assert np.all(np.isfinite(e)) and np.all(np.diff(e) >= 0)
     q = g.quantiles([0.0, 1.0])
     assert np.all(np.isfinite(q))
+
+
+def test_bad_edges_and_mismatched_grids_are_refused():
+    g = ValueGrid()
+    g.update(np.arange(10.0))
+    for edges in ([1.0], [2.0, 1.0], [0.0, np.nan], [[0.0, 1.0]], [0.0, np.inf]):
+        with pytest.raises(ValueError, match="edges"):
+            g.histogram(edges)
+    other = ValueGrid(64)
+    other.update(np.arange(10.0))
+    with pytest.raises(ValueError, match="max_cells"):
+        g.aligned(other)
+    with pytest.raises(ValueError, match="max_cells"):
+        ks_bounds(g, other)
+
+
+def test_power_sums_refuse_bad_arrays():
+    from driftcore import _core
+
+    with pytest.raises(ValueError):
+        _core.power_sums(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        _core.power_sums(np.array(["a"]))
