@@ -101,6 +101,57 @@ def test_same_bytes_for_any_order_chunking_threads_and_merge_tree(name):
         assert parts[0].to_bytes() == ref
 
 
+def _exact_sums(x: np.ndarray) -> tuple[int, int]:
+    """S1 * 2**1074 and S2 * 2**2148 of the finite values, in Python integers."""
+    s1 = s2 = 0
+    for v in x.astype(np.float64)[np.isfinite(x)].tolist():
+        num, den = v.as_integer_ratio()
+        s1 += num * (2**1074 // den)
+        s2 += num * num * (2**2148 // (den * den))
+    return s1, s2
+
+
+def _digits(d: np.ndarray) -> int:
+    return int.from_bytes(d[:-1].astype("<u4").tobytes(), "little") + (int(d[-1]) << (32 * (d.size - 1)))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+@pytest.mark.parametrize("spread", ["wide", "normal"])
+def test_one_pass_gives_the_grid_counts_extremes_and_exact_sums(dtype, spread):
+    # Several blocks of values of both signs, with zeros, subnormals and the extremes
+    # of the type among them: spread over many binades (a coarse grid), or normal
+    # with the specials counted on a fine grid slot by binade.
+    rng = np.random.default_rng(7)
+    n = 3 * 2**16 + 123
+    scale = np.exp(rng.uniform(-60, 60, n)) if spread == "wide" else 1.0
+    if dtype == "int64":
+        scale = np.exp(rng.uniform(0, 40, n)) if spread == "wide" else 1e6
+        x = (rng.normal(size=n) * scale).astype(np.int64)
+        x[:3] = [np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0]
+    else:
+        info = np.finfo(dtype)
+        x = (rng.normal(size=n) * scale).astype(dtype)
+        special = [float(info.smallest_subnormal), -float(info.smallest_subnormal),
+                   float(info.smallest_normal) / 3, -float(info.smallest_normal) / 7,
+                   0.0, -0.0, np.nan, np.inf, -np.inf]
+        if spread == "wide":
+            special += [float(info.max), -float(info.max)]
+        at = rng.choice(n, len(special) * 50, replace=False)
+        x[at] = np.tile(np.array(special, dtype=dtype), 50)
+    s1, s2 = _exact_sums(x)
+    f = x[np.isfinite(x)] if x.dtype.kind == "f" else x
+    cap = 1000 if spread == "wide" else 4096
+    shift, keys, counts = _brute(x, cap)
+    for threads in (1, 2, 8):
+        g = ValueGrid(cap)
+        m, d1, d2 = g._update_summarized(x, threads)
+        assert (g.shift, g._g.keys.tolist(), g.counts.tolist()) == (shift, keys.tolist(), counts.tolist())
+        assert (_digits(d1), _digits(d2)) == (s1, s2)
+        assert m.count == f.size
+        assert (m.nan, m.pos_inf, m.neg_inf) == ((50, 50, 50) if x.dtype.kind == "f" else (0, 0, 0))
+        assert (m.min, m.max) == (float(f.min()), float(f.max()))
+
+
 def test_values_not_counted_and_types():
     g = ValueGrid()
     g.update(np.array([np.nan, np.inf, -np.inf]))

@@ -22,6 +22,15 @@ void register_value_grid(py::module_& m) {
           },
           py::arg("values"), py::arg("threads") = 0)
       .def(
+          "update_summarized",
+          [](value_grid& g, const py::array& values, int threads) {
+            array_view v = host_view(values);
+            value_summary s = run_interruptible([&] { return g.update_summarized(v, threads); },
+                                                v.size >= (std::size_t(1) << 22));
+            return py::make_tuple(s.counts, to_numpy(s.sums.s1), to_numpy(s.sums.s2));
+          },
+          py::arg("values"), py::arg("threads") = 0)
+      .def(
           "add_counts",
           [](value_grid& g, const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& keys,
              const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& counts,

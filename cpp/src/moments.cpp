@@ -15,6 +15,7 @@
 #include "driftcore/cancel.hpp"
 #include "driftcore/threading.hpp"
 #include "avx512.hpp"
+#include "column_scan.hpp"
 
 namespace driftcore {
 
@@ -204,174 +205,25 @@ moments block_moments(const T* x, std::size_t b, std::size_t e) {
 }
 }  // namespace
 
-namespace {
-// Fixed-point accumulators of base-2^32 digits in int64 limbs: each add puts at most
-// 2^32 - 1 into a limb, so 2^30 adds fit before carries must be propagated.
-constexpr int kS1Limbs = 70;    // bits 0 .. 2240: 2^1074 * 2^1024 * 2^63, plus slack
-constexpr int kS2Limbs = 136;   // bits 0 .. 4352: 2^2148 * 2^2048 * 2^63, plus slack
-
-struct accumulator {
-  std::int64_t s1[kS1Limbs] = {};
-  std::int64_t s2[kS2Limbs] = {};
-  std::size_t pending = 0;
-};
-
-// Add (or subtract) v << (32 * i + sh) into limbs i, i + 1, i + 2 (v below 2^64).
-inline void put(std::int64_t* limbs, int i, int sh, std::uint64_t v, bool negative) {
-  const unsigned __int128 w = static_cast<unsigned __int128>(v) << sh;
-  const std::int64_t d0 = static_cast<std::int64_t>(static_cast<std::uint32_t>(w));
-  const std::int64_t d1 = static_cast<std::int64_t>(static_cast<std::uint32_t>(w >> 32));
-  const std::int64_t d2 = static_cast<std::int64_t>(static_cast<std::uint32_t>(w >> 64));
-  if (negative) {
-    limbs[i] -= d0; limbs[i + 1] -= d1; limbs[i + 2] -= d2;
-  } else {
-    limbs[i] += d0; limbs[i + 1] += d1; limbs[i + 2] += d2;
-  }
-}
-
-void propagate(std::int64_t* limbs, int n) {
-  for (int i = 0; i + 1 < n; ++i) {
-    const std::int64_t carry = limbs[i] >> 32;  // floor division by 2^32
-    limbs[i] -= carry * (std::int64_t(1) << 32);
-    limbs[i + 1] += carry;
-  }
-}
-
-// Add the unsigned 128-bit v << p (or subtract it) into the limbs.
-inline void put128(std::int64_t* limbs, int p, unsigned __int128 v, bool negative) {
-  put(limbs, p >> 5, p & 31, static_cast<std::uint64_t>(v), negative);
-  const int q = p + 64;
-  put(limbs, q >> 5, q & 31, static_cast<std::uint64_t>(v >> 64), negative);
-}
-
-// Sums of one block, per exponent field: a finite x is m * 2^(e - 1075) with m < 2^53
-// (e = max(field, 1)), so S1 gets m at bit e - 1 and S2 gets m^2 at bit 2e - 2, and
-// values sharing a field add up in 128-bit integers first (2^14 values of 53 and 106
-// bits fit). The fields a block touches are then folded into the limbs.
-// Four interleaved sets, so that runs of values with the same field do not wait on
-// each other's read-modify-writes.
-constexpr int kSets = 4;
-
-struct by_field {
-  __int128 s1[kSets][2048] = {};
-  unsigned __int128 s2[kSets][2048] = {};
-  int lo = 2048, hi = -1;
-};
-
-// Fold a block's per-field sums (fields lo..hi, e = max(field, 1)) into the limbs: S1 at
-// bit e + p1, S2 at bit 2e + p2; then clear them.
-template <class Fields>
-void fold(accumulator& a, Fields& f, int lo, int hi, int p1, int p2) {
-  for (int field = lo; field <= hi; ++field) {
-    const int e = field ? field : 1;
-    __int128 v1 = 0;
-    unsigned __int128 v2 = 0;
-    for (int k = 0; k < kSets; ++k) {
-      v1 += f.s1[k][field];
-      v2 += f.s2[k][field];
-      f.s1[k][field] = 0;
-      f.s2[k][field] = 0;
-    }
-    if (v1) {
-      const bool negative = v1 < 0;
-      put128(a.s1, e + p1, static_cast<unsigned __int128>(negative ? -v1 : v1), negative);
-    }
-    if (v2) put128(a.s2, 2 * e + p2, v2, false);
-  }
-  // A block adds to one limb at most a few hundred digits below 2^32 (under 2^41):
-  // carries go up every 2^20 blocks, far below the 2^63 a limb holds.
-  if (++a.pending == std::size_t(1) << 20) {
-    propagate(a.s1, kS1Limbs);
-    propagate(a.s2, kS2Limbs);
-    a.pending = 0;
-  }
-}
-
-// float32: x = m * 2^(e - 150) with m < 2^24, so S1 gets m at bit e + 924 and S2 gets
-// m^2 (below 2^48) at bit 2e + 1848; a block's sums per field fit in 64 bits.
-struct by_field32 {
-  std::int64_t s1[kSets][256] = {};
-  std::uint64_t s2[kSets][256] = {};
-};
-
-void add_block32(accumulator& a, by_field32& f, const float* x, std::size_t n) {
-  int lo = 256, hi = -1;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t bits;
-    std::memcpy(&bits, x + i, sizeof bits);
-    const int field = static_cast<int>((bits >> 23) & 0xFF);
-    if (field == 0xFF) continue;  // NaN and infinities
-    std::uint32_t m = bits & ((1u << 23) - 1);
-    if (field) m |= 1u << 23;
-    const std::int64_t sm = static_cast<std::int64_t>(m);
-    const std::size_t set = i & (kSets - 1);
-    f.s1[set][field] += (bits >> 31) ? -sm : sm;
-    f.s2[set][field] += static_cast<std::uint64_t>(m) * m;
-    lo = field < lo ? field : lo;
-    hi = field > hi ? field : hi;
-  }
-  fold(a, f, lo, hi, 924, 1848);
-}
-
-template <class T>
-void add_block(accumulator& a, by_field& f, const T* x, std::size_t n) {
-  int lo = f.lo, hi = f.hi;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = static_cast<double>(x[i]);
-    std::uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    const int field = static_cast<int>((bits >> 52) & 0x7FF);
-    if (field == 0x7FF) continue;  // NaN and infinities
-    std::uint64_t m = bits & ((std::uint64_t(1) << 52) - 1);
-    if (field) m |= std::uint64_t(1) << 52;
-    const __int128 sm = static_cast<__int128>(m);
-    const std::size_t set = i & (kSets - 1);
-    f.s1[set][field] += (bits >> 63) ? -sm : sm;
-    f.s2[set][field] += static_cast<unsigned __int128>(m) * m;
-    lo = field < lo ? field : lo;
-    hi = field > hi ? field : hi;
-  }
-  f.lo = 2048;
-  f.hi = -1;
-  fold(a, f, lo, hi, -1, -2);
-}
-}  // namespace
-
 power_sums compute_power_sums(const array_view& values, int threads) {
   const std::size_t n = values.size;
   const int workers = range_count(n, kBlock, value_threads(n, threads, 16));
-  std::vector<accumulator> parts(static_cast<std::size_t>(workers));
+  std::vector<detail::column_scanner> parts(static_cast<std::size_t>(workers));
   visit_dtype(values, [&](auto* x) {
     parallel_ranges(n, kBlock, value_threads(n, threads, 16), [&](int w, std::size_t b, std::size_t e) {
-      auto& acc = parts[static_cast<std::size_t>(w)];
-      if constexpr (std::is_same_v<std::remove_cv_t<std::remove_pointer_t<decltype(x)>>, float>) {
-        auto fields = std::make_unique<by_field32>();
-        for (std::size_t at = b; at < e; at += kBlock) {
-          throw_if_cancelled();
-          add_block32(acc, *fields, x + at, std::min(e, at + kBlock) - at);
-        }
-      } else {
-        auto fields = std::make_unique<by_field>();
-        for (std::size_t at = b; at < e; at += kBlock) {
-          throw_if_cancelled();
-          add_block(acc, *fields, x + at, std::min(e, at + kBlock) - at);
-        }
+      for (std::size_t at = b; at < e; at += kBlock) {
+        throw_if_cancelled();
+        parts[static_cast<std::size_t>(w)].add(x + at, std::min(e, at + kBlock) - at);
       }
     });
   });
   // Integer sums: the same whatever the split.
-  power_sums out;
-  out.s1.assign(kS1Limbs, 0);
-  out.s2.assign(kS2Limbs, 0);
-  for (auto& a : parts) {
-    propagate(a.s1, kS1Limbs);
-    propagate(a.s2, kS2Limbs);
-    for (int i = 0; i < kS1Limbs; ++i) out.s1[i] += a.s1[i];
-    for (int i = 0; i < kS2Limbs; ++i) out.s2[i] += a.s2[i];
+  detail::exact_limbs total;
+  for (auto& p : parts) {
+    p.sums.propagate();
+    total.add(p.sums);
   }
-  propagate(out.s1.data(), kS1Limbs);
-  propagate(out.s2.data(), kS2Limbs);
-  return out;
+  return total.result();
 }
 
 moments compute_moments(const array_view& values, int threads) {

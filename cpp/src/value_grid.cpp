@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "byte_io.hpp"
+#include "column_scan.hpp"
 #include "driftcore/cancel.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "driftcore/threading.hpp"
@@ -14,15 +15,15 @@ namespace driftcore {
 
 namespace {
 
-// A call is counted in pieces of this many values: bounded scratch for the sort path
-// (8 bytes a value) and uint32 dense counters that cannot overflow.
-constexpr std::size_t kPiece = std::size_t(1) << 22;
+// A call is counted in blocks of this many values: they stay in L2 between the scan
+// and the counting pass, the sort path's scratch is bounded (8 bytes a value) and
+// uint32 dense counters cannot overflow.
+constexpr std::size_t kBlock = std::size_t(1) << 16;
 // Dense counting when a piece's cells span at most this many keys (256 KiB of
 // counters a thread: they stay in L2); else the piece's keys are sorted.
 constexpr std::uint64_t kDenseSpan = std::uint64_t(1) << 16;
 // Values whose cells bound the final shift from below before a piece is counted.
 constexpr std::size_t kProbe = 8192;
-constexpr std::size_t kGrain = std::size_t(1) << 16;
 // About 5 ns a value: a second thread pays off from 2^16 values on.
 constexpr int kHeavy = 16;
 constexpr double kMax = std::numeric_limits<double>::max();
@@ -74,36 +75,11 @@ void runs(const std::vector<std::uint64_t>& sorted, std::vector<std::uint64_t>& 
   }
 }
 
-// The binades (sign and exponent: a key's top 12 bits) a piece occupies.
-using binade_set = std::array<std::uint64_t, 64>;
-
-// Locals in the loop: the callers' slots of neighbouring workers share cache lines.
-template <class T>
-void scan(const T* x, std::size_t n, double& lo_out, double& hi_out, std::size_t& count_out,
-          binade_set& binades_out) {
-  double lo = INFINITY, hi = -INFINITY;
-  std::size_t count = 0;
-  binade_set binades{};
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = static_cast<double>(x[i]);
-    if (!finite(v)) continue;
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
-    ++count;
-    const std::uint64_t b = key_of(v) >> 52;
-    binades[b >> 6] |= std::uint64_t(1) << (b & 63);
-  }
-  lo_out = lo;
-  hi_out = hi;
-  count_out = count;
-  binades_out = binades;
-}
-
 // Where each occupied binade's cells start in a dense array, at a shift below 52
 // (2^(52 - shift) cells a binade). Values far apart on both sides of zero span every
 // binade in between, nearly all empty: counting only occupied ones keeps the array
 // small. Returns the array's size.
-std::size_t binade_offsets(const binade_set& binades, int shift,
+std::size_t binade_offsets(const detail::binade_set& binades, int shift,
                            std::array<std::uint32_t, 4096>& offset) {
   const std::size_t per = std::size_t(1) << (52 - shift);
   std::size_t next = 0;
@@ -113,6 +89,25 @@ std::size_t binade_offsets(const binade_set& binades, int shift,
     if (next > kDenseSpan) return next;
   }
   return next;
+}
+
+// Dense counting of values [b, e) at shift s into four interleaved counters a slot:
+// runs of values in one cell (the common case) would otherwise wait on each other's
+// increments. A slot is the cell's offset from `base`, or by binade: the binade's
+// offset plus the cell's place in it. Arguments by value, so that the loop keeps them
+// in registers (the counters' stores could alias anything reached by reference).
+template <bool ByBinade, class T>
+void count_cells(const T* p, std::size_t b, std::size_t e, int s, std::uint64_t base,
+                 std::uint64_t mask, const std::uint32_t* offset, std::uint32_t* c) {
+  for (std::size_t i = b; i < e; ++i) {
+    const double v = static_cast<double>(p[i]);
+    if (!finite(v)) continue;
+    const std::uint64_t k = key_of(v);
+    std::size_t at;
+    if constexpr (ByBinade) at = offset[k >> 52] + static_cast<std::size_t>((k >> s) & mask);
+    else at = static_cast<std::size_t>((k >> s) - base);
+    ++c[4 * at + (i & 3)];
+  }
 }
 
 }  // namespace
@@ -185,112 +180,136 @@ void value_grid::absorb(std::vector<std::uint64_t>& keys, std::vector<std::uint6
 }
 
 void value_grid::update(const array_view& values, int threads) {
-  value_grid next = *this;  // committed only at the end
-  visit_dtype(values, [&](const auto* x) {
-    using T = std::remove_cv_t<std::remove_pointer_t<decltype(x)>>;
-    for (std::size_t begin = 0; begin < values.size; begin += kPiece) {
-      throw_if_cancelled();
-      const T* p = x + begin;
-      const std::size_t n = std::min(kPiece, values.size - begin);
-      const int workers = range_count(n, kGrain, value_threads(n, threads, kHeavy));
-      std::vector<double> lo(workers, INFINITY), hi(workers, -INFINITY);
-      std::vector<std::size_t> cnt(workers, 0);
-      std::vector<binade_set> occupied_binades(workers, binade_set{});
-      parallel_ranges(n, kGrain, value_threads(n, threads, kHeavy),
-                      [&](int w, std::size_t b, std::size_t e) {
-                        scan(p + b, e - b, lo[w], hi[w], cnt[w], occupied_binades[w]);
-                      });
-      double vlo = INFINITY, vhi = -INFINITY;
-      std::size_t nfinite = 0;
-      binade_set binades{};
-      for (int w = 0; w < workers; ++w) {
-        vlo = std::min(vlo, lo[w]);
-        vhi = std::max(vhi, hi[w]);
-        nfinite += cnt[w];
-        for (std::size_t j = 0; j < binades.size(); ++j) binades[j] |= occupied_binades[w][j];
+  update_summarized(values, threads);
+}
+
+// Counts one block of values into a grid: scans it (adding to the scanner's summary),
+// chooses the shift, counts the cells and absorbs them. A block fits in L2, so the
+// counting pass reads it from cache.
+struct value_grid_block {
+  // Reused from block to block by one worker.
+  struct scratch {
+    std::vector<std::uint32_t> dense;
+    std::vector<std::uint64_t> keys, counts, slot_key, sorted;
+  };
+
+  template <class T>
+  static void count(value_grid& g, const T* p, std::size_t n, detail::column_scanner& scanner,
+                    scratch& w) {
+    const detail::scan_totals t = scanner.add(p, n);
+    if (t.count == 0) return;
+    const std::uint64_t klo = key_of(t.lo), khi = key_of(t.hi);
+    auto span_at = [&](int s) { return (khi >> s) - (klo >> s); };
+    std::array<std::uint32_t, 4096> offset{};
+    auto compact_at = [&](int s) {
+      return s >= 52 ? ~std::size_t(0) : binade_offsets(t.binades, s, offset);
+    };
+    // The final shift is at least the smallest one at which this grid and a few of
+    // the block's values fit: start there, so a fine grid need not sort everything.
+    if (span_at(g.shift_) >= kDenseSpan && compact_at(g.shift_) > kDenseSpan) {
+      std::vector<std::uint64_t>& probe = w.sorted;
+      probe.clear();
+      for (std::size_t i = 0; i < n && probe.size() < kProbe; ++i) {
+        const double v = static_cast<double>(p[i]);
+        if (finite(v)) probe.push_back(key_of(v) >> g.shift_);
       }
-      if (nfinite == 0) continue;
-      auto span_at = [&](int s) { return (key_of(vhi) >> s) - (key_of(vlo) >> s); };
-      std::array<std::uint32_t, 4096> offset{};
-      auto compact_at = [&](int s) {
-        return s >= 52 ? ~std::size_t(0) : binade_offsets(binades, s, offset);
-      };
-      // The final shift is at least the smallest one at which this grid and a few of
-      // the piece's values fit: start there, so a fine grid need not sort everything.
-      if (span_at(next.shift_) >= kDenseSpan && compact_at(next.shift_) > kDenseSpan) {
-        std::vector<std::uint64_t> probe;
-        for (std::size_t i = 0; i < n && probe.size() < kProbe; ++i) {
-          const double v = static_cast<double>(p[i]);
-          if (finite(v)) probe.push_back(key_of(v) >> next.shift_);
-        }
-        std::sort(probe.begin(), probe.end());
-        std::vector<std::uint64_t> pk, pc;
-        runs(probe, pk, pc);
-        value_grid trial = next;
-        trial.absorb(pk, pc, next.shift_);
-        next.coarsen_to(trial.shift_);
-      }
-      const int s = next.shift_;
-      std::vector<std::uint64_t> keys, counts;
-      const std::uint64_t base = key_of(vlo) >> s;
-      const std::uint64_t span = span_at(s);
-      const std::size_t compact = span < kDenseSpan ? ~std::size_t(0) : compact_at(s);
-      if (span < kDenseSpan || compact <= kDenseSpan) {
-        const bool by_binade = span >= kDenseSpan;
-        const std::size_t width = by_binade ? compact : static_cast<std::size_t>(span) + 1;
-        const std::uint64_t mask = by_binade ? (std::uint64_t(1) << (52 - s)) - 1 : 0;
-        // Four interleaved counters a slot: runs of values in one cell (the common
-        // case) would otherwise wait on each other's increments.
-        std::vector<std::vector<std::uint32_t>> dense(workers);
-        parallel_ranges(n, kGrain, value_threads(n, threads, kHeavy),
-                        [&](int w, std::size_t b, std::size_t e) {
-                          auto& d = dense[w];
-                          d.assign(4 * width, 0);
-                          std::uint32_t* c = d.data();
-                          for (std::size_t i = b; i < e; ++i) {
-                            const double v = static_cast<double>(p[i]);
-                            if (!finite(v)) continue;
-                            const std::uint64_t k = key_of(v);
-                            const std::size_t at =
-                                by_binade ? offset[k >> 52] + static_cast<std::size_t>((k >> s) & mask)
-                                          : static_cast<std::size_t>((k >> s) - base);
-                            ++c[4 * at + (i & 3)];
-                          }
-                        });
-        // Slot back to key: by binade, slot j of binade b is key (b << (52 - s)) + j.
-        std::vector<std::uint64_t> slot_key(width);
-        if (by_binade) {
-          const std::size_t per = std::size_t(1) << (52 - s);
-          for (std::size_t bi = 0; bi < 4096; ++bi)
-            if (binades[bi >> 6] >> (bi & 63) & 1)
-              for (std::size_t j = 0; j < per; ++j)
-                slot_key[offset[bi] + j] = (std::uint64_t(bi) << (52 - s)) + j;
-        } else {
-          for (std::size_t c = 0; c < width; ++c) slot_key[c] = base + c;
-        }
-        for (std::size_t c = 0; c < width; ++c) {
-          std::uint64_t sum = 0;
-          for (const auto& d : dense)
-            if (!d.empty()) sum += std::uint64_t(d[4 * c]) + d[4 * c + 1] + d[4 * c + 2] + d[4 * c + 3];
-          if (sum) {
-            keys.push_back(slot_key[c]);
-            counts.push_back(sum);
-          }
-        }
-      } else {
-        std::vector<std::uint64_t> all;
-        all.reserve(nfinite);
-        for (std::size_t i = 0; i < n; ++i) {
-          const double v = static_cast<double>(p[i]);
-          if (finite(v)) all.push_back(key_of(v) >> s);
-        }
-        std::sort(all.begin(), all.end());
-        runs(all, keys, counts);
-      }
-      next.absorb(keys, counts, s);
+      std::sort(probe.begin(), probe.end());
+      std::vector<std::uint64_t> pk, pc;
+      runs(probe, pk, pc);
+      value_grid trial = g;
+      trial.absorb(pk, pc, g.shift_);
+      g.coarsen_to(trial.shift_);
     }
+    const int s = g.shift_;
+    w.keys.clear();
+    w.counts.clear();
+    const std::uint64_t base = klo >> s;
+    const std::uint64_t span = span_at(s);
+    const std::size_t compact = span < kDenseSpan ? ~std::size_t(0) : compact_at(s);
+    if (span < kDenseSpan || compact <= kDenseSpan) {
+      const bool by_binade = span >= kDenseSpan;
+      const std::size_t width = by_binade ? compact : static_cast<std::size_t>(span) + 1;
+      const std::uint64_t mask = by_binade ? (std::uint64_t(1) << (52 - s)) - 1 : 0;
+      w.dense.assign(4 * width, 0);
+      const std::uint32_t* d = w.dense.data();
+      if (by_binade) count_cells<true>(p, 0, n, s, 0, mask, offset.data(), w.dense.data());
+      else count_cells<false>(p, 0, n, s, base, 0, nullptr, w.dense.data());
+      // Slot back to key: by binade, slot j of binade b is key (b << (52 - s)) + j.
+      w.slot_key.resize(width);
+      if (by_binade) {
+        const std::size_t per = std::size_t(1) << (52 - s);
+        for (std::size_t bi = 0; bi < 4096; ++bi)
+          if (t.binades[bi >> 6] >> (bi & 63) & 1)
+            for (std::size_t j = 0; j < per; ++j)
+              w.slot_key[offset[bi] + j] = (std::uint64_t(bi) << (52 - s)) + j;
+      } else {
+        for (std::size_t c = 0; c < width; ++c) w.slot_key[c] = base + c;
+      }
+      for (std::size_t c = 0; c < width; ++c) {
+        const std::uint64_t sum = std::uint64_t(d[4 * c]) + d[4 * c + 1] + d[4 * c + 2] + d[4 * c + 3];
+        if (sum) {
+          w.keys.push_back(w.slot_key[c]);
+          w.counts.push_back(sum);
+        }
+      }
+    } else {
+      std::vector<std::uint64_t>& sorted = w.sorted;
+      sorted.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        const double v = static_cast<double>(p[i]);
+        if (finite(v)) sorted.push_back(key_of(v) >> s);
+      }
+      std::sort(sorted.begin(), sorted.end());
+      runs(sorted, w.keys, w.counts);
+    }
+    g.absorb(w.keys, w.counts, s);
+  }
+};
+
+value_summary value_grid::update_summarized(const array_view& values, int threads) {
+  // Each worker counts its range into a grid of its own, block by block; the grids
+  // then merge into this one. The result is the grid of all the values whatever the
+  // split, as for any merge. Workers start at this grid's shift: the final one is at
+  // least that.
+  const std::size_t n = values.size;
+  const int nthreads = value_threads(n, threads, kHeavy);
+  const auto workers = static_cast<std::size_t>(range_count(n, kBlock, nthreads));
+  value_grid start(max_cells_);
+  start.shift_ = shift_;
+  std::vector<value_grid> grids(workers, start);
+  std::vector<detail::column_scanner> scanners(workers);
+  visit_dtype(values, [&](const auto* x) {
+    parallel_ranges(n, kBlock, nthreads, [&](int w, std::size_t b, std::size_t e) {
+      value_grid_block::scratch scratch;
+      for (std::size_t at = b; at < e; at += kBlock) {
+        throw_if_cancelled();
+        value_grid_block::count(grids[static_cast<std::size_t>(w)], x + at,
+                                std::min(kBlock, e - at), scanners[static_cast<std::size_t>(w)],
+                                scratch);
+      }
+    });
   });
+  value_grid next = *this;  // committed only at the end
+  detail::scan_totals all;
+  detail::exact_limbs sums;
+  for (std::size_t w = 0; w < workers; ++w) {
+    next.absorb(grids[w].keys_, grids[w].counts_, grids[w].shift_);
+    all.add(scanners[w].totals);
+    scanners[w].sums.propagate();
+    sums.add(scanners[w].sums);
+  }
+  value_summary out;
+  out.counts.count = all.count;
+  out.counts.nan = all.nan;
+  out.counts.pos_inf = all.pos_inf;
+  out.counts.neg_inf = all.neg_inf;
+  if (all.count) {
+    out.counts.min = all.lo;
+    out.counts.max = all.hi;
+  }
+  out.sums = sums.result();
   *this = std::move(next);
+  return out;
 }
 
 void value_grid::add_counts(std::vector<std::uint64_t> keys, std::vector<std::uint64_t> counts,

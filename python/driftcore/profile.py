@@ -436,10 +436,10 @@ def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> No
 
         # The exact sums on the host: the same bits as the CPU path.
         s1, s2 = _core.power_sums(cp.asnumpy(c.values), threads)
+        col.grid.update(c.values, threads=threads or None)
     else:
-        m = _core.moments(c.values, threads)
-        s1, s2 = _core.power_sums(c.values, threads)
-    col.grid.update(c.values, threads=threads or None)
+        # One pass over the values: grid cells, counts, extremes and exact sums.
+        m, s1, s2 = col.grid._update_summarized(c.values, threads)
     col.moments.merge(m)
     col.nulls += c.nulls
     col.sums = (col.sums[0] + _digits_int(s1), col.sums[1] + _digits_int(s2))

@@ -77,6 +77,13 @@ class ValueGrid(Guarded):
         with self._lock:  # the kernel releases the GIL: another thread may call in
             self._g.update(v, nthreads)
 
+    def _update_summarized(self, values: np.ndarray, threads: int) -> tuple[Any, np.ndarray, np.ndarray]:
+        """update() of a host array that also returns, from the same pass, the
+        values' ``_core.Moments`` (counts and extremes; mean and m2 left 0) and their
+        exact sums as ``_core.power_sums`` digits."""
+        with self._lock:
+            return self._g.update_summarized(values, threads)
+
     def merge(self, other: ValueGrid) -> ValueGrid:
         """Fold ``other`` (same ``max_cells``) into this grid."""
         if not isinstance(other, ValueGrid):

@@ -22,8 +22,17 @@
 #include <vector>
 
 #include "driftcore/common.hpp"
+#include "driftcore/moments.hpp"
 
 namespace driftcore {
+
+/// @brief What value_grid::update_summarized() says of the values it counted.
+struct value_summary {
+  /// Counts of finite, NaN and infinite values and the finite extremes; mean and m2
+  /// are left 0 (a caller rounds them exactly from the sums).
+  moments counts;
+  power_sums sums;  ///< exact, as compute_power_sums() gives them
+};
 
 class value_grid {
  public:
@@ -38,6 +47,10 @@ class value_grid {
   /// moments count them). Commits only when the whole call succeeded (cancellation
   /// included), so a failed call leaves the grid unchanged.
   void update(const array_view& values, int threads);
+
+  /// @brief update(), and from the same pass over the values what a profile keeps of
+  /// them besides the grid: the moments' counts and extremes, and the exact sums.
+  value_summary update_summarized(const array_view& values, int threads);
 
   /// @brief Add counted cells: @p keys (strictly increasing, cells of finite values)
   /// at @p shift with their @p counts (> 0), as a device computes them. The same as
@@ -72,6 +85,8 @@ class value_grid {
   }
 
  private:
+  friend struct value_grid_block;
+
   /// Merge sorted (key, count) runs at this shift into the grid, then coarsen until at
   /// most max_cells remain.
   void absorb(std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>& counts,
