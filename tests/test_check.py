@@ -194,8 +194,14 @@ def test_each_input_is_read_once_unless_leakage_needs_the_reference_again(monkey
     driftcore.check(ref, cur, leak_rows=0)
     assert sorted(reads) == ["current", "reference"]
     reads.clear()
-    driftcore.check(ref, cur)  # exact-row candidates are verified on the reference
+    rep = driftcore.check(ref, cur)  # no current row's hash is a reference row's
+    assert sorted(reads) == ["current", "reference"]
+    assert rep.document["leakage"]["exact_rows"]["n_leaked"] == 0
+    reads.clear()
+    cur.iloc[:7] = ref.iloc[:7].to_numpy()
+    rep = driftcore.check(ref, cur)  # exact-row candidates are verified on the reference
     assert sorted(reads) == ["current", "reference", "reference"]
+    assert rep.document["leakage"]["exact_rows"]["n_leaked"] == 7
 
 
 def test_report_histograms_come_from_the_grids():

@@ -86,35 +86,51 @@ def test_hashes_equal_numpy_mix_of_columns():
     np.testing.assert_array_equal(h.hashes(b, cols), want)
 
 
-def test_membership_in_a_sorted_set_matches_numpy():
+def test_membership_in_a_hash_set_matches_numpy():
     from driftcore import _core
-    from driftcore.job.rowhash import member, sorted_unique
+    from driftcore.job.rowhash import HashSet
 
     rng = np.random.default_rng(4)
     for n, m in ((0, 5), (5, 0), (1, 1), (1000, 300), (70_000, 200_000)):
-        s = sorted_unique(rng.integers(0, 2**64 - 1, m, dtype=np.uint64, endpoint=True))
+        raw = rng.integers(0, 2**64 - 1, m, dtype=np.uint64, endpoint=True)
+        hs = HashSet(np.concatenate([raw, raw[: m // 3]]))  # repeats are dropped
+        s = np.unique(raw)
+        assert np.array_equal(hs.values, s) and len(hs) == s.size
         v = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
         if n and m:
             v[::3] = s[rng.integers(0, s.size, v[::3].size)]
             v[-1] = s[-1]
         want = np.isin(v, s)
-        assert np.array_equal(member(v, s), want)
-        assert np.array_equal(member(v[::-1], s), want[::-1])  # a strided view
+        assert np.array_equal(hs.member(v), want)
+        assert np.array_equal(hs.member(v[::-1]), want[::-1])  # a strided view
+    # Values crowded into one bucket (not uniform hashes) are found all the same.
+    crowded = np.arange(10_000, dtype=np.uint64) * np.uint64(3)
+    hs = HashSet(crowded, distinct_ascending=True)
+    q = np.arange(30_000, dtype=np.uint64)
+    assert np.array_equal(hs.member(q), q % 3 == 0)
     edge = np.array([0, 2**64 - 1, 5], np.uint64)
-    assert member(edge, np.array([0, 2**64 - 1], np.uint64)).tolist() == [True, True, False]
+    assert HashSet(np.array([0, 2**64 - 1], np.uint64)).member(edge).tolist() == [True, True, False]
     with pytest.raises(TypeError):
-        _core.sorted_member(np.arange(3.0), np.zeros(1, np.uint64))
+        _core.sorted_member(np.arange(3.0), np.zeros(1, np.uint64), np.zeros(2, np.uint64))
+    with pytest.raises(ValueError, match="strictly ascending"):
+        HashSet(np.array([3, 1], np.uint64), distinct_ascending=True)
+    with pytest.raises(ValueError, match="2\\^bits"):
+        _core.sorted_member(edge, edge, np.zeros(4, np.uint64))
+    # Starts that do not fit the set give wrong answers, never a read outside it.
+    bad = np.full(5, 2**63, np.uint64)
+    assert _core.sorted_member(edge, np.array([1, 2], np.uint64), bad).tolist() == [0, 0, 0]
 
 
 @settings(max_examples=60, deadline=None)
 @given(hnp.arrays(U64, st.integers(0, 300), elements=st.integers(0, 2**64 - 1)),
        hnp.arrays(U64, st.integers(0, 300), elements=st.integers(0, 2**64 - 1)))
 def test_member_property(ref, q):
-    from driftcore.job.rowhash import member, sorted_unique
+    from driftcore.job.rowhash import HashSet, sorted_unique
 
-    s = sorted_unique(ref)
+    s = HashSet(ref)
+    assert np.array_equal(sorted_unique(ref), np.unique(ref))
     q = np.concatenate([q, ref])
-    np.testing.assert_array_equal(member(q, s), np.isin(q, s))
+    np.testing.assert_array_equal(s.member(q), np.isin(q, ref))
 
 
 def test_float_kernel_matches_canonical_bits():

@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "arrays.hpp"
+#include "interrupt.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/row_hash.hpp"
 
@@ -67,24 +69,56 @@ void register_row_hash(py::module_& m) {
       },
       py::arg("h").noconvert(), "h = fmix64(h) in place (a uint64 array).");
   m.def(
+      "sort_unique",
+      [](const u64_arr& values) {
+        if (values.ndim() != 1) throw invalid_input("sort_unique: values must be a 1-D uint64 array");
+        std::vector<std::uint64_t> v(values.data(), values.data() + values.size());
+        bind::run_interruptible([&] { sort_unique_hashes(v); }, v.size() >= (std::size_t(1) << 20));
+        return bind::to_numpy(v);
+      },
+      py::arg("values").noconvert(), "The distinct values of a uint64 array, ascending.");
+  m.def(
+      "hash_bucket_starts",
+      [](const u64_arr& set) {
+        if (set.ndim() != 1) throw invalid_input("hash_bucket_starts: set must be a 1-D uint64 array");
+        const std::uint64_t* ps = set.data();
+        const auto n = static_cast<std::size_t>(set.size());
+        for (std::size_t i = 1; i < n; ++i)
+          if (ps[i] <= ps[i - 1]) throw invalid_input("hash_bucket_starts: set must be strictly ascending");
+        const int bits = hash_bucket_bits(n);
+        py::array_t<std::uint64_t> starts((py::ssize_t(1) << bits) + 1);
+        std::uint64_t* out = starts.mutable_data();
+        {
+          py::gil_scoped_release release;
+          hash_bucket_starts(ps, n, bits, out);
+        }
+        return starts;
+      },
+      py::arg("set").noconvert(),
+      "The bucket index of a strictly ascending uint64 array, for sorted_member.");
+  m.def(
       "sorted_member",
-      [](const u64_arr& values, const u64_arr& set) {
-        if (values.ndim() != 1 || set.ndim() != 1)
-          throw invalid_input("sorted_member: values and set must be 1-D uint64 arrays");
-        if (values.size() >= (py::ssize_t(1) << 32))
-          throw invalid_input("sorted_member: at most 2^32 - 1 values a call");
+      [](const u64_arr& values, const u64_arr& set, const u64_arr& starts) {
+        if (values.ndim() != 1 || set.ndim() != 1 || starts.ndim() != 1)
+          throw invalid_input("sorted_member: values, set and starts must be 1-D uint64 arrays");
+        const auto buckets = static_cast<std::size_t>(starts.size()) - 1;
+        if (starts.size() < 2 || (buckets & (buckets - 1)) != 0)
+          throw invalid_input("sorted_member: starts must hold 2^bits + 1 values (hash_bucket_starts)");
+        int bits = 0;
+        while ((std::size_t(1) << bits) < buckets) ++bits;
         py::array_t<std::uint8_t> out(values.size());
         std::uint8_t* po = out.mutable_data();
         const std::uint64_t* pv = values.data();
         const std::uint64_t* ps = set.data();
+        const std::uint64_t* pb = starts.data();
         const auto n = static_cast<std::size_t>(values.size());
         const auto m = static_cast<std::size_t>(set.size());
         {
           py::gil_scoped_release release;
-          sorted_member(pv, n, ps, m, po);
+          sorted_member(pv, n, ps, m, pb, bits, po);
         }
         return out;
       },
-      py::arg("values").noconvert(), py::arg("set").noconvert(),
-      "1 where values[i] is in the ascending uint64 array set, else 0.");
+      py::arg("values").noconvert(), py::arg("set").noconvert(), py::arg("starts").noconvert(),
+      "1 where values[i] is in the strictly ascending uint64 array set, else 0.");
 }

@@ -5,6 +5,7 @@
 
 #include "avx512.hpp"
 #include "host_device.hpp"
+#include "sort_unique.hpp"
 
 namespace driftcore {
 
@@ -67,48 +68,41 @@ void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) h[i] = detail::murmur_mix(h[i]);
 }
 
-void sorted_member(const std::uint64_t* values, std::size_t n, const std::uint64_t* set,
-                   std::size_t set_size, std::uint8_t* out) {
-  std::fill(out, out + n, std::uint8_t(0));
-  if (n == 0 || set_size == 0) return;
-  // LSD radix sort of (value, position) by 16-bit digits.
-  std::vector<std::uint64_t> key(values, values + n), key2(n);
-  std::vector<std::uint32_t> pos(n), pos2(n);
-  for (std::size_t i = 0; i < n; ++i) pos[i] = static_cast<std::uint32_t>(i);
-  std::vector<std::size_t> count(1 << 16);
-  for (int shift = 0; shift < 64; shift += 16) {
-    std::fill(count.begin(), count.end(), 0);
-    for (std::size_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & 0xFFFF];
-    std::size_t sum = 0;
-    for (auto& c : count) {
-      const std::size_t here = c;
-      c = sum;
-      sum += here;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t at = count[(key[i] >> shift) & 0xFFFF]++;
-      key2[at] = key[i];
-      pos2[at] = pos[i];
-    }
-    key.swap(key2);
-    pos.swap(pos2);
-  }
-  // Gallop: from the last position, double the step until past the value, then
-  // binary-search that stretch.
+int hash_bucket_bits(std::size_t set_size) noexcept {
+  int bits = 0;
+  while (bits < 40 && (std::size_t(4) << bits) < set_size) ++bits;
+  return bits;
+}
+
+void hash_bucket_starts(const std::uint64_t* set, std::size_t set_size, int bits,
+                        std::uint64_t* starts) noexcept {
+  const std::size_t buckets = std::size_t(1) << bits;
   std::size_t at = 0;
-  for (std::size_t i = 0; i < n && at < set_size; ++i) {
-    const std::uint64_t v = key[i];
-    if (set[at] < v) {
-      std::size_t step = 1, lo = at;
-      while (lo + step < set_size && set[lo + step] < v) {
-        lo += step;
-        step *= 2;
-      }
-      const std::size_t hi = std::min(lo + step, set_size);
-      at = static_cast<std::size_t>(std::lower_bound(set + lo, set + hi, v) - set);
-      if (at == set_size) break;
-    }
-    out[pos[i]] = set[at] == v;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    starts[b] = at;
+    while (at < set_size && (bits ? set[at] >> (64 - bits) : 0) <= b) ++at;
+  }
+  starts[buckets] = set_size;
+}
+
+void sort_unique_hashes(std::vector<std::uint64_t>& values) { detail::sort_unique(values); }
+
+void sorted_member(const std::uint64_t* values, std::size_t n, const std::uint64_t* set,
+                   std::size_t set_size, const std::uint64_t* starts, int bits,
+                   std::uint8_t* out) noexcept {
+  const int down = bits ? 64 - bits : 0;
+  auto bucket = [&](std::uint64_t v) -> std::size_t { return bits ? v >> down : 0; };
+  // Bucket starts are fetched a few values ahead: the lookups of neighbouring values
+  // are independent, so their cache misses overlap.
+  constexpr std::size_t ahead = 8;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + ahead < n) __builtin_prefetch(starts + bucket(values[i + ahead]));
+    const std::uint64_t v = values[i];
+    const std::size_t b = bucket(v);
+    const std::size_t hi = std::min<std::uint64_t>(starts[b + 1], set_size);
+    std::size_t lo = std::min<std::uint64_t>(starts[b], hi);
+    lo = static_cast<std::size_t>(std::lower_bound(set + lo, set + hi, v) - set);
+    out[i] = lo < hi && set[lo] == v;
   }
 }
 

@@ -425,15 +425,23 @@ def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settin
     if ref_src is not None:
         # Again over the reference only for leakage: to verify exact-row candidates
         # and to fetch the reference texts of near-duplicate examples.
+        # Not at all when no current row's hash is a reference row's and no example
+        # text is wanted: the everyday case.
         progress = Progress(ref.rows, "reference (leakage)", quiet)
-        if rows_check is not None:
+        texts = any(t.wanted_reference_rows() for t in ref.text.values())
+        if rows_check is not None and (rows_check.n_candidates or texts):
             exact = passes.reference_second(ref_src, plan, ref, s, progress, rows_check)
         else:
-            if any(t.wanted_reference_rows() for t in ref.text.values()):
+            if texts:
                 passes.reference_second(ref_src, plan, ref, s, progress)
-            exact = ({"status": "skipped", "reason": "leak_rows is 0"} if cur_src is not None
-                     else {"status": "unavailable",
-                           "reason": "the current side is a profile (no rows kept)"})
+            if rows_check is not None:
+                exact = rows_check.verify_filtered(iter(()), [], s.thresholds["exact_rows"],
+                                                   s.examples)
+            else:
+                exact = ({"status": "skipped", "reason": "leak_rows is 0"}
+                         if cur_src is not None
+                         else {"status": "unavailable",
+                               "reason": "the current side is a profile (no rows kept)"})
     else:
         exact = {"status": "unavailable", "reason": "the reference is a profile (no rows kept)"}
         idx = [ref_pf.sample_columns.index(c) for c in plan.of("numeric")]

@@ -53,7 +53,7 @@ from .passes import (
 from .plan import Plan
 from .progress import Progress
 from .read import Source, prefetched, short_message
-from .rowhash import member, sorted_unique
+from .rowhash import HashSet, sorted_unique
 from .sample import Reservoir
 from .settings import Settings
 
@@ -206,7 +206,7 @@ def _first_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None,
     ref_set = None
     if exact is not None:
         exact.finish_reference()
-        ref_set = exact._ref_set
+        ref_set = exact.reference_hashes()
     return _First(rows, prof, res, {c: t.index for c, t in text.items()}, ref_set)
 
 
@@ -215,14 +215,15 @@ def _second_part(part: Part, plan: Plan, s: Settings, wanted: dict[str, list[int
     texts: dict[str, dict[int, Any]] = {c: {} for c in wanted}
     filtered, kept = [], []
     hasher = leak.ExactRows(plan.columns, 0).hasher if want is not None else None
+    want_set = HashSet(want, distinct_ascending=True) if want is not None else None
     start = part.start
     for batch in _batches(part, plan.columns, s.batch_size):
         for c, rows in wanted.items():
             for r in rows:
                 if start <= r < start + batch.num_rows:
                     texts[c][r] = batch.column(c)[r - start].as_py()
-        if hasher is not None:
-            keep = np.flatnonzero(member(hasher.hashes(batch, plan.columns), want))
+        if hasher is not None and want_set is not None:
+            keep = np.flatnonzero(want_set.member(hasher.hashes(batch, plan.columns)))
             filtered.append(pa.Table.from_batches([batch.select(plan.columns).take(pa.array(keep))]))
             kept.append(start + keep)
         start += batch.num_rows
@@ -239,14 +240,14 @@ def _current_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None
     exact = None
     if ref_set is not None:
         exact = leak.ExactRows(plan.columns, s.leak_rows, s.seed, first_current_row=part.start)
-        exact._ref_set = ref_set
+        exact.use_reference_hashes(ref_set)
     batches = _batches(part, plan.columns, s.batch_size)
     prof, res, rows = current_states(batches, plan, ref_profile, text, s, expected_rows, exact,
                                      part.start)
     for t in text.values():
         t.index = None  # the merge needs the counts and examples, not the index back
-    if exact is not None:
-        exact._ref_set = np.zeros(0, np.uint64)
+    if exact is not None:  # the merge needs the counts and candidates, not the set back
+        exact.use_reference_hashes(np.zeros(0, np.uint64))
     return _Current(rows, prof, res, text, exact)
 
 
@@ -288,7 +289,8 @@ class DaskPasses:
         if m.rows == 0:
             raise InputError(src.path, "no rows")
         if exact is not None:
-            exact._ref_set, exact.n_reference = m.hashes, m.rows
+            exact.use_reference_hashes(m.hashes)
+            exact.n_reference = m.rows
         text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
                                  threads=s.threads, device=s.device, index=ix)
                 for c, ix in m.text.items()}
@@ -298,7 +300,7 @@ class DaskPasses:
                 exact: leak.ExactRows | None = None) -> Side:
         s = self._settings(s)
         indexes = {c: t.index for c, t in ref.text.items()}
-        ref_set = None if exact is None else exact._ref_set
+        ref_set = None if exact is None else exact.reference_hashes()
         m = self._run(_current_part, parts_of(src), _merge_current, plan, s, src.num_rows,
                       ref.profile, indexes, ref_set)
         _done(progress, m.rows)

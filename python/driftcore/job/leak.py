@@ -35,6 +35,7 @@ import pyarrow as pa
 import driftcore
 
 from .._locking import Guarded, locked_pair
+from .rowhash import HashSet
 
 #: Columns the candidate rows carry their row numbers and hashes in.
 ROW_COLUMN = "__driftcore_row__"
@@ -161,7 +162,7 @@ class ExactRows(Guarded):
         self.hasher = RowHasher()
         self._parts: list[np.ndarray] = []
         self.ref_hashes = np.zeros(0, np.uint64)
-        self._ref_set = np.zeros(0, np.uint64)
+        self._ref_set = HashSet(np.zeros(0, np.uint64))
         # A part of the current side (a Dask partition) numbers its rows from its first
         # row and keys its candidates from there in the stream.
         self.first_current_row = int(first_current_row)
@@ -174,20 +175,28 @@ class ExactRows(Guarded):
             self.n_reference += batch.num_rows
 
     def finish_reference(self) -> None:
-        from .rowhash import sorted_unique
-
         with self._lock:
             parts = self._parts
             self.ref_hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
             self._parts = []
-            self._ref_set = sorted_unique(self.ref_hashes)
+            self._ref_set = HashSet(self.ref_hashes)
+
+    def reference_hashes(self) -> np.ndarray:
+        """The distinct hashes of the reference rows, ascending: what the current side
+        is looked up in (a part of the reference on Dask contributes its own)."""
+        with self._lock:
+            return self._ref_set.values
+
+    def use_reference_hashes(self, distinct_ascending: np.ndarray) -> None:
+        """Look the current rows up in these reference hashes (the whole reference's,
+        merged from its parts)."""
+        with self._lock:
+            self._ref_set = HashSet(distinct_ascending, distinct_ascending=True)
 
     def add_current(self, batch: pa.RecordBatch) -> None:
-        from .rowhash import member
-
         with self._lock:  # current row numbers follow the order of the batches
             h = self.hasher.hashes(batch, self.columns)
-            idx = np.flatnonzero(member(h, self._ref_set))
+            idx = np.flatnonzero(self._ref_set.member(h))
             if idx.size:
                 rows = batch.select(self.columns).take(pa.array(idx))
                 first = self.first_current_row + self.n_current
@@ -208,16 +217,14 @@ class ExactRows(Guarded):
     def verify(self, reference_batches: Any, threshold: float, examples: int) -> dict[str, Any]:
         """Stream the reference (the same batches, in the same order, as it was hashed)
         and return the report's ``leakage.exact_rows`` section."""
-        from .rowhash import member
-
-        want = self.candidate_hashes()
+        want = HashSet(self.candidate_hashes(), distinct_ascending=True)
         kept: list[np.ndarray] = []
 
         def filtered() -> Any:
             start = 0
             for b in reference_batches:
                 n = b.num_rows
-                keep = np.flatnonzero(member(self.ref_hashes[start : start + n], want))
+                keep = np.flatnonzero(want.member(self.ref_hashes[start : start + n]))
                 kept.append(start + keep)
                 start += n
                 yield b.select(self.columns).take(pa.array(keep))

@@ -9,9 +9,9 @@ Passes over the data (each reads record batches of ``batch_size`` rows):
 2. **Current**: its Profile (the grids of both sides compare exactly, see
    :class:`~driftcore.ValueGrid`), a numeric sample for MMD, row hashes looked up
    among the reference's (exact-row candidates), and LSH queries of its texts.
-3. **Reference again** (raw reference, only for leakage): the reference texts of the
-   leakage examples and the exact verification of the exact-row candidates,
-   streamed.
+3. **Reference again** (raw reference, only for leakage, and only when there is
+   something to fetch): the reference texts of the leakage examples and the exact
+   verification of the exact-row candidates, streamed.
 
 The report's histograms are drawn from the two profiles' grids, so no pass exists
 for them.

@@ -106,7 +106,7 @@ def open_source(path: str | Path) -> Source:
 def open_table(data: Any, label: str) -> Source:
     """A table in memory as a source: a pyarrow Table or RecordBatch, a pandas or
     polars DataFrame, a dict of arrays, or an iterable of such chunks (held in memory
-    as one Arrow table: a check reads its reference twice). ``label`` names it in
+    as one Arrow table: a check may read its reference twice). ``label`` names it in
     messages and reports.
 
     Examples
