@@ -3,10 +3,8 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "arrays.hpp"
-#include "interrupt.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/row_hash.hpp"
 
@@ -68,15 +66,6 @@ void register_row_hash(py::module_& m) {
         row_hash_finish(ph, n);
       },
       py::arg("h").noconvert(), "h = fmix64(h) in place (a uint64 array).");
-  m.def(
-      "sort_unique",
-      [](const u64_arr& values) {
-        if (values.ndim() != 1) throw invalid_input("sort_unique: values must be a 1-D uint64 array");
-        std::vector<std::uint64_t> v(values.data(), values.data() + values.size());
-        bind::run_interruptible([&] { sort_unique_hashes(v); }, v.size() >= (std::size_t(1) << 20));
-        return bind::to_numpy(v);
-      },
-      py::arg("values").noconvert(), "The distinct values of a uint64 array, ascending.");
   m.def(
       "hash_bucket_starts",
       [](const u64_arr& set) {

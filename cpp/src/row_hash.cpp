@@ -5,7 +5,6 @@
 
 #include "avx512.hpp"
 #include "host_device.hpp"
-#include "sort_unique.hpp"
 
 namespace driftcore {
 
@@ -70,7 +69,7 @@ void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept {
 
 int hash_bucket_bits(std::size_t set_size) noexcept {
   int bits = 0;
-  while (bits < 40 && (std::size_t(4) << bits) < set_size) ++bits;
+  while (bits < 40 && (std::size_t(8) << bits) < set_size) ++bits;
   return bits;
 }
 
@@ -85,18 +84,19 @@ void hash_bucket_starts(const std::uint64_t* set, std::size_t set_size, int bits
   starts[buckets] = set_size;
 }
 
-void sort_unique_hashes(std::vector<std::uint64_t>& values) { detail::sort_unique(values); }
-
 void sorted_member(const std::uint64_t* values, std::size_t n, const std::uint64_t* set,
                    std::size_t set_size, const std::uint64_t* starts, int bits,
                    std::uint8_t* out) noexcept {
   const int down = bits ? 64 - bits : 0;
   auto bucket = [&](std::uint64_t v) -> std::size_t { return bits ? v >> down : 0; };
-  // Bucket starts are fetched a few values ahead: the lookups of neighbouring values
-  // are independent, so their cache misses overlap.
-  constexpr std::size_t ahead = 8;
+  // Lookups of neighbouring values are independent, so their cache misses can
+  // overlap: the bucket start of the value 16 ahead is fetched, and the bucket of the
+  // value 8 ahead (whose start has arrived by then).
+  constexpr std::size_t ahead = 16;
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + ahead < n) __builtin_prefetch(starts + bucket(values[i + ahead]));
+    if (i + 2 * ahead < n) __builtin_prefetch(starts + bucket(values[i + 2 * ahead]));
+    if (i + ahead < n)
+      __builtin_prefetch(set + std::min<std::uint64_t>(starts[bucket(values[i + ahead])], set_size));
     const std::uint64_t v = values[i];
     const std::size_t b = bucket(v);
     const std::size_t hi = std::min<std::uint64_t>(starts[b + 1], set_size);

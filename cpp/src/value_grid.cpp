@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "byte_io.hpp"
 #include "column_scan.hpp"
@@ -193,6 +194,46 @@ struct value_grid_block {
     std::vector<std::uint64_t> keys, counts, slot_key, sorted;
   };
 
+  // Count the block's cells at shift s in an open-addressing table of at most `cap`
+  // cells; false (and nothing counted) when the block occupies more. Fills w.keys and
+  // w.counts in key order.
+  template <class T>
+  static bool hashed_count(const T* p, std::size_t n, int s, std::size_t cap, scratch& w) {
+    std::size_t size = 16;
+    while (size < 2 * cap) size *= 2;
+    const std::size_t mask = size - 1;
+    int bits = 0;
+    while ((std::size_t(1) << bits) < size) ++bits;
+    // Slot keys hold key + 1 (0: empty); keys of finite values are below 2^64 - 1.
+    std::vector<std::uint64_t>& slot = w.slot_key;
+    slot.assign(2 * size, 0);  // key + 1 and count, side by side
+    std::size_t distinct = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(p[i]);
+      if (!finite(v)) continue;
+      const std::uint64_t k = (key_of(v) >> s) + 1;
+      std::size_t h = static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+      while (slot[2 * h] != k && slot[2 * h] != 0) h = (h + 1) & mask;
+      if (slot[2 * h] == 0) {
+        if (++distinct > cap) return false;
+        slot[2 * h] = k;
+      }
+      ++slot[2 * h + 1];
+    }
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> cells;
+    cells.reserve(distinct);
+    for (std::size_t h = 0; h < size; ++h)
+      if (slot[2 * h]) cells.emplace_back(slot[2 * h] - 1, slot[2 * h + 1]);
+    std::sort(cells.begin(), cells.end());
+    w.keys.resize(cells.size());
+    w.counts.resize(cells.size());
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      w.keys[c] = cells[c].first;
+      w.counts[c] = cells[c].second;
+    }
+    return true;
+  }
+
   template <class T>
   static void count(value_grid& g, const T* p, std::size_t n, detail::column_scanner& scanner,
                     scratch& w) {
@@ -204,9 +245,17 @@ struct value_grid_block {
     auto compact_at = [&](int s) {
       return s >= 52 ? ~std::size_t(0) : binade_offsets(t.binades, s, offset);
     };
+    const bool dense_now = span_at(g.shift_) < kDenseSpan || compact_at(g.shift_) <= kDenseSpan;
+    // Cells spread too far for dense counters (few distinct values in distant binades,
+    // or a grid too coarse for per-binade slots): counted in a small hash table, when
+    // the block occupies at most max_cells cells at the grid's shift.
+    if (!dense_now && hashed_count(p, n, g.shift_, g.max_cells_, w)) {
+      g.absorb(w.keys, w.counts, g.shift_);
+      return;
+    }
     // The final shift is at least the smallest one at which this grid and a few of
     // the block's values fit: start there, so a fine grid need not sort everything.
-    if (span_at(g.shift_) >= kDenseSpan && compact_at(g.shift_) > kDenseSpan) {
+    if (!dense_now) {
       std::vector<std::uint64_t>& probe = w.sorted;
       probe.clear();
       for (std::size_t i = 0; i < n && probe.size() < kProbe; ++i) {

@@ -11,7 +11,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace driftcore {
 
@@ -33,16 +32,13 @@ void row_hash_mix_f64(std::uint64_t* h, const double* values, std::size_t n,
 void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept;
 
 /// @brief Bits of the bucket index of an ascending set of @p set_size hashes (top bits
-/// of a value pick its bucket): about four values a bucket for uniform hashes.
+/// of a value pick its bucket): four to eight values a bucket for uniform hashes.
 int hash_bucket_bits(std::size_t set_size) noexcept;
 
 /// @brief starts[b] for b = 0 .. 2^bits: the first position of @p set (ascending) whose
 /// value's top @p bits bits are at least b (so starts[2^bits] == set_size).
 void hash_bucket_starts(const std::uint64_t* set, std::size_t set_size, int bits,
                         std::uint64_t* starts) noexcept;
-
-/// @brief Sort @p values ascending and drop repeats (a radix sort that Ctrl-C stops).
-void sort_unique_hashes(std::vector<std::uint64_t>& values);
 
 /// @brief out[i] = 1 when @p values[i] is in @p set (ascending, @p set_size values),
 /// else 0, each looked up in its own bucket (@p starts from hash_bucket_starts() with

@@ -35,7 +35,7 @@ import pyarrow as pa
 import driftcore
 
 from .._locking import Guarded, locked_pair
-from .rowhash import HashSet
+from .rowhash import HashSet, sorted_unique
 
 #: Columns the candidate rows carry their row numbers and hashes in.
 ROW_COLUMN = "__driftcore_row__"
@@ -142,10 +142,11 @@ class TextLeak(Guarded):
 
 
 class ExactRows(Guarded):
-    """Exact-row leakage over every row, with memory bounded by 16 bytes per reference
-    row plus at most ``cap`` candidate rows.
+    """Exact-row leakage over every row, with memory bounded by about 10 bytes per
+    reference row plus at most ``cap`` candidate rows.
 
-    Every reference row's hash is kept (:mod:`driftcore.job.rowhash`); current rows
+    Every reference row's hash is kept, in a :class:`~driftcore.job.rowhash.HashSet`
+    (:mod:`driftcore.job.rowhash`: 8 bytes a distinct hash, 1-2 of index); current rows
     whose hash is among them are candidates, kept in a uniform sample of at most
     ``cap`` rows; :meth:`verify` then streams the reference once more and runs
     :func:`driftcore.exact_row_leakage` of the candidates against the reference rows
@@ -161,7 +162,6 @@ class ExactRows(Guarded):
         self.columns = list(columns)
         self.hasher = RowHasher()
         self._parts: list[np.ndarray] = []
-        self.ref_hashes = np.zeros(0, np.uint64)
         self._ref_set = HashSet(np.zeros(0, np.uint64))
         # A part of the current side (a Dask partition) numbers its rows from its first
         # row and keys its candidates from there in the stream.
@@ -176,10 +176,10 @@ class ExactRows(Guarded):
 
     def finish_reference(self) -> None:
         with self._lock:
-            parts = self._parts
-            self.ref_hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-            self._parts = []
-            self._ref_set = HashSet(self.ref_hashes)
+            parts, self._parts = self._parts, []
+            hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+            hashes.sort()  # in place: the rows' order is not kept (verify hashes again)
+            self._ref_set = HashSet(sorted_unique(hashes), distinct_ascending=True)
 
     def reference_hashes(self) -> np.ndarray:
         """The distinct hashes of the reference rows, ascending: what the current side
@@ -223,10 +223,9 @@ class ExactRows(Guarded):
         def filtered() -> Any:
             start = 0
             for b in reference_batches:
-                n = b.num_rows
-                keep = np.flatnonzero(want.member(self.ref_hashes[start : start + n]))
+                keep = np.flatnonzero(want.member(self.hasher.hashes(b, self.columns)))
                 kept.append(start + keep)
-                start += n
+                start += b.num_rows
                 yield b.select(self.columns).take(pa.array(keep))
 
         return self.verify_filtered(filtered(), kept, threshold, examples)

@@ -20,7 +20,7 @@ for them.
 result, so ``compare`` of a saved reference profile gives the same drift table and
 MMD sample as ``check`` of the raw file. Memory: a few batches, the grids (at most
 64 KiB per numeric column), category counts, the MMD samples (``mmd_sample`` rows a
-side), 16 bytes per reference row and at most ``leak_rows`` candidate rows for
+side), about 10 bytes per reference row and at most ``leak_rows`` candidate rows for
 exact-row leakage, and 680 bytes per reference text in the LSH indexes.
 
 Examples
