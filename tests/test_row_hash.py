@@ -142,10 +142,51 @@ def test_float_kernel_matches_canonical_bits():
     bits[np.isnan(canon)] = rowhash_nan()
     for j in (0, 3):
         h = np.full(v.size, 4, U64)
-        _core.row_hash_mix_f64(h, v, j, int(rowhash_nan()))
+        _core.row_hash_mix_values(h, v, j, int(rowhash_nan()))
         want = np.full(v.size, 4, U64)
         _core.row_hash_mix(want, bits, j)
         np.testing.assert_array_equal(h, want)
+    # Integers of every width through double, as Arrow casts them (2**53 + 1 rounds).
+    ints = np.array([0, -1, 7, 2**53 + 1, -(2**62), 2**62], np.int64)
+    for dt in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64):
+        x = ints.astype(dt) if np.dtype(dt).itemsize == 8 else np.arange(-3, 4).astype(dt)
+        h = np.full(x.size, 2, U64)
+        _core.row_hash_mix_values(h, x, 1, int(rowhash_nan()))
+        want = np.full(x.size, 2, U64)
+        _core.row_hash_mix(want, pa.array(x).cast(pa.float64(), safe=False).to_numpy().view(U64), 1)
+        np.testing.assert_array_equal(h, want)
+
+
+def test_coded_columns_hash_as_their_canonical_bits():
+    from driftcore.job.rowhash import NULL
+
+    words = pa.array(["a", "", None, "héllo", "a", None, "zz"])
+    cases = {
+        "strings": words,
+        "large strings": words.cast(pa.large_string()),
+        "dictionary": words.dictionary_encode(),
+        "int8 codes": pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 2, 0, None, 3], pa.int8()),
+                                                      pa.array(["a", "", "héllo", "zz"])),
+        "numbers in a dictionary": pa.array([1.5, None, 1.5, -0.0, 0.0, None, 2.0]).dictionary_encode(),
+        "all null": pa.array([None] * 7, pa.string()),
+        "no rows": pa.array([], pa.string()),
+    }
+    h = RowHasher()
+    for name, col in cases.items():
+        b = pa.record_batch({"c": col, "x": np.arange(len(col), dtype=np.float64)})
+        want = mix_reference([h.column(b.column("c")), h.column(b.column("x"))])
+        np.testing.assert_array_equal(h.hashes(b, ["c", "x"]), want, err_msg=name)
+        out = np.zeros(len(col), U64)
+        assert h.hashes(b, ["c", "x"], out=out) is out
+        np.testing.assert_array_equal(out, want, err_msg=name)
+    with pytest.raises(ValueError, match="out must be"):
+        h.hashes(b, ["c"], out=np.zeros(3, U64))
+    g = np.zeros(3, U64)
+    with pytest.raises(ValueError, match="outside the dictionary"):
+        _core.row_hash_mix_codes(g, np.array([NULL], U64), np.array([0, 1, 0], np.int32), 0)
+    assert g.tolist() == [0, 0, 0]  # refused before any change
+    with pytest.raises(ValueError, match="integers"):
+        _core.row_hash_mix_codes(g, np.array([NULL], U64), np.zeros(3), 0)
 
 
 def rowhash_nan():

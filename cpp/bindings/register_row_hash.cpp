@@ -42,21 +42,35 @@ void register_row_hash(py::module_& m) {
       py::arg("h").noconvert(), py::arg("bits").noconvert(), py::arg("column_index"),
       "h = (h ^ fmix64(bits + (column_index + 1) * G)) * G in place (uint64 arrays).");
   m.def(
-      "row_hash_mix_f64",
-      [](u64_arr h, const py::array_t<double, py::array::c_style | bind::aligned>& values,
-         std::uint64_t column_index, std::uint64_t nan_bits) {
+      "row_hash_mix_values",
+      [](u64_arr h, const py::array& values, std::uint64_t column_index, std::uint64_t nan_bits) {
         std::uint64_t* ph = writable(h);
-        if (values.ndim() != 1 || values.size() != h.size())
-          throw invalid_input("row_hash_mix_f64: values must be 1-D, one per row hash (" +
+        const array_view v = bind::host_view(values);
+        if (v.size != static_cast<std::size_t>(h.size()))
+          throw invalid_input("row_hash_mix_values: values must be 1-D, one per row hash (" +
                               std::to_string(h.size()) + ")");
-        const double* pv = values.data();
-        const auto n = static_cast<std::size_t>(h.size());
         py::gil_scoped_release release;
-        row_hash_mix_f64(ph, pv, n, column_index, nan_bits);
+        row_hash_mix_values(ph, v, column_index, nan_bits);
       },
-      py::arg("h").noconvert(), py::arg("values").noconvert(), py::arg("column_index"),
-      py::arg("nan_bits"),
-      "row_hash_mix of a float64 column's canonical bits (v + 0.0; nan_bits for NaN).");
+      py::arg("h").noconvert(), py::arg("values"), py::arg("column_index"), py::arg("nan_bits"),
+      "row_hash_mix of a numeric column's canonical bits (double(v) + 0.0; nan_bits for NaN).");
+  m.def(
+      "row_hash_mix_codes",
+      [](u64_arr h, const u64_arr& dict_bits, const py::array& codes, std::uint64_t column_index) {
+        std::uint64_t* ph = writable(h);
+        if (dict_bits.ndim() != 1) throw invalid_input("row_hash_mix_codes: dict_bits must be 1-D");
+        const array_view c = bind::host_view(codes);
+        if (c.size != static_cast<std::size_t>(h.size()))
+          throw invalid_input("row_hash_mix_codes: codes must be 1-D, one per row hash (" +
+                              std::to_string(h.size()) + ")");
+        const std::uint64_t* pd = dict_bits.data();
+        const auto nd = static_cast<std::size_t>(dict_bits.size());
+        py::gil_scoped_release release;
+        row_hash_mix_codes(ph, pd, nd, c, column_index);
+      },
+      py::arg("h").noconvert(), py::arg("dict_bits").noconvert(), py::arg("codes"),
+      py::arg("column_index"),
+      "row_hash_mix of a dictionary-coded column: entry i's bits are dict_bits[codes[i]].");
   m.def(
       "row_hash_finish",
       [](u64_arr h) {

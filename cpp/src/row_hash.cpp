@@ -1,6 +1,8 @@
 #include "driftcore/row_hash.hpp"
 
 #include <algorithm>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "avx512.hpp"
@@ -21,24 +23,30 @@ void row_hash_mix(std::uint64_t* h, const std::uint64_t* bits, std::size_t n,
 
 namespace {
 
-inline void mix_f64(std::uint64_t* h, const double* values, std::size_t n,
-                    std::uint64_t offset, std::uint64_t nan_bits) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = values[i] + 0.0;
-    std::uint64_t bits;
-    __builtin_memcpy(&bits, &v, sizeof(bits));
-    bits = (v != v) ? nan_bits : bits;
-    h[i] = (h[i] ^ detail::murmur_mix(bits + offset)) * golden;
-  }
+template <class T>
+inline std::uint64_t canonical(T x, std::uint64_t nan_bits) noexcept {
+  const double v = static_cast<double>(x) + 0.0;
+  std::uint64_t bits;
+  __builtin_memcpy(&bits, &v, sizeof(bits));
+  return (v != v) ? nan_bits : bits;
+}
+
+template <class T>
+void mix_values(std::uint64_t* h, const T* values, std::size_t n, std::uint64_t offset,
+                std::uint64_t nan_bits) noexcept {
+  for (std::size_t i = 0; i < n; ++i)
+    h[i] = (h[i] ^ detail::murmur_mix(canonical(values[i], nan_bits) + offset)) * golden;
 }
 
 #if defined(__x86_64__) || defined(_M_X64)
-// The same loop, vectorized by the compiler with AVX-512's 64-bit multiply.
-__attribute__((target("avx512f,avx512dq"))) void mix_f64_avx512(
-    std::uint64_t* h, const double* values, std::size_t n, std::uint64_t offset,
+// The same loop, vectorized by the compiler with AVX-512's 64-bit multiply (and
+// conversions from 64-bit integers).
+template <class T>
+__attribute__((target("avx512f,avx512dq"))) void mix_values_avx512(
+    std::uint64_t* h, const T* values, std::size_t n, std::uint64_t offset,
     std::uint64_t nan_bits) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
-    const double v = values[i] + 0.0;
+    const double v = static_cast<double>(values[i]) + 0.0;
     std::uint64_t x;
     __builtin_memcpy(&x, &v, sizeof(x));
     x = ((v != v) ? nan_bits : x) + offset;
@@ -54,13 +62,42 @@ __attribute__((target("avx512f,avx512dq"))) void mix_f64_avx512(
 
 }  // namespace
 
-void row_hash_mix_f64(std::uint64_t* h, const double* values, std::size_t n,
-                      std::uint64_t column_index, std::uint64_t nan_bits) noexcept {
+void row_hash_mix_values(std::uint64_t* h, const array_view& values,
+                         std::uint64_t column_index, std::uint64_t nan_bits) noexcept {
   const std::uint64_t offset = (column_index + 1) * golden;
+  const std::size_t n = values.size;
+  visit_dtype(values, [&](const auto* x) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (detail::use_avx512()) return mix_f64_avx512(h, values, n, offset, nan_bits);
+    if (detail::use_avx512()) return mix_values_avx512(h, x, n, offset, nan_bits);
 #endif
-  mix_f64(h, values, n, offset, nan_bits);
+    mix_values(h, x, n, offset, nan_bits);
+  });
+}
+
+void row_hash_mix_codes(std::uint64_t* h, const std::uint64_t* dict_bits,
+                        std::size_t dict_size, const array_view& codes,
+                        std::uint64_t column_index) {
+  const std::uint64_t offset = (column_index + 1) * golden;
+  const std::size_t n = codes.size;
+  visit_dtype(codes, [&](const auto* c) {
+    using C = std::remove_cv_t<std::remove_pointer_t<decltype(c)>>;
+    if constexpr (std::is_floating_point_v<C>) {
+      throw invalid_input("row_hash_mix_codes: codes must be integers");
+    } else {
+      auto outside = [&](C code) {
+        if constexpr (std::is_signed_v<C>) {
+          if (code < 0) return true;
+        }
+        return static_cast<std::uint64_t>(code) >= dict_size;
+      };
+      for (std::size_t i = 0; i < n; ++i)
+        if (outside(c[i]))
+          throw invalid_input("row_hash_mix_codes: code " + std::to_string(c[i]) +
+                              " outside the dictionary of " + std::to_string(dict_size));
+      for (std::size_t i = 0; i < n; ++i)
+        h[i] = (h[i] ^ detail::murmur_mix(dict_bits[c[i]] + offset)) * golden;
+    }
+  });
 }
 
 void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept {

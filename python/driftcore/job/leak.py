@@ -141,6 +141,9 @@ class TextLeak(Guarded):
             }
 
 
+_BLOCK = 1 << 22  # rows of reference hashes a block holds at most
+
+
 class ExactRows(Guarded):
     """Exact-row leakage over every row, with memory bounded by about 10 bytes per
     reference row plus at most ``cap`` candidate rows.
@@ -161,7 +164,9 @@ class ExactRows(Guarded):
 
         self.columns = list(columns)
         self.hasher = RowHasher()
-        self._parts: list[np.ndarray] = []
+        self._parts: list[np.ndarray] = []  # reference hashes, in blocks
+        self._used = 0  # hashes in the last block
+        self._scratch = np.zeros(0, np.uint64)  # the current batch's hashes
         self._ref_set = HashSet(np.zeros(0, np.uint64))
         # A part of the current side (a Dask partition) numbers its rows from its first
         # row and keys its candidates from there in the stream.
@@ -171,15 +176,32 @@ class ExactRows(Guarded):
 
     def add_reference(self, batch: pa.RecordBatch) -> None:
         with self._lock:  # the hasher draws its weights lazily: it runs alone too
-            self._parts.append(self.hasher.hashes(batch, self.columns))
-            self.n_reference += batch.num_rows
+            n = batch.num_rows
+            # Hashes go into blocks that double up to 4Mi rows, filled in place: a
+            # fresh array a batch would cost a page fault every 512 rows.
+            if not self._parts or self._used + n > self._parts[-1].size:
+                self._trim()
+                size = min(_BLOCK, 2 * self.n_reference) if self._parts else 1 << 16
+                self._parts.append(np.empty(max(n, size), np.uint64))
+                self._used = 0
+            self.hasher.hashes(batch, self.columns, out=self._parts[-1][self._used : self._used + n])
+            self._used += n
+            self.n_reference += n
+
+    def _trim(self) -> None:
+        if self._parts:
+            self._parts[-1] = self._parts[-1][: self._used]
 
     def finish_reference(self) -> None:
         with self._lock:
+            self._trim()
             parts, self._parts = self._parts, []
-            hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-            hashes.sort()  # in place: the rows' order is not kept (verify hashes again)
-            self._ref_set = HashSet(sorted_unique(hashes), distinct_ascending=True)
+            if len(parts) == 1:
+                hashes = parts[0]
+            else:
+                hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+            # Sorted in place: the rows' order is not kept (verify hashes again).
+            self._ref_set = HashSet(sorted_unique(hashes, in_place=True), distinct_ascending=True)
 
     def reference_hashes(self) -> np.ndarray:
         """The distinct hashes of the reference rows, ascending: what the current side
@@ -195,7 +217,10 @@ class ExactRows(Guarded):
 
     def add_current(self, batch: pa.RecordBatch) -> None:
         with self._lock:  # current row numbers follow the order of the batches
-            h = self.hasher.hashes(batch, self.columns)
+            n = batch.num_rows
+            if self._scratch.size < n:
+                self._scratch = np.empty(n, np.uint64)
+            h = self.hasher.hashes(batch, self.columns, out=self._scratch[:n])
             idx = np.flatnonzero(self._ref_set.member(h))
             if idx.size:
                 rows = batch.select(self.columns).take(pa.array(idx))

@@ -123,29 +123,57 @@ class RowHasher:
             out[np.asarray(col.is_null())] = NULL
         return out  # canonical bits; hashes() mixes them
 
-    def hashes(self, batch: pa.RecordBatch | pa.Table, columns: list[str]) -> np.ndarray:
-        """One uint64 hash per row over ``columns`` (in that order)."""
-        # The compiled kernel computes, in place and without the GIL, exactly
+    def hashes(self, batch: pa.RecordBatch | pa.Table, columns: list[str],
+               out: np.ndarray | None = None) -> np.ndarray:
+        """One uint64 hash per row over ``columns`` (in that order), written into
+        ``out`` when given (a writable uint64 array of one entry a row)."""
+        # The compiled kernels compute, in place and without the GIL, exactly
         # h = (h ^ fmix64(bits + (j + 1) * _G)) * _G per column j, then fmix64(h)
         # (mix_reference below is the numpy definition the tests compare with).
-        h = np.full(batch.num_rows, len(columns), _U)
+        if out is None:
+            h = np.empty(batch.num_rows, _U)
+        elif out.dtype != _U or out.shape != (batch.num_rows,):
+            raise ValueError(f"out must be a uint64 array of {batch.num_rows} entries")
+        else:
+            h = out
+        h[:] = len(columns)
         for j, name in enumerate(columns):
             col = batch.column(name)
+            if isinstance(col, pa.ChunkedArray):
+                col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
             if _plain_numbers(col):  # canonical bits made in the kernel: no copies
-                v = np.ascontiguousarray(as_float64(col), np.float64)
-                _core.row_hash_mix_f64(h, v, j, int(NAN))
+                _core.row_hash_mix_values(h, col.to_numpy(), j, int(NAN))
+            elif _coded(col.type):
+                self._mix_coded(h, col, j)
             else:
                 _core.row_hash_mix(h, np.ascontiguousarray(self.column(col)), j)
         _core.row_hash_finish(h)
         return h
 
+    def _mix_coded(self, h: np.ndarray, col: pa.Array, j: int) -> None:
+        """Mix a string or dictionary column by its dictionary: each distinct value is
+        hashed once and the rows mixed by their codes (as :meth:`column` keys them)."""
+        enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
+        d = enc.dictionary
+        stringy = pa.types.is_string(d.type) or pa.types.is_large_string(d.type)
+        keys = self.strings(d) if stringy else self.column(d)
+        codes = enc.indices
+        if enc.null_count or not len(keys):
+            keys = np.append(keys, NULL)  # nulls point past the dictionary's values
+            codes = codes.fill_null(len(keys) - 1)
+        _core.row_hash_mix_codes(h, np.ascontiguousarray(keys), codes.to_numpy(), j)
 
-def _plain_numbers(col: pa.Array | pa.ChunkedArray) -> bool:
-    """A null-free integer or float column, whose canonical bits are those of its
-    float64 values (as :meth:`RowHasher.column` makes them)."""
+
+def _plain_numbers(col: pa.Array) -> bool:
+    """A null-free integer or float column (not float16), whose canonical bits are
+    those of its float64 values (as :meth:`RowHasher.column` makes them)."""
     t = col.type
-    return ((pa.types.is_integer(t) or pa.types.is_floating(t))
+    return ((pa.types.is_integer(t) or (pa.types.is_floating(t) and t.bit_width > 16))
             and col.null_count == 0)
+
+
+def _coded(t: pa.DataType) -> bool:
+    return pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def mix_reference(bits: list[np.ndarray]) -> np.ndarray:
@@ -166,7 +194,7 @@ def mix_reference(bits: list[np.ndarray]) -> np.ndarray:
     return fmix64(h)
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
+def sorted_unique(values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """The distinct values of a uint64 array, ascending. numpy's sort (vectorized where
     the CPU allows) and a compare; no second array when the values are distinct, as
     row hashes usually are (``np.unique`` by hashing took 12 s on 1e7 here).
@@ -178,7 +206,11 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     >>> sorted_unique(np.array([3, 1, 3, 2], np.uint64)).tolist()
     [1, 2, 3]
     """
-    s = np.sort(np.asarray(values, dtype=np.uint64))
+    if in_place:  # the caller's uint64 array is sorted: no copy
+        s = values
+        s.sort()
+    else:
+        s = np.sort(np.asarray(values, dtype=np.uint64))
     if s.size < 2:
         return s
     keep = np.empty(s.size, bool)
