@@ -419,6 +419,31 @@ def test_python_m_alias(tmp_path):
     load(tmp_path / "o.json")
 
 
+def test_the_command_runs_without_loading_pandas(capsys, tmp_path):
+    # pyarrow would import pandas (0.2 s) on its first array conversion; the command
+    # keeps it out, and reports what a process with pandas loaded reports.
+    cur = tmp_path / "c.csv"
+    pacsv.write_csv(pq.read_table(CUR), cur)
+    probe = ("import sys, runpy; sys.argv = ['driftcore'] + sys.argv[1:]\n"
+             "try:\n    runpy.run_module('driftcore', run_name='__main__')\n"
+             "finally:\n    print('pandas loaded:', 'pandas' in sys.modules, file=sys.stderr)")
+    res = subprocess.run([sys.executable, "-c", probe, "check", REF, str(cur), "--json",
+                          str(tmp_path / "a.json")], capture_output=True, text=True, cwd=ROOT,
+                         check=False)
+    assert res.returncode == 1 and "pandas loaded: False" in res.stderr, res.stderr
+    code, _, _ = run(capsys, "check", REF, cur, "--json", tmp_path / "b.json")
+    assert code == 1 and "pandas" in sys.modules
+    a, b = load(tmp_path / "a.json"), load(tmp_path / "b.json")
+    for doc in (a, b):
+        doc.pop("timing")
+    assert a == b
+    for argv, ok in ((["--scheduler", "tcp://x:1"], True), (["check"], False)):  # Dask needs it
+        code = f"from driftcore.cli import without_pandas; without_pandas({argv!r}); import pandas"
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=False)
+        assert (res.returncode == 0) == ok, res.stderr
+
+
 def test_csv_with_unparsable_value(capsys, tmp_path):
     good = pa.table({"x": np.arange(10.0), "y": ["a"] * 10})
     pacsv.write_csv(good, tmp_path / "r.csv")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .cli import COMMANDS, main
+from .cli import COMMANDS, main, without_pandas
 
 _EXAMPLE = Path("examples") / "data"  # relative to the repository root
 
@@ -23,4 +23,6 @@ def _argv(args: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main(_argv(sys.argv[1:])))
+    argv = _argv(sys.argv[1:])
+    without_pandas(argv)
+    sys.exit(main(argv))
