@@ -41,6 +41,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,45 @@ def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progres
     return reference_side(src, plan, prof, res, text, rows)
 
 
+class _Alongside:
+    """Calls made one at a time, in order, on a background thread (inline when the
+    check runs on one thread): a batch's exact-row hashing runs while the same batch
+    is profiled. ``submit`` waits for the previous call first; errors surface there or
+    at the end of the :func:`_alongside` block."""
+
+    def __init__(self, threads: int | None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = None if threads == 1 else ThreadPoolExecutor(1, "driftcore-rows")
+        self._pending: Any = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.wait()
+        if self._pool is None:
+            fn(*args)
+        else:
+            self._pending = self._pool.submit(fn, *args)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+@contextmanager
+def _alongside(threads: int | None) -> Iterator[_Alongside]:
+    side = _Alongside(threads)
+    try:
+        yield side
+        side.wait()
+    finally:
+        side.close()
+
+
 def reference_states(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings,
                      expected_rows: int | None, exact: leak.ExactRows | None = None,
                      start: int = 0) -> tuple[Profile, Reservoir, dict[str, leak.TextLeak], int]:
@@ -133,16 +173,18 @@ def reference_states(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings,
     text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
                              threads=s.threads, device=s.device) for c in plan.of("text")}
     rows = 0
-    for batch in batches:
-        if plan.profiled:
-            prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
-        if numeric:
-            res.add(batch.select(numeric))
-        for c, t in text.items():
-            t.add_reference(batch.column(c))
-        if exact is not None:
-            exact.add_reference(batch)
-        rows += batch.num_rows
+    with _alongside(s.threads) as rows_side:
+        for batch in batches:
+            if exact is not None:
+                rows_side.submit(exact.add_reference, batch)
+            if plan.profiled:
+                prof.update(_profile_input(batch, plan, s.device), threads=s.threads,
+                            device=s.device)
+            if numeric:
+                res.add(batch.select(numeric))
+            for c, t in text.items():
+                t.add_reference(batch.column(c))
+            rows += batch.num_rows
     return prof, res, text, rows
 
 
@@ -196,16 +238,18 @@ def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: P
     numeric = plan.of("numeric")
     mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=expected_rows, start=start)
     rows = 0
-    for batch in batches:
-        if plan.profiled:
-            prof.update(_profile_input(batch, plan, s.device), threads=s.threads, device=s.device)
-        if numeric:
-            mmd_res.add(batch.select(numeric))
-        if exact is not None:
-            exact.add_current(batch)
-        for c, t in text.items():
-            t.query_current(batch.column(c))
-        rows += batch.num_rows
+    with _alongside(s.threads) as rows_side:
+        for batch in batches:
+            if exact is not None:
+                rows_side.submit(exact.add_current, batch)
+            if plan.profiled:
+                prof.update(_profile_input(batch, plan, s.device), threads=s.threads,
+                            device=s.device)
+            if numeric:
+                mmd_res.add(batch.select(numeric))
+            for c, t in text.items():
+                t.query_current(batch.column(c))
+            rows += batch.num_rows
     return prof, mmd_res, rows
 
 
