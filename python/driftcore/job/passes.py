@@ -168,24 +168,34 @@ def reference_states(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings,
     """The first pass's mergeable states over ``batches``, the reference's rows from
     row ``start`` on (a Dask partition; 0 for the whole file)."""
     prof = Profile(bins=s.bins, categorical=plan.as_categories)
-    numeric = plan.of("numeric")
     res = Reservoir(s.mmd_sample, s.seed, stream=1, expected_rows=expected_rows, start=start)
     text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
                              threads=s.threads, device=s.device) for c in plan.of("text")}
+    rows = _summarize(batches, plan, s, prof, res, exact.add_reference if exact else None,
+                      {c: t.add_reference for c, t in text.items()})
+    return prof, res, text, rows
+
+
+def _summarize(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings, prof: Profile,
+               sample: Reservoir, rows_of: Callable[[pa.RecordBatch], None] | None,
+               texts: dict[str, Callable[[Any], None]]) -> int:
+    """One side's pass: each batch into the profile, the MMD sample, the exact-row
+    hashes (``rows_of``, beside the rest) and the text indexes; returns the rows."""
+    numeric = plan.of("numeric")
     rows = 0
     with _alongside(s.threads) as rows_side:
         for batch in batches:
-            if exact is not None:
-                rows_side.submit(exact.add_reference, batch)
+            if rows_of is not None:
+                rows_side.submit(rows_of, batch)
             if plan.profiled:
                 prof.update(_profile_input(batch, plan, s.device), threads=s.threads,
                             device=s.device)
             if numeric:
-                res.add(batch.select(numeric))
-            for c, t in text.items():
-                t.add_reference(batch.column(c))
+                sample.add(batch.select(numeric))
+            for c, add in texts.items():
+                add(batch.column(c))
             rows += batch.num_rows
-    return prof, res, text, rows
+    return rows
 
 
 def reference_side(src: Source, plan: Plan, prof: Profile, res: Reservoir,
@@ -235,21 +245,9 @@ def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: P
     ``text`` and ``exact`` accumulate the leakage queries."""
     prof = Profile(bins=ref_profile.bins, max_cells=ref_profile.max_cells,
                    reference=ref_profile)
-    numeric = plan.of("numeric")
     mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=expected_rows, start=start)
-    rows = 0
-    with _alongside(s.threads) as rows_side:
-        for batch in batches:
-            if exact is not None:
-                rows_side.submit(exact.add_current, batch)
-            if plan.profiled:
-                prof.update(_profile_input(batch, plan, s.device), threads=s.threads,
-                            device=s.device)
-            if numeric:
-                mmd_res.add(batch.select(numeric))
-            for c, t in text.items():
-                t.query_current(batch.column(c))
-            rows += batch.num_rows
+    rows = _summarize(batches, plan, s, prof, mmd_res, exact.add_current if exact else None,
+                      {c: t.query_current for c, t in text.items()})
     return prof, mmd_res, rows
 
 
