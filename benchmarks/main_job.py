@@ -109,6 +109,9 @@ def commands(ref: Path, cur: Path, work: Path, evidently: bool) -> dict[str, lis
     out = {
         "read both with pyarrow": [PY, "-c", ("import pyarrow.parquet as pq; "
                                    f"pq.read_table({str(ref)!r}); pq.read_table({str(cur)!r})")],
+        # The floor of every driftcore row: Python start and the command's imports.
+        "import the command": [PY, "-c", ("import driftcore.cli, driftcore.job.check, "
+                                          "driftcore.job.passes, pyarrow.parquet")],
         "driftcore check": [PY, "-m", "driftcore", "check", str(ref), str(cur), "-q",
                             "--json", str(work / "check.json")],
         "driftcore profile (reference)": [PY, "-m", "driftcore", "profile", str(ref), "-q",
