@@ -315,6 +315,9 @@ def test_bad_edges_and_mismatched_grids_are_refused():
         g.aligned(other)
     with pytest.raises(ValueError, match="max_cells"):
         ks_bounds(g, other)
+    for shift in (-1, 64):
+        with pytest.raises(ValueError, match="shift"):
+            driftcore._core.grid_cell_bounds(np.zeros(1, np.uint64), shift)
 
 
 def test_power_sums_refuse_bad_arrays():

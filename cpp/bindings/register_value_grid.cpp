@@ -1,6 +1,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <string>
+#include <vector>
+
 #include "arrays.hpp"
 #include "interrupt.hpp"
 #include "driftcore/value_grid.hpp"
@@ -10,6 +13,23 @@ using namespace driftcore;
 using namespace driftcore::bind;
 
 void register_value_grid(py::module_& m) {
+  m.def(
+      "grid_cell_bounds",
+      [](const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& keys,
+         int shift) {
+        if (keys.ndim() != 1) throw invalid_input("keys must be a 1-D array");
+        if (shift < 0 || shift > value_grid::max_shift)
+          throw invalid_input("shift must be in [0, " + std::to_string(value_grid::max_shift) + "]");
+        const auto n = static_cast<std::size_t>(keys.size());
+        std::vector<double> lo(n), hi(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          lo[i] = value_grid::cell_low(keys.data()[i], shift);
+          hi[i] = value_grid::cell_high(keys.data()[i], shift);
+        }
+        return py::make_tuple(to_numpy(lo), to_numpy(hi));
+      },
+      py::arg("keys"), py::arg("shift"),
+      "(smallest, largest) finite double of each cell `keys` of a grid at `shift`.");
   py::class_<value_grid>(m, "ValueGrid")
       .def(py::init<std::uint32_t>(), py::arg("max_cells") = 4096)
       .def(
@@ -50,15 +70,6 @@ void register_value_grid(py::module_& m) {
       .def_property_readonly("total", &value_grid::total)
       .def_property_readonly("keys", [](const value_grid& g) { return to_numpy(g.keys()); })
       .def_property_readonly("counts", [](const value_grid& g) { return to_numpy(g.counts()); })
-      .def("cell_bounds",
-           [](const value_grid& g) {
-             std::vector<double> lo(g.keys().size()), hi(g.keys().size());
-             for (std::size_t i = 0; i < lo.size(); ++i) {
-               lo[i] = g.cell_low(g.keys()[i]);
-               hi[i] = g.cell_high(g.keys()[i]);
-             }
-             return py::make_tuple(to_numpy(lo), to_numpy(hi));
-           })
       .def("to_bytes", [](const value_grid& g) { return py::bytes(g.to_bytes()); })
       .def_static("from_bytes",
                   [](const py::bytes& b) { return value_grid::from_bytes(std::string(b)); })

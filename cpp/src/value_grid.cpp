@@ -121,13 +121,13 @@ value_grid::value_grid(std::uint32_t max_cells) : max_cells_(max_cells) {
 
 // A coarse cell at either end also spans the bit patterns of infinities and NaN: its
 // bounds are clamped to the finite doubles.
-double value_grid::cell_low(std::uint64_t key) const noexcept {
-  return from_order_key(std::max(key << shift_, key_of(-kMax)));
+double value_grid::cell_low(std::uint64_t key, int shift) noexcept {
+  return from_order_key(std::max(key << shift, key_of(-kMax)));
 }
 
-double value_grid::cell_high(std::uint64_t key) const noexcept {
-  const std::uint64_t span = (std::uint64_t(1) << shift_) - 1;
-  return from_order_key(std::min((key << shift_) | span, key_of(kMax)));
+double value_grid::cell_high(std::uint64_t key, int shift) noexcept {
+  const std::uint64_t span = (std::uint64_t(1) << shift) - 1;
+  return from_order_key(std::min((key << shift) | span, key_of(kMax)));
 }
 
 void value_grid::coarsen_to(int shift) {

@@ -118,7 +118,7 @@ class ValueGrid(Guarded):
         """(low, high, count) of each occupied cell: its smallest and largest double
         and how many values fell in it."""
         with self._lock:
-            lo, hi = self._g.cell_bounds()
+            lo, hi = _core.grid_cell_bounds(self._g.keys, self._g.shift)
             return lo, hi, self._g.counts
 
     def quantiles(self, q: Any) -> np.ndarray:
@@ -190,7 +190,7 @@ class ValueGrid(Guarded):
         cb = np.zeros(keys.size)
         ca[np.searchsorted(keys, a.keys)] = a.counts
         cb[np.searchsorted(keys, b.keys)] = b.counts
-        lo, hi = _cell_bounds(keys, s)
+        lo, hi = _core.grid_cell_bounds(keys, s)
         # Edges: each cell's start and end (the next double); a gap between cells
         # that do not touch becomes an empty bin.
         # the cell ending at -0.0 is followed by +0.0; the last one ends at DBL_MAX
@@ -251,25 +251,6 @@ def _device_cells(arr: Any, shift: int) -> tuple[np.ndarray, np.ndarray]:
     k = cp.where((u & sign) != 0, ~u, u | sign) >> cp.uint64(shift)
     keys, counts = cp.unique(k, return_counts=True)
     return cp.asnumpy(keys).astype(np.uint64), cp.asnumpy(counts).astype(np.uint64)
-
-
-_LOWEST_KEY = np.uint64(0x0010000000000000)  # order key of -DBL_MAX
-_HIGHEST_KEY = np.uint64(0xFFEFFFFFFFFFFFFF)  # order key of +DBL_MAX
-
-
-def _cell_bounds(keys: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
-    """Smallest and largest finite double of each cell ``keys`` at ``shift`` (a coarse
-    cell at either end also spans the bit patterns of infinities and NaN)."""
-    k = keys.astype(np.uint64)
-    lo_bits = np.maximum(k << np.uint64(shift), _LOWEST_KEY)
-    hi_bits = np.minimum((k << np.uint64(shift)) | np.uint64((1 << shift) - 1), _HIGHEST_KEY)
-    return _from_order_key(lo_bits), _from_order_key(hi_bits)
-
-
-def _from_order_key(k: np.ndarray) -> np.ndarray:
-    sign = np.uint64(1 << 63)
-    u = np.where(k & sign, k ^ sign, ~k)
-    return u.astype(np.uint64).view(np.float64)
 
 
 def ks_bounds(a: ValueGrid, b: ValueGrid) -> tuple[float, float]:

@@ -71,8 +71,11 @@ class value_grid {
   const std::vector<std::uint64_t>& counts() const noexcept { return counts_; }
 
   /// @brief Smallest and largest double in cell @p key at this grid's shift.
-  double cell_low(std::uint64_t key) const noexcept;
-  double cell_high(std::uint64_t key) const noexcept;
+  double cell_low(std::uint64_t key) const noexcept { return cell_low(key, shift_); }
+  double cell_high(std::uint64_t key) const noexcept { return cell_high(key, shift_); }
+  /// @brief The same for cell @p key of any grid at @p shift (0 ..= max_shift).
+  static double cell_low(std::uint64_t key, int shift) noexcept;
+  static double cell_high(std::uint64_t key, int shift) noexcept;
 
   std::string to_bytes() const;
   /// @throws invalid_input when the payload is not a valid grid (every invariant is
