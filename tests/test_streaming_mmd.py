@@ -147,6 +147,15 @@ def test_feature_sums_equal_numpy_and_ignore_threads(rng, n_features):
         assert np.allclose(s, np.sin(proj).sum(0), rtol=0, atol=1e-11)
         sums.append((c, s))
     assert all(np.array_equal(a, b) for a, b in zip(sums[0], sums[1]))
+    _core.set_simd(False)  # the portable copy, chosen by the one switch
+    try:
+        c, s = np.zeros(n_features), np.zeros(n_features)
+        _core.rff_accumulate(x, w, c, s, 1)
+    finally:
+        _core.set_simd(True)
+    # Without fused multiply-adds its range reduction keeps fewer bits.
+    assert np.allclose(c, np.cos(proj).sum(0), rtol=0, atol=1e-10)
+    assert np.allclose(s, np.sin(proj).sum(0), rtol=0, atol=1e-10)
     # Large angles: the range reduction stays accurate.
     t = np.array([[1e5 + 0.3, -7e5, 3.0, -2.5, 1e-300, 0.0]])
     c, s = np.zeros(6), np.zeros(6)

@@ -4,9 +4,15 @@
 
 namespace driftcore::detail {
 
+/// The instruction sets a kernel may choose from: the CPU's, or portable code only once
+/// set_simd(false) switched the vectorized paths off. This is the one place that
+/// decides; every kernel with vectorized copies asks it on each call.
+enum class simd_level { portable, avx2_fma, avx512_fma };
+simd_level simd() noexcept;
+
 /// True where the CPU has AVX-512 F, DQ, VL and BW (every AVX-512 CPU since Skylake-SP)
 /// and set_simd() has not switched the vectorized paths off. Every AVX-512 path gives
-/// the portable code's bits; this is the one place that chooses between them.
+/// the portable code's bits.
 bool use_avx512() noexcept;
 
 }  // namespace driftcore::detail

@@ -7,16 +7,31 @@
 namespace driftcore {
 
 namespace {
-std::atomic<bool> simd{true};
+std::atomic<bool> simd_allowed{true};
 }
 
-void set_simd(bool allowed) noexcept { simd.store(allowed, std::memory_order_relaxed); }
+void set_simd(bool allowed) noexcept { simd_allowed.store(allowed, std::memory_order_relaxed); }
+
+detail::simd_level detail::simd() noexcept {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const simd_level cpu = [] {
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
+      return simd_level::avx512_fma;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return simd_level::avx2_fma;
+    return simd_level::portable;
+  }();
+  return simd_allowed.load(std::memory_order_relaxed) ? cpu : simd_level::portable;
+#else
+  return simd_level::portable;
+#endif
+}
 
 bool detail::use_avx512() noexcept {
 #if defined(__x86_64__) || defined(_M_X64)
   static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-  return cpu && simd.load(std::memory_order_relaxed);
+  return cpu && simd_allowed.load(std::memory_order_relaxed);
 #else
   return false;
 #endif

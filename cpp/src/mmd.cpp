@@ -14,6 +14,7 @@
 #include "driftcore/cancel.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
+#include "avx512.hpp"
 #include "mmd_random.hpp"
 #include "mmd_tiles.hpp"
 
@@ -65,20 +66,19 @@ struct isa_table {
   bracket_row_fn bracket_row;
 };
 
-isa_table pick_isa() {
+// Asked on each pass: set_simd() may have changed since the last.
+isa_table isa() {
 #ifdef DC_MMD_MULTI_ISA
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
-    return {&mmd_avx512::tile_row, &mmd_avx512::median_row, &mmd_avx512::bracket_row};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return {&mmd_avx2::tile_row, &mmd_avx2::median_row, &mmd_avx2::bracket_row};
+  switch (detail::simd()) {
+    case detail::simd_level::avx512_fma:
+      return {&mmd_avx512::tile_row, &mmd_avx512::median_row, &mmd_avx512::bracket_row};
+    case detail::simd_level::avx2_fma:
+      return {&mmd_avx2::tile_row, &mmd_avx2::median_row, &mmd_avx2::bracket_row};
+    case detail::simd_level::portable:
+      break;
+  }
 #endif
   return {&mmd_base::tile_row, &mmd_base::median_row, &mmd_base::bracket_row};
-}
-
-const isa_table& isa() {
-  static const isa_table t = pick_isa();
-  return t;
 }
 
 // Run body(worker, tile_row) over tile rows 0..nb-1, handed out one at a time (rows

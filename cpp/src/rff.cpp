@@ -11,6 +11,7 @@
 #include "driftcore/cancel.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
+#include "avx512.hpp"
 
 namespace driftcore {
 // The baseline copy fuses only where the target has FMA instructions (std::fma in
@@ -46,12 +47,14 @@ namespace rff_avx512 {
 namespace {
 using rows_fn = void (*)(const double*, std::size_t, std::size_t, std::size_t, const double*,
                          std::size_t, double*, double*, double*, double*, double*);
+// Asked on each call: set_simd() may have changed since the last.
 rows_fn pick() {
 #ifdef DC_RFF_MULTI_ISA
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("fma"))
-    return &rff_avx512::rff_rows;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &rff_avx2::rff_rows;
+  switch (detail::simd()) {
+    case detail::simd_level::avx512_fma: return &rff_avx512::rff_rows;
+    case detail::simd_level::avx2_fma: return &rff_avx2::rff_rows;
+    case detail::simd_level::portable: break;
+  }
 #endif
   return &rff_base::rff_rows;
 }
@@ -61,7 +64,7 @@ void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double*
                     std::size_t F, double* cos_sum, double* sin_sum, int threads) {
   if (d == 0 || F == 0) throw invalid_input("rff: d and the number of features must be >= 1");
   if (n == 0) return;
-  static const rows_fn rows = pick();
+  const rows_fn rows = pick();
   // Block size from n alone (at most 256 partials): thread-count independent sums.
   const std::size_t block = std::max<std::size_t>(1024, (n + 255) / 256 + 3) / 4 * 4;
   const std::size_t nblocks = (n + block - 1) / block;
