@@ -159,3 +159,21 @@ def test_vectorized_and_portable_paths_give_the_same_sketch(rng, portable, k):
             for chunk in np.array_split(x, 7):
                 slow.update(chunk)
         assert fast.to_bytes() == slow.to_bytes()
+
+
+def test_compaction_offset_is_splitmix64_of_seed_count_and_chunk():
+    # The GPU path's choice of picks, made by the C++ core (numpy definition here).
+    def splitmix64(x: int) -> int:
+        m = (1 << 64) - 1
+        x = (x + 0x9E3779B97F4A7C15) & m
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m
+        return x ^ (x >> 31)
+
+    from driftcore import _core
+
+    s = _core.QuantileSketch(200, 12345)
+    s.update(np.arange(1000.0))
+    for count, level in ((10_000, 3), (2**33 + 7, 20), (5, 0)):
+        want = splitmix64(12345 ^ 1000 ^ count) % (1 << level)
+        assert s.compaction_offset(count, level) == want

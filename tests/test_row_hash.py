@@ -9,10 +9,32 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from driftcore import _core
-from driftcore.job.rowhash import RowHasher, fmix64, mix_reference
+from driftcore.job.rowhash import RowHasher
 
 U64 = np.uint64
+G = U64(0x9E3779B97F4A7C15)
 EDGES = np.array([0, 1, 2**63, 2**64 - 1, 0x9E3779B97F4A7C15, 0x6A09E667F3BCC909], U64)
+
+
+def fmix64(x: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer in numpy (wrapping uint64 arithmetic): the
+    definition the kernels are compared with."""
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> U64(33))
+        x = x * U64(0xFF51AFD7ED558CCD)
+        x = x ^ (x >> U64(33))
+        x = x * U64(0xC4CEB9FE1A85EC53)
+        return x ^ (x >> U64(33))
+
+
+def mix_reference(bits: list[np.ndarray]) -> np.ndarray:
+    """The row hash in numpy over each column's canonical bits: h = m, then
+    h = (h ^ fmix64(bits_j + (j + 1) G)) G for each column j, then fmix64(h)."""
+    h = np.full(bits[0].size if bits else 0, len(bits), U64)
+    with np.errstate(over="ignore"):
+        for j, b in enumerate(bits):
+            h = (h ^ fmix64(b + U64(j + 1) * G)) * G
+    return fmix64(h)
 
 
 def kernel(bits: list[np.ndarray]) -> np.ndarray:
@@ -208,3 +230,19 @@ def test_null_free_numbers_hash_as_before(typ):
     got = h.hashes(batch, ["a", "b"])
     want = mix_reference([h.column(batch.column("a")), h.column(batch.column("b"))])
     np.testing.assert_array_equal(got, want)
+
+
+def test_exact_row_leakage_keys_mix_as_defined():
+    # exact_row_leakage keys each value by (tag, payload) and mixes fmix64(val + tag G)
+    # through the same kernels; the numpy definition, bit for bit.
+    from driftcore.exact_rows import _mix_rows
+
+    rng = np.random.default_rng(9)
+    tag = rng.integers(0, 4, (5, 3000)).astype(np.uint8)
+    val = rng.integers(0, 2**64, (5, 3000), dtype=U64)
+    val[:, :len(EDGES)] = EDGES
+    want = np.full(3000, 5, U64)
+    with np.errstate(over="ignore"):
+        for j in range(5):
+            want = (want ^ fmix64(val[j] + tag[j].astype(U64) * G)) * G
+    np.testing.assert_array_equal(_mix_rows(tag, val), fmix64(want))

@@ -180,3 +180,22 @@ def test_a_failed_update_changes_nothing():
     with pytest.raises(ValueError, match="features"):
         fresh.update(rng.normal(size=(5, 2)), rng.normal(size=(5, 3)))
     assert fresh.d == 0 and list(fresh.n) == [0, 0]
+
+
+def test_uniform_draws_are_the_documented_hash():
+    # The frequencies come from the C++ core's draws; their definition in numpy.
+    from driftcore.streaming_mmd import _uniform
+
+    def mix(x):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+    for seed, stream in ((0, 0), (7, 3), (2**64 - 1, 1), (-5, 2)):
+        with np.errstate(over="ignore"):
+            base = mix(np.array([(seed * 0x9E3779B97F4A7C15 + stream) % 2**64], np.uint64))
+            h = mix(base + np.arange(1000, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03))
+        want = ((h >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+        np.testing.assert_array_equal(_uniform(seed, stream, 1000), want)

@@ -113,6 +113,15 @@ void register_mmd(py::module_& m) {
       py::arg("z"), py::arg("threads") = 0, py::arg("histogram_only") = false);
 
   m.def(
+      "rff_uniforms",
+      [](std::uint64_t seed, std::uint64_t stream, std::size_t count) {
+        std::vector<double> out(count);
+        rff_uniforms(seed, stream, out.data(), count);
+        return bind::to_numpy(out);
+      },
+      py::arg("seed"), py::arg("stream"), py::arg("count"),
+      "count uniforms in (0, 1) from hash(seed, stream, i): the random features' draws.");
+  m.def(
       "rff_accumulate",
       [](const py::array& x, const py::array& w, py::array_t<double, py::array::c_style>& cos_sum,
          py::array_t<double, py::array::c_style>& sin_sum, int threads) {

@@ -30,6 +30,8 @@ void register_quantile_sketch(py::module_& m) {
             s.update_compacted(v.data(), static_cast<std::size_t>(v.size()), level, lo, hi, nan_count);
           },
           py::arg("values"), py::arg("level"), py::arg("lo"), py::arg("hi"), py::arg("nan_count"))
+      .def("compaction_offset", &quantile_sketch::compaction_offset, py::arg("count"),
+           py::arg("level"))
       .def("merge", &quantile_sketch::merge)
       .def_property_readonly("k", &quantile_sketch::k)
       .def_property_readonly("seed", &quantile_sketch::seed)

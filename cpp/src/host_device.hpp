@@ -20,6 +20,11 @@ DC_HD std::uint64_t splitmix_mix(std::uint64_t x) noexcept {
   return x ^ (x >> 31);
 }
 
+/// SplitMix64: the finalizer of x plus the golden-ratio increment.
+DC_HD std::uint64_t splitmix64(std::uint64_t x) noexcept {
+  return splitmix_mix(x + 0x9E3779B97F4A7C15ull);
+}
+
 /// MurmurHash3's 64-bit finalizer (fmix64).
 DC_HD std::uint64_t murmur_mix(std::uint64_t x) noexcept {
   x ^= x >> 33;

@@ -24,9 +24,7 @@ namespace {
 constexpr std::size_t kBuffer = 4096;  // level-0 batch, sorted by radix sort
 constexpr std::size_t kMaxLevels = 64;
 
-std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  return detail::splitmix_mix(x + 0x9E3779B97F4A7C15ull);
-}
+using detail::splitmix64;
 
 // The definition of a batch's scan: whether it holds a NaN, and the min and max of the
 // rest, kept as the first of equal values (so -0.0 and +0.0 keep their order).
@@ -419,6 +417,11 @@ quantile_sketch quantile_sketch::deserialize(const std::string& payload) {
           "corrupted payload: exact sketch min and max are not its smallest and largest values");
   }
   return s;
+}
+
+std::uint64_t quantile_sketch::compaction_offset(std::uint64_t count,
+                                                 std::uint32_t level) const noexcept {
+  return splitmix64(seed_ ^ n_ ^ count) & ((std::uint64_t(1) << (level & 63)) - 1);
 }
 
 }  // namespace driftcore

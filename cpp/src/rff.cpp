@@ -12,6 +12,7 @@
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
 #include "avx512.hpp"
+#include "host_device.hpp"
 
 namespace driftcore {
 // The baseline copy fuses only where the target has FMA instructions (std::fma in
@@ -98,6 +99,15 @@ void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double*
       cos_sum[f] += partial[blk * 2 * F + f];
       sin_sum[f] += partial[blk * 2 * F + F + f];
     }
+}
+
+void rff_uniforms(std::uint64_t seed, std::uint64_t stream, double* out,
+                  std::size_t count) noexcept {
+  const std::uint64_t base = detail::splitmix_mix(seed * 0x9E3779B97F4A7C15ull + stream);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t h = detail::splitmix_mix(base + i * 0xD1B54A32D192ED03ull);
+    out[i] = (static_cast<double>(h >> 11) + 0.5) * 0x1p-53;
+  }
 }
 
 }  // namespace driftcore

@@ -74,6 +74,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
+
 __all__ = ["RowLeakage", "exact_row_leakage"]
 
 # Tags of the per-column keys. A value's key is (tag, payload); keys are equal iff the
@@ -309,20 +311,7 @@ def exact_row_leakage(
 
 # --- hashing and matching -------------------------------------------------------------
 
-_C1 = _U64(0xFF51AFD7ED558CCD)
-_C2 = _U64(0xC4CEB9FE1A85EC53)
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
-_S33 = _U64(33)
-
-
-def _fmix64(x: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer (a bijection on uint64), wrapping arithmetic."""
-    x = x ^ (x >> _S33)
-    x *= _C1
-    x ^= x >> _S33
-    x *= _C2
-    x ^= x >> _S33
-    return x
 
 
 def _mix_rows(tag: np.ndarray, val: np.ndarray) -> np.ndarray:
@@ -337,12 +326,14 @@ def _mix_rows(tag: np.ndarray, val: np.ndarray) -> np.ndarray:
     check after the lookup rejects such collisions.
     """
     k, n = tag.shape
+    h = np.full(n, k, dtype=_U64)
     with np.errstate(over="ignore"):  # wrapping is intended
-        h = np.full(n, k, dtype=_U64)
         for j in range(k):
-            h ^= _fmix64(val[j] + tag[j].astype(_U64) * _GOLDEN)
-            h *= _GOLDEN
-        return _fmix64(h)
+            # The kernel adds (j + 1) G to the bits it is given: give it the rest.
+            bits = val[j] + (tag[j].astype(_U64) - _U64(j + 1)) * _GOLDEN
+            _core.row_hash_mix(h, bits, j)
+    _core.row_hash_finish(h)
+    return h
 
 
 def _distinct_rows(

@@ -87,7 +87,7 @@ class QuantileSketch(Guarded):
         s = cp.sort(valid)
         level = int(np.floor(np.log2(n / _GPU_KEEP)))
         groups = n >> level
-        offset = _splitmix(self._s.seed ^ self._s.n ^ n) % (1 << level)
+        offset = self._s.compaction_offset(n, level)
         picks = cp.asnumpy(s[offset + (cp.arange(groups, dtype=cp.int64) << level)])
         tail = cp.asnumpy(s[groups << level :])
         lo, hi = float(s[0]), float(s[-1])
@@ -240,11 +240,3 @@ class QuantileSketch(Guarded):
     def __repr__(self) -> str:
         with self._lock:
             return f"QuantileSketch(k={self.k}, n={self.n}, rank_error={self.rank_error:.4%})"
-
-
-def _splitmix(x: int) -> int:
-    m = (1 << 64) - 1
-    x = (x + 0x9E3779B97F4A7C15) & m
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m
-    return x ^ (x >> 31)

@@ -63,21 +63,9 @@ class StreamingMMDResult:
     kernel: str
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
 def _uniform(seed: int, stream: int, count: int) -> np.ndarray:
-    """``count`` uniforms in (0, 1) from hash(seed, stream, i)."""
-    with np.errstate(over="ignore"):
-        base = _mix64(np.array([(seed * 0x9E3779B97F4A7C15 + stream) & 0xFFFFFFFFFFFFFFFF],
-                               dtype=np.uint64))
-        h = _mix64(base + np.arange(count, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03))
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    """``count`` uniforms in (0, 1) from hash(seed, stream, i) (``rff.hpp``)."""
+    return _core.rff_uniforms(seed & 0xFFFFFFFFFFFFFFFF, stream, count)
 
 
 def _normal(seed: int, stream: int, count: int) -> np.ndarray:

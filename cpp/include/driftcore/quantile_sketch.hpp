@@ -39,6 +39,11 @@ class quantile_sketch {
   void update_compacted(const double* values, std::size_t n, std::uint32_t level, double lo,
                         double hi, std::uint64_t nan_count);
 
+  /// @brief Where a chunk of @p count sorted values summarized elsewhere keeps its
+  /// picks: every 2^@p level-th value from this offset (in [0, 2^level)), drawn from
+  /// the sketch's seed, its count so far and @p count (level <= 40).
+  std::uint64_t compaction_offset(std::uint64_t count, std::uint32_t level) const noexcept;
+
   /// @brief Fold @p other in. @throws invalid_input when k differs.
   void merge(const quantile_sketch& other);
 

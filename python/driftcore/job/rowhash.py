@@ -35,20 +35,9 @@ from .read import as_float64
 
 _U = np.uint64
 _G = _U(0x9E3779B97F4A7C15)
-_C1, _C2, _S33 = _U(0xFF51AFD7ED558CCD), _U(0xC4CEB9FE1A85EC53), _U(33)
 NULL = _U(0x6A09E667F3BCC909)
 NAN = _U(0xBB67AE8584CAA73B)
 _BOOL = _U(0x3C6EF372FE94F82B)
-
-
-def fmix64(x: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer (wrapping uint64 arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> _S33)
-        x = x * _C1
-        x = x ^ (x >> _S33)
-        x = x * _C2
-        return x ^ (x >> _S33)
 
 
 class RowHasher:
@@ -76,7 +65,8 @@ class RowHasher:
         data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
         start, end = offsets[:-1], offsets[1:]
         lengths = end - start
-        out = fmix64(lengths.astype(_U) + _G)
+        out = lengths.astype(_U) + _G
+        _core.row_hash_finish(out)  # fmix64 of each length's key
         total = int(lengths.sum())
         if total:
             nz = lengths > 0
@@ -129,7 +119,8 @@ class RowHasher:
         ``out`` when given (a writable uint64 array of one entry a row)."""
         # The compiled kernels compute, in place and without the GIL, exactly
         # h = (h ^ fmix64(bits + (j + 1) * _G)) * _G per column j, then fmix64(h)
-        # (mix_reference below is the numpy definition the tests compare with).
+        # (cpp/include/driftcore/row_hash.hpp; tests/test_row_hash.py holds a numpy
+        # definition the kernels are compared with).
         if out is None:
             h = np.empty(batch.num_rows, _U)
         elif out.dtype != _U or out.shape != (batch.num_rows,):
@@ -174,24 +165,6 @@ def _plain_numbers(col: pa.Array) -> bool:
 
 def _coded(t: pa.DataType) -> bool:
     return pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
-
-
-def mix_reference(bits: list[np.ndarray]) -> np.ndarray:
-    """The row-hash mixing in numpy, over the canonical bits of each column (the
-    definition :meth:`RowHasher.hashes` computes in C++; saved states depend on it).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from driftcore.job.rowhash import mix_reference
-    >>> mix_reference([np.array([1, 2], np.uint64)]).dtype
-    dtype('uint64')
-    """
-    h = np.full(bits[0].size if bits else 0, len(bits), _U)
-    with np.errstate(over="ignore"):
-        for j, b in enumerate(bits):
-            h = (h ^ fmix64(b + _U(j + 1) * _G)) * _G
-    return fmix64(h)
 
 
 def sorted_unique(values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
