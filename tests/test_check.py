@@ -315,3 +315,37 @@ def test_unseen_category_pvalue_is_near_its_level_under_no_change():
                                                   "vanished_categories": 0.01})]
         tests = 600  # two tests a run; a run without unseen categories has none
         assert sum(p <= 0.05 for p in ps) / tests <= 0.08
+
+
+def test_columns_narrow_drift_not_the_exact_row_key():
+    ref, cur = _tables(seed=5)
+    cur.iloc[:30] = ref.iloc[:30].to_numpy()  # 30 rows leaked whole
+    cur["c"] = ref["c"].to_numpy()  # and a column equal row for row
+    whole = driftcore.check(ref, cur).document["leakage"]["exact_rows"]
+    assert whole["n_leaked"] == 30 and whole["columns"] == ["x", "y", "rating", "c"]
+    # --columns picks the drift columns; rows are still equal only when whole.
+    doc = driftcore.check(ref, cur, columns=["c"]).document
+    assert [c["column"] for c in doc["columns"]] == ["c"]
+    assert doc["leakage"]["exact_rows"]["n_leaked"] == 30
+    assert doc["leakage"]["exact_rows"]["columns"] == ["x", "y", "rating", "c"]
+    # --leak-columns chooses the key: equal on 'c' alone is every row.
+    doc = driftcore.check(ref, cur, columns=["x"], leak_columns=["c"]).document
+    assert doc["leakage"]["exact_rows"]["n_leaked"] == len(cur)
+    assert [c["column"] for c in doc["columns"]] == ["x"]
+    # --exclude leaves a column out of the key too; a key column the current side
+    # lacks leaves the key.
+    doc = driftcore.check(ref, cur, columns=["c"], exclude=["y"]).document
+    assert doc["leakage"]["exact_rows"]["columns"] == ["x", "rating", "c"]
+    doc = driftcore.check(ref, cur.drop(columns=["y"]), columns=["c"]).document
+    assert doc["leakage"]["exact_rows"]["columns"] == ["x", "rating", "c"]
+    assert doc["leakage"]["exact_rows"]["n_leaked"] == 30
+
+
+def test_bad_leak_columns_are_named():
+    ref, cur = _tables()
+    with pytest.raises(driftcore.InputError, match="--leak-columns: no column 'nope'"):
+        driftcore.check(ref, cur, leak_columns=["nope"])
+    with pytest.raises(driftcore.InputError, match="leak_columns is empty"):
+        driftcore.check(ref, cur, leak_columns=[])
+    with pytest.raises(driftcore.InputError, match="both selected and excluded"):
+        driftcore.check(ref, cur, leak_columns=["x"], exclude=["x"])

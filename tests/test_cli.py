@@ -547,6 +547,18 @@ def test_exact_rows_every_row_across_types(capsys, tmp_path, rng):
     e = load(tmp_path / "s.json")["leakage"]["exact_rows"]
     assert e["estimated"] and e["n_checked"] == 3 and e["n_candidates"] == truth.n_leaked
     assert e["n_leaked"] == truth.n_leaked  # every candidate is a true match here
+    # --columns narrows the drift table only; --leak-columns chooses the key.
+    run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--json",
+        tmp_path / "k.json", "--columns", "s", "--batch-size", "3000")
+    doc = load(tmp_path / "k.json")
+    assert [c["column"] for c in doc["columns"]] == ["s"]
+    assert doc["leakage"]["exact_rows"]["n_leaked"] == truth.n_leaked
+    run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--json",
+        tmp_path / "k.json", "--leak-columns", "s")
+    assert load(tmp_path / "k.json")["leakage"]["exact_rows"]["n_leaked"] == n
+    code, _, err = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
+                       "--leak-columns", "nope")
+    assert code == 2 and "--leak-columns: no column 'nope'" in err and err.count("\n") == 1
 
 
 def test_identifier_columns_get_no_drift_metrics(capsys, tmp_path):

@@ -74,6 +74,13 @@ def test_check_on_dask_equals_single_process(capsys, tmp_path, folders, dask_cli
     assert a["leakage"]["exact_rows"]["n_leaked"] == 12
     assert a["leakage"]["near_duplicates"][0]["examples"]
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    # Drift on one column, rows keyed on all of them, the same on Dask.
+    for name, extra in (("c.json", []), ("d.json", ["--scheduler", address])):
+        _run(capsys, "check", ref, cur, "--json", tmp_path / name, "-q", "--columns", "x", *extra)
+    c, d = _doc(tmp_path / "c.json"), _doc(tmp_path / "d.json")
+    assert c["leakage"]["exact_rows"]["n_leaked"] == 12
+    assert c["leakage"]["exact_rows"]["columns"] == ["x", "k", "c", "note"]
+    assert json.dumps(c, sort_keys=True) == json.dumps(d, sort_keys=True)
 
 
 def test_profile_compare_loop_on_dask(capsys, tmp_path, folders, dask_client):

@@ -51,6 +51,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--columns", action="append", metavar="A,B",
                    help="compare only these columns (comma-separated, repeatable)")
     g.add_argument("--exclude", action="append", metavar="A,B", help="leave these columns out")
+    g.add_argument("--leak-columns", action="append", metavar="A,B",
+                   help="the columns two rows must share to count as exact-row leakage "
+                        "(default: every column both sides have, whatever --columns selects)")
     g.add_argument("--text-column", action="append", metavar="NAME",
                    help="treat this string column as text (repeatable; replaces auto-detection)")
     g.add_argument("--categorical", action="append", metavar="A,B",
@@ -121,6 +124,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         apply(s, load_toml(args.config), args.config).validate(args.config)
     opts: dict[str, Any] = {
         "columns": _split(args.columns), "exclude": _split(args.exclude),
+        "leak_columns": _split(getattr(args, "leak_columns", None)),
         "text_columns": args.text_column, "categorical": _split(args.categorical),
         "mmd_sample": args.mmd_sample, "seed": args.seed,
         "bins": args.bins, "batch_size": args.batch_size, "threads": args.threads,

@@ -139,6 +139,7 @@ def check(
     *,
     columns: list[str] | None = None,
     exclude: list[str] | None = None,
+    leak_columns: list[str] | None = None,
     text_columns: list[str] | None = None,
     categorical: list[str] | None = None,
     thresholds: Mapping[str, float] | None = None,
@@ -165,8 +166,11 @@ def check(
         a table in memory (pyarrow Table or RecordBatch, pandas or polars DataFrame,
         dict of arrays, or an iterable of such chunks, held in memory as one table).
     columns, exclude
-        Compare only these columns / leave these out (exact-row leakage still keys
-        rows on the selected columns).
+        Compare only these columns for drift / leave these out of everything.
+    leak_columns
+        The columns two rows must share to count as exact-row leakage; None: every
+        column of the reference that ``exclude`` leaves and the current side has
+        (``columns`` does not narrow it).
     text_columns
         String columns checked for near-duplicate leakage instead of drift; None
         detects them (long, mostly distinct strings).
@@ -205,6 +209,7 @@ def check(
     """
     s = Settings(columns=None if columns is None else list(columns),
                  exclude=list(exclude or []),
+                 leak_columns=None if leak_columns is None else list(leak_columns),
                  text_columns=None if text_columns is None else list(text_columns),
                  categorical=list(categorical or []), correction=correction, bins=bins,
                  mmd_sample=mmd_sample, mmd_permutations=mmd_permutations,
@@ -358,6 +363,7 @@ def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | Non
         text_idx: dict[str, LSHIndex] = {}
     else:
         plan = plan_columns(src, s)
+        plan.leak_key = []  # a profile keeps no rows: read the compared columns only
         side = passes.reference_first(src, plan, s, Progress(src.num_rows, "profile", quiet))
         text_idx = {c: t.index for c, t in side.text.items()}
     meta = {
@@ -403,7 +409,7 @@ def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settin
         ref.text = {c: t for c, t in ref.text.items() if c in plan.columns}
     rows_check = None
     if ref_src is not None and cur_src is not None and s.leak_rows:
-        rows_check = leak.ExactRows(plan.columns, s.leak_rows, s.seed)
+        rows_check = leak.ExactRows(plan.key, s.leak_rows, s.seed)
     if ref_src is not None:
         t = time.perf_counter()
         ref = passes.reference_first(ref_src, plan, s,

@@ -200,8 +200,8 @@ def _merge_current(states: list[_Current]) -> _Current:
 
 def _first_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None,
                 hashes: bool) -> _First:
-    exact = leak.ExactRows(plan.columns, 0, s.seed) if hashes else None
-    batches = _batches(part, plan.columns, s.batch_size)
+    exact = leak.ExactRows(plan.key, 0, s.seed) if hashes else None
+    batches = _batches(part, plan.read, s.batch_size)
     prof, res, text, rows = reference_states(batches, plan, s, expected_rows, exact, part.start)
     ref_set = None
     if exact is not None:
@@ -214,17 +214,17 @@ def _second_part(part: Part, plan: Plan, s: Settings, wanted: dict[str, list[int
                  want: np.ndarray | None) -> _Second:
     texts: dict[str, dict[int, Any]] = {c: {} for c in wanted}
     filtered, kept = [], []
-    hasher = leak.ExactRows(plan.columns, 0).hasher if want is not None else None
+    hasher = leak.ExactRows(plan.key, 0).hasher if want is not None else None
     want_set = HashSet(want, distinct_ascending=True) if want is not None else None
     start = part.start
-    for batch in _batches(part, plan.columns, s.batch_size):
+    for batch in _batches(part, plan.read, s.batch_size):
         for c, rows in wanted.items():
             for r in rows:
                 if start <= r < start + batch.num_rows:
                     texts[c][r] = batch.column(c)[r - start].as_py()
         if hasher is not None and want_set is not None:
-            keep = np.flatnonzero(want_set.member(hasher.hashes(batch, plan.columns)))
-            filtered.append(pa.Table.from_batches([batch.select(plan.columns).take(pa.array(keep))]))
+            keep = np.flatnonzero(want_set.member(hasher.hashes(batch, plan.key)))
+            filtered.append(pa.Table.from_batches([batch.select(plan.key).take(pa.array(keep))]))
             kept.append(start + keep)
         start += batch.num_rows
     return _Second(texts, filtered, kept)
@@ -239,9 +239,9 @@ def _current_part(part: Part, plan: Plan, s: Settings, expected_rows: int | None
             for c, ix in indexes.items()}
     exact = None
     if ref_set is not None:
-        exact = leak.ExactRows(plan.columns, s.leak_rows, s.seed, first_current_row=part.start)
+        exact = leak.ExactRows(plan.key, s.leak_rows, s.seed, first_current_row=part.start)
         exact.use_reference_hashes(ref_set)
-    batches = _batches(part, plan.columns, s.batch_size)
+    batches = _batches(part, plan.read, s.batch_size)
     prof, res, rows = current_states(batches, plan, ref_profile, text, s, expected_rows, exact,
                                      part.start)
     for t in text.values():

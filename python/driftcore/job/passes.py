@@ -114,7 +114,7 @@ def _counted(iterable: Iterator[pa.RecordBatch], progress: Progress) -> Iterator
 
 def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progress,
                          exact: leak.ExactRows | None = None) -> Side:
-    batches = _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress)
+    batches = _counted(src.batches(plan.read, s.batch_size, prefetch=PREFETCH), progress)
     prof, res, text, rows = reference_states(batches, plan, s, src.num_rows, exact)
     if rows == 0:
         raise InputError(src.path, "no rows")
@@ -212,7 +212,7 @@ def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, prog
 
     def batches() -> Iterator[pa.RecordBatch]:
         start = 0
-        for batch in _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress):
+        for batch in _counted(src.batches(plan.read, s.batch_size, prefetch=PREFETCH), progress):
             for c, t in side.text.items():
                 if t.wanted_reference_rows():
                     t.fill_reference(start, batch.column(c))
@@ -228,7 +228,7 @@ def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, prog
 
 def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
                  exact: leak.ExactRows | None = None) -> Side:
-    batches = _counted(src.batches(plan.columns, s.batch_size, prefetch=PREFETCH), progress)
+    batches = _counted(src.batches(plan.read, s.batch_size, prefetch=PREFETCH), progress)
     prof, mmd_res, rows = current_states(batches, plan, ref.profile, ref.text, s,
                                          src.num_rows, exact)
     if rows == 0:

@@ -46,9 +46,20 @@ class Plan:
     as_categories: list[str] = field(default_factory=list)  # numeric, counted as categories
     widened: dict[str, str] = field(default_factory=dict)  # CSV columns retyped, and why
     all_columns: list[str] = field(default_factory=list)  # the reference's, selected or not
+    leak_key: list[str] = field(default_factory=list)  # exact-row leakage key ([]: columns)
 
     def of(self, kind: str) -> list[str]:
         return [c for c in self.columns if self.kinds[c] == kind]
+
+    @property
+    def key(self) -> list[str]:
+        """The columns two rows must share to count as exact-row leakage."""
+        return self.leak_key or self.columns
+
+    @property
+    def read(self) -> list[str]:
+        """The columns a pass reads: the compared ones, then the rest of the key."""
+        return self.columns + [c for c in self.key if c not in self.columns]
 
     @property
     def profiled(self) -> list[str]:
@@ -103,7 +114,26 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
             if kinds[c] == "categorical" and looks_like_identifier(first.column(c)):
                 kinds[c] = "identifier"
     return Plan(selected, kinds, types, list(settings.categorical), dict(ref.widened),
-                list(names))
+                list(names), _leak_key(ref, settings, selected))
+
+
+def _leak_key(ref: Source, settings: Settings, selected: list[str]) -> list[str]:
+    """``--leak-columns``, or every column of a supported type that ``--exclude`` leaves
+    (``--columns`` narrows the drift comparison, not what makes two rows equal)."""
+    names = ref.schema.names
+    if settings.leak_columns is None:
+        if settings.columns is None:
+            return list(selected)
+        return [c for c in names if c not in settings.exclude
+                and column_kind(ref.schema.field(c).type) is not None]
+    key = list(dict.fromkeys(settings.leak_columns))
+    for c in key:
+        if c not in names:
+            raise InputError(ref.path, f"--leak-columns: no column {c!r} (columns: {', '.join(names)})")
+        t = ref.schema.field(c).type
+        if column_kind(t) is None:
+            raise InputError(ref.path, f"--leak-columns: column {c!r} has unsupported type {t}")
+    return key
 
 
 @dataclass
@@ -115,6 +145,7 @@ class SchemaChange:
     vanished: list[str] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    key_missing: list[str] = field(default_factory=list)  # key columns the current lacks
 
     def common(self, plan: Plan, where: str | Path) -> Plan:
         gone = set(self.vanished) | set(self.changed)
@@ -122,9 +153,12 @@ class SchemaChange:
         if not columns:
             raise InputError(where, "no column in common with the reference: "
                                     + "; ".join(_describe(self)))
+        # The leakage key: its columns that both sides have with one kind.
+        key = [c for c in plan.key if c not in gone and c not in self.key_missing]
         return Plan(columns, {c: plan.kinds[c] for c in columns},
                     {c: plan.types[c] for c in columns},
-                    [c for c in plan.as_categories if c not in gone], dict(plan.widened))
+                    [c for c in plan.as_categories if c not in gone], dict(plan.widened),
+                    plan.all_columns, key if key != columns else [])
 
 
 def _describe(change: SchemaChange) -> list[str]:
@@ -153,6 +187,8 @@ def compare_current(src: Source, plan: Plan, settings: Settings) -> SchemaChange
             fix = f"; --exclude {c} leaves it out" if why or ref_why else ""
             change.changed[c] = (plan.types[c] + ref_why, str(t) + why + fix)
     change.new = _new_columns(src.schema.names, plan, settings)
+    change.key_missing = [c for c in plan.key
+                          if c not in plan.columns and c not in src.schema.names]
     return change
 
 

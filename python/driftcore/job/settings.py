@@ -69,7 +69,7 @@ _DEVICES = ("auto", "cpu", "gpu")
 #: such as 99999999999 is an error rather than a crash in the C++ engine.
 MAX_THREADS = 4096
 
-_NAME_LISTS = ("columns", "exclude", "text_columns", "categorical")
+_NAME_LISTS = ("columns", "exclude", "text_columns", "categorical", "leak_columns")
 
 
 @dataclass
@@ -78,6 +78,7 @@ class Settings:
 
     columns: list[str] | None = None
     exclude: list[str] = field(default_factory=list)
+    leak_columns: list[str] | None = None  # None: every column both sides have
     text_columns: list[str] | None = None  # None: auto-detect
     thresholds: dict[str, float] = field(
         default_factory=lambda: {k: v for k, (v, _) in THRESHOLDS.items()}
@@ -99,14 +100,17 @@ class Settings:
         it came from, when given)."""
         for name in _NAME_LISTS:
             v = getattr(self, name)
-            if v is None and name in ("columns", "text_columns"):
+            if v is None and name in ("columns", "text_columns", "leak_columns"):
                 continue
             if not isinstance(v, list) or not all(isinstance(c, str) for c in v):
                 raise InputError(where, f"{name} must be a list of column names, got {v!r}")
-        if self.columns is not None and self.exclude:
-            both = set(self.columns) & set(self.exclude)
-            if both:
-                raise InputError(where, f"columns both selected and excluded: {sorted(both)}")
+        for chosen in (self.columns, self.leak_columns):
+            if chosen is not None and self.exclude:
+                both = set(chosen) & set(self.exclude)
+                if both:
+                    raise InputError(where, f"columns both selected and excluded: {sorted(both)}")
+        if self.leak_columns is not None and not self.leak_columns:
+            raise InputError(where, "leak_columns is empty (leave it out to use every column)")
         for name, v in self.thresholds.items():
             if name not in THRESHOLDS:
                 raise InputError(where, f"unknown threshold {name!r} (known: {', '.join(THRESHOLDS)})")
