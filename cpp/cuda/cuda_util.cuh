@@ -9,10 +9,18 @@
 
 namespace driftcore::detail {
 
+// A failed call also leaves the runtime's last error set: it is cleared here, so that
+// the next launch's check does not report it a second time, against that launch.
 inline void cuda_check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess)
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
     throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
+  }
 }
+
+// Before a launch: an error left by earlier work on the device (reported by whoever
+// made it) must not be blamed on this launch by the check that follows it.
+inline void clear_launch_error() noexcept { (void)cudaGetLastError(); }
 
 struct device_buffer {
   void* p = nullptr;

@@ -99,15 +99,18 @@ void gpu_histogram(const histogram& h, const array_view& values, const array_vie
     visit_dtype(values, [&](auto* x) {
       if (weights) {
         visit_dtype(*weights, [&](auto* w) {
+          detail::clear_launch_error();
           weigh_global<<<blocks, kThreads, 0, s>>>(x, w, n, bin, d_out.as<unsigned long long>(),
                                                    d_sums.as<double>());
         });
       } else if (nslots * sizeof(unsigned int) <= kSharedBytes) {
         const std::uint32_t copies = static_cast<std::uint32_t>(
             std::min<std::size_t>(kThreads / 32, kSharedBytes / (nslots * sizeof(unsigned int))));
+        detail::clear_launch_error();
         count_shared<<<blocks, kThreads, copies * nslots * sizeof(unsigned int), s>>>(
             x, n, bin, static_cast<std::uint32_t>(nslots), copies, d_out.as<unsigned long long>());
       } else {
+        detail::clear_launch_error();
         count_global<<<blocks, kThreads, 0, s>>>(x, n, bin, d_out.as<unsigned long long>());
       }
     });

@@ -93,6 +93,7 @@ void gpu_minhash_text(const std::uint8_t* bytes, const std::int64_t* offsets, st
   if (spec.unit == shingle_unit::token) throw invalid_input("text needs word or character shingles");
   if (n_docs == 0) return;
   auto s = reinterpret_cast<cudaStream_t>(stream);
+  detail::clear_launch_error();
   text_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(bytes, offsets, n_docs,
                                                      spec.unit == shingle_unit::word ? 0 : 1, spec.n,
                                                      spec.fold_punctuation, spec.lowercase_ascii,
@@ -106,6 +107,7 @@ void gpu_minhash_tokens(const std::int64_t* ids, const std::int64_t* offsets, st
   check_spec(spec);
   if (n_docs == 0) return;
   auto s = reinterpret_cast<cudaStream_t>(stream);
+  detail::clear_launch_error();
   token_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(ids, offsets, n_docs, spec.n, spec.num_perm,
                                                       spec.seed, signatures);
   cuda_check(cudaGetLastError(), "minhash token kernel launch");
@@ -118,6 +120,7 @@ void gpu_band_keys(const std::uint32_t* signatures, std::size_t n_docs, std::uin
   if (n_docs == 0) return;
   auto s = reinterpret_cast<cudaStream_t>(stream);
   const std::size_t total = n_docs * bands;
+  detail::clear_launch_error();
   band_key_kernel<<<static_cast<unsigned>((total + kThreads - 1) / kThreads), kThreads, 0, s>>>(
       signatures, n_docs, num_perm, bands, rows, keys);
   cuda_check(cudaGetLastError(), "band key kernel launch");

@@ -176,14 +176,16 @@ mmd_tiles(const float* __restrict__ z, unsigned long long N, int d,
       __syncthreads();
       if (tid < kPC && p0 + tid < ncols) {
         const int p = p0 + tid;
-        float a = 0.0f, c = 0.0f;
+        // The statistic is a small difference of large sums: these cross-thread
+        // sums are kept in double (in float their rounding reached 1e-8).
+        double a = 0.0, c = 0.0;
         for (int q = 0; q < 16; ++q) a += red[q][tid];
         for (int i = 0; i < kT; ++i)
           if ((mi[i][p >> 6] >> (p & 63)) & 1ull) c += rs[i];
         if (I != J)
-          for (int j = 0; j < kT; ++j) c += sh.s[j][tid] * cs[j];
-        pa[p] += w * static_cast<double>(a);
-        pc[p] += static_cast<double>(c);
+          for (int j = 0; j < kT; ++j) c += static_cast<double>(sh.s[j][tid]) * cs[j];
+        pa[p] += w * a;
+        pc[p] += c;
       }
     }
   }
@@ -225,6 +227,7 @@ mmd_sums gpu_mmd_permutation_sums(const float* z, std::size_t N, std::size_t d,
   cuda_check(cudaMemcpyAsync(d_masks.p, masks, N * words * sizeof(std::uint64_t),
                         cudaMemcpyHostToDevice, s), "upload masks");
   cuda_check(cudaMemsetAsync(d_part.p, 0, grid * stride * sizeof(double), s), "memset");
+  detail::clear_launch_error();
   mmd_tiles<<<grid, kThreads, 0, s>>>(z, N, static_cast<int>(d),
                                       static_cast<const unsigned long long*>(d_masks.p),
                                       static_cast<int>(words), static_cast<int>(ncols), kp,
