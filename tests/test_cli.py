@@ -580,5 +580,30 @@ def test_identifier_columns_get_no_drift_metrics(capsys, tmp_path):
     doc = load(tmp_path / "o.json")
     assert doc["settings"]["identifier_columns"] == ["id"]
     assert sorted(c["column"] for c in doc["columns"]) == ["c", "x"]
-    assert "identifier-like columns" in out and code in (0, 1)
+    assert "identifier columns" in out and code in (0, 1)
     assert doc["leakage"]["exact_rows"]["n_leaked"] == 0  # ids differ: no row repeats
+    # An integer id drifts on any split by construction: --id says what it is.
+    ref = ref.append_column("num", pa.array(np.arange(n)))
+    cur = cur.append_column("num", pa.array(np.arange(n, 2 * n)))
+    pq.write_table(ref, tmp_path / "r.parquet")
+    pq.write_table(cur, tmp_path / "c.parquet")
+    code, _, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
+                     "--json", tmp_path / "o.json")
+    assert code == 1 and any(c["column"] == "num" and c["drifted"]
+                             for c in load(tmp_path / "o.json")["columns"])
+    code, _, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
+                     "--json", tmp_path / "o.json", "--id", "num")
+    doc = load(tmp_path / "o.json")
+    assert doc["settings"]["identifier_columns"] == ["id", "num"] and code == 0
+    assert sorted(c["column"] for c in doc["columns"]) == ["c", "x"]
+    assert doc["leakage"]["exact_rows"]["columns"] == ["id", "x", "c", "num"]
+    # A current side whose integer id arrives as strings is a retyped column.
+    cur = cur.set_column(3, "num", pa.array([str(i) for i in range(n, 2 * n)]))
+    pq.write_table(cur, tmp_path / "c.parquet")
+    code, _, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
+                     "--json", tmp_path / "o.json", "--id", "num")
+    kinds = {f["kind"] for f in load(tmp_path / "o.json")["findings"]}
+    assert code == 1 and "type_changed" in kinds, kinds
+    code, _, err = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
+                       "--id", "nope")
+    assert code == 2 and "--id 'nope' is not a selected column" in err

@@ -51,6 +51,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--columns", action="append", metavar="A,B",
                    help="compare only these columns (comma-separated, repeatable)")
     g.add_argument("--exclude", action="append", metavar="A,B", help="leave these columns out")
+    g.add_argument("--id", action="append", metavar="A,B", dest="ids",
+                   help="identifier columns (row keys such as customer_id, of any type): no "
+                        "drift metrics, still part of the exact-row leakage key")
     g.add_argument("--leak-columns", action="append", metavar="A,B",
                    help="the columns two rows must share to count as exact-row leakage "
                         "(default: every column both sides have, whatever --columns selects)")
@@ -125,6 +128,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     opts: dict[str, Any] = {
         "columns": _split(args.columns), "exclude": _split(args.exclude),
         "leak_columns": _split(getattr(args, "leak_columns", None)),
+        "ids": _split(getattr(args, "ids", None)),
         "text_columns": args.text_column, "categorical": _split(args.categorical),
         "mmd_sample": args.mmd_sample, "seed": args.seed,
         "bins": args.bins, "batch_size": args.batch_size, "threads": args.threads,

@@ -9,6 +9,7 @@ table (or at the top level), with thresholds in ``[driftcore.thresholds]``
     [driftcore]
     columns = ["temp_max", "temp_min"]     # or exclude = [...]
     leak_columns = ["date", "temp_max"]    # the exact-row key (default: every column)
+    ids = ["station_id"]                   # identifier columns: no drift metrics
     text_columns = ["comment"]
     mmd_sample = 2000
     seed = 0

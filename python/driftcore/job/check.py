@@ -140,6 +140,7 @@ def check(
     columns: list[str] | None = None,
     exclude: list[str] | None = None,
     leak_columns: list[str] | None = None,
+    ids: list[str] | None = None,
     text_columns: list[str] | None = None,
     categorical: list[str] | None = None,
     thresholds: Mapping[str, float] | None = None,
@@ -167,6 +168,9 @@ def check(
         dict of arrays, or an iterable of such chunks, held in memory as one table).
     columns, exclude
         Compare only these columns for drift / leave these out of everything.
+    ids
+        Identifier columns (row keys such as a customer id, of any type): no drift
+        metrics, as a row number drifts on any split; still in the exact-row key.
     leak_columns
         The columns two rows must share to count as exact-row leakage; None: every
         column of the reference that ``exclude`` leaves and the current side has
@@ -210,6 +214,7 @@ def check(
     s = Settings(columns=None if columns is None else list(columns),
                  exclude=list(exclude or []),
                  leak_columns=None if leak_columns is None else list(leak_columns),
+                 ids=list(ids or []),
                  text_columns=None if text_columns is None else list(text_columns),
                  categorical=list(categorical or []), correction=correction, bins=bins,
                  mmd_sample=mmd_sample, mmd_permutations=mmd_permutations,

@@ -6,9 +6,10 @@ dictionaries, all-null) or text; other types are an input error naming the colum
 String columns become *text* (near-duplicate leakage instead of category counts) when
 ``--text-column`` names them, or, without that option, when the median of the first
 2,000 values has at least 20 characters or 4 words. Other string columns whose first
-2,000 values are at least 95% distinct are *identifiers* (row keys, ids): they take
-part in exact-row leakage but get no drift metrics, whose category counts would grow
-with the data. The current side's differences (columns it lacks or adds, columns of another kind)
+2,000 values are at least 95% distinct are *identifiers* (row keys, ids), and so are
+the columns ``--id`` names, of any type: they take part in exact-row leakage but get
+no drift metrics (category counts would grow with the data; a row number or
+customer id drifts on any split by construction). The current side's differences (columns it lacks or adds, columns of another kind)
 are findings of the check (:class:`SchemaChange`); the check compares what both share.
 
 Examples
@@ -47,6 +48,7 @@ class Plan:
     widened: dict[str, str] = field(default_factory=dict)  # CSV columns retyped, and why
     all_columns: list[str] = field(default_factory=list)  # the reference's, selected or not
     leak_key: list[str] = field(default_factory=list)  # exact-row leakage key ([]: columns)
+    storage: dict[str, str] = field(default_factory=dict)  # kind of each reference type
 
     def of(self, kind: str) -> list[str]:
         return [c for c in self.columns if self.kinds[c] == kind]
@@ -90,6 +92,11 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
             raise InputError(ref.path, f"column {c!r} has unsupported type {t} "
                                        f"(leave it out with --exclude {c})")
         kinds[c], types[c] = kind, str(t)
+    for c in settings.ids:
+        if c not in selected:
+            raise InputError(ref.path, f"--id {c!r} is not a selected column")
+        if c in settings.categorical or (settings.text_columns and c in settings.text_columns):
+            raise InputError(ref.path, f"--id {c!r} is also given another role")
     for c in settings.categorical:
         if c not in selected:
             raise InputError(ref.path, f"--categorical {c!r} is not a selected column")
@@ -113,8 +120,11 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
         for c in strings:
             if kinds[c] == "categorical" and looks_like_identifier(first.column(c)):
                 kinds[c] = "identifier"
+    for c in settings.ids:
+        kinds[c] = "identifier"
+    storage = {c: column_kind(ref.schema.field(c).type) or "" for c in selected}
     return Plan(selected, kinds, types, list(settings.categorical), dict(ref.widened),
-                list(names), _leak_key(ref, settings, selected))
+                list(names), _leak_key(ref, settings, selected), storage)
 
 
 def _leak_key(ref: Source, settings: Settings, selected: list[str]) -> list[str]:
@@ -158,7 +168,8 @@ class SchemaChange:
         return Plan(columns, {c: plan.kinds[c] for c in columns},
                     {c: plan.types[c] for c in columns},
                     [c for c in plan.as_categories if c not in gone], dict(plan.widened),
-                    plan.all_columns, key if key != columns else [])
+                    plan.all_columns, key if key != columns else [],
+                    {c: k for c, k in plan.storage.items() if c in columns})
 
 
 def _describe(change: SchemaChange) -> list[str]:
@@ -181,6 +192,7 @@ def compare_current(src: Source, plan: Plan, settings: Settings) -> SchemaChange
         want = "categorical" if plan.kinds[c] in ("text", "identifier") else plan.kinds[c]
         if c in plan.as_categories:
             want = "numeric"
+        want = plan.storage.get(c, want)  # the reference type's own kind, where known
         if kind != want:
             why = f" ({src.widened[c]})" if c in src.widened else ""
             ref_why = f" ({plan.widened[c]})" if c in plan.widened else ""

@@ -91,7 +91,8 @@ def footer(doc: dict[str, Any]) -> list[str]:
             lines.append(f"FINDING: {f['message']}")
     ids = doc["settings"].get("identifier_columns") or []
     if ids:
-        lines.append(f"identifier-like columns (>= 95% distinct, exact-row leakage only): {', '.join(ids)}")
+        lines.append(f"identifier columns (--id, or strings >= 95% distinct; no drift metrics, "
+                     f"in the exact-row key): {', '.join(ids)}")
     m = doc["mmd"]
     if m is not None:
         size = f"sample {m['n_reference']:,} / {m['n_current']:,} rows of {len(m['columns'])} numeric columns"

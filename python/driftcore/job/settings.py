@@ -69,7 +69,7 @@ _DEVICES = ("auto", "cpu", "gpu")
 #: such as 99999999999 is an error rather than a crash in the C++ engine.
 MAX_THREADS = 4096
 
-_NAME_LISTS = ("columns", "exclude", "text_columns", "categorical", "leak_columns")
+_NAME_LISTS = ("columns", "exclude", "text_columns", "categorical", "leak_columns", "ids")
 
 
 @dataclass
@@ -85,6 +85,7 @@ class Settings:
     )
     bins: int = 10
     categorical: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # identifier columns: no drift metrics
     correction: str = "holm"
     mmd_sample: int = 2000
     mmd_permutations: int = 100
