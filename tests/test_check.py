@@ -349,3 +349,38 @@ def test_bad_leak_columns_are_named():
         driftcore.check(ref, cur, leak_columns=[])
     with pytest.raises(driftcore.InputError, match="both selected and excluded"):
         driftcore.check(ref, cur, leak_columns=["x"], exclude=["x"])
+
+
+def test_findings_show_dates_and_times_as_such():
+    import datetime
+
+    rng = np.random.default_rng(2)
+    start = datetime.datetime(2024, 1, 1)
+    ref = {"when": pa.array([start + datetime.timedelta(hours=int(h))
+                             for h in rng.integers(0, 24 * 365, 3000)], pa.timestamp("us")),
+           "day": pa.array([datetime.date(2024, 1, 1) + datetime.timedelta(days=int(d))
+                            for d in rng.integers(0, 365, 3000)], pa.date32()),
+           "x": rng.normal(size=3000)}
+    cur = dict(ref, x=rng.normal(size=3000))
+    cur["when"] = pa.array([start + datetime.timedelta(days=400, hours=int(h))
+                            for h in rng.integers(0, 24 * 30, 3000)], pa.timestamp("us"))
+    cur["day"] = pa.array([datetime.date(2025, 3, 1)] * 3000, pa.date32())
+    msgs = {f["kind"] + ":" + f["column"]: f["message"]
+            for f in driftcore.check(ref, cur).document["findings"]}
+    hours = ref["when"].to_pylist()
+    span = f"[{min(hours).isoformat()}, {max(hours).isoformat()}]"
+    assert span in msgs["out_of_range:when"]
+    assert "(2025-03-01)" in msgs["constant_column:day"]
+
+
+def test_disjoint_sides_give_a_ks_bound_of_one():
+    # The cumulative shares of these counts pass 1 by a rounding; with the other side
+    # wholly beyond them, the KS lower bound was 1 + 2e-16, which the p-value refused.
+    from driftcore import _slots
+
+    a = np.array([586, 858, 554, 764, 809, 61, 560, 455, 289, 452, 413, 492, 818, 825,
+                  626, 710, 959, 637, 370, 83, 553, 232, 594, 26], float)
+    assert np.cumsum(a / a.sum())[-1] > 1.0
+    counts_a = np.concatenate([a, np.zeros(3)])
+    counts_b = np.concatenate([np.zeros(a.size), [5.0, 7.0, 1.0]])
+    assert _slots.ks_bounds(counts_a, counts_b) == (1.0, 1.0)

@@ -44,7 +44,7 @@ def ks_bounds(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     counts in the same slots (underflow, bins, overflow)."""
     pa, pb = a / a.sum(), b / b.sum()
     gaps = np.abs(np.cumsum(pa) - np.cumsum(pb))
-    lower = float(gaps.max())
+    lower = min(float(gaps.max()), 1.0)  # cumulative sums may pass 1 by a rounding
     before = np.concatenate([[0.0], gaps[:-1]])  # the gap at each slot's left end
     upper = float(np.max(before + np.maximum(pa, pb)))
     return lower, min(max(upper, lower), 1.0)

@@ -60,7 +60,7 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
                               n_permutations=s.mmd_permutations, seed=s.seed)
     family = {"mmd": mmd_sec["p_value"]} if mmd_sec and mmd_sec["status"] == "ok" else {}
     found = findings.schema_findings(change.vanished, change.new, change.changed)
-    found += findings.value_findings(ref.profile, cur.profile, profiled, t)
+    found += findings.value_findings(ref.profile, cur.profile, profiled, t, plan.types)
     family.update({f.test_name: f.pvalue for f in findings.candidates(found)})
     # One decision rule: the MMD test and the findings' tests join the columns' family.
     report = compare(

@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -92,15 +93,21 @@ def schema_findings(vanished: list[str], new: list[str],
     return out
 
 
+# Arrow's names of the temporal types profiles count in integer units.
+_TEMPORAL = re.compile(r"^(timestamp|date32|date64|time32|time64|duration)\[(\w+)")
+
+
 def value_findings(ref: Profile, cur: Profile, columns: list[str],
-                   thresholds: dict[str, float]) -> list[Finding]:
+                   thresholds: dict[str, float],
+                   types: dict[str, str] | None = None) -> list[Finding]:
     """Findings read off the two profiles: constant columns, out-of-range values,
-    new and vanished categories (tested ones without their verdict yet)."""
+    new and vanished categories (tested ones without their verdict yet). ``types``
+    (Arrow type names) let messages show dates and times as such."""
     out: list[Finding] = []
     for name in columns:
         r, c = ref.columns.get(name), cur.columns.get(name)
         if isinstance(r, NumericColumn) and isinstance(c, NumericColumn):
-            out += _numeric(name, r, c, thresholds)
+            out += _numeric(name, r, c, thresholds, (types or {}).get(name, ""))
         elif isinstance(r, CategoricalColumn) and isinstance(c, CategoricalColumn):
             out += _categories(name, r, c, thresholds)
     return out
@@ -138,12 +145,39 @@ def out_of_range_pvalue(*, above: int, below: int, n_reference: int, n_current: 
     return min(1.0, 2.0 * min(tail(above), tail(below)))
 
 
+def shown(value: float, arrow_type: str = "") -> str:
+    """A column's value for a message: dates, times and durations (counted as their
+    integer units in profiles) as such, other numbers as ``:g``.
+
+    Examples
+    --------
+    >>> from driftcore.job.findings import shown
+    >>> shown(1.7e15, "timestamp[us]"), shown(19000.0, "date32[day]"), shown(2.5)
+    ('2023-11-14T22:13:20', '2022-01-08', '2.5')
+    """
+    m = _TEMPORAL.match(arrow_type)
+    if m is None or not math.isfinite(value) or value != int(value):
+        return f"{value:g}"
+    import numpy as np
+
+    kind, unit = m.group(1), m.group(2)
+    unit = {"day": "D"}.get(unit, unit)
+    if kind in ("duration", "time32", "time64"):  # a time of day: since midnight
+        return str(np.timedelta64(int(value), unit).astype("timedelta64[us]").item())
+    t = np.datetime64(int(value), unit)
+    if kind.startswith("date") and t == t.astype("datetime64[D]"):
+        t = t.astype("datetime64[D]")  # a date: no time of day to show
+    elif t == t.astype("datetime64[s]"):
+        t = t.astype("datetime64[s]")  # no fraction of a second to show
+    return str(t)
+
+
 def _numeric(name: str, r: NumericColumn, c: NumericColumn,
-             thresholds: dict[str, float]) -> list[Finding]:
+             thresholds: dict[str, float], arrow_type: str = "") -> list[Finding]:
     out: list[Finding] = []
     fr, fc = r.moments, c.moments
     if fc.count >= 2 and fc.min == fc.max and fr.count >= 2 and fr.min < fr.max:
-        out.append(_constant(name, r, c, thresholds["constant"]))
+        out.append(_constant(name, r, c, thresholds["constant"], arrow_type))
     if not fr.count or not fc.count:
         return out
     lo, hi = float(fr.min), float(fr.max)
@@ -162,7 +196,8 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn,
                             n_reference=int(r.count), n_current=n)
     out.append(Finding(
         "out_of_range", name,
-        f"{share:.1%} of {name!r} lies outside the reference's range [{lo:g}, {hi:g}] "
+        f"{share:.1%} of {name!r} lies outside the reference's range "
+        f"[{shown(lo, arrow_type)}, {shown(hi, arrow_type)}] "
         f"({est_below:,} below, {est_above:,} above)",
         share=share, threshold=thresholds["out_of_range"], pvalue=p,
         detail={"below": est_below, "above": est_above, "reference_min": lo,
@@ -170,7 +205,8 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn,
     return out
 
 
-def _constant(name: str, r: NumericColumn, c: NumericColumn, threshold: float) -> Finding:
+def _constant(name: str, r: NumericColumn, c: NumericColumn, threshold: float,
+              arrow_type: str = "") -> Finding:
     """A column constant in the current data that varied in the reference. Under no
     change, the ``k`` reference values that differ from the constant would all have
     landed on the reference's side of the pooled values with probability
@@ -182,7 +218,8 @@ def _constant(name: str, r: NumericColumn, c: NumericColumn, threshold: float) -
     k = n - same
     p = math.exp(sum(math.log((n - i) / (n + m - i)) for i in range(k))) if k < n else 0.0
     return Finding("constant_column", name,
-                   f"column {name!r} is constant in the current data ({value:g}) but "
+                   f"column {name!r} is constant in the current data "
+                   f"({shown(value, arrow_type)}) but "
                    f"{k / n:.1%} of the reference differs from it",
                    share=k / n, threshold=threshold, pvalue=p,
                    detail={"value": value})
