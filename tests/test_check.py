@@ -365,12 +365,16 @@ def test_findings_show_dates_and_times_as_such():
     cur["when"] = pa.array([start + datetime.timedelta(days=400, hours=int(h))
                             for h in rng.integers(0, 24 * 30, 3000)], pa.timestamp("us"))
     cur["day"] = pa.array([datetime.date(2025, 3, 1)] * 3000, pa.date32())
-    msgs = {f["kind"] + ":" + f["column"]: f["message"]
-            for f in driftcore.check(ref, cur).document["findings"]}
+    report = driftcore.check(ref, cur)
+    msgs = {f["kind"] + ":" + f["column"]: f["message"] for f in report.document["findings"]}
     hours = ref["when"].to_pylist()
     span = f"[{min(hours).isoformat()}, {max(hours).isoformat()}]"
     assert span in msgs["out_of_range:when"]
     assert "(2025-03-01)" in msgs["constant_column:day"]
+    # The HTML histograms' axis ends too (the reference's extremes).
+    html = report.to_html()
+    days = ref["day"].to_pylist()
+    assert f">{min(hours).isoformat()}<" in html and f">{max(days).isoformat()}<" in html
 
 
 def test_disjoint_sides_give_a_ks_bound_of_one():

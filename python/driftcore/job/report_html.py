@@ -19,6 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .findings import shown
 from .output import write_all
 from .report_text import fmt
 
@@ -44,15 +45,20 @@ ul{margin:4px 0 4px 18px;padding:0}
 """
 
 
-def histogram_svg(h: dict[str, Any] | None) -> str:
+def histogram_svg(h: dict[str, Any] | None, arrow_type: str = "") -> str:
     """Overlaid reference (blue) and current (orange) distributions as inline SVG:
-    densities on the display bins for numeric columns, shares per category for
-    categorical ones."""
+    densities on the display bins for numeric columns (the axis's ends as dates or
+    times for temporal ``arrow_type``), shares per category for categorical ones."""
     if h is None:
         return '<p class="muted">no histogram (no values on one side)</p>'
     if h["kind"] == "numeric":
-        return _numeric_svg(h)
+        return _numeric_svg(h, arrow_type)
     return _categorical_svg(h)
+
+
+def _end(v: float, arrow_type: str) -> str:
+    shown_v = shown(v, arrow_type)
+    return fmt(v) if shown_v == f"{v:g}" else shown_v
 
 
 def _svg(body: str, label: str) -> str:
@@ -60,7 +66,7 @@ def _svg(body: str, label: str) -> str:
             f'viewBox="0 0 {W} {H + PAD}" role="img" aria-label="{escape(label)}">{body}</svg>')
 
 
-def _numeric_svg(h: dict[str, Any]) -> str:
+def _numeric_svg(h: dict[str, Any], arrow_type: str = "") -> str:
     edges = [float(e) for e in h["edges"]]
     lo, hi = edges[0], edges[-1]
     span = (hi - lo) or 1.0
@@ -85,9 +91,10 @@ def _numeric_svg(h: dict[str, Any]) -> str:
     body = (f'<path d="{path(dens[0])}" fill="{REF_COLOR}" fill-opacity="0.35" stroke="{REF_COLOR}"/>'
             f'<path d="{path(dens[1])}" fill="{CUR_COLOR}" fill-opacity="0.35" stroke="{CUR_COLOR}"/>'
             f'<line x1="{PAD / 2}" y1="{H}" x2="{W - PAD / 2}" y2="{H}" stroke="#889"/>'
-            f'<text x="{PAD / 2}" y="{H + 16}" font-size="11" fill="#556">{escape(fmt(lo))}</text>'
+            f'<text x="{PAD / 2}" y="{H + 16}" font-size="11" fill="#556">'
+            f'{escape(_end(lo, arrow_type))}</text>'
             f'<text x="{W - PAD / 2}" y="{H + 16}" font-size="11" fill="#556" '
-            f'text-anchor="end">{escape(fmt(hi))}</text>')
+            f'text-anchor="end">{escape(_end(hi, arrow_type))}</text>')
     note = ""
     out = [h["below"][1] + h["above"][1], h["below"][0] + h["above"][0]]
     if any(out):
@@ -162,7 +169,7 @@ def _cards(doc: dict[str, Any]) -> str:
         m = c["metrics"]
         cards.append(
             f'<div class="card"><h3>{escape(c["column"])} <span class="muted">'
-            f'{c["kind"]}, {verdict}</span></h3>{histogram_svg(c["histogram"])}'
+            f'{c["kind"]}, {verdict}</span></h3>{histogram_svg(c["histogram"], c.get("type", ""))}'
             f'<div class="muted">psi {fmt(m.get("psi"))} &middot; js {fmt(m.get("js_distance"))}'
             f' &middot; p {fmt(c["p_value"])}</div></div>')
     return f'<div class="grid">{"".join(cards)}</div>'
