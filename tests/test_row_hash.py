@@ -84,6 +84,17 @@ def test_kernel_refuses_wrong_arrays():
     ro.flags.writeable = False
     with pytest.raises(ValueError):
         _core.row_hash_finish(ro)
+    nan = int(rowhash_nan())
+    for values, match in ((np.zeros(3), "one per row hash"), (np.zeros((4, 1)), "1-D"),
+                          (np.array(["a"] * 4), "unsupported dtype"),
+                          (np.zeros(8)[::2], "contiguous")):
+        with pytest.raises(ValueError, match=match):
+            _core.row_hash_mix_values(h, values, 0, nan)
+    with pytest.raises(ValueError):
+        _core.row_hash_mix_values(ro, np.zeros(4), 0, nan)
+    with pytest.raises(ValueError, match="one per row hash"):
+        _core.row_hash_mix_codes(h, np.zeros(1, U64), np.zeros(3, np.int32), 0)
+    assert h.tolist() == [0, 0, 0, 0]  # refused calls change nothing
 
 
 def test_hashes_are_pinned():

@@ -199,3 +199,8 @@ def test_uniform_draws_are_the_documented_hash():
             h = mix(base + np.arange(1000, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03))
         want = ((h >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
         np.testing.assert_array_equal(_uniform(seed, stream, 1000), want)
+    from driftcore import _core
+
+    assert _core.rff_uniforms(1, 2, 0).size == 0
+    with pytest.raises(TypeError):
+        _core.rff_uniforms(1, 2, -1)

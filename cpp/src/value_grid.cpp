@@ -192,6 +192,7 @@ struct value_grid_block {
   struct scratch {
     std::vector<std::uint32_t> dense;
     std::vector<std::uint64_t> keys, counts, slot_key, sorted;
+    std::vector<std::uint64_t> table;  // hashed_count's: key + 1 and count, side by side
   };
 
   // Count the block's cells at shift s in an open-addressing table of at most `cap`
@@ -204,9 +205,9 @@ struct value_grid_block {
     const std::size_t mask = size - 1;
     int bits = 0;
     while ((std::size_t(1) << bits) < size) ++bits;
-    // Slot keys hold key + 1 (0: empty); keys of finite values are below 2^64 - 1.
-    std::vector<std::uint64_t>& slot = w.slot_key;
-    slot.assign(2 * size, 0);  // key + 1 and count, side by side
+    // Slots hold key + 1 (0: empty); keys of finite values are below 2^64 - 1.
+    std::vector<std::uint64_t>& slot = w.table;
+    slot.assign(2 * size, 0);
     std::size_t distinct = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const double v = static_cast<double>(p[i]);

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -145,9 +146,10 @@ def out_of_range_pvalue(*, above: int, below: int, n_reference: int, n_current: 
     return min(1.0, 2.0 * min(tail(above), tail(below)))
 
 
-def shown(value: float, arrow_type: str = "") -> str:
+def shown(value: float, arrow_type: str = "",
+          number: Callable[[float], str] = "{:g}".format) -> str:
     """A column's value for a message: dates, times and durations (counted as their
-    integer units in profiles) as such, other numbers as ``:g``.
+    integer units in profiles) as such, other numbers by ``number``.
 
     Examples
     --------
@@ -157,7 +159,7 @@ def shown(value: float, arrow_type: str = "") -> str:
     """
     m = _TEMPORAL.match(arrow_type)
     if m is None or not math.isfinite(value) or value != int(value):
-        return f"{value:g}"
+        return number(value)
     import numpy as np
 
     kind, unit = m.group(1), m.group(2)

@@ -56,10 +56,6 @@ def histogram_svg(h: dict[str, Any] | None, arrow_type: str = "") -> str:
     return _categorical_svg(h)
 
 
-def _end(v: float, arrow_type: str) -> str:
-    shown_v = shown(v, arrow_type)
-    return fmt(v) if shown_v == f"{v:g}" else shown_v
-
 
 def _svg(body: str, label: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H + PAD}" '
@@ -92,9 +88,9 @@ def _numeric_svg(h: dict[str, Any], arrow_type: str = "") -> str:
             f'<path d="{path(dens[1])}" fill="{CUR_COLOR}" fill-opacity="0.35" stroke="{CUR_COLOR}"/>'
             f'<line x1="{PAD / 2}" y1="{H}" x2="{W - PAD / 2}" y2="{H}" stroke="#889"/>'
             f'<text x="{PAD / 2}" y="{H + 16}" font-size="11" fill="#556">'
-            f'{escape(_end(lo, arrow_type))}</text>'
+            f'{escape(shown(lo, arrow_type, fmt))}</text>'
             f'<text x="{W - PAD / 2}" y="{H + 16}" font-size="11" fill="#556" '
-            f'text-anchor="end">{escape(_end(hi, arrow_type))}</text>')
+            f'text-anchor="end">{escape(shown(hi, arrow_type, fmt))}</text>')
     note = ""
     out = [h["below"][1] + h["above"][1], h["below"][0] + h["above"][0]]
     if any(out):
