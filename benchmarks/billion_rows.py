@@ -56,10 +56,12 @@ def main() -> None:
     from driftcore.job.profile_file import ProfileFile
 
     rows = ProfileFile.from_bytes(out.read_bytes()).meta["rows"]
-    print(f"{' '.join(cmd[3:])}\n  {rows:,} rows in {wall:.1f} s = {rows / wall / 1e6:.1f} M rows/s; "
-          f"peak memory {peak_sum / 2**20:,.0f} MiB (process tree), largest process "
-          f"{peak_max / 2**20:,.0f} MiB; load average before {load:.2f}, after "
-          f"{os.getloadavg()[0]:.2f}")
+    print(
+        f"{' '.join(cmd[3:])}\n  {rows:,} rows in {wall:.1f} s = {rows / wall / 1e6:.1f} M rows/s; "
+        f"peak memory {peak_sum / 2**20:,.0f} MiB (process tree), largest process "
+        f"{peak_max / 2**20:,.0f} MiB; load average before {load:.2f}, after "
+        f"{os.getloadavg()[0]:.2f}"
+    )
     out.unlink()
 
 

@@ -106,8 +106,11 @@ REASON_KINDS = (
     ("exact-row", "exact rows"),
     ("near-duplicate", "near-dup"),
     ("missing values", "missing"),
-    ("is missing from", "schema"), ("is new in", "schema"), ("changed type", "schema"),
-    ("is constant", "constant"), ("outside the reference", "range"),
+    ("is missing from", "schema"),
+    ("is new in", "schema"),
+    ("changed type", "schema"),
+    ("is constant", "constant"),
+    ("outside the reference", "range"),
     ("categor", "categories"),
 )
 RHO = 0.8
@@ -133,8 +136,28 @@ def zipf_weights(levels: int, exponent: float) -> np.ndarray:
 
 def country_names(levels: int = 200) -> list[str]:
     """Short, distinct, country-like names (a fixed list, independent of the seed)."""
-    first = ["Al", "Bel", "Cor", "Dan", "Es", "Fre", "Gal", "Hon", "Ir", "Ja", "Ken", "Lor",
-             "Mar", "Nor", "Or", "Pal", "Qua", "Ros", "Sal", "Tor"]
+    first = [
+        "Al",
+        "Bel",
+        "Cor",
+        "Dan",
+        "Es",
+        "Fre",
+        "Gal",
+        "Hon",
+        "Ir",
+        "Ja",
+        "Ken",
+        "Lor",
+        "Mar",
+        "Nor",
+        "Or",
+        "Pal",
+        "Qua",
+        "Ros",
+        "Sal",
+        "Tor",
+    ]
     last = ["ania", "istan", "land", "onia", "ador", "ica", "eria", "uay", "ovia", "esia"]
     return [f"{a}{b}" for a in first for b in last][:levels]
 
@@ -169,19 +192,23 @@ OCCUPATION_P = zipf_weights(len(OCCUPATIONS), 0.7)
 
 
 def categorical_table(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    return pd.DataFrame({
-        "country": rng.choice(COUNTRIES, size=n, p=COUNTRY_P),
-        "occupation": rng.choice(OCCUPATIONS, size=n, p=OCCUPATION_P),
-        "amount": rng.lognormal(3.0, 1.0, size=n),
-    })
+    return pd.DataFrame(
+        {
+            "country": rng.choice(COUNTRIES, size=n, p=COUNTRY_P),
+            "occupation": rng.choice(OCCUPATIONS, size=n, p=OCCUPATION_P),
+            "amount": rng.lognormal(3.0, 1.0, size=n),
+        }
+    )
 
 
 def discrete_table(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    return pd.DataFrame({
-        "rating": rng.choice(np.arange(1, 6), size=n, p=[0.1, 0.15, 0.25, 0.3, 0.2]),
-        "count": rng.binomial(10, 0.3, size=n),
-        "amount": rng.lognormal(3.0, 1.0, size=n),
-    })
+    return pd.DataFrame(
+        {
+            "rating": rng.choice(np.arange(1, 6), size=n, p=[0.1, 0.15, 0.25, 0.3, 0.2]),
+            "count": rng.binomial(10, 0.3, size=n),
+            "amount": rng.lognormal(3.0, 1.0, size=n),
+        }
+    )
 
 
 def load_real_table(name: str) -> pd.DataFrame | None:
@@ -214,44 +241,62 @@ def random_split(table: pd.DataFrame) -> Maker:
     def make(rng: np.random.Generator) -> Pair:
         order = rng.permutation(len(table))
         half = len(table) // 2
-        return (table.iloc[order[:half]].reset_index(drop=True),
-                table.iloc[order[half:]].reset_index(drop=True))
+        return (
+            table.iloc[order[:half]].reset_index(drop=True),
+            table.iloc[order[half:]].reset_index(drop=True),
+        )
+
     return make
 
 
 def same_distribution(draw: Callable[[np.random.Generator, int], pd.DataFrame], n: int) -> Maker:
     def make(rng: np.random.Generator) -> Pair:
         return draw(rng, n), draw(rng, n)
+
     return make
 
 
 def mean_shift(n: int, cols: int, shift_sd: float) -> Maker:
     """Correlated normals; the first column of current moved by ``shift_sd`` sd."""
+
     def make(rng: np.random.Generator) -> Pair:
         ref, cur = correlated_normal(rng, n, cols), correlated_normal(rng, n, cols)
         cur[cur.columns[0]] += shift_sd
         return ref, cur
+
     return make
 
 
 def income_scale(n: int, factor: float) -> Maker:
     """A lognormal (sigma 0.5) income column, current multiplied by ``factor``
     (Wasserstein-1 / std about 0.22 for a 12% rise: a real shift by the usual rule)."""
+
     def make(rng: np.random.Generator) -> Pair:
         ref = pd.DataFrame({"income": rng.lognormal(10.0, 0.5, n)})
         cur = pd.DataFrame({"income": factor * rng.lognormal(10.0, 0.5, n)})
         return ref, cur
+
     return make
 
 
 def grid_change(n: int) -> Maker:
     """Reference on {0, 0.4, ..., 2}, current on {0, 1, 2} (both with mean 1)."""
+
     def make(rng: np.random.Generator) -> Pair:
-        ref = pd.DataFrame({"score": rng.choice(np.round(np.arange(6) * 0.4, 1), n),
-                            "amount": rng.lognormal(3.0, 1.0, n)})
-        cur = pd.DataFrame({"score": rng.choice(np.array([0.0, 1.0, 2.0]), n),
-                            "amount": rng.lognormal(3.0, 1.0, n)})
+        ref = pd.DataFrame(
+            {
+                "score": rng.choice(np.round(np.arange(6) * 0.4, 1), n),
+                "amount": rng.lognormal(3.0, 1.0, n),
+            }
+        )
+        cur = pd.DataFrame(
+            {
+                "score": rng.choice(np.array([0.0, 1.0, 2.0]), n),
+                "amount": rng.lognormal(3.0, 1.0, n),
+            }
+        )
         return ref, cur
+
     return make
 
 
@@ -276,14 +321,30 @@ class Scenario:
 
 def real_scenarios() -> list[Scenario]:
     out = []
-    for name in ("breast_cancer", "wine", "iris", "diabetes", "digits", "linnerud",
-                 "california_housing"):
+    for name in (
+        "breast_cancer",
+        "wine",
+        "iris",
+        "diabetes",
+        "digits",
+        "linnerud",
+        "california_housing",
+    ):
         table = load_real_table(name)
         if table is None:
             print(f"skipping {name}: not available offline", file=sys.stderr)
             continue
-        out.append(Scenario(f"real: {name} (split)", "false alarm", random_split(table),
-                            len(table) // 2, table.shape[1], ("python", "cli"), "small"))
+        out.append(
+            Scenario(
+                f"real: {name} (split)",
+                "false alarm",
+                random_split(table),
+                len(table) // 2,
+                table.shape[1],
+                ("python", "cli"),
+                "small",
+            )
+        )
     return out
 
 
@@ -294,56 +355,165 @@ def synthetic_scenarios() -> list[Scenario]:
         return pd.DataFrame({"x": rng.normal(size=n)})
 
     for n in (100, 500):
-        out.append(Scenario("normal, 1 col", "false alarm", same_distribution(one, n), n, 1,
-                            ("python", "cli"), "small"))
+        out.append(
+            Scenario(
+                "normal, 1 col",
+                "false alarm",
+                same_distribution(one, n),
+                n,
+                1,
+                ("python", "cli"),
+                "small",
+            )
+        )
 
     def ten(rng: np.random.Generator, n: int) -> pd.DataFrame:
         return correlated_normal(rng, n, 10)
 
-    out.append(Scenario(f"normal rho={RHO}, 10 cols", "false alarm",
-                        same_distribution(ten, 1_000_000), 1_000_000, 10, ("profiles", "cli"),
-                        "huge"))
+    out.append(
+        Scenario(
+            f"normal rho={RHO}, 10 cols",
+            "false alarm",
+            same_distribution(ten, 1_000_000),
+            1_000_000,
+            10,
+            ("profiles", "cli"),
+            "huge",
+        )
+    )
     for cols in (20, 100):
+
         def draw(rng: np.random.Generator, n: int, cols: int = cols) -> pd.DataFrame:
             return correlated_normal(rng, n, cols)
+
         for n in (100, 500, 5000):
             ends = ("python", "profiles", "cli") if n >= 5000 else ("python", "cli")
-            out.append(Scenario(f"normal rho={RHO}, {cols} cols", "false alarm",
-                                same_distribution(draw, n), n, cols, ends, "small"))
-        out.append(Scenario(f"normal rho={RHO}, {cols} cols", "false alarm",
-                            same_distribution(draw, 100_000), 100_000, cols,
-                            ("profiles", "cli"), "large" if cols <= 20 else "huge"))
+            out.append(
+                Scenario(
+                    f"normal rho={RHO}, {cols} cols",
+                    "false alarm",
+                    same_distribution(draw, n),
+                    n,
+                    cols,
+                    ends,
+                    "small",
+                )
+            )
+        out.append(
+            Scenario(
+                f"normal rho={RHO}, {cols} cols",
+                "false alarm",
+                same_distribution(draw, 100_000),
+                100_000,
+                cols,
+                ("profiles", "cli"),
+                "large" if cols <= 20 else "huge",
+            )
+        )
     return out
 
 
 def categorical_scenarios() -> list[Scenario]:
     n = 8 * len(COUNTRIES)
-    out = [Scenario("country 200 levels + occupation 50 long labels", "false alarm",
-                    same_distribution(categorical_table, n), n, 2, ("python", "cli"), "small")]
+    out = [
+        Scenario(
+            "country 200 levels + occupation 50 long labels",
+            "false alarm",
+            same_distribution(categorical_table, n),
+            n,
+            2,
+            ("python", "cli"),
+            "small",
+        )
+    ]
     for n in (500, 5000):
-        out.append(Scenario("discrete: rating 1-5, count 0-10", "false alarm",
-                            same_distribution(discrete_table, n), n, 2, ("python", "cli"),
-                            "small"))
-    out.append(Scenario("discrete: rating 1-5, count 0-10", "false alarm",
-                        same_distribution(discrete_table, 100_000), 100_000, 2, ("profiles",),
-                        "large"))
+        out.append(
+            Scenario(
+                "discrete: rating 1-5, count 0-10",
+                "false alarm",
+                same_distribution(discrete_table, n),
+                n,
+                2,
+                ("python", "cli"),
+                "small",
+            )
+        )
+    out.append(
+        Scenario(
+            "discrete: rating 1-5, count 0-10",
+            "false alarm",
+            same_distribution(discrete_table, 100_000),
+            100_000,
+            2,
+            ("profiles",),
+            "large",
+        )
+    )
     return out
 
 
 def power_scenarios() -> list[Scenario]:
     return [
-        Scenario("shift 0.5 sd, 1 of 10 cols", "power", mean_shift(500, 10, 0.5), 500, 10,
-                 ("python", "cli"), "power", "x000"),
-        Scenario("shift 0.5 sd, 1 of 30 cols", "power", mean_shift(500, 30, 0.5), 500, 30,
-                 ("python", "cli"), "power", "x000"),
-        Scenario("shift 0.2 sd, 1 of 10 cols", "power", mean_shift(100_000, 10, 0.2), 100_000,
-                 10, ("profiles", "cli"), "power", "x000"),
-        Scenario("income lognormal x1.12", "power", income_scale(100_000, 1.12), 100_000, 1,
-                 ("profiles", "cli"), "power", "income"),
-        Scenario("grid {0,.4,..,2} -> {0,1,2}", "power", grid_change(500), 500, 1,
-                 ("python", "cli"), "power", "score"),
-        Scenario("grid {0,.4,..,2} -> {0,1,2}", "power", grid_change(100_000), 100_000, 1,
-                 ("profiles", "cli"), "power", "score"),
+        Scenario(
+            "shift 0.5 sd, 1 of 10 cols",
+            "power",
+            mean_shift(500, 10, 0.5),
+            500,
+            10,
+            ("python", "cli"),
+            "power",
+            "x000",
+        ),
+        Scenario(
+            "shift 0.5 sd, 1 of 30 cols",
+            "power",
+            mean_shift(500, 30, 0.5),
+            500,
+            30,
+            ("python", "cli"),
+            "power",
+            "x000",
+        ),
+        Scenario(
+            "shift 0.2 sd, 1 of 10 cols",
+            "power",
+            mean_shift(100_000, 10, 0.2),
+            100_000,
+            10,
+            ("profiles", "cli"),
+            "power",
+            "x000",
+        ),
+        Scenario(
+            "income lognormal x1.12",
+            "power",
+            income_scale(100_000, 1.12),
+            100_000,
+            1,
+            ("profiles", "cli"),
+            "power",
+            "income",
+        ),
+        Scenario(
+            "grid {0,.4,..,2} -> {0,1,2}",
+            "power",
+            grid_change(500),
+            500,
+            1,
+            ("python", "cli"),
+            "power",
+            "score",
+        ),
+        Scenario(
+            "grid {0,.4,..,2} -> {0,1,2}",
+            "power",
+            grid_change(100_000),
+            100_000,
+            1,
+            ("profiles", "cli"),
+            "power",
+            "score",
+        ),
     ]
 
 
@@ -398,8 +568,16 @@ def run_cli(ref: pd.DataFrame, cur: pd.DataFrame, target: str | None, tmp: Path)
     write_parquet(ref, ref_path)
     write_parquet(cur, cur_path)
     out_path.unlink(missing_ok=True)
-    argv = ["check", str(ref_path), str(cur_path), "--json", str(out_path), "--threads", "1",
-            "--quiet"]
+    argv = [
+        "check",
+        str(ref_path),
+        str(cur_path),
+        "--json",
+        str(out_path),
+        "--threads",
+        "1",
+        "--quiet",
+    ]
     err = io.StringIO()
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
@@ -416,7 +594,9 @@ def run_cli(ref: pd.DataFrame, cur: pd.DataFrame, target: str | None, tmp: Path)
 
 
 RUNNERS: dict[str, Callable[[pd.DataFrame, pd.DataFrame, str | None, Path], Run]] = {
-    "python": run_python, "profiles": run_profiles, "cli": run_cli,
+    "python": run_python,
+    "profiles": run_profiles,
+    "cli": run_cli,
 }
 
 
@@ -483,10 +663,22 @@ def measure(scenario: Scenario, front_end: str, repeats: int, seed: int, tmp: Pa
     reasons = Counter(reason_kind(x) for r in ok if r.drift for x in r.reasons)
     seconds = [r.seconds for r in ok]
     return Row(
-        scenario.name, scenario.family, front_end, scenario.n_per_side, scenario.columns,
-        len(runs), alarms, len(runs) - len(ok), alarms / len(ok) if ok else math.nan, low, high,
-        column_rate, float(np.median(seconds)) if seconds else math.nan, scenario.goal,
-        dict(reasons), sorted({r.error for r in runs if r.error}),
+        scenario.name,
+        scenario.family,
+        front_end,
+        scenario.n_per_side,
+        scenario.columns,
+        len(runs),
+        alarms,
+        len(runs) - len(ok),
+        alarms / len(ok) if ok else math.nan,
+        low,
+        high,
+        column_rate,
+        float(np.median(seconds)) if seconds else math.nan,
+        scenario.goal,
+        dict(reasons),
+        sorted({r.error for r in runs if r.error}),
     )
 
 
@@ -507,8 +699,10 @@ def _reasons_cell(row: Row) -> str:
 
 
 def markdown(rows: list[Row]) -> str:
-    head = ("| scenario | front end | n/side | cols | repeats | rate | 95% CI | col rate "
-            "| s/run | goal | errors | CLI failure reasons (runs) |")
+    head = (
+        "| scenario | front end | n/side | cols | repeats | rate | 95% CI | col rate "
+        "| s/run | goal | errors | CLI failure reasons (runs) |"
+    )
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for r in rows:
         lines.append(
@@ -546,15 +740,20 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             row = measure(scenario, front_end, repeats_for(scenario, args), args.seed, Path(tmp))
             rows.append(row)
-            print(f"[{i}/{len(jobs)}] {scenario.name}, {front_end}, n={scenario.n_per_side:,}: "
-                  f"rate {_num(row.rate)} ({row.alarms}/{row.repeats - row.errors}), "
-                  f"errors {row.errors}, {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+            print(
+                f"[{i}/{len(jobs)}] {scenario.name}, {front_end}, n={scenario.n_per_side:,}: "
+                f"rate {_num(row.rate)} ({row.alarms}/{row.repeats - row.errors}), "
+                f"errors {row.errors}, {time.perf_counter() - t0:.1f} s",
+                file=sys.stderr,
+            )
     total = time.perf_counter() - started
     print(markdown(rows))
-    print(f"\ndriftcore {driftcore.__version__}, seed {args.seed}, "
-          f"{'quick' if args.quick else 'default'} repeats"
-          f"{f' (--repeats {args.repeats})' if args.repeats is not None else ''}, "
-          f"total {total:.0f} s")
+    print(
+        f"\ndriftcore {driftcore.__version__}, seed {args.seed}, "
+        f"{'quick' if args.quick else 'default'} repeats"
+        f"{f' (--repeats {args.repeats})' if args.repeats is not None else ''}, "
+        f"total {total:.0f} s"
+    )
     for r in rows:
         for msg in r.error_messages:
             print(f"- error in {r.scenario} / {r.front_end}: {msg}")
@@ -562,9 +761,13 @@ def main(argv: list[str] | None = None) -> int:
         doc = {
             "driftcore_version": driftcore.__version__,
             "python": platform.python_version(),
-            "numpy": np.__version__, "pandas": pd.__version__, "pyarrow": pa.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "pyarrow": pa.__version__,
             "cpu_count": os.cpu_count(),
-            "seed": args.seed, "quick": args.quick, "repeats_override": args.repeats,
+            "seed": args.seed,
+            "quick": args.quick,
+            "repeats_override": args.repeats,
             "total_seconds": total,
             "rows": [asdict(r) for r in rows],
         }

@@ -140,10 +140,23 @@ def main() -> int:
             t0 = time.perf_counter()
             generate(ref, a.rows, False, a.seed)
             generate(cur, a.rows, True, a.seed)
-            print(f"generated 2 x {a.rows:,} rows x 20 columns in {time.perf_counter() - t0:.1f} s "
-                  f"({(ref.stat().st_size + cur.stat().st_size) / 2**30:.2f} GiB) in {work}")
-        cmd = [sys.executable, "-m", "driftcore", "check", str(ref), str(cur), "--quiet",
-               "--json", str(work / "report.json"), "--report", str(work / "report.html")]
+            print(
+                f"generated 2 x {a.rows:,} rows x 20 columns in {time.perf_counter() - t0:.1f} s "
+                f"({(ref.stat().st_size + cur.stat().st_size) / 2**30:.2f} GiB) in {work}"
+            )
+        cmd = [
+            sys.executable,
+            "-m",
+            "driftcore",
+            "check",
+            str(ref),
+            str(cur),
+            "--quiet",
+            "--json",
+            str(work / "report.json"),
+            "--report",
+            str(work / "report.html"),
+        ]
         if a.threads:
             cmd += ["--threads", str(a.threads)]
         dc = run_with_rss(cmd)
@@ -152,10 +165,15 @@ def main() -> int:
             return 2
         doc = json.loads((work / "report.json").read_text())
         drifted = [c["column"] for c in doc["columns"] if c["drifted"]]
-        print(f"driftcore check: {dc['wall_s']:.1f} s wall, peak RSS {dc['peak_rss_mib']:.0f} MiB, "
-              f"exit {dc['rc']}, drifted {drifted}")
-        result = {"rows": a.rows, "driftcore": {k: dc[k] for k in ("wall_s", "peak_rss_mib", "rc")},
-                  "drifted": drifted}
+        print(
+            f"driftcore check: {dc['wall_s']:.1f} s wall, peak RSS {dc['peak_rss_mib']:.0f} MiB, "
+            f"exit {dc['rc']}, drifted {drifted}"
+        )
+        result = {
+            "rows": a.rows,
+            "driftcore": {k: dc[k] for k in ("wall_s", "peak_rss_mib", "rc")},
+            "drifted": drifted,
+        }
         if not a.skip_evidently:
             ev_rows = min(a.evidently_rows, a.rows)
             ev = run_with_rss([sys.executable, "-c", _EVIDENTLY, str(ref), str(cur), str(ev_rows)])
@@ -165,12 +183,18 @@ def main() -> int:
             info = json.loads(ev["stdout"].strip().splitlines()[-1])
             scaled = info["report_s"] * a.rows / ev_rows
             speedup = scaled / dc["wall_s"]
-            print(f"evidently on {ev_rows:,} rows: report {info['report_s']:.1f} s (+ read "
-                  f"{info['read_s']:.1f} s), peak RSS {ev['peak_rss_mib']:.0f} MiB, drifted "
-                  f"{info['drifted']}; scaled to {a.rows:,} rows: {scaled:.0f} s -> driftcore "
-                  f"{speedup:.1f}x faster")
-            result["evidently"] = {**info, "peak_rss_mib": ev["peak_rss_mib"], "scaled_s": scaled,
-                                   "speedup": speedup}
+            print(
+                f"evidently on {ev_rows:,} rows: report {info['report_s']:.1f} s (+ read "
+                f"{info['read_s']:.1f} s), peak RSS {ev['peak_rss_mib']:.0f} MiB, drifted "
+                f"{info['drifted']}; scaled to {a.rows:,} rows: {scaled:.0f} s -> driftcore "
+                f"{speedup:.1f}x faster"
+            )
+            result["evidently"] = {
+                **info,
+                "peak_rss_mib": ev["peak_rss_mib"],
+                "scaled_s": scaled,
+                "speedup": speedup,
+            }
         if a.record:
             record(Path(a.record), result, a)
         print(json.dumps(result))
@@ -186,22 +210,28 @@ def record(path: Path, r: dict, a: argparse.Namespace) -> None:
     dc = r["driftcore"]
     lines = [
         "",
-        (f"### driftcore check, {r['rows']:,} x 20 Parquet ({time.strftime('%Y-%m-%d %H:%M')} UTC,"
-        f" {platform.node() or 'this machine'}, {os.cpu_count()} CPUs, driftcore "
-        f"{driftcore.__version__})"),
+        (
+            f"### driftcore check, {r['rows']:,} x 20 Parquet ({time.strftime('%Y-%m-%d %H:%M')} UTC,"
+            f" {platform.node() or 'this machine'}, {os.cpu_count()} CPUs, driftcore "
+            f"{driftcore.__version__})"
+        ),
         "",
         f"`python benchmarks/check_scale.py --rows {a.rows} --evidently-rows {a.evidently_rows}`",
         "",
         "| | wall | peak RSS | drifted columns |",
         "| --- | --- | --- | --- |",
-        (f"| `driftcore check` (full files, exit {dc['rc']}) | {dc['wall_s']:.1f} s | "
-        f"{dc['peak_rss_mib']:.0f} MiB | {', '.join(r['drifted'])} |"),
+        (
+            f"| `driftcore check` (full files, exit {dc['rc']}) | {dc['wall_s']:.1f} s | "
+            f"{dc['peak_rss_mib']:.0f} MiB | {', '.join(r['drifted'])} |"
+        ),
     ]
     ev = r.get("evidently")
     if ev:
         lines += [
-            (f"| Evidently DataDriftPreset, first {ev['rows']:,} rows | {ev['report_s']:.1f} s "
-            f"(+ {ev['read_s']:.1f} s read) | {ev['peak_rss_mib']:.0f} MiB | {ev['drifted']} |"),
+            (
+                f"| Evidently DataDriftPreset, first {ev['rows']:,} rows | {ev['report_s']:.1f} s "
+                f"(+ {ev['read_s']:.1f} s read) | {ev['peak_rss_mib']:.0f} MiB | {ev['drifted']} |"
+            ),
             f"| Evidently scaled linearly to {r['rows']:,} rows | {ev['scaled_s']:.0f} s | | |",
             "",
             f"driftcore is **{ev['speedup']:.1f}x** faster than Evidently scaled to the same rows.",

@@ -174,7 +174,9 @@ def two_sample_values() -> tuple[np.ndarray, np.ndarray]:
 def tiny_shift_values() -> tuple[np.ndarray, np.ndarray]:
     """Reference N(0, 1) and current N(0.01, 1): the monitoring case, where the KS
     p-value needs the Kolmogorov distribution away from its cheap tails."""
-    return _rng(8).standard_normal(SIZES.tiny_shift), _rng(9).normal(TINY_SHIFT, 1.0, SIZES.tiny_shift)
+    return _rng(8).standard_normal(SIZES.tiny_shift), _rng(9).normal(
+        TINY_SHIFT, 1.0, SIZES.tiny_shift
+    )
 
 
 @pytest.fixture(scope="session")
@@ -255,8 +257,12 @@ _PROVENANCE: dict[str, Any] = {}
 def _git(*args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", *args], cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-            capture_output=True, text=True, timeout=30, check=True,
+            ["git", *args],
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -266,8 +272,10 @@ def _git(*args: str) -> str | None:
 def _snapshot() -> dict[str, Any]:
     snap: dict[str, Any] = {
         "git_head": _git("rev-parse", "HEAD"),
-        "git_dirty": (_git("status", "--porcelain", "--", "cpp", "python", "CMakeLists.txt",
-                           "pyproject.toml") or "").splitlines(),
+        "git_dirty": (
+            _git("status", "--porcelain", "--", "cpp", "python", "CMakeLists.txt", "pyproject.toml")
+            or ""
+        ).splitlines(),
         "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
     try:

@@ -50,7 +50,9 @@ def _frame(args: argparse.Namespace):
     if args.parquet:
         files = [str(f) for f in sorted(Path(args.parquet).glob("*.parquet"))[: args.files]]
         if args.reader == "dask":
-            return dd.read_parquet(files), f"{len(files)} Parquet files (dask.dataframe.read_parquet)"
+            return dd.read_parquet(
+                files
+            ), f"{len(files)} Parquet files (dask.dataframe.read_parquet)"
         import driftcore.dask as dcd
 
         return dcd.read_parquet(files), f"{len(files)} Parquet files (driftcore.dask.read_parquet)"
@@ -133,8 +135,9 @@ def _pool_profile(pool, sources) -> int:
     import driftcore
     from driftcore.dask.profile import merge_profiles
 
-    prof = merge_profiles([driftcore.Profile.from_bytes(b)
-                           for b in pool.map(_pool_pass1, sources, chunksize=1)])
+    prof = merge_profiles(
+        [driftcore.Profile.from_bytes(b) for b in pool.map(_pool_pass1, sources, chunksize=1)]
+    )
     return prof["x"].count
 
 
@@ -179,14 +182,21 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--parquet", help="folder from make_billion_rows.py")
     p.add_argument("--files", type=int, default=10)
-    p.add_argument("--reader", choices=["driftcore", "dask"], default="driftcore",
-                   help="Parquet reader: driftcore.dask.read_parquet (pyarrow per file) or Dask's own")
+    p.add_argument(
+        "--reader",
+        choices=["driftcore", "dask"],
+        default="driftcore",
+        help="Parquet reader: driftcore.dask.read_parquet (pyarrow per file) or Dask's own",
+    )
     p.add_argument("--rows", type=float, default=1e8, help="rows generated without --parquet")
     p.add_argument("--partitions", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--runs", type=int, default=2, help="timed profiles per cluster and round")
-    p.add_argument("--ceiling", action="store_true",
-                   help="also time the same work on multiprocessing pools, without Dask")
+    p.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also time the same work on multiprocessing pools, without Dask",
+    )
     args = p.parse_args()
 
     import multiprocessing
@@ -195,8 +205,10 @@ def main() -> None:
 
     per_partition_costs(args)
     ddf, source = _frame(args)
-    print(f"load average before: {os.getloadavg()[0]:.2f}; data: {source}, "
-          f"{ddf.npartitions} partitions; {args.runs} timed runs per cluster and round")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f}; data: {source}, "
+        f"{ddf.npartitions} partitions; {args.runs} timed runs per cluster and round"
+    )
     sources = _sources(args)
     pools = {}
     if args.ceiling:
@@ -215,12 +227,16 @@ def main() -> None:
                     times[f"dask {w}"].append(t)
                     if pools:
                         times[f"pool {w}"].append(_timed_pool(pools, w, sources, args.runs))
-                line = (f"round {r + 1}: 1 worker {times['dask 1'][-1]:.2f} s, 2 workers "
-                        f"{times['dask 2'][-1]:.2f} s, ratio {times['dask 1'][-1] / times['dask 2'][-1]:.2f}")
+                line = (
+                    f"round {r + 1}: 1 worker {times['dask 1'][-1]:.2f} s, 2 workers "
+                    f"{times['dask 2'][-1]:.2f} s, ratio {times['dask 1'][-1] / times['dask 2'][-1]:.2f}"
+                )
                 if pools:
-                    line += (f"; no Dask: 1 process {times['pool 1'][-1]:.2f} s, 2 processes "
-                             f"{times['pool 2'][-1]:.2f} s, ratio "
-                             f"{times['pool 1'][-1] / times['pool 2'][-1]:.2f}")
+                    line += (
+                        f"; no Dask: 1 process {times['pool 1'][-1]:.2f} s, 2 processes "
+                        f"{times['pool 2'][-1]:.2f} s, ratio "
+                        f"{times['pool 1'][-1] / times['pool 2'][-1]:.2f}"
+                    )
                 print(f"{line} (load {os.getloadavg()[0]:.2f})", flush=True)
     finally:
         for pool in pools.values():
@@ -231,9 +247,11 @@ def main() -> None:
         a, b = times[f"{kind} 1"], times[f"{kind} 2"]
         m1, m2 = statistics.median(a), statistics.median(b)
         per_round = statistics.median(x / y for x, y in zip(a, b))
-        print(f"{label}: {rows:,} rows: median 1 worker {m1:.2f} s ({rows / m1 / 1e6:.1f} M rows/s), "
-              f"2 workers {m2:.2f} s ({rows / m2 / 1e6:.1f} M rows/s); ratio of medians "
-              f"{m1 / m2:.2f}, median of per-round ratios {per_round:.2f}")
+        print(
+            f"{label}: {rows:,} rows: median 1 worker {m1:.2f} s ({rows / m1 / 1e6:.1f} M rows/s), "
+            f"2 workers {m2:.2f} s ({rows / m2 / 1e6:.1f} M rows/s); ratio of medians "
+            f"{m1 / m2:.2f}, median of per-round ratios {per_round:.2f}"
+        )
 
 
 if __name__ == "__main__":

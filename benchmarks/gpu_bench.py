@@ -60,7 +60,7 @@ def main() -> None:
     for dtype in (cp.float32, cp.float64):
         x = rng.standard_normal(n, dtype=dtype)
         for bins in (64, 4096):
-            sample = cp.asnumpy(x[: 1_000_000]).astype(np.float64)
+            sample = cp.asnumpy(x[:1_000_000]).astype(np.float64)
             for kind, edges in (
                 ("uniform", np.linspace(-5.0, 5.0, bins + 1)),
                 ("quantile", np.unique(np.quantile(sample, np.linspace(0, 1, bins + 1)))),
@@ -73,13 +73,15 @@ def main() -> None:
                 g, c = driftcore.Histogram(edges), driftcore.Histogram(edges)
                 g.update(part)
                 c.update(cp.asnumpy(part))
-                rows.append({
-                    "case": f"hist {kind} {bins} {np.dtype(dtype).name}",
-                    "Gvalues/s": n / ms / 1e6,
-                    "GB/s": gbs,
-                    "share_of_copy": gbs / copy_gbs,
-                    "parity": bool(g == c),
-                })
+                rows.append(
+                    {
+                        "case": f"hist {kind} {bins} {np.dtype(dtype).name}",
+                        "Gvalues/s": n / ms / 1e6,
+                        "GB/s": gbs,
+                        "share_of_copy": gbs / copy_gbs,
+                        "parity": bool(g == c),
+                    }
+                )
         del x
         cp.get_default_memory_pool().free_all_blocks()
     rows += mmd_rows(cp, driftcore, int(args.mmd_n))
@@ -116,26 +118,35 @@ def mmd_rows(cp, driftcore, n: int, d: int = 64, permutations: int = 100) -> lis
     g = driftcore.mmd_test(xs, ys, n_permutations=permutations, seed=2)
     c = driftcore.mmd_test(cp.asnumpy(xs), cp.asnumpy(ys), n_permutations=permutations, seed=2)
     parity = bool(abs(g.mmd2 - c.mmd2) <= 1e-5 * abs(c.mmd2) and g.pvalue == c.pvalue)
-    return [{
-        "case": f"mmd n=m={n} d={d} P={permutations}",
-        "seconds": seconds,
-        "TFLOP/s": flops / seconds / 1e12,
-        "share_of_fp32_peak": flops / seconds / fp32_peak_flops(cp),
-        "mmd2": r.mmd2, "pvalue": r.pvalue, "bandwidth_method": r.bandwidth_method,
-        "parity": parity, "parity_mmd2": [g.mmd2, c.mmd2],
-    }]
+    return [
+        {
+            "case": f"mmd n=m={n} d={d} P={permutations}",
+            "seconds": seconds,
+            "TFLOP/s": flops / seconds / 1e12,
+            "share_of_fp32_peak": flops / seconds / fp32_peak_flops(cp),
+            "mmd2": r.mmd2,
+            "pvalue": r.pvalue,
+            "bandwidth_method": r.bandwidth_method,
+            "parity": parity,
+            "parity_mmd2": [g.mmd2, c.mmd2],
+        }
+    ]
 
 
 def print_rows(rows: list[dict], json_path: str | None, n: int) -> None:
     for r in rows:
         if r["case"].startswith("mmd"):
-            print(f"{r['case']:<32} {r['seconds']:8.2f} s {r['TFLOP/s']:8.1f} TFLOP/s "
-                  f"{r['share_of_fp32_peak']:6.0%} of FP32 peak, parity {r['parity']}")
+            print(
+                f"{r['case']:<32} {r['seconds']:8.2f} s {r['TFLOP/s']:8.1f} TFLOP/s "
+                f"{r['share_of_fp32_peak']:6.0%} of FP32 peak, parity {r['parity']}"
+            )
     rows = [r for r in rows if not r["case"].startswith("mmd")]
     print(f"{'case':<32} {'Gval/s':>8} {'GB/s':>8} {'of copy':>8} parity")
     for r in rows:
-        print(f"{r['case']:<32} {r.get('Gvalues/s', float('nan')):>8.1f} {r['GB/s']:>8.0f} "
-              f"{r.get('share_of_copy', float('nan')):>8.0%} {r.get('parity', '')}")
+        print(
+            f"{r['case']:<32} {r.get('Gvalues/s', float('nan')):>8.1f} {r['GB/s']:>8.0f} "
+            f"{r.get('share_of_copy', float('nan')):>8.0%} {r.get('parity', '')}"
+        )
     if json_path:
         with open(json_path, "w") as f:
             json.dump({"n": n, "rows": rows}, f, indent=1)

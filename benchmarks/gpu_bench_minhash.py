@@ -17,7 +17,9 @@ import numpy as np
 def corpus(n_docs: int, words: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """n_docs documents of `words` random 6-letter words: a 1M-document block, tiled."""
     rng = np.random.default_rng(seed)
-    vocab = np.frombuffer("".join(f"w{i:05d}" for i in range(20000)).encode(), np.uint8).reshape(-1, 6)
+    vocab = np.frombuffer("".join(f"w{i:05d}" for i in range(20000)).encode(), np.uint8).reshape(
+        -1, 6
+    )
     block = min(n_docs, 1_000_000)
     text = np.empty((block, words, 7), np.uint8)
     text[:, :, :6] = vocab[rng.integers(0, len(vocab), (block, words))]
@@ -49,8 +51,13 @@ def main() -> None:
     t = time.perf_counter()
     cpu = mh.signatures_from_buffers(data[: offsets[cpu_docs]], offsets[: cpu_docs + 1])
     cpu_s = (time.perf_counter() - t) * n_docs / cpu_docs
-    rows.append({"case": f"CPU signatures ({os.cpu_count()} threads, scaled)", "s": cpu_s,
-                 "Mshingles/s": shingles / cpu_s / 1e6})
+    rows.append(
+        {
+            "case": f"CPU signatures ({os.cpu_count()} threads, scaled)",
+            "s": cpu_s,
+            "Mshingles/s": shingles / cpu_s / 1e6,
+        }
+    )
 
     d_data, d_offsets = cp.asarray(data), cp.asarray(offsets)
     mh.signatures_from_buffers(d_data[: 1000 * args.words * 7], d_offsets[:1001])  # warm-up
@@ -63,22 +70,39 @@ def main() -> None:
         times.append(time.perf_counter() - t)
     gpu_s = float(np.median(times))
     parity = bool((sig[:cpu_docs].get() == cpu).all())
-    rows.append({"case": "GPU signatures", "s": gpu_s, "Mshingles/s": shingles / gpu_s / 1e6,
-                 "speedup": cpu_s / gpu_s, "parity": parity})
-    from driftcore import _gpu_minhash
+    rows.append(
+        {
+            "case": "GPU signatures",
+            "s": gpu_s,
+            "Mshingles/s": shingles / gpu_s / 1e6,
+            "speedup": cpu_s / gpu_s,
+            "parity": parity,
+        }
+    )
+    from driftcore.lsh import _band_keys_device
 
     t = time.perf_counter()
     sig = mh.signatures_from_buffers(d_data, d_offsets)
-    keys = _gpu_minhash.band_keys(sig, 21, 6)
+    keys = _band_keys_device(sig, 21, 6)
     cp.cuda.Device().synchronize()
     both_s = time.perf_counter() - t
-    rows.append({"case": "GPU text -> band keys", "s": both_s, "GB/s": data.nbytes / both_s / 1e9,
-                 "parity": bool((keys[:1000].get() == driftcore.lsh._core.band_keys(cpu[:1000], 21, 6)).all())})
+    rows.append(
+        {
+            "case": "GPU text -> band keys",
+            "s": both_s,
+            "GB/s": data.nbytes / both_s / 1e9,
+            "parity": bool(
+                (keys[:1000].get() == driftcore.lsh._core.band_keys(cpu[:1000], 21, 6)).all()
+            ),
+        }
+    )
 
     print(f"{'case':<44} {'s':>8} {'Msh/s':>9} {'GB/s':>6} {'x CPU':>6} parity")
     for r in rows:
-        print(f"{r['case']:<44} {r['s']:>8.3f} {r.get('Mshingles/s', float('nan')):>9.0f} "
-              f"{r.get('GB/s', float('nan')):>6.2f} {r.get('speedup', float('nan')):>6.1f} {r.get('parity', '')}")
+        print(
+            f"{r['case']:<44} {r['s']:>8.3f} {r.get('Mshingles/s', float('nan')):>9.0f} "
+            f"{r.get('GB/s', float('nan')):>6.2f} {r.get('speedup', float('nan')):>6.1f} {r.get('parity', '')}"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"docs": n_docs, "words": args.words, "rows": rows}, f, indent=1)

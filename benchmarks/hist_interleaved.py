@@ -54,7 +54,9 @@ def main() -> None:
 
     # The suite's data (conftest: seed 20251127, streams 1 and 2).
     x = np.random.default_rng([20251127, 1]).standard_normal(int(args.size))
-    idx = np.random.default_rng([20251127, 2]).choice(x.size, size=min(1_000_000, x.size), replace=False)
+    idx = np.random.default_rng([20251127, 2]).choice(
+        x.size, size=min(1_000_000, x.size), replace=False
+    )
     edges = np.quantile(x[idx], np.linspace(0.0, 1.0, BINS + 1))
 
     expected = np.histogram(x, BINS, RANGE)[0]
@@ -91,11 +93,16 @@ def main() -> None:
     ratios = {
         "numpy.histogram uniform / driftcore (target >= 10x)": ("numpy.histogram uniform", base),
         "fast_histogram / driftcore (target >= 1.3x)": ("fast_histogram.histogram1d", base),
-        "numpy.histogram edges / driftcore edges (target >= 3x)": ("numpy.histogram edges", "driftcore edges, 1 thread"),
+        "numpy.histogram edges / driftcore edges (target >= 3x)": (
+            "numpy.histogram edges",
+            "driftcore edges, 1 thread",
+        ),
         "driftcore 1 thread / 2 threads (target >= 1.7x)": (base, "driftcore uniform, 2 threads"),
     }
-    print(f"{x.size:,} float64 values, {args.rounds} interleaved rounds, load average "
-          f"{load[0]:.2f} -> {load[1]:.2f}")
+    print(
+        f"{x.size:,} float64 values, {args.rounds} interleaved rounds, load average "
+        f"{load[0]:.2f} -> {load[1]:.2f}"
+    )
     for name, ts in times.items():
         med = statistics.median(ts)
         print(f"  {name:<30} median {med * 1e3:8.1f} ms  ({x.size / med / 1e6:,.0f} M values/s)")
@@ -106,7 +113,9 @@ def main() -> None:
         q = np.quantile(per_round, [0.25, 0.5, 0.75])
         print(f"  {label:<56} median {q[1]:5.2f}x  (quartiles {q[0]:.2f}-{q[2]:.2f}x)")
     share = [r / h for r, h in zip(times["numpy max (read reference)"], times[base])]
-    print(f"  driftcore 1 thread, share of the read rate of numpy max: median {np.median(share):.0%}")
+    print(
+        f"  driftcore 1 thread, share of the read rate of numpy max: median {np.median(share):.0%}"
+    )
 
 
 if __name__ == "__main__":

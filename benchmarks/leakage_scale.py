@@ -75,9 +75,7 @@ PLANT_RATE = 0.01
 # --- corpus ------------------------------------------------------------------------------
 
 
-def vocabulary(
-    rng: np.random.Generator, size: int = VOCAB
-) -> tuple[np.ndarray, np.ndarray]:
+def vocabulary(rng: np.random.Generator, size: int = VOCAB) -> tuple[np.ndarray, np.ndarray]:
     """``size`` distinct random lowercase words: (padded uint8 matrix with a trailing
     space after each word, lengths including the space)."""
     words: set[bytes] = set()
@@ -150,9 +148,7 @@ def keep_for(target: float, la: int, lb: int, n: int = N_GRAM) -> int:
 
     sa, sb = la - n + 1, lb - n + 1
     shared = target * (sa + sb) / (1 + target)
-    shared = (
-        math.ceil(shared - 1e-9) if target >= THRESHOLD else math.floor(shared + 1e-9)
-    )
+    shared = math.ceil(shared - 1e-9) if target >= THRESHOLD else math.floor(shared + 1e-9)
     return int(min(max(shared + n - 1, n), min(la, lb)))
 
 
@@ -254,9 +250,7 @@ def score(
     ]
     reported_j = [planted[p] for p in got if p in planted] + extra_j
     out["reported not planted"] = len(extra)
-    out["reported with exact J<=0.7 (false positives)"] = int(
-        sum(x <= 0.7 for x in reported_j)
-    )
+    out["reported with exact J<=0.7 (false positives)"] = int(sum(x <= 0.7 for x in reported_j))
     out["reported with exact J<0.8"] = int(sum(x < 0.8 for x in reported_j))
     out["min exact J reported"] = float(min(reported_j)) if reported_j else None
     return out
@@ -352,9 +346,7 @@ def py_shingles(docs: list[str], n: int = N_GRAM) -> list[list[str]]:
     return out
 
 
-def worker_rensa(
-    train: Any, ev: Any, bands: int, chunk: int = 50_000
-) -> dict[str, Any]:
+def worker_rensa(train: Any, ev: Any, bands: int, chunk: int = 50_000) -> dict[str, Any]:
     import rensa
 
     seed = 42
@@ -367,9 +359,7 @@ def worker_rensa(
         t1 = time.perf_counter()
         sh = py_shingles(docs)
         t2 = time.perf_counter()
-        m = rensa.RMinHash.digest_matrix_from_token_sets(
-            sh, num_perm=NUM_PERM, seed=seed
-        )
+        m = rensa.RMinHash.digest_matrix_from_token_sets(sh, num_perm=NUM_PERM, seed=seed)
         t3 = time.perf_counter()
         lsh.insert_matrix(m, start_key=s)
         t4 = time.perf_counter()
@@ -445,9 +435,7 @@ def _core_module() -> dict[str, Any]:
 
     with open(_core.__file__, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:16]
-    mtime = time.strftime(
-        "%Y-%m-%d %H:%M:%S", time.gmtime(os.path.getmtime(_core.__file__))
-    )
+    mtime = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(os.path.getmtime(_core.__file__)))
     return {"sha256": digest, "mtime_utc": mtime}
 
 
@@ -522,9 +510,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--train", type=int, default=1_000_000)
     ap.add_argument("--eval", type=int, default=100_000)
-    ap.add_argument(
-        "--repeats", type=int, default=3, help="driftcore find_leakage repeats"
-    )
+    ap.add_argument("--repeats", type=int, default=3, help="driftcore find_leakage repeats")
     ap.add_argument("--rensa-fraction", type=float, default=1.0)
     ap.add_argument(
         "--rensa-bands",

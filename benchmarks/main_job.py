@@ -107,27 +107,66 @@ def measure(argv: list[str], rounds: int) -> tuple[float, float, float, int]:
 
 def commands(ref: Path, cur: Path, work: Path, evidently: bool) -> dict[str, list[str]]:
     out = {
-        "read both with pyarrow": [PY, "-c", ("import pyarrow.parquet as pq; "
-                                   f"pq.read_table({str(ref)!r}); pq.read_table({str(cur)!r})")],
+        "read both with pyarrow": [
+            PY,
+            "-c",
+            (
+                "import pyarrow.parquet as pq; "
+                f"pq.read_table({str(ref)!r}); pq.read_table({str(cur)!r})"
+            ),
+        ],
         # The floor of every driftcore row: Python start and the command's imports.
-        "import the command": [PY, "-c", ("import driftcore.cli, driftcore.job.check, "
-                                          "driftcore.job.passes, pyarrow.parquet")],
-        "driftcore check": [PY, "-m", "driftcore", "check", str(ref), str(cur), "-q",
-                            "--json", str(work / "check.json")],
-        "driftcore profile (reference)": [PY, "-m", "driftcore", "profile", str(ref), "-q",
-                                          "-o", str(work / "ref.dcp")],
-        "driftcore compare (profile vs file)": [PY, "-m", "driftcore", "compare",
-                                                str(work / "ref.dcp"), str(cur), "-q",
-                                                "--json", str(work / "compare.json")],
+        "import the command": [
+            PY,
+            "-c",
+            ("import driftcore.cli, driftcore.job.check, driftcore.job.passes, pyarrow.parquet"),
+        ],
+        "driftcore check": [
+            PY,
+            "-m",
+            "driftcore",
+            "check",
+            str(ref),
+            str(cur),
+            "-q",
+            "--json",
+            str(work / "check.json"),
+        ],
+        "driftcore profile (reference)": [
+            PY,
+            "-m",
+            "driftcore",
+            "profile",
+            str(ref),
+            "-q",
+            "-o",
+            str(work / "ref.dcp"),
+        ],
+        "driftcore compare (profile vs file)": [
+            PY,
+            "-m",
+            "driftcore",
+            "compare",
+            str(work / "ref.dcp"),
+            str(cur),
+            "-q",
+            "--json",
+            str(work / "compare.json"),
+        ],
     }
     if evidently:
-        out["evidently DataDriftPreset"] = [PY, "-c", (
-            "import warnings; warnings.simplefilter('ignore')\n"
-            "import pandas as pd\n"
-            "from evidently import Report\n"
-            "from evidently.presets import DataDriftPreset\n"
-            f"ref = pd.read_parquet({str(ref)!r}); cur = pd.read_parquet({str(cur)!r})\n"
-            "Report([DataDriftPreset()]).run(cur, ref)\n")]
+        out["evidently DataDriftPreset"] = [
+            PY,
+            "-c",
+            (
+                "import warnings; warnings.simplefilter('ignore')\n"
+                "import pandas as pd\n"
+                "from evidently import Report\n"
+                "from evidently.presets import DataDriftPreset\n"
+                f"ref = pd.read_parquet({str(ref)!r}); cur = pd.read_parquet({str(cur)!r})\n"
+                "Report([DataDriftPreset()]).run(cur, ref)\n"
+            ),
+        ]
     return out
 
 
@@ -153,21 +192,30 @@ def main(argv: list[str] | None = None) -> int:
             for case in cases:
                 ref, cur = files(data, n, case)
                 read = float("nan")
-                for name, cmd in commands(ref, cur, work, args.evidently and n <= 1_000_000).items():
+                for name, cmd in commands(
+                    ref, cur, work, args.evidently and n <= 1_000_000
+                ).items():
                     med, low, peak, code = measure(cmd, rounds)
                     read = med if name.startswith("read") else read
                     row = Timing(n, case, name, med, low, med / read, peak, code)
                     if name == "driftcore check":
-                        row.phases = json.loads((work / "check.json").read_text())["timing"]["phases"]
+                        row.phases = json.loads((work / "check.json").read_text())["timing"][
+                            "phases"
+                        ]
                     rows.append(row)
-                    print(f"{n:,} {case} {name}: {med:.2f} s ({med / read:.1f}x read), "
-                          f"{peak:.0f} MiB, exit {code}", file=sys.stderr)
+                    print(
+                        f"{n:,} {case} {name}: {med:.2f} s ({med / read:.1f}x read), "
+                        f"{peak:.0f} MiB, exit {code}",
+                        file=sys.stderr,
+                    )
     print("| rows | case | command | median s | min s | x read | peak MiB | exit | phases (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         phases = ", ".join(f"{k} {v:.2f}" for k, v in r.phases.items())
-        print(f"| {r.size:,} | {r.case} | {r.command} | {r.median_s:.2f} | {r.min_s:.2f} | "
-              f"{r.ratio_to_read:.1f} | {r.peak_mib:.0f} | {r.exit_code} | {phases} |")
+        print(
+            f"| {r.size:,} | {r.case} | {r.command} | {r.median_s:.2f} | {r.min_s:.2f} | "
+            f"{r.ratio_to_read:.1f} | {r.peak_mib:.0f} | {r.exit_code} | {phases} |"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
     return 0

@@ -40,8 +40,9 @@ def write(folder: Path, rows: int, files: int, seed: int, row_group: int) -> Non
         if n <= 0:
             break
         table = pa.table({"x": file_values(seed, i, n)})
-        pq.write_table(table, folder / f"part-{i:05d}.parquet", row_group_size=row_group,
-                       compression="snappy")
+        pq.write_table(
+            table, folder / f"part-{i:05d}.parquet", row_group_size=row_group, compression="snappy"
+        )
         written += n
 
 
@@ -56,8 +57,10 @@ def main() -> None:
     t = time.perf_counter()
     write(args.folder, int(args.rows), args.files, args.seed, args.row_group)
     size = sum(f.stat().st_size for f in args.folder.glob("*.parquet"))
-    print(f"wrote {int(args.rows):,} rows in {args.files} files to {args.folder} "
-          f"({size / 1e9:.2f} GB) in {time.perf_counter() - t:.1f} s")
+    print(
+        f"wrote {int(args.rows):,} rows in {args.files} files to {args.folder} "
+        f"({size / 1e9:.2f} GB) in {time.perf_counter() - t:.1f} s"
+    )
 
 
 if __name__ == "__main__":

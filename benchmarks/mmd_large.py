@@ -28,17 +28,26 @@ def main() -> None:
     y = rng.standard_normal((args.n, args.d)) + 0.01
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    r = driftcore.mmd_test(x, y, n_permutations=args.permutations,
-                           threads=args.threads or None)
+    r = driftcore.mmd_test(x, y, n_permutations=args.permutations, threads=args.threads or None)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "n": args.n, "d": args.d, "permutations": args.permutations,
-        "threads": args.threads or driftcore._core.hardware_threads(), "seconds": seconds,
-        "mmd2": r.mmd2, "pvalue": r.pvalue, "bandwidth": r.bandwidth,
-        "bandwidth_method": r.bandwidth_method, "baseline_rss_mib": before / 1024,
-        "peak_rss_mib": peak / 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "n": args.n,
+                "d": args.d,
+                "permutations": args.permutations,
+                "threads": args.threads or driftcore._core.hardware_threads(),
+                "seconds": seconds,
+                "mmd2": r.mmd2,
+                "pvalue": r.pvalue,
+                "bandwidth": r.bandwidth,
+                "bandwidth_method": r.bandwidth_method,
+                "baseline_rss_mib": before / 1024,
+                "peak_rss_mib": peak / 1024,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,10 @@ def main() -> None:
     for impl in args.impl:
         out = subprocess.run(
             [sys.executable, "-c", CHILD, impl, str(args.n), str(args.d), str(args.permutations)],
-            check=False, capture_output=True, text=True, env={"OMP_NUM_THREADS": "1"},
+            check=False,
+            capture_output=True,
+            text=True,
+            env={"OMP_NUM_THREADS": "1"},
         )
         if out.returncode:
             print(json.dumps({"impl": impl, "error": out.stderr.strip().splitlines()[-1:]}))

@@ -32,8 +32,11 @@ def measure(rows: int, repeat: int) -> dict[str, dict[str, float]]:
             start = time.perf_counter()
             prof = driftcore.Profile.build(data, threads=1)
             times.append(time.perf_counter() - start)
-        out[dtype] = {"best_s": min(times), "median_s": float(np.median(times)),
-                      "bytes": len(prof.to_bytes())}
+        out[dtype] = {
+            "best_s": min(times),
+            "median_s": float(np.median(times)),
+            "bytes": len(prof.to_bytes()),
+        }
     return out
 
 
@@ -50,9 +53,18 @@ def main(argv: list[str] | None = None) -> None:
         return
     base = None
     if args.baseline:
-        cmd = [args.baseline, __file__, "--rows", str(args.rows), "--repeat", str(args.repeat), "--json"]
-        base = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
-                                         cwd="/").stdout)
+        cmd = [
+            args.baseline,
+            __file__,
+            "--rows",
+            str(args.rows),
+            "--repeat",
+            str(args.repeat),
+            "--json",
+        ]
+        base = json.loads(
+            subprocess.run(cmd, check=True, capture_output=True, text=True, cwd="/").stdout
+        )
     print(f"Profile.build, one thread, {args.rows:.0e} normal values")
     print("| dtype | best | median | saved size |" + (" baseline best | ratio |" if base else ""))
     print("| --- | --- | --- | --- |" + (" --- | --- |" if base else ""))

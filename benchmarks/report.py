@@ -91,8 +91,10 @@ def _table(rows: list[dict[str, Any]], markdown: bool) -> str:
         head += ["max rank error", "stated bound", "retained"]
     lines = []
     for r in rows:
-        ratio = "baseline" if r["baseline"] else (
-            f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
+        ratio = (
+            "baseline"
+            if r["baseline"]
+            else (f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-")
         )
         cells = [r["impl"], _fmt_time(r["median"]), str(r["rounds"]), r["rate"], ratio]
         if has_err:
@@ -109,8 +111,10 @@ def _table(rows: list[dict[str, Any]], markdown: bool) -> str:
         return "\n".join(out)
     widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(head)]
     fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths))]
-                     + [fmt.format(*c) for c in lines])
+    return "\n".join(
+        [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
+        + [fmt.format(*c) for c in lines]
+    )
 
 
 def _header(path: str, bench: dict[str, Any]) -> list[str]:
@@ -118,10 +122,14 @@ def _header(path: str, bench: dict[str, Any]) -> list[str]:
     mi = bench.get("machine_info", {})
     cpu = mi.get("cpu", {}).get("brand_raw") or mi.get("processor") or "?"
     out = [
-        (f"# {path}: {'quick' if meta.get('quick') else 'full'} mode, "
-         f"{bench.get('datetime', '?')}"),
-        (f"# cpu: {cpu}; cores: {meta.get('cpu_count', '?')}; "
-         f"python {meta.get('python', mi.get('python_version', '?'))}"),
+        (
+            f"# {path}: {'quick' if meta.get('quick') else 'full'} mode, "
+            f"{bench.get('datetime', '?')}"
+        ),
+        (
+            f"# cpu: {cpu}; cores: {meta.get('cpu_count', '?')}; "
+            f"python {meta.get('python', mi.get('python_version', '?'))}"
+        ),
     ]
     if meta.get("versions"):
         out.append("# " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v))
@@ -137,11 +145,15 @@ def _header(path: str, bench: dict[str, Any]) -> list[str]:
             f"{' + uncommitted: ' + ', '.join(d.split()[-1] for d in dirty) if dirty else ''}"
             f"; _core sha256 {str(so.get('sha256'))[:12]}"
         )
-        out.append(f"# load average at start {start.get('loadavg')}, at end "
-                   f"{prov.get('end', {}).get('loadavg')}")
+        out.append(
+            f"# load average at start {start.get('loadavg')}, at end "
+            f"{prov.get('end', {}).get('loadavg')}"
+        )
     if prov.get("changed_during_run"):
-        out.append("# WARNING: driftcore changed during this run (commit, sources or "
-                   "compiled module): rerun before quoting these numbers")
+        out.append(
+            "# WARNING: driftcore changed during this run (commit, sources or "
+            "compiled module): rerun before quoting these numbers"
+        )
     return out
 
 
@@ -158,31 +170,48 @@ def _aggregate(runs: list[list[dict[str, Any]]], markdown: bool) -> str:
     for rows in runs:
         for r in rows:
             by_key[(r["group"], r["impl"])].append(r)
-    head = ["group", "implementation", "runs", "median of medians",
-            "ratio vs driftcore (median of runs)", "ratio range"]
+    head = [
+        "group",
+        "implementation",
+        "runs",
+        "median of medians",
+        "ratio vs driftcore (median of runs)",
+        "ratio range",
+    ]
     lines = []
     for (g, impl), rs in by_key.items():
         ratios = [r["ratio"] for r in rs if r["ratio"] is not None]
         base = all(r["baseline"] for r in rs)
-        lines.append([
-            g, impl, str(len(rs)), _fmt_time(_median([r["median"] for r in rs])),
-            "baseline" if base else (f"{_median(ratios):.2f}x" if ratios else "-"),
-            "" if base or not ratios else f"{min(ratios):.2f}x - {max(ratios):.2f}x",
-        ])
+        lines.append(
+            [
+                g,
+                impl,
+                str(len(rs)),
+                _fmt_time(_median([r["median"] for r in rs])),
+                "baseline" if base else (f"{_median(ratios):.2f}x" if ratios else "-"),
+                "" if base or not ratios else f"{min(ratios):.2f}x - {max(ratios):.2f}x",
+            ]
+        )
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         out += ["| " + " | ".join(c) + " |" for c in lines]
         return "\n".join(out)
     widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(head)]
     fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths))]
-                     + [fmt.format(*c) for c in lines])
+    return "\n".join(
+        [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
+        + [fmt.format(*c) for c in lines]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("json_files", nargs="+", metavar="json_file",
-                    help="pytest-benchmark JSON; with several, also a cross-run summary")
+    ap.add_argument(
+        "json_files",
+        nargs="+",
+        metavar="json_file",
+        help="pytest-benchmark JSON; with several, also a cross-run summary",
+    )
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
     args = ap.parse_args(argv)
     runs = []

@@ -28,9 +28,13 @@ def _cells(frames) -> int:
 def test_compare_driftcore(measure, compare_frames):
     ref, cur = compare_frames
     report = measure(
-        "compare", lambda: driftcore.compare(ref, cur, threads=1),
-        impl="driftcore.compare (1 thread)", baseline=True, items=_cells(compare_frames),
-        rows=len(ref), columns=ref.shape[1],
+        "compare",
+        lambda: driftcore.compare(ref, cur, threads=1),
+        impl="driftcore.compare (1 thread)",
+        baseline=True,
+        items=_cells(compare_frames),
+        rows=len(ref),
+        columns=ref.shape[1],
     )
     assert report.dataset_drift
     assert {c.column for c in report.columns if c.drifted} == DRIFTED
@@ -62,8 +66,12 @@ def test_compare_evidently(measure, compare_frames, evidently_api):
         return Report([DataDriftPreset()]).run(cur, ref)  # (current, reference)
 
     snapshot = measure(
-        "evidently", run, impl="evidently DataDriftPreset", items=_cells(compare_frames),
-        rows=len(ref), columns=ref.shape[1],
+        "evidently",
+        run,
+        impl="evidently DataDriftPreset",
+        items=_cells(compare_frames),
+        rows=len(ref),
+        columns=ref.shape[1],
     )
     result = snapshot.dict()["metrics"]
     count = next(m for m in result if m["metric_name"].startswith("DriftedColumnsCount"))
@@ -82,8 +90,12 @@ def test_compare_evidently(measure, compare_frames, evidently_api):
 def test_compare_tiny_shift_driftcore(measure, tiny_shift_frames):
     ref, cur = tiny_shift_frames
     report = measure(
-        "compare", lambda: driftcore.compare(ref, cur, threads=1),
-        impl="driftcore.compare (1 thread)", baseline=True, items=_cells(tiny_shift_frames),
-        rows=len(ref), columns=ref.shape[1],
+        "compare",
+        lambda: driftcore.compare(ref, cur, threads=1),
+        impl="driftcore.compare (1 thread)",
+        baseline=True,
+        items=_cells(tiny_shift_frames),
+        rows=len(ref),
+        columns=ref.shape[1],
     )
     assert not report.dataset_drift and report.n_drifted == 0

@@ -50,8 +50,13 @@ def _check_driftcore_uniform(h: driftcore.Histogram, x: np.ndarray, expected: np
 @pytest.mark.benchmark(group="hist-uniform-64")
 def test_uniform_driftcore(measure, hist_values, hist_uniform_expected):
     h = measure(
-        "hist", _driftcore_uniform, hist_values, 1,
-        impl="driftcore (1 thread)", baseline=True, items=hist_values.size,
+        "hist",
+        _driftcore_uniform,
+        hist_values,
+        1,
+        impl="driftcore (1 thread)",
+        baseline=True,
+        items=hist_values.size,
     )
     _check_driftcore_uniform(h, hist_values, hist_uniform_expected)
 
@@ -59,8 +64,13 @@ def test_uniform_driftcore(measure, hist_values, hist_uniform_expected):
 @pytest.mark.benchmark(group="hist-uniform-64")
 def test_uniform_numpy(measure, hist_values, hist_uniform_expected):
     counts, _ = measure(
-        "hist", np.histogram, hist_values, HIST_BINS, HIST_RANGE,
-        impl="numpy.histogram", items=hist_values.size,
+        "hist",
+        np.histogram,
+        hist_values,
+        HIST_BINS,
+        HIST_RANGE,
+        impl="numpy.histogram",
+        items=hist_values.size,
     )
     np.testing.assert_array_equal(counts, hist_uniform_expected)
 
@@ -69,8 +79,13 @@ def test_uniform_numpy(measure, hist_values, hist_uniform_expected):
 def test_uniform_fast_histogram(measure, hist_values, hist_uniform_expected):
     fh = pytest.importorskip("fast_histogram")
     counts = measure(
-        "hist", fh.histogram1d, hist_values, HIST_BINS, HIST_RANGE,
-        impl="fast_histogram.histogram1d", items=hist_values.size,
+        "hist",
+        fh.histogram1d,
+        hist_values,
+        HIST_BINS,
+        HIST_RANGE,
+        impl="fast_histogram.histogram1d",
+        items=hist_values.size,
     )
     # fast-histogram returns float64 counts.
     np.testing.assert_array_equal(counts.astype(np.int64), hist_uniform_expected)
@@ -84,9 +99,7 @@ def test_uniform_boost_histogram(measure, hist_values, hist_uniform_expected):
         h = bh.Histogram(bh.axis.Regular(HIST_BINS, LO, HI))
         return h.fill(x)  # threads=None: single-threaded
 
-    h = measure(
-        "hist", fill, hist_values, impl="boost_histogram Regular", items=hist_values.size
-    )
+    h = measure("hist", fill, hist_values, impl="boost_histogram Regular", items=hist_values.size)
     np.testing.assert_array_equal(h.values(), hist_uniform_expected)
 
 
@@ -101,8 +114,12 @@ def test_quantile_driftcore(measure, hist_values, quantile_edges, quantile_expec
         return h
 
     h = measure(
-        "hist", fill, hist_values,
-        impl="driftcore (1 thread)", baseline=True, items=hist_values.size,
+        "hist",
+        fill,
+        hist_values,
+        impl="driftcore (1 thread)",
+        baseline=True,
+        items=hist_values.size,
     )
     np.testing.assert_array_equal(h.counts, quantile_expected)
     assert h.underflow == int(np.count_nonzero(hist_values < quantile_edges[0]))
@@ -113,8 +130,12 @@ def test_quantile_driftcore(measure, hist_values, quantile_edges, quantile_expec
 @pytest.mark.benchmark(group="hist-quantile-64")
 def test_quantile_numpy(measure, hist_values, quantile_edges, quantile_expected):
     counts, _ = measure(
-        "hist", np.histogram, hist_values, quantile_edges,
-        impl="numpy.histogram", items=hist_values.size,
+        "hist",
+        np.histogram,
+        hist_values,
+        quantile_edges,
+        impl="numpy.histogram",
+        items=hist_values.size,
     )
     np.testing.assert_array_equal(counts, quantile_expected)
 
@@ -127,9 +148,7 @@ def test_quantile_boost_histogram(measure, hist_values, quantile_edges, quantile
         h = bh.Histogram(bh.axis.Variable(quantile_edges))
         return h.fill(x)
 
-    h = measure(
-        "hist", fill, hist_values, impl="boost_histogram Variable", items=hist_values.size
-    )
+    h = measure("hist", fill, hist_values, impl="boost_histogram Variable", items=hist_values.size)
     got = h.values()
     # boost-histogram's last bin is half-open like the others: a value equal to the last
     # edge (the subsample's maximum, which is in the data) goes to its overflow, where
@@ -146,8 +165,13 @@ def test_quantile_boost_histogram(measure, hist_values, quantile_edges, quantile
 @pytest.mark.parametrize("threads", [2, 1])
 def test_threads_driftcore(measure, hist_values, hist_uniform_expected, threads):
     h = measure(
-        "hist", _driftcore_uniform, hist_values, threads,
+        "hist",
+        _driftcore_uniform,
+        hist_values,
+        threads,
         impl=f"driftcore ({threads} thread{'s' if threads > 1 else ''})",
-        baseline=threads == 2, items=hist_values.size, threads=threads,
+        baseline=threads == 2,
+        items=hist_values.size,
+        threads=threads,
     )
     _check_driftcore_uniform(h, hist_values, hist_uniform_expected)

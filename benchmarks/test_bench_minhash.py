@@ -99,16 +99,12 @@ def _bench(
     baseline: bool = False,
     **info: Any,
 ) -> Any:
-    benchmark.extra_info.update(
-        impl=impl, baseline=baseline, items=int(items), quick=QUICK, **info
-    )
+    benchmark.extra_info.update(impl=impl, baseline=baseline, items=int(items), quick=QUICK, **info)
     if setup is not None:
         return benchmark.pedantic(
             fn, setup=setup, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP
         )
-    return benchmark.pedantic(
-        fn, args=args, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP
-    )
+    return benchmark.pedantic(fn, args=args, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP)
 
 
 def _shingle_count(sh: list[list[str]]) -> int:
@@ -140,20 +136,14 @@ def test_signatures_rensa(benchmark, docs, variant):
     rensa = pytest.importorskip("rensa")
     R = rensa.RMinHash
     if variant == "classic":
-        fn = lambda: R.digest_matrix_from_token_sets(
-            docs["shingles"], NUM_PERM, RENSA_SEED
-        )
+        fn = lambda: R.digest_matrix_from_token_sets(docs["shingles"], NUM_PERM, RENSA_SEED)
         impl = "rensa digest_matrix_from_token_sets (pre-shingled)"
     elif variant == "rho":
-        fn = lambda: R.digest_matrix_from_token_sets_rho(
-            docs["shingles"], NUM_PERM, RENSA_SEED
-        )
+        fn = lambda: R.digest_matrix_from_token_sets_rho(docs["shingles"], NUM_PERM, RENSA_SEED)
         impl = "rensa digest_matrix_from_token_sets_rho (pre-shingled)"
     else:
         texts = docs["texts"]
-        fn = lambda: R.digest_matrix_from_token_sets(
-            py_shingles(texts), NUM_PERM, RENSA_SEED
-        )
+        fn = lambda: R.digest_matrix_from_token_sets(py_shingles(texts), NUM_PERM, RENSA_SEED)
         impl = "rensa classic incl. Python shingling from list of str"
     m = _bench(
         benchmark,
@@ -268,9 +258,7 @@ def test_lsh_driftcore(benchmark, docs, planted, setting):
 @pytest.mark.parametrize("bands", [16, 32])
 def test_lsh_rensa(benchmark, docs, planted, bands):
     rensa = pytest.importorskip("rensa")
-    m = rensa.RMinHash.digest_matrix_from_token_sets(
-        docs["shingles"], NUM_PERM, RENSA_SEED
-    )
+    m = rensa.RMinHash.digest_matrix_from_token_sets(docs["shingles"], NUM_PERM, RENSA_SEED)
     qm = rensa.RMinHash.from_token_sets(docs["query_shingles"], NUM_PERM, RENSA_SEED)
 
     def run() -> Any:
@@ -296,28 +284,18 @@ def test_lsh_datasketch(benchmark, docs, planted, params):
     mh = _hasher()
     sig = mh.signatures(docs["arrow"], threads=1).astype(np.uint64)
     qsig = mh.signatures(docs["queries"], threads=1).astype(np.uint64)
-    ms = [
-        datasketch.MinHash(num_perm=NUM_PERM, hashvalues=row, scheme="affine32")
-        for row in sig
-    ]
-    qs = [
-        datasketch.MinHash(num_perm=NUM_PERM, hashvalues=row, scheme="affine32")
-        for row in qsig
-    ]
+    ms = [datasketch.MinHash(num_perm=NUM_PERM, hashvalues=row, scheme="affine32") for row in sig]
+    qs = [datasketch.MinHash(num_perm=NUM_PERM, hashvalues=row, scheme="affine32") for row in qsig]
 
     def run() -> Any:
-        lsh = datasketch.MinHashLSH(
-            threshold=THRESHOLD, num_perm=NUM_PERM, params=params
-        )
+        lsh = datasketch.MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, params=params)
         with lsh.insertion_session() as session:
             for i, m in enumerate(ms):
                 session.insert(i, m, check_duplication=False)
         return [lsh.query(q) for q in qs]
 
     label = f"{params[0]}x{params[1]}" if params else "default 9x13"
-    cands = _bench(
-        benchmark, run, impl=f"datasketch MinHashLSH {label}", items=N_DOCS + N_QUERIES
-    )
+    cands = _bench(benchmark, run, impl=f"datasketch MinHashLSH {label}", items=N_DOCS + N_QUERIES)
     got = {(q, int(i)) for q, c in enumerate(cands) for i in c}
     benchmark.extra_info.update(pairs=len(got), recall_j09=_recall(got, planted))
     # datasketch's default 9 x 13 finds a pair at J=0.9 with probability 0.93 only
@@ -328,9 +306,7 @@ def test_lsh_datasketch(benchmark, docs, planted, params):
 # --- accuracy ---------------------------------------------------------------------------------
 
 
-def accuracy_pairs(
-    n_pairs: int = N_PAIRS, seed: int = SEED
-) -> tuple[Any, Any, np.ndarray]:
+def accuracy_pairs(n_pairs: int = N_PAIRS, seed: int = SEED) -> tuple[Any, Any, np.ndarray]:
     """``n_pairs`` document pairs (a, b) of 200 words each, b keeping a contiguous run of
     a's words (the rest fresh random words) so that the exact 5-gram Jaccard spans
     0.02-0.98 uniformly; returns (a docs, b docs as pyarrow arrays, exact Jaccard)."""
@@ -356,9 +332,7 @@ def accuracy(n_pairs: int = N_PAIRS) -> dict[str, dict[str, float]]:
     a, b, exact = accuracy_pairs(n_pairs)
     est: dict[str, np.ndarray] = {}
     mh = _hasher()
-    est["driftcore"] = mh.jaccard(
-        mh.signatures(a, threads=1), mh.signatures(b, threads=1)
-    )
+    est["driftcore"] = mh.jaccard(mh.signatures(a, threads=1), mh.signatures(b, threads=1))
     sa, sb = py_shingles(a.to_pylist()), py_shingles(b.to_pylist())
     try:
         import rensa
@@ -378,12 +352,8 @@ def accuracy(n_pairs: int = N_PAIRS) -> dict[str, dict[str, float]]:
     try:
         import datasketch
 
-        ma = datasketch.MinHash.bulk(
-            [[s.encode() for s in x] for x in sa], num_perm=NUM_PERM
-        )
-        mb = datasketch.MinHash.bulk(
-            [[s.encode() for s in x] for x in sb], num_perm=NUM_PERM
-        )
+        ma = datasketch.MinHash.bulk([[s.encode() for s in x] for x in sa], num_perm=NUM_PERM)
+        mb = datasketch.MinHash.bulk([[s.encode() for s in x] for x in sb], num_perm=NUM_PERM)
         est["datasketch"] = np.array([x.jaccard(y) for x, y in zip(ma, mb)])
     except ImportError:
         pass

@@ -44,16 +44,22 @@ def samples() -> tuple[np.ndarray, np.ndarray]:
 
 def _run(benchmark, fn, kind: str, **info):
     rounds, warmup = ROUNDS[kind]
-    benchmark.extra_info.update(quick=QUICK, items=2 * N, n=N, d=D,
-                                permutations=PERMUTATIONS, **info)
+    benchmark.extra_info.update(
+        quick=QUICK, items=2 * N, n=N, d=D, permutations=PERMUTATIONS, **info
+    )
     return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=warmup)
 
 
 @pytest.mark.benchmark(group="mmd")
 def test_mmd_driftcore(benchmark, samples):
     x, y = samples
-    r = _run(benchmark, lambda: driftcore.mmd_test(x, y, n_permutations=PERMUTATIONS, threads=1),
-             "driftcore", impl="driftcore.mmd_test (1 thread)", baseline=True)
+    r = _run(
+        benchmark,
+        lambda: driftcore.mmd_test(x, y, n_permutations=PERMUTATIONS, threads=1),
+        "driftcore",
+        impl="driftcore.mmd_test (1 thread)",
+        baseline=True,
+    )
     assert r.bandwidth_method == "median-exact" and 0 < r.pvalue <= 1
     assert r.permuted.size == PERMUTATIONS
 
@@ -83,9 +89,13 @@ def test_mmd_alibi_detect(benchmark, samples):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_mmd_threads(benchmark, samples, threads):
     x, y = samples
-    r = _run(benchmark, lambda: driftcore.mmd_test(x, y, n_permutations=PERMUTATIONS,
-                                                   threads=threads),
-             "driftcore", impl=f"driftcore.mmd_test ({threads} threads)", baseline=threads == 1)
+    r = _run(
+        benchmark,
+        lambda: driftcore.mmd_test(x, y, n_permutations=PERMUTATIONS, threads=threads),
+        "driftcore",
+        impl=f"driftcore.mmd_test ({threads} threads)",
+        baseline=threads == 1,
+    )
     one = driftcore.mmd_test(x, y, n_permutations=PERMUTATIONS, threads=1)
     assert r.mmd2 == one.mmd2 and np.array_equal(r.permuted, one.permuted)
 
@@ -101,7 +111,11 @@ def test_streaming_mmd_update(benchmark):
         return s
 
     rounds = (5, 1) if QUICK else (3, 1)
-    benchmark.extra_info.update(quick=QUICK, items=STREAM_ROWS, impl="StreamingMMD.update "
-                                "(1024 frequencies, 1 thread)", baseline=True)
+    benchmark.extra_info.update(
+        quick=QUICK,
+        items=STREAM_ROWS,
+        impl="StreamingMMD.update (1024 frequencies, 1 thread)",
+        baseline=True,
+    )
     s = benchmark.pedantic(run, rounds=rounds[0], iterations=1, warmup_rounds=rounds[1])
     assert s.n == [STREAM_ROWS, 0]

@@ -34,9 +34,15 @@ def kolmogorov_answer() -> float:
 @pytest.mark.benchmark(group="pvalue-kolmogorov")
 def test_kolmogorov_sf_driftcore(measure, kolmogorov_answer):
     p = measure(
-        "two_sample", pvalues.kolmogorov_sf, KOLMOGOROV_D, KOLMOGOROV_N,
-        impl="driftcore.pvalues.kolmogorov_sf", baseline=True, items=1,
-        n=KOLMOGOROV_N, n_d2=10.0,
+        "two_sample",
+        pvalues.kolmogorov_sf,
+        KOLMOGOROV_D,
+        KOLMOGOROV_N,
+        impl="driftcore.pvalues.kolmogorov_sf",
+        baseline=True,
+        items=1,
+        n=KOLMOGOROV_N,
+        n_d2=10.0,
     )
     assert math.isclose(p, kolmogorov_answer, rel_tol=1e-10, abs_tol=0.0)
 
@@ -44,8 +50,14 @@ def test_kolmogorov_sf_driftcore(measure, kolmogorov_answer):
 @pytest.mark.benchmark(group="pvalue-kolmogorov")
 def test_kolmogorov_sf_scipy(measure, kolmogorov_answer):
     p = measure(
-        "two_sample", stats.kstwo.sf, KOLMOGOROV_D, KOLMOGOROV_N,
-        impl="scipy.stats.kstwo.sf", items=1, n=KOLMOGOROV_N, n_d2=10.0,
+        "two_sample",
+        stats.kstwo.sf,
+        KOLMOGOROV_D,
+        KOLMOGOROV_N,
+        impl="scipy.stats.kstwo.sf",
+        items=1,
+        n=KOLMOGOROV_N,
+        n_d2=10.0,
     )
     assert float(p) == kolmogorov_answer
 
@@ -78,9 +90,13 @@ def _driftcore_ks(a: np.ndarray, b: np.ndarray) -> pvalues.KSPValue:
 def _ks_exact_driftcore(measure, ks_samples, sizes):
     a, b, statistic, pvalue = ks_samples[sizes]
     r = measure(
-        "two_sample", _driftcore_ks, a, b,
+        "two_sample",
+        _driftcore_ks,
+        a,
+        b,
         impl=f"driftcore sort + pvalues.ks_2samp_pvalue ({sizes[0]}/{sizes[1]})",
-        baseline=True, items=a.size + b.size,
+        baseline=True,
+        items=a.size + b.size,
     )
     assert r.exact and r.statistic == statistic
     assert math.isclose(r.pvalue, pvalue, rel_tol=1e-12, abs_tol=0.0)
@@ -89,8 +105,12 @@ def _ks_exact_driftcore(measure, ks_samples, sizes):
 def _ks_exact_scipy(measure, ks_samples, sizes):
     a, b, statistic, pvalue = ks_samples[sizes]
     r = measure(
-        "two_sample", stats.ks_2samp, a, b,
-        impl=f"scipy.stats.ks_2samp ({sizes[0]}/{sizes[1]})", items=a.size + b.size,
+        "two_sample",
+        stats.ks_2samp,
+        a,
+        b,
+        impl=f"scipy.stats.ks_2samp ({sizes[0]}/{sizes[1]})",
+        items=a.size + b.size,
     )
     assert r.statistic == statistic and r.pvalue == pvalue
 

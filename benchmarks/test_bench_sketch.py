@@ -40,9 +40,13 @@ def test_sketch_driftcore(measure, benchmark, sketch_values, sketch_sorted, k):
         return s
 
     s = measure(
-        "sketch", update, setup=lambda: ((driftcore.QuantileSketch(k=k),), {}),
-        impl=f"driftcore QuantileSketch k={k}", baseline=k == 200,
-        items=sketch_values.size, k=k,
+        "sketch",
+        update,
+        setup=lambda: ((driftcore.QuantileSketch(k=k),), {}),
+        impl=f"driftcore QuantileSketch k={k}",
+        baseline=k == 200,
+        items=sketch_values.size,
+        k=k,
     )
     assert s.n == sketch_values.size
     err = max_rank_error(s.cdf, sketch_sorted)
@@ -74,9 +78,12 @@ def test_sketch_datasketches_kll(measure, benchmark, sketch_values, sketch_sorte
         return s
 
     s = measure(
-        "sketch", update, setup=lambda: ((ds.kll_doubles_sketch(k),), {}),
+        "sketch",
+        update,
+        setup=lambda: ((ds.kll_doubles_sketch(k),), {}),
         impl=f"datasketches KLL k={k}" + (" (memory-matched)" if k != 200 else ""),
-        items=sketch_values.size, k=k,
+        items=sketch_values.size,
+        k=k,
     )
     assert s.n == sketch_values.size
 

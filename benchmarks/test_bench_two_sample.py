@@ -42,8 +42,10 @@ def _items(two_sample_values) -> int:
 def test_ks_driftcore(measure, two_sample_values, scipy_answers):
     a, b = two_sample_values
     r = measure(
-        "two_sample", lambda: driftcore.metrics.ks(a, b, threads=1),
-        impl="driftcore.metrics.ks (1 thread)", baseline=True,
+        "two_sample",
+        lambda: driftcore.metrics.ks(a, b, threads=1),
+        impl="driftcore.metrics.ks (1 thread)",
+        baseline=True,
         items=_items(two_sample_values),
     )
     assert r.statistic == scipy_answers["ks"]
@@ -55,8 +57,12 @@ def test_ks_driftcore(measure, two_sample_values, scipy_answers):
 def test_ks_scipy(measure, two_sample_values, scipy_answers):
     a, b = two_sample_values
     r = measure(
-        "two_sample", stats.ks_2samp, a, b,
-        impl="scipy.stats.ks_2samp", items=_items(two_sample_values),
+        "two_sample",
+        stats.ks_2samp,
+        a,
+        b,
+        impl="scipy.stats.ks_2samp",
+        items=_items(two_sample_values),
     )
     assert r.statistic == scipy_answers["ks"]
 
@@ -68,8 +74,10 @@ def test_ks_scipy(measure, two_sample_values, scipy_answers):
 def test_wasserstein_driftcore(measure, two_sample_values, scipy_answers):
     a, b = two_sample_values
     r = measure(
-        "two_sample", lambda: driftcore.metrics.wasserstein(a, b, threads=1),
-        impl="driftcore.metrics.wasserstein (1 thread)", baseline=True,
+        "two_sample",
+        lambda: driftcore.metrics.wasserstein(a, b, threads=1),
+        impl="driftcore.metrics.wasserstein (1 thread)",
+        baseline=True,
         items=_items(two_sample_values),
     )
     assert math.isclose(r.distance, scipy_answers["wasserstein"], rel_tol=1e-9, abs_tol=0.0)
@@ -80,8 +88,12 @@ def test_wasserstein_driftcore(measure, two_sample_values, scipy_answers):
 def test_wasserstein_scipy(measure, two_sample_values, scipy_answers):
     a, b = two_sample_values
     d = measure(
-        "two_sample", stats.wasserstein_distance, a, b,
-        impl="scipy.stats.wasserstein_distance", items=_items(two_sample_values),
+        "two_sample",
+        stats.wasserstein_distance,
+        a,
+        b,
+        impl="scipy.stats.wasserstein_distance",
+        items=_items(two_sample_values),
     )
     assert d == scipy_answers["wasserstein"]
 
@@ -99,8 +111,11 @@ def scipy_tiny(tiny_shift_values):
 def test_ks_tiny_shift_driftcore(measure, tiny_shift_values, scipy_tiny):
     a, b = tiny_shift_values
     r = measure(
-        "two_sample", lambda: driftcore.metrics.ks(a, b, threads=1),
-        impl="driftcore.metrics.ks (1 thread)", baseline=True, items=a.size + b.size,
+        "two_sample",
+        lambda: driftcore.metrics.ks(a, b, threads=1),
+        impl="driftcore.metrics.ks (1 thread)",
+        baseline=True,
+        items=a.size + b.size,
     )
     assert r.statistic == scipy_tiny[0]
     assert math.isclose(r.pvalue, scipy_tiny[1], rel_tol=1e-9, abs_tol=1e-300)
@@ -109,6 +124,7 @@ def test_ks_tiny_shift_driftcore(measure, tiny_shift_values, scipy_tiny):
 @pytest.mark.benchmark(group="ks-tiny-shift")
 def test_ks_tiny_shift_scipy(measure, tiny_shift_values, scipy_tiny):
     a, b = tiny_shift_values
-    r = measure("two_sample", stats.ks_2samp, a, b, impl="scipy.stats.ks_2samp",
-                items=a.size + b.size)
+    r = measure(
+        "two_sample", stats.ks_2samp, a, b, impl="scipy.stats.ks_2samp", items=a.size + b.size
+    )
     assert r.statistic == scipy_tiny[0]

@@ -44,7 +44,8 @@ def dask_client():
     tests (started once: a cluster takes a few seconds)."""
     distributed = pytest.importorskip("distributed")
     pytest.importorskip("dask.dataframe")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")  # any free port
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )  # any free port
     with cluster, distributed.Client(cluster) as client:
         yield client

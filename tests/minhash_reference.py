@@ -51,8 +51,19 @@ def fold(units: list[int]) -> int:
     return mix64(h)
 
 
-SPACES = {0x20, *range(0x09, 0x0E), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028,
-          0x2029, 0x202F, 0x205F, 0x3000}
+SPACES = {
+    0x20,
+    *range(0x09, 0x0E),
+    0x85,
+    0xA0,
+    0x1680,
+    *range(0x2000, 0x200B),
+    0x2028,
+    0x2029,
+    0x202F,
+    0x205F,
+    0x3000,
+}
 
 
 def is_punct(cp: int) -> bool:
@@ -66,8 +77,12 @@ def is_punct(cp: int) -> bool:
         return cp not in (0x2028, 0x2029, 0x202F)
     if 0x3001 <= cp <= 0x303F:
         return True
-    return (0xFF01 <= cp <= 0xFF0F or 0xFF1A <= cp <= 0xFF20 or 0xFF3B <= cp <= 0xFF40
-            or 0xFF5B <= cp <= 0xFF65)
+    return (
+        0xFF01 <= cp <= 0xFF0F
+        or 0xFF1A <= cp <= 0xFF20
+        or 0xFF3B <= cp <= 0xFF40
+        or 0xFF5B <= cp <= 0xFF65
+    )
 
 
 def is_sep(cp: int, fold_punct: bool) -> bool:
@@ -132,8 +147,15 @@ def signature(shingle_hashes: list[int], num_perm: int, seed: int) -> list[int]:
     return out
 
 
-def text_signature(text: str, *, unit: str = "word", n: int = 5, num_perm: int = 128,
-                   seed: int = 1, fold_punct: bool = True) -> list[int]:
+def text_signature(
+    text: str,
+    *,
+    unit: str = "word",
+    n: int = 5,
+    num_perm: int = 128,
+    seed: int = 1,
+    fold_punct: bool = True,
+) -> list[int]:
     return signature(shingles(units(normalize(text), unit, fold_punct), n), num_perm, seed)
 
 

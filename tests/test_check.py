@@ -20,12 +20,14 @@ def _tables(seed: int = 0, n: int = 3000, shift: float = 0.0) -> tuple[pd.DataFr
     rng = np.random.default_rng(seed)
 
     def side(mu: float) -> pd.DataFrame:
-        return pd.DataFrame({
-            "x": rng.normal(mu, 1, n),
-            "y": rng.lognormal(0, 1, n),
-            "rating": rng.integers(1, 6, n),
-            "c": rng.choice(["a", "b", "c"], n),
-        })
+        return pd.DataFrame(
+            {
+                "x": rng.normal(mu, 1, n),
+                "y": rng.lognormal(0, 1, n),
+                "rating": rng.integers(1, 6, n),
+                "c": rng.choice(["a", "b", "c"], n),
+            }
+        )
 
     return side(0.0), side(shift)
 
@@ -67,11 +69,21 @@ def test_same_result_as_the_command_line(frames, tmp_path):
     ref, cur = frames
     pq.write_table(pa.Table.from_pandas(ref, preserve_index=False), tmp_path / "ref.parquet")
     pq.write_table(pa.Table.from_pandas(cur, preserve_index=False), tmp_path / "cur.parquet")
-    code = main(["check", str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet"),
-                 "--json", str(tmp_path / "cli.json"), "-q"])
+    code = main(
+        [
+            "check",
+            str(tmp_path / "ref.parquet"),
+            str(tmp_path / "cur.parquet"),
+            "--json",
+            str(tmp_path / "cli.json"),
+            "-q",
+        ]
+    )
     cli = json.loads((tmp_path / "cli.json").read_text())
-    for lib in (driftcore.check(ref, cur),
-                driftcore.check(str(tmp_path / "ref.parquet"), tmp_path / "cur.parquet")):
+    for lib in (
+        driftcore.check(ref, cur),
+        driftcore.check(str(tmp_path / "ref.parquet"), tmp_path / "cur.parquet"),
+    ):
         assert lib.exit_code == code == cli["summary"]["exit_code"]
         assert lib.reasons == cli["summary"]["reasons"]
         for a, b in zip(lib.document["columns"], cli["columns"]):
@@ -102,8 +114,15 @@ def test_every_kind_of_table_gives_the_same_report(frames):
 
 def test_exact_and_text_leakage_in_memory():
     rng = np.random.default_rng(2)
-    words = [" ".join(rng.choice(["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta",
-                                  "theta", "iota", "kappa"], 12)) for _ in range(400)]
+    words = [
+        " ".join(
+            rng.choice(
+                ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"],
+                12,
+            )
+        )
+        for _ in range(400)
+    ]
     ref = pd.DataFrame({"x": rng.normal(size=400), "note": words})
     cur = ref.sample(200, random_state=1).reset_index(drop=True)
     r = driftcore.check(ref, cur, thresholds={"near_duplicates": 0.5})
@@ -129,13 +148,16 @@ def test_saved_profile_as_reference(frames, tmp_path):
     assert saved.document["reference"]["format"] == "profile"
 
 
-@pytest.mark.parametrize("kwargs, needle", [
-    ({"columns": ["nope"]}, "no column 'nope'"),
-    ({"thresholds": {"psx": 0.1}}, "unknown threshold 'psx'"),
-    ({"bins": 0}, "bins must be an integer >= 1"),
-    ({"correction": "sidak"}, "correction must be one of"),
-    ({"categorical": ["c"]}, "not a numeric column"),
-])
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"columns": ["nope"]}, "no column 'nope'"),
+        ({"thresholds": {"psx": 0.1}}, "unknown threshold 'psx'"),
+        ({"bins": 0}, "bins must be an integer >= 1"),
+        ({"correction": "sidak"}, "correction must be one of"),
+        ({"categorical": ["c"]}, "not a numeric column"),
+    ],
+)
 def test_bad_options_raise_value_errors_naming_them(frames, kwargs, needle):
     ref, cur = frames
     with pytest.raises(ValueError, match=needle) as info:
@@ -224,17 +246,33 @@ def test_report_histograms_come_from_the_grids():
 def test_data_quality_findings_fail_the_check_and_name_the_problem():
     rng = np.random.default_rng(8)
     n = 4000
-    ref = pd.DataFrame({"x": rng.normal(size=n), "k": rng.normal(size=n),
-                        "c": rng.choice(["a", "b", "c"], n), "gone": rng.normal(size=n)})
-    cur = pd.DataFrame({"x": rng.normal(size=n), "k": np.full(n, 2.5),
-                        "c": np.where(rng.random(n) < 0.05, "new-label", rng.choice(["a", "b"], n)),
-                        "extra": rng.normal(size=n)})
+    ref = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "k": rng.normal(size=n),
+            "c": rng.choice(["a", "b", "c"], n),
+            "gone": rng.normal(size=n),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "k": np.full(n, 2.5),
+            "c": np.where(rng.random(n) < 0.05, "new-label", rng.choice(["a", "b"], n)),
+            "extra": rng.normal(size=n),
+        }
+    )
     cur.loc[:199, "x"] = 50.0  # 5% beyond the reference's maximum
     r = driftcore.check(ref, cur, leak_rows=0)
     failed = {(f["kind"], f["column"]) for f in r.document["findings"] if f["failed"]}
-    assert failed >= {("vanished_column", "gone"), ("new_column", "extra"),
-                      ("constant_column", "k"), ("out_of_range", "x"),
-                      ("new_categories", "c"), ("vanished_categories", "c")}
+    assert failed >= {
+        ("vanished_column", "gone"),
+        ("new_column", "extra"),
+        ("constant_column", "k"),
+        ("out_of_range", "x"),
+        ("new_categories", "c"),
+        ("vanished_categories", "c"),
+    }
     text = " ".join(r.reasons)
     assert "'new-label' (5." in text and "'c' (" in text and "above" in text
     assert r.exit_code == 1 and r.document["summary"]["n_findings_failed"] == len(failed)
@@ -250,11 +288,17 @@ def test_findings_stay_quiet_on_clean_splits():
     for seed in range(40):
         rng = np.random.default_rng(seed)
         n = 3000
-        data = pd.DataFrame({
-            "x": rng.standard_t(3, 2 * n), "y": rng.lognormal(0, 1, 2 * n),
-            "z": rng.choice([f"c{i}" for i in range(300)], 2 * n,
-                            p=np.r_[1 / np.arange(1, 301)] / np.sum(1 / np.arange(1, 301))),
-        })
+        data = pd.DataFrame(
+            {
+                "x": rng.standard_t(3, 2 * n),
+                "y": rng.lognormal(0, 1, 2 * n),
+                "z": rng.choice(
+                    [f"c{i}" for i in range(300)],
+                    2 * n,
+                    p=np.r_[1 / np.arange(1, 301)] / np.sum(1 / np.arange(1, 301)),
+                ),
+            }
+        )
         r = driftcore.check(data.iloc[:n], data.iloc[n:].reset_index(drop=True), leak_rows=0)
         fails += any(f["failed"] for f in r.document["findings"])
     assert fails <= 4  # alpha 0.05 over the whole family: at most ~2 expected in 40
@@ -266,8 +310,9 @@ def test_a_scheduler_needs_files(frames, dask_client, tmp_path):
         driftcore.check(ref, cur, scheduler=dask_client)
     pq.write_table(pa.Table.from_pandas(ref, preserve_index=False), tmp_path / "ref.parquet")
     pq.write_table(pa.Table.from_pandas(cur, preserve_index=False), tmp_path / "cur.parquet")
-    on_dask = driftcore.check(tmp_path / "ref.parquet", tmp_path / "cur.parquet",
-                              scheduler=dask_client)
+    on_dask = driftcore.check(
+        tmp_path / "ref.parquet", tmp_path / "cur.parquet", scheduler=dask_client
+    )
     here = driftcore.check(tmp_path / "ref.parquet", tmp_path / "cur.parquet")
     for key in ("summary", "columns", "findings", "mmd", "leakage"):
         assert on_dask.document[key] == here.document[key]
@@ -281,9 +326,14 @@ def test_out_of_range_pvalue_is_valid_under_no_change():
     ps = []
     for _ in range(3000):
         x, y = rng.normal(size=150), rng.normal(size=220)
-        ps.append(out_of_range_pvalue(above=int((y > x.max()).sum()),
-                                      below=int((y < x.min()).sum()),
-                                      n_reference=150, n_current=220))
+        ps.append(
+            out_of_range_pvalue(
+                above=int((y > x.max()).sum()),
+                below=int((y < x.min()).sum()),
+                n_reference=150,
+                n_current=220,
+            )
+        )
     ps = np.array(ps)
     for alpha in (0.01, 0.05, 0.2):
         assert np.mean(ps <= alpha) <= alpha + 0.01
@@ -310,9 +360,12 @@ def test_unseen_category_pvalue_is_near_its_level_under_no_change():
         for _ in range(300):
             r = rng.choice(levels, 1000, p=w).astype(str)
             c = rng.choice(levels, 800, p=w).astype(str)
-            ps += [f.pvalue for f in _categories("z", col(r), col(c),
-                                                 {"new_categories": 0.01,
-                                                  "vanished_categories": 0.01})]
+            ps += [
+                f.pvalue
+                for f in _categories(
+                    "z", col(r), col(c), {"new_categories": 0.01, "vanished_categories": 0.01}
+                )
+            ]
         tests = 600  # two tests a run; a run without unseen categories has none
         assert sum(p <= 0.05 for p in ps) / tests <= 0.08
 
@@ -356,14 +409,28 @@ def test_findings_show_dates_and_times_as_such():
 
     rng = np.random.default_rng(2)
     start = datetime.datetime(2024, 1, 1)
-    ref = {"when": pa.array([start + datetime.timedelta(hours=int(h))
-                             for h in rng.integers(0, 24 * 365, 3000)], pa.timestamp("us")),
-           "day": pa.array([datetime.date(2024, 1, 1) + datetime.timedelta(days=int(d))
-                            for d in rng.integers(0, 365, 3000)], pa.date32()),
-           "x": rng.normal(size=3000)}
+    ref = {
+        "when": pa.array(
+            [start + datetime.timedelta(hours=int(h)) for h in rng.integers(0, 24 * 365, 3000)],
+            pa.timestamp("us"),
+        ),
+        "day": pa.array(
+            [
+                datetime.date(2024, 1, 1) + datetime.timedelta(days=int(d))
+                for d in rng.integers(0, 365, 3000)
+            ],
+            pa.date32(),
+        ),
+        "x": rng.normal(size=3000),
+    }
     cur = dict(ref, x=rng.normal(size=3000))
-    cur["when"] = pa.array([start + datetime.timedelta(days=400, hours=int(h))
-                            for h in rng.integers(0, 24 * 30, 3000)], pa.timestamp("us"))
+    cur["when"] = pa.array(
+        [
+            start + datetime.timedelta(days=400, hours=int(h))
+            for h in rng.integers(0, 24 * 30, 3000)
+        ],
+        pa.timestamp("us"),
+    )
     cur["day"] = pa.array([datetime.date(2025, 3, 1)] * 3000, pa.date32())
     report = driftcore.check(ref, cur)
     msgs = {f["kind"] + ":" + f["column"]: f["message"] for f in report.document["findings"]}
@@ -383,8 +450,35 @@ def test_disjoint_sides_give_a_ks_bound_of_one():
     # anything above 1).
     from driftcore import _slots
 
-    a = np.array([586, 858, 554, 764, 809, 61, 560, 455, 289, 452, 413, 492, 818, 825,
-                  626, 710, 959, 637, 370, 83, 553, 232, 594, 26], float)
+    a = np.array(
+        [
+            586,
+            858,
+            554,
+            764,
+            809,
+            61,
+            560,
+            455,
+            289,
+            452,
+            413,
+            492,
+            818,
+            825,
+            626,
+            710,
+            959,
+            637,
+            370,
+            83,
+            553,
+            232,
+            594,
+            26,
+        ],
+        float,
+    )
     assert np.cumsum(a / a.sum())[-1] > 1.0
     counts_a = np.concatenate([a, np.zeros(3)])
     counts_b = np.concatenate([np.zeros(a.size), [5.0, 7.0, 1.0]])

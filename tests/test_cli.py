@@ -33,12 +33,14 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def table(rng: np.random.Generator, n: int, shift: float = 0.0) -> pa.Table:
-    return pa.table({
-        "a": rng.normal(shift, 1.0, n),
-        "b": rng.normal(0.0, 1.0, n),
-        "k": rng.integers(0, 100, n),
-        "c": rng.choice(["x", "y", "z"], n),
-    })
+    return pa.table(
+        {
+            "a": rng.normal(shift, 1.0, n),
+            "b": rng.normal(0.0, 1.0, n),
+            "k": rng.integers(0, 100, n),
+            "c": rng.choice(["x", "y", "z"], n),
+        }
+    )
 
 
 @pytest.fixture
@@ -94,15 +96,28 @@ def test_exact_row_leakage_fails_the_gate(capsys, tmp_path, rng):
     cur = pa.concat_tables([table(rng, 2990), ref.slice(100, 10)])
     pq.write_table(ref, tmp_path / "r.parquet")
     pq.write_table(cur, tmp_path / "c.parquet")
-    code, _, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                     "--json", tmp_path / "o.json")
+    code, _, _ = run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "o.json",
+    )
     doc = load(tmp_path / "o.json")
     e = doc["leakage"]["exact_rows"]
     assert code == 1 and e["n_leaked"] == 10 and e["exceeded"]
     assert [(x["current_index"], x["reference_index"]) for x in e["examples"]] == [
-        (2990 + i, 100 + i) for i in range(5)]
-    code, _, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                     "--threshold", "exact_rows=0.01")
+        (2990 + i, 100 + i) for i in range(5)
+    ]
+    code, _, _ = run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--threshold",
+        "exact_rows=0.01",
+    )
     assert code == 0
 
 
@@ -154,8 +169,7 @@ def test_schema_changes_are_findings_exit_1(capsys, tmp_path, rng):
     t = table(rng, 500)
     pq.write_table(t, good)
     other = tmp_path / "other.parquet"
-    pq.write_table(t.drop_columns(["b"]).append_column("extra", pa.array(np.arange(500.0))),
-                   other)
+    pq.write_table(t.drop_columns(["b"]).append_column("extra", pa.array(np.arange(500.0))), other)
     retyped = tmp_path / "retyped.parquet"
     pq.write_table(t.set_column(3, "c", pa.array(np.arange(500.0))), retyped)
     code, out, err = run(capsys, "check", good, other, "--json", tmp_path / "o.json")
@@ -219,8 +233,10 @@ def test_thresholds_from_cli_and_toml(capsys, pair, tmp_path):
     loose = ["--threshold", "psi=5", "--threshold", "wasserstein=5", "--threshold", "alpha=0.001"]
     assert run(capsys, "check", ref, shift, *loose)[0] == 0
     cfg = tmp_path / "gate.toml"
-    cfg.write_text('[driftcore]\nmmd_sample = 300\nexclude = ["k"]\n\n'
-                   '[driftcore.thresholds]\npsi = 5.0\nwasserstein = 5.0\nalpha = 0.001\n')
+    cfg.write_text(
+        '[driftcore]\nmmd_sample = 300\nexclude = ["k"]\n\n'
+        "[driftcore.thresholds]\npsi = 5.0\nwasserstein = 5.0\nalpha = 0.001\n"
+    )
     code, _, _ = run(capsys, "check", ref, shift, "--config", cfg, "--json", tmp_path / "o.json")
     doc = load(tmp_path / "o.json")
     assert code == 0 and doc["settings"]["thresholds"]["psi"] == 5.0
@@ -241,16 +257,37 @@ def test_profile_compare_loop_equals_check(capsys, pair, tmp_path):
     common = ["--leak-rows", "0"]
     run(capsys, "check", ref, shift, "--json", tmp_path / "direct.json", *common)
     assert run(capsys, "profile", ref, "-o", tmp_path / "ref.dcp", "-q")[0] == 0
-    code, _, _ = run(capsys, "compare", tmp_path / "ref.dcp", shift, "--json",
-                     tmp_path / "loop.json", *common)
+    code, _, _ = run(
+        capsys, "compare", tmp_path / "ref.dcp", shift, "--json", tmp_path / "loop.json", *common
+    )
     assert code == 1
     direct, loop = load(tmp_path / "direct.json"), load(tmp_path / "loop.json")
     assert _comparable(loop) == _comparable(direct)
-    assert loop["reference"]["is_profile"] and loop["leakage"]["exact_rows"]["status"] == "unavailable"
+    assert (
+        loop["reference"]["is_profile"] and loop["leakage"]["exact_rows"]["status"] == "unavailable"
+    )
     # A profile of the current batch, binned on the reference's edges, gives the same table.
-    assert run(capsys, "profile", shift, "-o", tmp_path / "cur.dcp", "--reference",
-               tmp_path / "ref.dcp", "-q")[0] == 0
-    run(capsys, "compare", tmp_path / "ref.dcp", tmp_path / "cur.dcp", "--json", tmp_path / "pp.json")
+    assert (
+        run(
+            capsys,
+            "profile",
+            shift,
+            "-o",
+            tmp_path / "cur.dcp",
+            "--reference",
+            tmp_path / "ref.dcp",
+            "-q",
+        )[0]
+        == 0
+    )
+    run(
+        capsys,
+        "compare",
+        tmp_path / "ref.dcp",
+        tmp_path / "cur.dcp",
+        "--json",
+        tmp_path / "pp.json",
+    )
     assert _comparable(load(tmp_path / "pp.json")) == _comparable(direct)
 
 
@@ -259,8 +296,14 @@ def test_batches_and_formats_agree(capsys, tmp_path):
     (sketches are exact below 4096 values)."""
     run(capsys, "check", REF, CUR, "--json", tmp_path / "a.json")
     run(capsys, "check", REF, CUR, "--batch-size", "50", "--json", tmp_path / "b.json")
-    run(capsys, "check", EXAMPLE / "reference.csv", EXAMPLE / "current.csv", "--json",
-        tmp_path / "c.json")
+    run(
+        capsys,
+        "check",
+        EXAMPLE / "reference.csv",
+        EXAMPLE / "current.csv",
+        "--json",
+        tmp_path / "c.json",
+    )
     folder = tmp_path / "cur"
     folder.mkdir()
     cur = pq.read_table(CUR)
@@ -268,7 +311,10 @@ def test_batches_and_formats_agree(capsys, tmp_path):
         pq.write_table(cur.slice(start, 100), folder / f"part-{i:02d}.parquet")
     run(capsys, "check", REF, folder, "--json", tmp_path / "d.json")
     docs = [load(tmp_path / f"{x}.json") for x in "abcd"]
-    assert docs[3]["current"]["format"] == "parquet-folder" and docs[2]["current"]["format"] == "csv"
+    assert (
+        docs[3]["current"]["format"] == "parquet-folder" and docs[2]["current"]["format"] == "csv"
+    )
+
     def strip(doc: dict) -> list[dict]:  # the Arrow type may differ between CSV and Parquet
         return [{k: v for k, v in c.items() if k != "type"} for c in doc["columns"]]
 
@@ -298,15 +344,25 @@ def test_text_leakage_detected(capsys, tmp_path, rng):
     cur = pa.table({"x": rng.normal(size=300), "note": cur_text})
     pq.write_table(ref, tmp_path / "r.parquet")
     pq.write_table(cur, tmp_path / "c.parquet")
-    code, out, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                       "--json", tmp_path / "o.json", "--report", tmp_path / "o.html",
-                       "--batch-size", "128")
+    code, out, _ = run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "o.json",
+        "--report",
+        tmp_path / "o.html",
+        "--batch-size",
+        "128",
+    )
     doc = load(tmp_path / "o.json")
     assert code == 1 and doc["settings"]["text_columns"] == ["note"]  # auto-detected
     (nd,) = doc["leakage"]["near_duplicates"]
     assert nd["n_leaked"] == 5 and nd["exceeded"]
     assert [(e["current_index"], e["reference_index"]) for e in nd["examples"]] == [
-        (10 * j, i) for j, i in enumerate(planted)]
+        (10 * j, i) for j, i in enumerate(planted)
+    ]
     assert all(e["reference"] + " !" == e["current"] for e in nd["examples"])
     # The same pairs as driftcore.find_leakage on the whole columns.
     lk = driftcore.find_leakage(ref_text, cur_text, threshold=0.8)
@@ -316,14 +372,23 @@ def test_text_leakage_detected(capsys, tmp_path, rng):
     assert ref_text[200] in html
     # From a saved reference profile (the LSH index is in it; the texts are not).
     assert run(capsys, "profile", tmp_path / "r.parquet", "-o", tmp_path / "r.dcp", "-q")[0] == 0
-    code, _, _ = run(capsys, "compare", tmp_path / "r.dcp", tmp_path / "c.parquet", "--json",
-                     tmp_path / "p.json", "--report", tmp_path / "p.html")
+    code, _, _ = run(
+        capsys,
+        "compare",
+        tmp_path / "r.dcp",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "p.json",
+        "--report",
+        tmp_path / "p.html",
+    )
     (nd2,) = load(tmp_path / "p.json")["leakage"]["near_duplicates"]
     assert code == 1 and nd2["n_leaked"] == 5 and nd2["examples"][0]["reference"] is None
     assert "text not stored in the profile" in (tmp_path / "p.html").read_text()
     # --text-column on a numeric column is an error.
-    code, _, err = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                       "--text-column", "x")
+    code, _, err = run(
+        capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--text-column", "x"
+    )
     assert code == 2 and "not a string column" in err
 
 
@@ -344,12 +409,22 @@ def test_mmd_section_contract(capsys, pair, tmp_path, monkeypatch):
 
     def fake(x, y, **kw):
         seen.update(x=x, y=y, **kw)
-        return type("R", (), {"mmd2": 0.3, "pvalue": 0.001, "threshold": 0.01,
-                             "bandwidth": 1.5, "estimator": "unbiased"})()
+        return type(
+            "R",
+            (),
+            {
+                "mmd2": 0.3,
+                "pvalue": 0.001,
+                "threshold": 0.01,
+                "bandwidth": 1.5,
+                "estimator": "unbiased",
+            },
+        )()
 
     monkeypatch.setattr(driftcore, "mmd_test", fake, raising=False)
-    code, out, _ = run(capsys, "check", ref, same, "--mmd-sample", "500", "--json",
-                       tmp_path / "o.json")
+    code, out, _ = run(
+        capsys, "check", ref, same, "--mmd-sample", "500", "--json", tmp_path / "o.json"
+    )
     m = load(tmp_path / "o.json")["mmd"]
     assert code == 1 and m["status"] == "ok" and m["drifted"] and "MMD p-value" in out
     assert seen["x"].shape == (500, 3) and seen["kernel"] == "rbf" and seen["seed"] == 0
@@ -387,9 +462,21 @@ def _browser() -> str | None:
 
 def _screenshot(browser: str, page: Path, png: Path) -> str:
     res = subprocess.run(
-        [browser, "--headless", "--disable-gpu", "--no-sandbox", "--enable-logging=stderr",
-         "--v=0", f"--screenshot={png}", "--window-size=1200,2000", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            browser,
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--screenshot={png}",
+            "--window-size=1200,2000",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "HOME": str(page.parent)},
     )
     assert res.returncode == 0, res.stderr[-2000:]
@@ -413,8 +500,13 @@ def test_html_renders_in_chromium(capsys, tmp_path):
 
 
 def test_python_m_alias(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "driftcore", REF, CUR, "--json",
-                          str(tmp_path / "o.json")], capture_output=True, text=True, cwd=ROOT, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "driftcore", REF, CUR, "--json", str(tmp_path / "o.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert res.returncode == 1 and "temp_max" in res.stdout, res.stderr
     load(tmp_path / "o.json")
 
@@ -424,12 +516,18 @@ def test_the_command_runs_without_loading_pandas(capsys, tmp_path):
     # keeps it out, and reports what a process with pandas loaded reports.
     cur = tmp_path / "c.csv"
     pacsv.write_csv(pq.read_table(CUR), cur)
-    probe = ("import sys, runpy; sys.argv = ['driftcore'] + sys.argv[1:]\n"
-             "try:\n    runpy.run_module('driftcore', run_name='__main__')\n"
-             "finally:\n    print('pandas loaded:', 'pandas' in sys.modules, file=sys.stderr)")
-    res = subprocess.run([sys.executable, "-c", probe, "check", REF, str(cur), "--json",
-                          str(tmp_path / "a.json")], capture_output=True, text=True, cwd=ROOT,
-                         check=False)
+    probe = (
+        "import sys, runpy; sys.argv = ['driftcore'] + sys.argv[1:]\n"
+        "try:\n    runpy.run_module('driftcore', run_name='__main__')\n"
+        "finally:\n    print('pandas loaded:', 'pandas' in sys.modules, file=sys.stderr)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", probe, "check", REF, str(cur), "--json", str(tmp_path / "a.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert res.returncode == 1 and "pandas loaded: False" in res.stderr, res.stderr
     code, _, _ = run(capsys, "check", REF, cur, "--json", tmp_path / "b.json")
     assert code == 1 and "pandas" in sys.modules
@@ -440,8 +538,9 @@ def test_the_command_runs_without_loading_pandas(capsys, tmp_path):
     assert a == b
     for argv, ok in ((["--scheduler", "tcp://x:1"], True), (["check"], False)):  # Dask needs it
         code = f"from driftcore.cli import without_pandas; without_pandas({argv!r}); import pandas"
-        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=False)
+        res = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
         assert (res.returncode == 0) == ok, res.stderr
 
 
@@ -459,7 +558,9 @@ def test_csv_with_unparsable_value(capsys, tmp_path):
 @pytest.mark.gpu
 def test_device_gpu_matches_cpu(capsys, tmp_path):
     run(capsys, "check", REF, CUR, "--device", "cpu", "--json", tmp_path / "cpu.json")
-    code, _, err = run(capsys, "check", REF, CUR, "--device", "gpu", "--json", tmp_path / "gpu.json")
+    code, _, err = run(
+        capsys, "check", REF, CUR, "--device", "gpu", "--json", tmp_path / "gpu.json"
+    )
     assert code == 1, err
     cpu, gpu = load(tmp_path / "cpu.json"), load(tmp_path / "gpu.json")
     for a, b in zip(cpu["columns"], gpu["columns"]):
@@ -474,17 +575,31 @@ def test_mixed_types_nulls_and_nan(capsys, tmp_path, rng):
         x = rng.normal(shift, 1, n)
         x[::50] = np.nan
         ints = pa.array(rng.integers(0, 5, n), mask=rng.random(n) < 0.1)
-        return pa.table({
-            "x": x, "ints": ints, "flag": rng.random(n) < 0.3,
-            "cat": pa.array(rng.choice(["p", "q", "r"], n)).dictionary_encode(),
-            "empty": pa.nulls(n), "f32": rng.normal(size=n).astype(np.float32),
-        })
+        return pa.table(
+            {
+                "x": x,
+                "ints": ints,
+                "flag": rng.random(n) < 0.3,
+                "cat": pa.array(rng.choice(["p", "q", "r"], n)).dictionary_encode(),
+                "empty": pa.nulls(n),
+                "f32": rng.normal(size=n).astype(np.float32),
+            }
+        )
 
     pq.write_table(side(0.0), tmp_path / "r.parquet")
     pq.write_table(side(1.0), tmp_path / "c.parquet")
-    code, _, err = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                       "--json", tmp_path / "o.json", "--report", tmp_path / "o.html",
-                       "--batch-size", "700")
+    code, _, err = run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "o.json",
+        "--report",
+        tmp_path / "o.html",
+        "--batch-size",
+        "700",
+    )
     doc = load(tmp_path / "o.json")
     assert code == 1, err
     by = {c["column"]: c for c in doc["columns"]}
@@ -523,41 +638,86 @@ def test_exact_rows_every_row_across_types(capsys, tmp_path, rng):
     n = 20_000
     ref = pa.table({"x": rng.integers(0, 1_000_000, n), "s": rng.choice(["a", "b", "c"], n)})
     picks = rng.choice(n, 7, replace=False)
-    cur = pa.table({
-        "x": np.concatenate([rng.integers(0, 1_000_000, n - 7), ref["x"].to_numpy()[picks]])
-        .astype(np.float64),
-        "s": pa.array(np.concatenate([rng.choice(["a", "b", "c"], n - 7),
-                                      ref["s"].to_numpy(zero_copy_only=False)[picks]]))
-        .dictionary_encode(),
-    })
+    cur = pa.table(
+        {
+            "x": np.concatenate(
+                [rng.integers(0, 1_000_000, n - 7), ref["x"].to_numpy()[picks]]
+            ).astype(np.float64),
+            "s": pa.array(
+                np.concatenate(
+                    [
+                        rng.choice(["a", "b", "c"], n - 7),
+                        ref["s"].to_numpy(zero_copy_only=False)[picks],
+                    ]
+                )
+            ).dictionary_encode(),
+        }
+    )
     pq.write_table(ref, tmp_path / "r.parquet")
     pq.write_table(cur, tmp_path / "c.parquet")
     truth = driftcore.exact_row_leakage(ref, cur)
     assert truth.n_leaked >= 7
-    run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--json",
-        tmp_path / "o.json", "--batch-size", "3000", "--examples", "100")
+    run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "o.json",
+        "--batch-size",
+        "3000",
+        "--examples",
+        "100",
+    )
     e = load(tmp_path / "o.json")["leakage"]["exact_rows"]
     assert e["n_leaked"] == truth.n_leaked and not e["estimated"]
     assert e["n_candidates"] >= e["n_leaked"]
     got = sorted((x["current_index"], x["reference_index"]) for x in e["examples"])
     assert got == sorted(zip(truth.eval_index.tolist(), truth.train_index.tolist()))[:100]
     # More candidates than --leak-rows: a verified sample, the count estimated.
-    run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--json",
-        tmp_path / "s.json", "--leak-rows", "3")
+    run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "s.json",
+        "--leak-rows",
+        "3",
+    )
     e = load(tmp_path / "s.json")["leakage"]["exact_rows"]
     assert e["estimated"] and e["n_checked"] == 3 and e["n_candidates"] == truth.n_leaked
     assert e["n_leaked"] == truth.n_leaked  # every candidate is a true match here
     # --columns narrows the drift table only; --leak-columns chooses the key.
-    run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--json",
-        tmp_path / "k.json", "--columns", "s", "--batch-size", "3000")
+    run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "k.json",
+        "--columns",
+        "s",
+        "--batch-size",
+        "3000",
+    )
     doc = load(tmp_path / "k.json")
     assert [c["column"] for c in doc["columns"]] == ["s"]
     assert doc["leakage"]["exact_rows"]["n_leaked"] == truth.n_leaked
-    run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--json",
-        tmp_path / "k.json", "--leak-columns", "s")
+    run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "k.json",
+        "--leak-columns",
+        "s",
+    )
     assert load(tmp_path / "k.json")["leakage"]["exact_rows"]["n_leaked"] == n
-    code, _, err = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                       "--leak-columns", "nope")
+    code, _, err = run(
+        capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--leak-columns", "nope"
+    )
     assert code == 2 and "--leak-columns: no column 'nope'" in err and err.count("\n") == 1
 
 
@@ -569,14 +729,30 @@ def test_identifier_columns_get_no_drift_metrics(capsys, tmp_path):
 
     rng = np.random.default_rng(4)
     n = 3000
-    ref = pa.table({"id": [f"row-{i}" for i in range(n)], "x": rng.normal(size=n),
-                    "c": rng.choice(["a", "b"], n)})
-    cur = pa.table({"id": [f"row-{i + n}" for i in range(n)], "x": rng.normal(size=n),
-                    "c": rng.choice(["a", "b"], n)})
+    ref = pa.table(
+        {
+            "id": [f"row-{i}" for i in range(n)],
+            "x": rng.normal(size=n),
+            "c": rng.choice(["a", "b"], n),
+        }
+    )
+    cur = pa.table(
+        {
+            "id": [f"row-{i + n}" for i in range(n)],
+            "x": rng.normal(size=n),
+            "c": rng.choice(["a", "b"], n),
+        }
+    )
     pq.write_table(ref, tmp_path / "r.parquet")
     pq.write_table(cur, tmp_path / "c.parquet")
-    code, out, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                       "--json", tmp_path / "o.json")
+    code, out, _ = run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "o.json",
+    )
     doc = load(tmp_path / "o.json")
     assert doc["settings"]["identifier_columns"] == ["id"]
     assert sorted(c["column"] for c in doc["columns"]) == ["c", "x"]
@@ -587,12 +763,27 @@ def test_identifier_columns_get_no_drift_metrics(capsys, tmp_path):
     cur = cur.append_column("num", pa.array(np.arange(n, 2 * n)))
     pq.write_table(ref, tmp_path / "r.parquet")
     pq.write_table(cur, tmp_path / "c.parquet")
-    code, _, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                     "--json", tmp_path / "o.json")
-    assert code == 1 and any(c["column"] == "num" and c["drifted"]
-                             for c in load(tmp_path / "o.json")["columns"])
-    code, _, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                     "--json", tmp_path / "o.json", "--id", "num")
+    code, _, _ = run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "o.json",
+    )
+    assert code == 1 and any(
+        c["column"] == "num" and c["drifted"] for c in load(tmp_path / "o.json")["columns"]
+    )
+    code, _, _ = run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "o.json",
+        "--id",
+        "num",
+    )
     doc = load(tmp_path / "o.json")
     assert doc["settings"]["identifier_columns"] == ["id", "num"] and code == 0
     assert sorted(c["column"] for c in doc["columns"]) == ["c", "x"]
@@ -600,10 +791,19 @@ def test_identifier_columns_get_no_drift_metrics(capsys, tmp_path):
     # A current side whose integer id arrives as strings is a retyped column.
     cur = cur.set_column(3, "num", pa.array([str(i) for i in range(n, 2 * n)]))
     pq.write_table(cur, tmp_path / "c.parquet")
-    code, _, _ = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                     "--json", tmp_path / "o.json", "--id", "num")
+    code, _, _ = run(
+        capsys,
+        "check",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        "--json",
+        tmp_path / "o.json",
+        "--id",
+        "num",
+    )
     kinds = {f["kind"] for f in load(tmp_path / "o.json")["findings"]}
     assert code == 1 and "type_changed" in kinds, kinds
-    code, _, err = run(capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet",
-                       "--id", "nope")
+    code, _, err = run(
+        capsys, "check", tmp_path / "r.parquet", tmp_path / "c.parquet", "--id", "nope"
+    )
     assert code == 2 and "--id 'nope' is not a selected column" in err

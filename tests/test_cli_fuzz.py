@@ -36,18 +36,28 @@ def _column(kind: str, n: int, rng: np.random.Generator, nulls: float, special: 
     if kind == "string":
         return pa.array(rng.choice(["a", "b", "", "ünï", "x y"], n), mask=mask)
     if kind == "text":
-        return pa.array([f"row {i} says something long enough to be free text" for i in range(n)],
-                        mask=mask)
+        return pa.array(
+            [f"row {i} says something long enough to be free text" for i in range(n)], mask=mask
+        )
     if kind == "bool":
         return pa.array(rng.random(n) < 0.5, mask=mask)
     if kind == "timestamp":
         return pa.array(rng.integers(0, 10**15, n), pa.timestamp("us"), mask=mask)
     if kind == "date":
-        return pa.array([datetime.date(2020, 1, 1) + datetime.timedelta(int(d))
-                         for d in rng.integers(0, 900, n)], pa.date32(), mask=mask)
+        return pa.array(
+            [
+                datetime.date(2020, 1, 1) + datetime.timedelta(int(d))
+                for d in rng.integers(0, 900, n)
+            ],
+            pa.date32(),
+            mask=mask,
+        )
     if kind == "decimal":
-        return pa.array([decimal.Decimal(int(c)) / 100 for c in rng.integers(0, 10**6, n)],
-                        pa.decimal128(10, 2), mask=mask)
+        return pa.array(
+            [decimal.Decimal(int(c)) / 100 for c in rng.integers(0, 10**6, n)],
+            pa.decimal128(10, 2),
+            mask=mask,
+        )
     return pa.nulls(n)
 
 
@@ -74,8 +84,11 @@ def tables(draw):
     return [pa.table(s) for s in sides], fmt
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(tables())
 def test_check_never_crashes_on_random_tables(capsys, case):
     (ref, cur), fmt = case

@@ -36,8 +36,9 @@ def pq_pair(tmp_path, rng) -> tuple[Path, Path]:
     paths = []
     for name, shift in (("ref", 0.0), ("cur", 0.5)):
         p = tmp_path / f"{name}.parquet"
-        pq.write_table(pa.table({"wind": rng.normal(shift, 1, 500),
-                                 "c": rng.choice(["x", "y"], 500)}), p)
+        pq.write_table(
+            pa.table({"wind": rng.normal(shift, 1, 500), "c": rng.choice(["x", "y"], 500)}), p
+        )
         paths.append(p)
     return paths[0], paths[1]
 
@@ -51,8 +52,16 @@ def listing(folder: Path) -> list[str]:
 
 def test_missing_report_folder_leaves_no_json(capsys, tmp_path, pq_pair):
     ref, cur = pq_pair
-    code, _, err = run(capsys, "check", ref, cur, "--json", tmp_path / "ok.json",
-                       "--report", tmp_path / "missing_dir" / "r.html")
+    code, _, err = run(
+        capsys,
+        "check",
+        ref,
+        cur,
+        "--json",
+        tmp_path / "ok.json",
+        "--report",
+        tmp_path / "missing_dir" / "r.html",
+    )
     assert code == 2 and "missing_dir" in one_line(err)
     assert not (tmp_path / "ok.json").exists()
 
@@ -91,8 +100,9 @@ def test_full_disk_leaves_no_output(capsys, tmp_path, pq_pair, monkeypatch, good
     out = tmp_path / "out"
     out.mkdir()
     _full_disk_after(monkeypatch, good_writes)
-    code, _, err = run(capsys, "check", ref, cur, "--json", out / "r.json",
-                       "--report", out / "r.html")
+    code, _, err = run(
+        capsys, "check", ref, cur, "--json", out / "r.json", "--report", out / "r.html"
+    )
     assert code == 2 and "No space left on device" in one_line(err)
     assert listing(out) == []  # neither report, no temporary file
 
@@ -151,8 +161,7 @@ def test_output_may_not_be_an_input(capsys, tmp_path, pq_pair):
 
 def test_json_to_stdout_still_works(capsys, pq_pair, tmp_path):
     ref, cur = pq_pair
-    code, out, err = run(capsys, "check", ref, cur, "--json", "-", "--report",
-                         tmp_path / "r.html")
+    code, out, err = run(capsys, "check", ref, cur, "--json", "-", "--report", tmp_path / "r.html")
     assert code in (0, 1) and json.loads(out)["schema_version"] == 2
     assert "reference:" in err and (tmp_path / "r.html").exists()
 
@@ -170,11 +179,25 @@ def test_written_files_keep_an_ordinary_mode(capsys, pq_pair, tmp_path):
 def test_int64_beyond_2_53(capsys, tmp_path, rng):
     big = 2**53
     ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
-    pq.write_table(pa.table({"id": pa.array([big + 1 + 2 * i for i in range(300)], pa.int64()),
-                             "x": rng.normal(size=300)}), ref)
+    pq.write_table(
+        pa.table(
+            {
+                "id": pa.array([big + 1 + 2 * i for i in range(300)], pa.int64()),
+                "x": rng.normal(size=300),
+            }
+        ),
+        ref,
+    )
     # each current id is a reference id minus one: equal as float64, not as integers
-    pq.write_table(pa.table({"id": pa.array([big + 2 * i for i in range(300)], pa.int64()),
-                             "x": pq.read_table(ref).column("x")}), cur)
+    pq.write_table(
+        pa.table(
+            {
+                "id": pa.array([big + 2 * i for i in range(300)], pa.int64()),
+                "x": pq.read_table(ref).column("x"),
+            }
+        ),
+        cur,
+    )
     code, _, err = run(capsys, "check", ref, cur, "--json", tmp_path / "r.json")
     assert code in (0, 1), err
     doc = json.loads((tmp_path / "r.json").read_text())
@@ -211,8 +234,9 @@ def test_csv_word_late_is_read_as_string(capsys, tmp_path, at, past):
     assert offset(path, "word") > past
     doc = doc_of(capsys, tmp_path, path, path)
     assert "a" in doc["settings"]["identifier_columns"]  # a string column, all ids
-    code, _, err = run(capsys, "profile", path, "-o", tmp_path / "late.dcp", "--batch-size",
-                       "4096", "-q")
+    code, _, err = run(
+        capsys, "profile", path, "-o", tmp_path / "late.dcp", "--batch-size", "4096", "-q"
+    )
     assert code == 0, err
 
 
@@ -319,14 +343,24 @@ def _crafted(pf: ProfileFile) -> dict[str, bytes]:
         "seed a bool": {**m, "seed": True},
         "meta a list": [1, 2],
     }
-    out = {name: ProfileFile(pf.profile, meta, pf.sample, pf.sample_columns,
-                             pf.text).to_bytes() for name, meta in metas.items()}
-    out["sample columns wrong"] = ProfileFile(pf.profile, m, pf.sample, ["c"],
-                                              pf.text).to_bytes()
-    out["sample shape wrong"] = ProfileFile(pf.profile, m, np.zeros((3, 4)),
-                                            pf.sample_columns, pf.text).to_bytes()
-    head = json.dumps({"format_version": 2, "fingerprint": "", "meta": m, "sample_shape": [0, 0],
-                       "sample_columns": [], "blobs": [[None, 0]]}).encode()
+    out = {
+        name: ProfileFile(pf.profile, meta, pf.sample, pf.sample_columns, pf.text).to_bytes()
+        for name, meta in metas.items()
+    }
+    out["sample columns wrong"] = ProfileFile(pf.profile, m, pf.sample, ["c"], pf.text).to_bytes()
+    out["sample shape wrong"] = ProfileFile(
+        pf.profile, m, np.zeros((3, 4)), pf.sample_columns, pf.text
+    ).to_bytes()
+    head = json.dumps(
+        {
+            "format_version": 2,
+            "fingerprint": "",
+            "meta": m,
+            "sample_shape": [0, 0],
+            "sample_columns": [],
+            "blobs": [[None, 0]],
+        }
+    ).encode()
     out["blob name None"] = _wire.frame(b"DCPF", struct.pack("<Q", len(head)) + head)
     return out
 
@@ -339,8 +373,12 @@ def test_crafted_profiles_are_corrupted(capsys, tmp_path, pq_pair):
     for name, data in _crafted(pf).items():
         bad = tmp_path / "bad.dcp"
         bad.write_bytes(data)
-        for argv in (["compare", bad, cur], ["compare", good, bad], ["check", bad, cur],
-                     ["profile", cur, "-o", tmp_path / "c.dcp", "--reference", bad]):
+        for argv in (
+            ["compare", bad, cur],
+            ["compare", good, bad],
+            ["check", bad, cur],
+            ["profile", cur, "-o", tmp_path / "c.dcp", "--reference", bad],
+        ):
             code, _, err = run(capsys, *argv)
             line = one_line(err)
             assert code == 2 and "bad.dcp: corrupted profile:" in line, (name, argv, line)

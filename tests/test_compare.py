@@ -25,13 +25,17 @@ def test_real_example_data_drifts_where_expected():
 def test_large_samples_use_effect_sizes(rng):
     n = 200_000
     ref = {"same": rng.normal(size=n), "shift": rng.normal(size=n), "c": rng.choice(list("abc"), n)}
-    cur = {"same": rng.normal(0.01, 1, n), "shift": rng.normal(0.5, 1, n),
-           "c": rng.choice(list("abc"), n, p=[0.6, 0.2, 0.2])}
+    cur = {
+        "same": rng.normal(0.01, 1, n),
+        "shift": rng.normal(0.5, 1, n),
+        "c": rng.choice(list("abc"), n, p=[0.6, 0.2, 0.2]),
+    }
     r = compare(ref, cur)
     assert r["same"].pvalue < 0.05 and not r["same"].drifted  # tiny p, tiny effect
     assert r["shift"].drifted and r["c"].drifted
     assert r["shift"].metrics["ks"] == pytest.approx(
-        driftcore.metrics.ks(ref["shift"], cur["shift"]).statistic)
+        driftcore.metrics.ks(ref["shift"], cur["shift"]).statistic
+    )
 
 
 def test_profiles_streamed_match_raw_within_bounds(rng):
@@ -41,13 +45,20 @@ def test_profiles_streamed_match_raw_within_bounds(rng):
     raw = compare(ref, cur)["x"]
     sk = compare(Profile.build(iter([ref])), Profile.build(iter([cur])))["x"]
     assert abs(sk.metrics["ks"] - raw.metrics["ks"]) <= sk.error_bounds["ks"]
-    assert abs(sk.metrics["wasserstein"] - raw.metrics["wasserstein"]) <= sk.error_bounds["wasserstein"]
+    assert (
+        abs(sk.metrics["wasserstein"] - raw.metrics["wasserstein"])
+        <= sk.error_bounds["wasserstein"]
+    )
     assert sk.drifted is False  # sketch error alone never triggers a verdict
 
 
 def test_columns_and_categories_on_one_side(rng):
     ref = {"a": rng.normal(size=100), "only_ref": rng.normal(size=100), "c": ["x"] * 100}
-    cur = {"a": rng.normal(size=50), "only_cur": rng.normal(size=50), "c": ["x"] * 40 + ["new"] * 10}
+    cur = {
+        "a": rng.normal(size=50),
+        "only_cur": rng.normal(size=50),
+        "c": ["x"] * 40 + ["new"] * 10,
+    }
     r = compare(ref, cur)
     assert r["only_ref"].kind == "missing" and r["only_ref"].drifted is None
     assert r["only_cur"].kind == "missing"
@@ -135,14 +146,18 @@ def test_dates_times_durations_and_decimals_are_numbers(rng, tmp_path):
     def table(days, n):
         start = np.datetime64("2024-01-01")
         stamps = start + rng.integers(0, days, n).astype("timedelta64[D]")
-        return pa.table({
-            "signup": pa.array(stamps.astype("datetime64[us]")),
-            "day": pa.array(stamps.astype("datetime64[D]")),
-            "wait": pa.array(rng.integers(0, 3600, n).astype("timedelta64[s]")),
-            "price": pa.array([decimal.Decimal(f"{v:.2f}") for v in rng.uniform(1, 100, n)],
-                              pa.decimal128(8, 2)),
-            "at": pa.array([datetime.time(int(h)) for h in rng.integers(0, 24, n)]),
-        })
+        return pa.table(
+            {
+                "signup": pa.array(stamps.astype("datetime64[us]")),
+                "day": pa.array(stamps.astype("datetime64[D]")),
+                "wait": pa.array(rng.integers(0, 3600, n).astype("timedelta64[s]")),
+                "price": pa.array(
+                    [decimal.Decimal(f"{v:.2f}") for v in rng.uniform(1, 100, n)],
+                    pa.decimal128(8, 2),
+                ),
+                "at": pa.array([datetime.time(int(h)) for h in rng.integers(0, 24, n)]),
+            }
+        )
 
     ref, same, later = table(300, 2000), table(300, 2000), table(600, 2000)
     r = compare(ref, same)
@@ -180,9 +195,17 @@ EDGE_CASES = {
     "constant": (np.ones(100), np.ones(80), False),
     "constant, moved": (np.ones(100), np.full(80, 2.0), True),
     "one row": (np.array([1.0]), np.array([2.0]), False),
-    "infinities": (np.array([np.inf, -np.inf, 1.0, 2.0] * 30), np.array([np.inf, 1.5, 2.5] * 30), True),
+    "infinities": (
+        np.array([np.inf, -np.inf, 1.0, 2.0] * 30),
+        np.array([np.inf, 1.5, 2.5] * 30),
+        True,
+    ),
     "only infinities": (np.full(20, np.inf), np.full(20, -np.inf), True),
-    "near the float64 limit": (np.array([-1.7e308, 1.7e308, 0.0] * 20), np.array([1.0, 2.0, 3.0] * 20), True),
+    "near the float64 limit": (
+        np.array([-1.7e308, 1.7e308, 0.0] * 20),
+        np.array([1.0, 2.0, 3.0] * 20),
+        True,
+    ),
 }
 
 

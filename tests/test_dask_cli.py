@@ -27,21 +27,27 @@ def _write(folder: Path, tables: list[pa.Table]) -> str:
 
 
 def _table(rng, n, shift=0.0, start=0):
-    notes = [f"review {j} of the product: it arrived on time and works as described"
-             for j in range(start, start + n)]
-    return pa.table({
-        "x": rng.normal(shift, 1.0, n),
-        "k": rng.integers(0, 30, n),
-        "c": rng.choice(["p", "q", "r"], n),
-        "note": notes,
-    })
+    notes = [
+        f"review {j} of the product: it arrived on time and works as described"
+        for j in range(start, start + n)
+    ]
+    return pa.table(
+        {
+            "x": rng.normal(shift, 1.0, n),
+            "k": rng.integers(0, 30, n),
+            "c": rng.choice(["p", "q", "r"], n),
+            "note": notes,
+        }
+    )
 
 
 @pytest.fixture
 def folders(tmp_path, rng):
     ref = [_table(rng, 1500), _table(rng, 2500, start=1500), _table(rng, 1800, start=4000)]
-    cur = [_table(rng, 2000, 0.3, start=10_000),
-           pa.concat_tables([_table(rng, 900, 0.3, start=20_000), ref[1].slice(7, 12)])]
+    cur = [
+        _table(rng, 2000, 0.3, start=10_000),
+        pa.concat_tables([_table(rng, 900, 0.3, start=20_000), ref[1].slice(7, 12)]),
+    ]
     return _write(tmp_path / "ref", ref), _write(tmp_path / "cur", cur)
 
 
@@ -68,8 +74,10 @@ def test_check_on_dask_equals_single_process(capsys, tmp_path, folders, dask_cli
     ref, cur = folders
     address = dask_client.scheduler.address
     assert _run(capsys, "check", ref, cur, "--json", tmp_path / "a.json", "-q") == 1
-    assert _run(capsys, "check", ref, cur, "--json", tmp_path / "b.json", "-q",
-                "--scheduler", address) == 1
+    assert (
+        _run(capsys, "check", ref, cur, "--json", tmp_path / "b.json", "-q", "--scheduler", address)
+        == 1
+    )
     a, b = _doc(tmp_path / "a.json"), _doc(tmp_path / "b.json")
     assert a["leakage"]["exact_rows"]["n_leaked"] == 12
     assert a["leakage"]["near_duplicates"][0]["examples"]
@@ -91,10 +99,24 @@ def test_profile_compare_loop_on_dask(capsys, tmp_path, folders, dask_client):
         out.mkdir()
         extra = ["--scheduler", address] if where == "dask" else []
         assert _run(capsys, "profile", ref, "-o", out / "ref.dcp", "-q", *extra) == 0
-        assert _run(capsys, "profile", cur, "-o", out / "cur.dcp", "-q",
-                    "--reference", out / "ref.dcp", *extra) == 0
-        assert _run(capsys, "compare", out / "ref.dcp", cur, "-q", "--json", out / "r.json",
-                    *extra) == 1
+        assert (
+            _run(
+                capsys,
+                "profile",
+                cur,
+                "-o",
+                out / "cur.dcp",
+                "-q",
+                "--reference",
+                out / "ref.dcp",
+                *extra,
+            )
+            == 0
+        )
+        assert (
+            _run(capsys, "compare", out / "ref.dcp", cur, "-q", "--json", out / "r.json", *extra)
+            == 1
+        )
     for name in ("ref.dcp", "cur.dcp"):
         a = ProfileFile.from_bytes((tmp_path / "local" / name).read_bytes())
         b = ProfileFile.from_bytes((tmp_path / "dask" / name).read_bytes())
@@ -103,8 +125,10 @@ def test_profile_compare_loop_on_dask(capsys, tmp_path, folders, dask_client):
         for meta in (a.meta, b.meta):
             meta.pop("created_utc"), meta.pop("reference")  # the time and the .dcp's path
         assert a.meta == b.meta
-    a, b = (json.dumps(_doc(tmp_path / w / "r.json"), sort_keys=True).replace(str(tmp_path / w), "")
-            for w in ("local", "dask"))
+    a, b = (
+        json.dumps(_doc(tmp_path / w / "r.json"), sort_keys=True).replace(str(tmp_path / w), "")
+        for w in ("local", "dask")
+    )
     assert a == b
 
 
@@ -128,19 +152,24 @@ def test_scheduler_errors_are_one_line(capsys, tmp_path, folders, monkeypatch, d
     monkeypatch.setitem(sys.modules, "dask_cuda", None)
     code = main(["profile", ref, "-o", str(tmp_path / "p.dcp"), "--scheduler", "local-cuda"])
     err = capsys.readouterr().err
-    assert code == 2 and err.strip() == ("driftcore: --scheduler local-cuda: needs dask-cuda: "
-                                         "pip install dask-cuda (and cudf)")
+    assert code == 2 and err.strip() == (
+        "driftcore: --scheduler local-cuda: needs dask-cuda: pip install dask-cuda (and cudf)"
+    )
     import dask
 
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        code = main(["profile", ref, "-o", str(tmp_path / "p.dcp"), "--scheduler",
-                     "tcp://127.0.0.1:1"])
+        code = main(
+            ["profile", ref, "-o", str(tmp_path / "p.dcp"), "--scheduler", "tcp://127.0.0.1:1"]
+        )
     err = capsys.readouterr().err
     assert code == 2 and "--scheduler tcp://127.0.0.1:1: cannot connect" in err
     assert len(err.strip().splitlines()) == 1
     # without Dask installed: exit 2 and what to install
-    for name in [m for m in sys.modules if m == "dask" or m.startswith(("dask.", "driftcore.dask",
-                                                                         "driftcore.job.dask"))]:
+    for name in [
+        m
+        for m in sys.modules
+        if m == "dask" or m.startswith(("dask.", "driftcore.dask", "driftcore.job.dask"))
+    ]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "dask", None)
     code = main(["check", ref, cur, "--scheduler", "local"])

@@ -24,8 +24,9 @@ def test_local_cuda_cluster_profile_equals_cpu(rng):
     x = rng.normal(size=n)
     x[::50] = np.nan
     x[:2] = [np.inf, -np.inf]
-    frame = pd.DataFrame({"x": x, "i": rng.integers(-9, 9, n),
-                          "c": rng.choice(["a", "b", None], n)})
+    frame = pd.DataFrame(
+        {"x": x, "i": rng.integers(-9, 9, n), "c": rng.choice(["a", "b", None], n)}
+    )
     want = driftcore.Profile.build(frame)
     with dcd.connect("local-cuda", n_workers=1):
         parts = dd.from_pandas(frame, npartitions=3).to_backend("cudf")

@@ -40,7 +40,11 @@ def _same(got, want):
     np.testing.assert_array_equal(got.jaccard, want.jaccard)
     np.testing.assert_array_equal(got.containment, want.containment)
     assert (got.n_eval, got.n_train, got.bands, got.rows) == (
-        want.n_eval, want.n_train, want.bands, want.rows)
+        want.n_eval,
+        want.n_train,
+        want.bands,
+        want.rows,
+    )
     assert got.settings == want.settings
 
 
@@ -49,9 +53,12 @@ def test_leakage_pairs_equal_single_process(dask_client, texts, verify):
     train, evaluation = texts
     want = driftcore.find_leakage(train, evaluation, verify=verify)
     assert want.n_leaked > 60  # the planted copies are found
-    got = dcd.find_leakage(db.from_sequence(train, npartitions=5),
-                           dd.from_pandas(pd.Series(evaluation, dtype=object), npartitions=4),
-                           verify=verify, split_every=2)
+    got = dcd.find_leakage(
+        db.from_sequence(train, npartitions=5),
+        dd.from_pandas(pd.Series(evaluation, dtype=object), npartitions=4),
+        verify=verify,
+        split_every=2,
+    )
     _same(got, want)
 
 
@@ -59,9 +66,12 @@ def test_containment_equals_single_process(dask_client, texts):
     train, evaluation = texts
     short = [e if e is None else " ".join(e.split()[:15]) for e in evaluation]
     want = driftcore.find_leakage(train, short, measure="containment", candidate_threshold=0.2)
-    got = dcd.find_leakage(db.from_sequence(train, npartitions=3),
-                           db.from_sequence(short, npartitions=3),
-                           measure="containment", candidate_threshold=0.2)
+    got = dcd.find_leakage(
+        db.from_sequence(train, npartitions=3),
+        db.from_sequence(short, npartitions=3),
+        measure="containment",
+        candidate_threshold=0.2,
+    )
     _same(got, want)
 
 
@@ -76,8 +86,9 @@ def test_signatures_and_index_equal_single_process(dask_client, texts):
     assert index == single
     # a prebuilt index stands in for the training documents
     _, evaluation = texts
-    got = dcd.find_leakage(index, db.from_sequence(evaluation, npartitions=2), threshold=0.7,
-                           hasher=mh)
+    got = dcd.find_leakage(
+        index, db.from_sequence(evaluation, npartitions=2), threshold=0.7, hasher=mh
+    )
     _same(got, driftcore.find_leakage(train, evaluation, threshold=0.7, hasher=mh))
 
 
@@ -86,8 +97,9 @@ def test_token_documents(dask_client):
     train = [rng.integers(0, 50, 30).tolist() for _ in range(60)]
     evaluation = [t[:] for t in train[:10]] + [rng.integers(0, 50, 30).tolist() for _ in range(10)]
     kw = {"shingle": "token", "n": 2, "threshold": 0.9}
-    got = dcd.find_leakage(db.from_sequence(train, npartitions=3),
-                           db.from_sequence(evaluation, npartitions=2), **kw)
+    got = dcd.find_leakage(
+        db.from_sequence(train, npartitions=3), db.from_sequence(evaluation, npartitions=2), **kw
+    )
     _same(got, driftcore.find_leakage(train, evaluation, **kw))
 
 
@@ -112,9 +124,14 @@ def test_streaming_mmd_equals_single_process(dask_client):
     x, y = rng.normal(size=(20_000, 4)), rng.normal(0.2, 1, size=(15_000, 4))
     want = driftcore.StreamingMMD(2.0, n_features=256, seed=5)
     want.update(x=x, y=y)
-    got = dcd.streaming_mmd(da.from_array(x, chunks=(3000, 2)),
-                            dd.from_pandas(pd.DataFrame(y, columns=list("abcd")), npartitions=3),
-                            2.0, n_features=256, seed=5, split_every=3)
+    got = dcd.streaming_mmd(
+        da.from_array(x, chunks=(3000, 2)),
+        dd.from_pandas(pd.DataFrame(y, columns=list("abcd")), npartitions=3),
+        2.0,
+        n_features=256,
+        seed=5,
+        split_every=3,
+    )
     assert got.n == want.n and got.d == want.d
     np.testing.assert_allclose(got._sums, want._sums, rtol=1e-9, atol=1e-9)
     assert math.isclose(got.result().mmd2, want.result().mmd2, rel_tol=1e-9)

@@ -19,11 +19,13 @@ def _frame(rng, n, shift=0.0):
     x = rng.normal(shift, 1.0, n)
     x[rng.random(n) < 0.01] = np.nan
     x[:3] = [np.inf, -np.inf, np.nan]
-    return pd.DataFrame({
-        "x": x,
-        "i": rng.integers(-50, 50, n),
-        "c": rng.choice(["a", "b", "c", None], n, p=[0.5, 0.3, 0.15, 0.05]),
-    })
+    return pd.DataFrame(
+        {
+            "x": x,
+            "i": rng.integers(-50, 50, n),
+            "c": rng.choice(["a", "b", "c", None], n, p=[0.5, 0.3, 0.15, 0.05]),
+        }
+    )
 
 
 def _assert_counts_equal(a, b):
@@ -33,7 +35,12 @@ def _assert_counts_equal(a, b):
         assert ca.kind == cb.kind
         if isinstance(ca, NumericColumn):
             ma, mb = ca.moments, cb.moments
-            assert (ma.count, ma.nan, ma.pos_inf, ma.neg_inf) == (mb.count, mb.nan, mb.pos_inf, mb.neg_inf)
+            assert (ma.count, ma.nan, ma.pos_inf, ma.neg_inf) == (
+                mb.count,
+                mb.nan,
+                mb.pos_inf,
+                mb.neg_inf,
+            )
             assert (ma.min, ma.max, ca.nulls) == (mb.min, mb.max, cb.nulls)
             assert math.isclose(ma.mean, mb.mean, rel_tol=1e-9, abs_tol=1e-12)
             assert math.isclose(ma.m2, mb.m2, rel_tol=1e-9)
@@ -42,8 +49,9 @@ def _assert_counts_equal(a, b):
             assert ca.counts == cb.counts
 
 
-@pytest.mark.parametrize("n, npartitions, split_every", [(3000, 1, 8), (3000, 5, 8),
-                                                         (200_000, 7, 3), (200_000, 16, 8)])
+@pytest.mark.parametrize(
+    "n, npartitions, split_every", [(3000, 1, 8), (3000, 5, 8), (200_000, 7, 3), (200_000, 16, 8)]
+)
 def test_profile_equals_single_process(dask_client, rng, n, npartitions, split_every):
     # Counts, value grids and exact sums merge exactly: the same bytes whatever the
     # partitioning and tree.
@@ -70,7 +78,11 @@ def test_compare_equals_single_process(dask_client, rng):
     for g in got.columns:
         w = want[g.column]
         assert (g.drifted, g.n_reference, g.n_current, g.missing_reference) == (
-            w.drifted, w.n_reference, w.n_current, w.missing_reference)
+            w.drifted,
+            w.n_reference,
+            w.n_current,
+            w.missing_reference,
+        )
         for key, value in w.metrics.items():
             assert math.isclose(g.metrics[key], value, rel_tol=1e-9, abs_tol=1e-12), key
     assert got["x"].drifted and not got["c"].drifted
@@ -78,8 +90,9 @@ def test_compare_equals_single_process(dask_client, rng):
 
 def test_compare_counts_declared_categories_as_single_process(dask_client, rng):
     ref, cur = _frame(rng, 3000), _frame(rng, 3000)
-    got = dcd.compare(dd.from_pandas(ref, npartitions=3), dd.from_pandas(cur, npartitions=2),
-                      categorical=["i"])
+    got = dcd.compare(
+        dd.from_pandas(ref, npartitions=3), dd.from_pandas(cur, npartitions=2), categorical=["i"]
+    )
     want = driftcore.compare(ref, cur, categorical=["i"])
     assert got["i"].kind == want["i"].kind == "categorical"
     assert got["i"].pvalue == pytest.approx(want["i"].pvalue, rel=1e-12)
@@ -90,8 +103,9 @@ def test_compare_large_within_error_bounds(dask_client, rng):
     ref, cur = _frame(rng, 100_000), _frame(rng, 80_000, shift=0.3)
     ref["x"] = ref["x"].replace([np.inf, -np.inf], np.nan)
     cur["x"] = cur["x"].replace([np.inf, -np.inf], np.nan)
-    got = dcd.compare(dd.from_pandas(ref, npartitions=4), dd.from_pandas(cur, npartitions=3),
-                      columns=["x", "i"])
+    got = dcd.compare(
+        dd.from_pandas(ref, npartitions=4), dd.from_pandas(cur, npartitions=3), columns=["x", "i"]
+    )
     exact = driftcore.compare(ref, cur, columns=["x", "i"])  # raw tables: exact metrics
     for name in ("x", "i"):
         g, e = got[name], exact[name]
@@ -123,7 +137,9 @@ def test_cluster_and_threads_give_the_same_bytes(dask_client, rng):
     ddf = dd.from_pandas(df, npartitions=11)  # two levels of 8-way merges
     assert dcd.profile(ddf) == dcd.profile(ddf, scheduler="sync")
     assert dcd.profile(ddf["x"]) == dcd.profile(ddf["x"], scheduler="threads")
-    empty = dd.from_pandas(pd.DataFrame({"x": np.full(100, np.nan), "c": ["a"] * 100}), npartitions=2)
+    empty = dd.from_pandas(
+        pd.DataFrame({"x": np.full(100, np.nan), "c": ["a"] * 100}), npartitions=2
+    )
     got = dcd.profile(empty)
     assert got == dcd.profile(empty, scheduler="sync") and got["x"].grid.total == 0
 

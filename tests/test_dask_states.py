@@ -33,9 +33,17 @@ def _states():
     ix.add(["one two three four", "five six seven", None])
     ref = driftcore.Profile.build({"x": x, "c": rng.choice(["p", "q"], x.size)})
     cur = driftcore.Profile.build({"x": x[:500] + 1, "c": ["p"] * 500}, reference=ref)
-    return {"histogram": h, "sketch": s, "categories": c, "mmd": m, "lsh": ix,
-            "profile": ref, "profile_with_reference": cur,
-            "empty_lsh": driftcore.LSHIndex(), "empty_profile": driftcore.Profile()}
+    return {
+        "histogram": h,
+        "sketch": s,
+        "categories": c,
+        "mmd": m,
+        "lsh": ix,
+        "profile": ref,
+        "profile_with_reference": cur,
+        "empty_lsh": driftcore.LSHIndex(),
+        "empty_profile": driftcore.Profile(),
+    }
 
 
 @pytest.mark.parametrize("name", sorted(_states()))
@@ -91,7 +99,10 @@ _NO_DASK = "import sys; sys.modules['dask'] = None; sys.modules['distributed'] =
 
 
 def test_driftcore_imports_without_dask():
-    code = _NO_DASK + "import driftcore, numpy; print(driftcore.Profile.build({'x': numpy.ones(3)})['x'].count)"
+    code = (
+        _NO_DASK
+        + "import driftcore, numpy; print(driftcore.Profile.build({'x': numpy.ones(3)})['x'].count)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "3"

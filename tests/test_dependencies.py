@@ -12,8 +12,9 @@ _NO_SCIPY = "import sys; sys.modules['scipy'] = None; "
 
 
 def _run(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", _NO_SCIPY + code], capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", _NO_SCIPY + code], capture_output=True, text=True, check=False
+    )
 
 
 def test_compare_leakage_and_tests_run_without_scipy():
@@ -35,8 +36,10 @@ def test_compare_leakage_and_tests_run_without_scipy():
 
 
 def test_the_command_line_runs_without_scipy():
-    out = _run("from driftcore.cli import main; import sys; sys.exit(main(["
-               f"'check', {str(EXAMPLE / 'reference.parquet')!r}, "
-               f"{str(EXAMPLE / 'current.parquet')!r}, '-q', '--json', '-']))")
+    out = _run(
+        "from driftcore.cli import main; import sys; sys.exit(main(["
+        f"'check', {str(EXAMPLE / 'reference.parquet')!r}, "
+        f"{str(EXAMPLE / 'current.parquet')!r}, '-q', '--json', '-']))"
+    )
     assert out.returncode == 1, out.stderr
     assert '"exit_code": 1' in out.stdout

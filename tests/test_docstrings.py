@@ -9,7 +9,8 @@ import pytest
 import driftcore
 
 MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(driftcore.__path__, "driftcore.")
+    m.name
+    for m in pkgutil.walk_packages(driftcore.__path__, "driftcore.")
     if m.name not in ("driftcore._core", "driftcore.__main__")
 )
 

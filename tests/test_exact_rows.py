@@ -101,9 +101,7 @@ def test_matches_brute_force_reference(seed):
     assert r.columns == ["x", "i", "s"]  # training order
     assert pairs(r) == expected
     assert r.n_eval == 300 and r.n_train == 400
-    assert r.n_eval_distinct == len(
-        {tuple(canon(ev[c][i]) for c in r.columns) for i in range(300)}
-    )
+    assert r.n_eval_distinct == len({tuple(canon(ev[c][i]) for c in r.columns) for i in range(300)})
     # the same through pandas object columns and plain dicts of lists
     assert pairs(exact_row_leakage(train, ev)) == expected
     # streamed in uneven batches, through a RecordBatchReader and a generator
@@ -115,12 +113,8 @@ def test_matches_brute_force_reference(seed):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    train=st.lists(
-        st.tuples(st.sampled_from(FLOATS), st.sampled_from(STRINGS)), max_size=40
-    ),
-    ev=st.lists(
-        st.tuples(st.sampled_from(FLOATS), st.sampled_from(STRINGS)), max_size=40
-    ),
+    train=st.lists(st.tuples(st.sampled_from(FLOATS), st.sampled_from(STRINGS)), max_size=40),
+    ev=st.lists(st.tuples(st.sampled_from(FLOATS), st.sampled_from(STRINGS)), max_size=40),
     chunk=st.integers(1, 10),
 )
 def test_property_reference_and_streaming(train, ev, chunk):
@@ -132,8 +126,7 @@ def test_property_reference_and_streaming(train, ev, chunk):
     r = exact_row_leakage(t, as_arrow(e, types))
     assert pairs(r) == expected
     assert (
-        pairs(exact_row_leakage(t.to_batches(max_chunksize=chunk), as_arrow(e, types)))
-        == expected
+        pairs(exact_row_leakage(t.to_batches(max_chunksize=chunk), as_arrow(e, types))) == expected
     )
 
 
@@ -153,9 +146,7 @@ def test_forced_hash_collisions_are_rejected(monkeypatch, fake_hash):
     monkeypatch.setattr(er, "_mix_rows", fake_hash)
     r = exact_row_leakage(as_arrow(train, TRAIN_TYPES), as_arrow(ev, EVAL_TYPES))
     assert pairs(r) == expected
-    assert r.n_eval_distinct == len(
-        {tuple(canon(ev[c][i]) for c in r.columns) for i in range(90)}
-    )
+    assert r.n_eval_distinct == len({tuple(canon(ev[c][i]) for c in r.columns) for i in range(90)})
     r = exact_row_leakage({"a": [1, 2, 3]}, {"a": [4, 5, 2]})
     assert pairs(r) == [(2, 1)]
 
@@ -170,10 +161,7 @@ def test_nan_null_and_signed_zero():
     assert pairs(r) == [(0, 2), (1, 1), (2, 0), (4, 0)]
     # null never matches NaN or 0, and NaN never matches null
     assert exact_row_leakage({"x": [None]}, {"x": [NAN, 0.0]}).n_leaked == 0
-    assert (
-        exact_row_leakage({"x": [NAN]}, {"x": pa.array([None], pa.float64())}).n_leaked
-        == 0
-    )
+    assert exact_row_leakage({"x": [NAN]}, {"x": pa.array([None], pa.float64())}).n_leaked == 0
     # a NaN with another payload is still NaN
     other_nan = np.array([0x7FF8000000000123], np.uint64).view(np.float64)
     assert exact_row_leakage({"x": other_nan}, {"x": [NAN]}).n_leaked == 1
@@ -245,9 +233,7 @@ def test_binary_by_bytes():
 
 def test_timestamps_dates_durations_by_instant():
     s = pa.array([1, 2, None], pa.timestamp("s"))
-    ns = pa.array(
-        [2_000_000_000, 1_000_000_001, None, 1_000_000_000], pa.timestamp("ns")
-    )
+    ns = pa.array([2_000_000_000, 1_000_000_001, None, 1_000_000_000], pa.timestamp("ns"))
     assert pairs(exact_row_leakage({"t": s}, {"t": ns})) == [(0, 1), (2, 2), (3, 0)]
     d32 = pa.array([dt.date(2024, 1, 1), dt.date(1900, 3, 4)], pa.date32())
     d64 = pa.array([dt.date(1900, 3, 4), dt.date(2024, 1, 2)], pa.date64())
@@ -259,10 +245,7 @@ def test_timestamps_dates_durations_by_instant():
     assert pairs(dur) == [(0, 0)]
     # far-out seconds do not overflow when compared with nanoseconds
     far = pa.array([2**62], pa.timestamp("s"))
-    assert (
-        exact_row_leakage({"t": far}, {"t": pa.array([0], pa.timestamp("ns"))}).n_leaked
-        == 0
-    )
+    assert exact_row_leakage({"t": far}, {"t": pa.array([0], pa.timestamp("ns"))}).n_leaked == 0
     # time zones: instants compare; naive against zoned is refused
     utc = pa.array([0], pa.timestamp("s", tz="UTC"))
     paris = pa.array([0], pa.timestamp("ms", tz="Europe/Paris"))
@@ -306,12 +289,8 @@ def test_empty_tables():
 
 
 def test_single_row():
-    assert pairs(
-        exact_row_leakage({"a": [1], "b": ["x"]}, {"a": [1.0], "b": ["x"]})
-    ) == [(0, 0)]
-    assert (
-        exact_row_leakage({"a": [1], "b": ["x"]}, {"a": [1], "b": ["y"]}).n_leaked == 0
-    )
+    assert pairs(exact_row_leakage({"a": [1], "b": ["x"]}, {"a": [1.0], "b": ["x"]})) == [(0, 0)]
+    assert exact_row_leakage({"a": [1], "b": ["x"]}, {"a": [1], "b": ["y"]}).n_leaked == 0
 
 
 def test_all_null_columns():
@@ -321,9 +300,9 @@ def test_all_null_columns():
     # an all-null column against a typed one: only the nulls can match
     train = {"n": pa.array(["p", None, "q"]), "a": [1, 2, 3]}
     assert pairs(exact_row_leakage(train, {"n": [None, None], "a": [2, 3]})) == [(0, 1)]
-    assert pairs(
-        exact_row_leakage({"n": [None], "a": [2]}, {"n": ["p", None], "a": [2, 2]})
-    ) == [(1, 0)]
+    assert pairs(exact_row_leakage({"n": [None], "a": [2]}, {"n": ["p", None], "a": [2, 2]})) == [
+        (1, 0)
+    ]
 
 
 def test_duplicates_on_both_sides():
@@ -331,19 +310,13 @@ def test_duplicates_on_both_sides():
     ev = {"a": [2, 2, 9, 1, 9, 1]}
     r = exact_row_leakage(train, ev)
     assert pairs(r) == [(0, 1), (1, 1), (3, 0), (5, 0)]  # the smallest training row
-    assert (
-        r.n_eval_distinct == 3 and r.n_eval_duplicates == 3 and r.n_leaked_distinct == 2
-    )
+    assert r.n_eval_distinct == 3 and r.n_eval_duplicates == 3 and r.n_leaked_distinct == 2
     assert r.rate == pytest.approx(4 / 6)
 
 
 def test_column_order_and_selection():
-    train = pa.table(
-        {"a": [1, 2], "b": ["x", "y"], "c": [0.5, 0.5], "only_train": [0, 0]}
-    )
-    ev = pd.DataFrame(
-        {"only_eval": [7, 7], "c": [0.5, 9.0], "b": ["y", "x"], "a": [2, 1]}
-    )
+    train = pa.table({"a": [1, 2], "b": ["x", "y"], "c": [0.5, 0.5], "only_train": [0, 0]})
+    ev = pd.DataFrame({"only_eval": [7, 7], "c": [0.5, 9.0], "b": ["y", "x"], "a": [2, 1]})
     r = exact_row_leakage(train, ev)
     assert r.columns == ["a", "b", "c"] and pairs(r) == [(0, 1)]
     r = exact_row_leakage(train, ev, columns=["b", "a"])
@@ -414,9 +387,7 @@ def test_streamed_batches_equal_one_table(monkeypatch):
     # one table keyed a few rows at a time
     monkeypatch.setattr(er, "_SLICE", 333)
     assert pairs(exact_row_leakage(train, ev)) == pairs(one)
-    assert pairs(exact_row_leakage(train.to_batches(max_chunksize=1000), ev)) == pairs(
-        one
-    )
+    assert pairs(exact_row_leakage(train.to_batches(max_chunksize=1000), ev)) == pairs(one)
     # batches may be dicts or DataFrames too; train indices count across batches
     parts = [
         {"s": ["z"], "f": [0.0], "i": [0]},
@@ -430,9 +401,7 @@ def test_stream_errors_in_later_batches():
     # an all-null evaluation column takes the kind of the first training values
     ev = {"a": [1, 2], "s": [None, None]}
     batches = [{"a": [2], "s": ["x"]}, {"a": [2], "s": [None]}, {"a": [2], "s": [3]}]
-    with pytest.raises(
-        TypeError, match="'s'.*string values in an earlier training batch.*number"
-    ):
+    with pytest.raises(TypeError, match="'s'.*string values in an earlier training batch.*number"):
         exact_row_leakage(iter(batches), ev)
     assert pairs(exact_row_leakage(iter(batches[:2]), ev)) == [(1, 1)]
     ev = {"a": [1], "s": ["x"]}
@@ -450,10 +419,7 @@ def test_result_conversions_and_repr():
     t = r.to_arrow()
     assert t.schema.field("eval_index").type == pa.int64()
     assert t.column("train_index").to_pylist() == [2, 0, 0]
-    assert (
-        repr(r)
-        == "RowLeakage(leaked=3 of 4 eval rows (75.0%), n_train=3, columns=['a'])"
-    )
+    assert repr(r) == "RowLeakage(leaked=3 of 4 eval rows (75.0%), n_train=3, columns=['a'])"
     assert r.n_leaked == 3 and r.rate == 0.75
     assert driftcore.RowLeakage is RowLeakage
 

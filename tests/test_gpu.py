@@ -20,8 +20,10 @@ def test_histogram_counts_bit_identical(cp, rng, dtype, bins):
     if x.dtype.kind == "f":
         x[::101] = np.nan
         x[::103] = np.inf
-    for edges in (np.linspace(-50, 50, bins + 1),
-                  np.unique(np.quantile(rng.standard_cauchy(100_000), np.linspace(0, 1, bins + 1)))):
+    for edges in (
+        np.linspace(-50, 50, bins + 1),
+        np.unique(np.quantile(rng.standard_cauchy(100_000), np.linspace(0, 1, bins + 1))),
+    ):
         cpu, gpu = driftcore.Histogram(edges), driftcore.Histogram(edges)
         cpu.update(x)
         gpu.update(cp.asarray(x))

@@ -9,8 +9,9 @@ def numpy_slots(x, edges):
     x = np.asarray(x, dtype=np.float64)
     finite = x[~np.isnan(x)]
     inside = np.histogram(finite[(finite >= edges[0]) & (finite <= edges[-1])], edges)[0]
-    return np.concatenate([[np.sum(finite < edges[0])], inside, [np.sum(finite > edges[-1])],
-                           [np.isnan(x).sum()]])
+    return np.concatenate(
+        [[np.sum(finite < edges[0])], inside, [np.sum(finite > edges[-1])], [np.isnan(x).sum()]]
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint8, np.int16])
@@ -111,8 +112,13 @@ def test_serialization_round_trip_and_corruption(rng):
 
 @pytest.mark.parametrize(
     "edges, message",
-    [([1.0], "at least 2"), ([0.0, 0.0, 1.0], "strictly increasing"),
-     ([0.0, np.inf], "finite"), ([2.0, 1.0], "strictly increasing"), ([[0.0, 1.0]], "1-D")],
+    [
+        ([1.0], "at least 2"),
+        ([0.0, 0.0, 1.0], "strictly increasing"),
+        ([0.0, np.inf], "finite"),
+        ([2.0, 1.0], "strictly increasing"),
+        ([[0.0, 1.0]], "1-D"),
+    ],
 )
 def test_bad_edges(edges, message):
     with pytest.raises(ValueError, match=message):
@@ -169,9 +175,16 @@ def test_adversarial_edges_match_numpy(rng):
         np.linspace(-5, 5, 4097),
     ]
     for edges in cases:
-        pts = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf),
-                              rng.uniform(edges[0], edges[-1], 20_000) if np.isfinite(float(edges[-1]) - float(edges[0]))
-                              else rng.normal(size=20_000) * 1e300])
+        pts = np.concatenate(
+            [
+                edges,
+                np.nextafter(edges, np.inf),
+                np.nextafter(edges, -np.inf),
+                rng.uniform(edges[0], edges[-1], 20_000)
+                if np.isfinite(float(edges[-1]) - float(edges[0]))
+                else rng.normal(size=20_000) * 1e300,
+            ]
+        )
         h = Histogram(edges)
         h.update(pts)
         np.testing.assert_array_equal(h.slots, numpy_slots(pts, edges))
@@ -183,8 +196,10 @@ def test_property_random_edges_and_values():
     floats = st.floats(-1e6, 1e6, allow_nan=False, width=64)
 
     @hyp.settings(max_examples=200, deadline=None)
-    @hyp.given(st.lists(floats, min_size=2, max_size=40, unique=True),
-               st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=200))
+    @hyp.given(
+        st.lists(floats, min_size=2, max_size=40, unique=True),
+        st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=200),
+    )
     def check(edges, values):
         e = np.sort(np.array(edges))
         x = np.array(values, dtype=np.float64)
@@ -213,8 +228,9 @@ def test_property_equal_bins_near_every_edge(rng):
     st = pytest.importorskip("hypothesis.strategies")
 
     @hyp.settings(max_examples=150, deadline=None)
-    @hyp.given(st.floats(-1e9, 1e9), st.floats(1e-6, 1e9), st.integers(1, 500),
-               st.integers(0, 2**32 - 1))
+    @hyp.given(
+        st.floats(-1e9, 1e9), st.floats(1e-6, 1e9), st.integers(1, 500), st.integers(0, 2**32 - 1)
+    )
     def check(lo, width, bins, seed):
         hi = lo + width
         if not hi > lo:
@@ -254,8 +270,11 @@ def test_vectorized_and_portable_binning_agree(rng, portable):
     x = rng.normal(size=100_003) * 3
     x[::31] = np.nan
     x[::37] = np.inf
-    cases = [(np.linspace(-4, 4, 65), x), (np.linspace(-4, 4, 65), x.astype(np.float32)),
-             (np.quantile(x[np.isfinite(x)], np.linspace(0, 1, 17)), x)]
+    cases = [
+        (np.linspace(-4, 4, 65), x),
+        (np.linspace(-4, 4, 65), x.astype(np.float32)),
+        (np.quantile(x[np.isfinite(x)], np.linspace(0, 1, 17)), x),
+    ]
     for edges, values in cases:
         fast = Histogram(edges)
         fast.update(values)

@@ -15,26 +15,39 @@ import struct
 import zlib
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import driftcore
 from driftcore import _wire
+from driftcore.job.leak import ExactRows, TextLeak
 from driftcore.job.profile_file import ProfileFile
+from driftcore.job.rowhash import RowHashes
 from driftcore.profile import CategoricalColumn, NumericColumn
 
 BIG = 2**63  # one past the largest count a state may hold
-PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 # --- valid states, built once ------------------------------------------------------
 
 
 def _docs():
-    return ["the cat sat on the mat today", "the cat sat on the mat today!", "dogs bark",
-            None, "an entirely different sentence here"]
+    return [
+        "the cat sat on the mat today",
+        "the cat sat on the mat today!",
+        "dogs bark",
+        None,
+        "an entirely different sentence here",
+    ]
 
 
 def _make_states() -> dict[str, object]:
@@ -52,21 +65,50 @@ def _make_states() -> dict[str, object]:
     cats.update(["a", "b", "b", None])
     icats = driftcore.CategoryCounts()
     icats.update([3, 3, 7])
-    prof = driftcore.Profile.build({"x": x, "v": rng.integers(0, 5, 2000).astype(float),
-                                    "c": rng.choice(["p", "q"], 2000)})
+    prof = driftcore.Profile.build(
+        {"x": x, "v": rng.integers(0, 5, 2000).astype(float), "c": rng.choice(["p", "q"], 2000)}
+    )
     grid = driftcore.ValueGrid(max_cells=64)
     grid.update(np.concatenate([x, [1e308, -1e308, 0.0, -0.0]]))
     mmd = driftcore.StreamingMMD(1.5, n_features=16, seed=2)
     mmd.update(x=x[:400].reshape(-1, 4), y=x[400:800].reshape(-1, 4) + 0.1)
     lsh = driftcore.LSHIndex(driftcore.MinHasher(num_perm=32, n=2), threshold=0.6)
     lsh.add(_docs())
-    lsh_bare = driftcore.LSHIndex(driftcore.MinHasher(num_perm=32, n=2), threshold=0.6,
-                                  keep_signatures=False)
+    lsh_bare = driftcore.LSHIndex(
+        driftcore.MinHasher(num_perm=32, n=2), threshold=0.6, keep_signatures=False
+    )
     lsh_bare.add(_docs())
-    return {"histogram": h, "weighted_histogram": hw, "exact_sketch": exact,
-            "sketch": compacted, "categories": cats, "int_categories": icats,
-            "profile": prof, "mmd": mmd, "value_grid": grid, "lsh": lsh, "lsh_bare": lsh_bare,
-            "profile_file": _profile_file(prof, x, lsh)}
+    sample = driftcore.RowSample(50, seed=1, expected_rows=2000)
+    for k in range(0, 2000, 500):
+        sample.update(
+            pa.record_batch({"x": x[k : k + 500], "c": [f"c{i % 7}" for i in range(500)]})
+        )
+    empty_sample = driftcore.RowSample(10, seed=1)
+    ref_rows = RowHashes(["x"])
+    ref_rows.update(pa.record_batch({"x": x}))
+    exact_rows = ExactRows(ref_rows, cap=20, seed=2)
+    exact_rows.update(pa.record_batch({"x": np.concatenate([x[:40], rng.normal(size=40)])}))
+    text_leak = TextLeak("t", lsh, similarity=0.6, examples=2)
+    text_leak.update(pa.array(_docs()))
+    return {
+        "row_sample": sample,
+        "empty_row_sample": empty_sample,
+        "row_hashes": ref_rows,
+        "exact_rows": exact_rows,
+        "text_leak": text_leak,
+        "histogram": h,
+        "weighted_histogram": hw,
+        "exact_sketch": exact,
+        "sketch": compacted,
+        "categories": cats,
+        "int_categories": icats,
+        "profile": prof,
+        "mmd": mmd,
+        "value_grid": grid,
+        "lsh": lsh,
+        "lsh_bare": lsh_bare,
+        "profile_file": _profile_file(prof, x, lsh),
+    }
 
 
 def _profile_file(prof, x, lsh) -> ProfileFile:
@@ -74,21 +116,40 @@ def _profile_file(prof, x, lsh) -> ProfileFile:
     categorical c."""
     cols = ["x", "v", "c", "t"]
     kinds = {"x": "numeric", "v": "numeric", "c": "categorical", "t": "text"}
-    meta = {"source": "data.parquet", "rows": 2000, "columns": cols, "kinds": kinds,
-            "types": {c: "double" if kinds[c] == "numeric" else "string" for c in cols},
-            "categorical": [], "seed": 0, "mmd_sample": 100}
+    meta = {
+        "source": "data.parquet",
+        "rows": 2000,
+        "columns": cols,
+        "kinds": kinds,
+        "types": {c: "double" if kinds[c] == "numeric" else "string" for c in cols},
+        "categorical": [],
+        "seed": 0,
+        "mmd_sample": 100,
+    }
     sample = np.column_stack([x[:100], x[100:200]])
     return ProfileFile(prof, meta, sample, ["x", "v"], {"t": lsh})
 
 
 STATES = _make_states()
-CLASSES = {"histogram": driftcore.Histogram, "weighted_histogram": driftcore.Histogram,
-           "exact_sketch": driftcore.QuantileSketch, "sketch": driftcore.QuantileSketch,
-           "categories": driftcore.CategoryCounts, "int_categories": driftcore.CategoryCounts,
-           "profile": driftcore.Profile, "mmd": driftcore.StreamingMMD,
-           "value_grid": driftcore.ValueGrid,
-           "lsh": driftcore.LSHIndex, "lsh_bare": driftcore.LSHIndex,
-           "profile_file": ProfileFile}
+CLASSES = {
+    "row_sample": driftcore.RowSample,
+    "empty_row_sample": driftcore.RowSample,
+    "row_hashes": RowHashes,
+    "exact_rows": ExactRows,
+    "text_leak": TextLeak,
+    "histogram": driftcore.Histogram,
+    "weighted_histogram": driftcore.Histogram,
+    "exact_sketch": driftcore.QuantileSketch,
+    "sketch": driftcore.QuantileSketch,
+    "categories": driftcore.CategoryCounts,
+    "int_categories": driftcore.CategoryCounts,
+    "profile": driftcore.Profile,
+    "mmd": driftcore.StreamingMMD,
+    "value_grid": driftcore.ValueGrid,
+    "lsh": driftcore.LSHIndex,
+    "lsh_bare": driftcore.LSHIndex,
+    "profile_file": ProfileFile,
+}
 BLOBS = {name: s.to_bytes() for name, s in STATES.items()}
 
 
@@ -135,13 +196,23 @@ def sketch_fields(data: bytes) -> dict:
         (m,) = struct.unpack_from("<Q", p, pos)
         levels.append(list(np.frombuffer(p, "<f8", m, pos + 8)))
         pos += 8 + 8 * m
-    return {"k": k, "seed": seed, "n": n, "nan": nan, "coins": coins, "min": lo, "max": hi,
-            "levels": levels, "nlevels": nlev}
+    return {
+        "k": k,
+        "seed": seed,
+        "n": n,
+        "nan": nan,
+        "coins": coins,
+        "min": lo,
+        "max": hi,
+        "levels": levels,
+        "nlevels": nlev,
+    }
 
 
 def sketch_bytes(f: dict) -> bytes:
-    out = _SKETCH.pack(f["k"], f["seed"], f["n"], f["nan"], f["coins"], f["min"], f["max"],
-                       f["nlevels"])
+    out = _SKETCH.pack(
+        f["k"], f["seed"], f["n"], f["nan"], f["coins"], f["min"], f["max"], f["nlevels"]
+    )
     for lv in f["levels"]:
         out += struct.pack("<Q", len(lv)) + np.asarray(lv, "<f8").tobytes()
     return _wire.frame(b"QSKT", out)
@@ -202,6 +273,7 @@ def setter(path, value):
     def edit(head):
         _set(head, path, value)
         return head
+
     return edit
 
 
@@ -212,6 +284,7 @@ def deleter(path):
             target = target[key]
         del target[path[-1]]
         return head
+
     return edit
 
 
@@ -249,6 +322,7 @@ def _hist_case(name, change, state="histogram"):
         f = hist_fields(BLOBS[state])
         change(f)
         return hist_bytes(f)
+
     return pytest.param(make, id=name)
 
 
@@ -259,6 +333,7 @@ def _nan_edge(f):
 def _slot(i, v):
     def change(f):
         f["slots"][i] = v
+
     return change
 
 
@@ -273,9 +348,11 @@ HIST_CASES = [
     _hist_case("count 2**64 - 1", _slot(0, 2**64 - 1)),
     _hist_case("too few slots", lambda f: f.update(slots=f["slots"][:-1])),
     _hist_case("nan weight", lambda f: f["weights"].__setitem__(2, np.nan), "weighted_histogram"),
-    _hist_case("weight without count", lambda f: (f["slots"].__setitem__(0, 0),
-                                                  f["weights"].__setitem__(0, 1.5)),
-               "weighted_histogram"),
+    _hist_case(
+        "weight without count",
+        lambda f: (f["slots"].__setitem__(0, 0), f["weights"].__setitem__(0, 1.5)),
+        "weighted_histogram",
+    ),
     _hist_case("weights missing", lambda f: f.update(weights=None), "weighted_histogram"),
 ]
 
@@ -314,6 +391,7 @@ def _sketch_case(name, change, state="exact_sketch", match=None):
         f = sketch_fields(BLOBS[state])
         change(f)
         return sketch_bytes(f)
+
     return pytest.param(make, match, id=name)
 
 
@@ -326,12 +404,19 @@ SKETCH_CASES = [
     _sketch_case("nan min", lambda f: f.update(min=np.nan), match="min"),
     _sketch_case("nan max", lambda f: f.update(max=np.nan), match="min"),
     _sketch_case("min > max", lambda f: f.update(min=f["max"] + 1, max=f["min"])),
-    _sketch_case("min below every value of an exact sketch", lambda f: f.update(min=f["min"] - 1),
-                 match="exact"),
-    _sketch_case("max above every value of an exact sketch", lambda f: f.update(max=f["max"] + 1),
-                 match="exact"),
-    _sketch_case("empty with a min", lambda f: f.update(n=0, levels=[[]], nlevels=1, max=np.nan),
-                 match="min"),
+    _sketch_case(
+        "min below every value of an exact sketch",
+        lambda f: f.update(min=f["min"] - 1),
+        match="exact",
+    ),
+    _sketch_case(
+        "max above every value of an exact sketch",
+        lambda f: f.update(max=f["max"] + 1),
+        match="exact",
+    ),
+    _sketch_case(
+        "empty with a min", lambda f: f.update(n=0, levels=[[]], nlevels=1, max=np.nan), match="min"
+    ),
     _sketch_case("n 5 for 50 values", lambda f: f.update(n=5), match="n of 5"),
     _sketch_case("n 2**63", lambda f: f.update(n=BIG)),
     _sketch_case("nan count 2**64 - 1", lambda f: f.update(nan=2**64 - 1), match="2\\^63"),
@@ -339,17 +424,27 @@ SKETCH_CASES = [
     _sketch_case("k 3", lambda f: f.update(k=3), match="k must be"),
     _sketch_case("k 70000", lambda f: f.update(k=70_000)),
     _sketch_case("nan value", lambda f: f["levels"][0].__setitem__(3, np.nan)),
-    _sketch_case("value outside [min, max]",
-                 lambda f: f["levels"][-1].__setitem__(0, f["min"] - 1), state="sketch"),
-    _sketch_case("level out of order",
-                 lambda f: next(lv for lv in f["levels"][1:] if len(set(lv)) > 1).reverse(),
-                 state="sketch"),
+    _sketch_case(
+        "value outside [min, max]",
+        lambda f: f["levels"][-1].__setitem__(0, f["min"] - 1),
+        state="sketch",
+    ),
+    _sketch_case(
+        "level out of order",
+        lambda f: next(lv for lv in f["levels"][1:] if len(set(lv)) > 1).reverse(),
+        state="sketch",
+    ),
     _sketch_case("no levels", lambda f: f.update(levels=[], nlevels=0), match="level count"),
     _sketch_case("65 levels", lambda f: _extend_levels(f, 64), match="level count"),
-    _sketch_case("level 63 weighing 2**63",
-                 lambda f: (_extend_levels(f, 63 - len(f["levels"])),
-                            f["levels"].append([f["max"]]), f.update(nlevels=64)),
-                 match="2\\^63"),
+    _sketch_case(
+        "level 63 weighing 2**63",
+        lambda f: (
+            _extend_levels(f, 63 - len(f["levels"])),
+            f["levels"].append([f["max"]]),
+            f.update(nlevels=64),
+        ),
+        match="2\\^63",
+    ),
     _sketch_case("levels claimed past the payload", lambda f: f.update(nlevels=3)),
 ]
 
@@ -406,11 +501,21 @@ CATEGORY_CASES = [
     _cats("unknown field", lambda b: {**b, "extra": 1}),
     _cats("repeated key", lambda b: json.dumps(b)[:-1].encode() + b', "nulls": 0}'),
     _cats("deep nesting", lambda b: b"[" * 100_000 + b"]" * 100_000),
-    _cats("deep nesting in a field", lambda b: json.dumps({**b, "nulls": 0})[:-1].encode()
-          + b', "x": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+    _cats(
+        "deep nesting in a field",
+        lambda b: (
+            json.dumps({**b, "nulls": 0})[:-1].encode()
+            + b', "x": '
+            + b"[" * 5000
+            + b"]" * 5000
+            + b"}"
+        ),
+    ),
     _cats("not utf-8", lambda b: b'{"key": "str\xff"}'),
-    _cats("5000-digit count", lambda b: json.dumps(b).replace('"nulls": 1', '"nulls": '
-                                                             + "9" * 5000).encode()),
+    _cats(
+        "5000-digit count",
+        lambda b: json.dumps(b).replace('"nulls": 1', '"nulls": ' + "9" * 5000).encode(),
+    ),
     _cats("not json", lambda b: b"{nope"),
 ]
 
@@ -423,7 +528,8 @@ def test_category_counts_refuse(make):
 
 def test_category_counts_merge_refuses_counts_past_2_63():
     a = driftcore.CategoryCounts.from_bytes(
-        json_edit(BLOBS["categories"], lambda b: {**b, "counts": [BIG // 4, BIG // 4]}))
+        json_edit(BLOBS["categories"], lambda b: {**b, "counts": [BIG // 4, BIG // 4]})
+    )
     with pytest.raises(ValueError, match="2\\*\\*63"):
         a.merge(a.copy())
     assert a.total == BIG // 2
@@ -481,19 +587,29 @@ PROFILE_CASES = [
     _prof("moments an object", setter(["columns", 0, "moments"], {"count": 1}), "moments"),
     _prof("negative nulls", setter(["columns", 0, "nulls"], -3), "nulls"),
     _prof("nulls past 2**63", setter(["columns", 0, "nulls"], BIG - 1), "2\\*\\*63"),
-    _prof("a min of -0.0", lambda h: (h["columns"][_COL["v"]]["moments"].__setitem__(4, -0.0),
-                                      h)[1], "extremes"),
+    _prof(
+        "a min of -0.0",
+        lambda h: (h["columns"][_COL["v"]]["moments"].__setitem__(4, -0.0), h)[1],
+        "extremes",
+    ),
     _prof("sums a number", setter(["columns", 0, "sums"], 5), "sums"),
     _prof("sums of one", setter(["columns", 0, "sums"], ["0x1"]), "sums"),
     _prof("sums not hex", setter(["columns", 0, "sums"], ["zz", "0x1"]), "hex"),
     _prof("sums too long", setter(["columns", 0, "sums"], ["0x" + "1" * 2000, "0x1"]), "hex"),
     _prof("negative sum of squares", setter(["columns", 0, "sums", 1], "-0x10"), "negative"),
-    _prof("sums off by one", lambda h: (h["columns"][0]["sums"].__setitem__(
-        0, hex(int(h["columns"][0]["sums"][0], 16) + (1 << 1074))), h)[1], "exact sums"),
+    _prof(
+        "sums off by one",
+        lambda h: (
+            h["columns"][0]["sums"].__setitem__(
+                0, hex(int(h["columns"][0]["sums"][0], 16) + (1 << 1074))
+            ),
+            h,
+        )[1],
+        "exact sums",
+    ),
     _prof("sums past the range", setter(["columns", 0, "sums", 1], hex(1 << 4000)), "cannot come"),
     _prof("missing sums", deleter(["columns", 0, "sums"]), "missing"),
-    _prof("a values field", setter(["columns", _COL["v"], "values"], [[0.0], [2000]]),
-          "unknown"),
+    _prof("a values field", setter(["columns", _COL["v"], "values"], [[0.0], [2000]]), "unknown"),
     _prof("max_cells differs from the grids", setter(["max_cells"], 300), "max_cells=4096"),
     _prof("max_cells 3", setter(["max_cells"], 3), "max_cells"),
     _prof("max_cells 2**21", setter(["max_cells"], 2**21), "max_cells"),
@@ -509,18 +625,21 @@ PROFILE_CASES = [
     _prof("negative part size", _part_sizes([-1]), "size"),
     _prof("part past the end", _part_sizes([10**9]), "size"),
     _prof("part size a float", _part_sizes([8086.0]), "size"),
-    _prof("categorical with two parts", setter(["columns", _COL["c"], "parts"], [48, 48]),
-          "parts"),
+    _prof("categorical with two parts", setter(["columns", _COL["c"], "parts"], [48, 48]), "parts"),
     _prof("missing moments", deleter(["columns", 0, "moments"]), "missing"),
     _prof("unknown column field", setter(["columns", 0, "extra"], 1), "unknown"),
     _prof("unknown header field", setter(["extra"], 1), "unknown"),
     _prof("header a list", lambda h: [h], "object"),
     _prof("columns an object", setter(["columns"], {}), "columns"),
     _prof("column name a number", setter(["columns", 0, "name"], 5), "name"),
-    _prof("repeated header key", lambda h: json.dumps(h)[:-1].encode() + b', "bins": 10}',
-          "repeated"),
-    _prof("deep nesting", lambda h: json.dumps(h)[:-1].encode() + b', "z": '
-          + b"[" * 3000 + b"]" * 3000 + b"}", "nested"),
+    _prof(
+        "repeated header key", lambda h: json.dumps(h)[:-1].encode() + b', "bins": 10}', "repeated"
+    ),
+    _prof(
+        "deep nesting",
+        lambda h: json.dumps(h)[:-1].encode() + b', "z": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+        "nested",
+    ),
 ]
 
 
@@ -532,8 +651,13 @@ def test_profile_refuses(make, match):
 
 def test_profile_refuses_framing_of_its_header_and_parts():
     kind, p = payload(PROFILE)
-    for bad in (p[:5], struct.pack("<Q", len(p)) + p[8:], struct.pack("<Q", 2**64 - 1) + p[8:],
-                p + b"\0", p[:-1]):
+    for bad in (
+        p[:5],
+        struct.pack("<Q", len(p)) + p[8:],
+        struct.pack("<Q", 2**64 - 1) + p[8:],
+        p + b"\0",
+        p[:-1],
+    ):
         refused(driftcore.Profile, _wire.frame(kind, bad))
 
 
@@ -558,7 +682,9 @@ def _hostile_parts():
     hostile states of their own kind."""
     g = _grid_fields(_profile_part_bytes("x", 0))
     fewer = dict(g, counts=[g["counts"][0] - 1, *g["counts"][1:]], total=g["total"] - 1)
-    dropped = dict(g, keys=g["keys"][1:], counts=[g["counts"][0] + g["counts"][1], *g["counts"][2:]])
+    dropped = dict(
+        g, keys=g["keys"][1:], counts=[g["counts"][0] + g["counts"][1], *g["counts"][2:]]
+    )
     dropped["keys"][0] = g["keys"][1]
     wider = driftcore.ValueGrid(max_cells=256)
     wider.update(np.random.default_rng(3).normal(size=2000))
@@ -593,8 +719,9 @@ def test_profile_refuses_parts_that_do_not_fit(case):
 
 
 def test_profile_merge_refuses_counts_past_2_63():
-    p = driftcore.Profile.from_bytes(header_edit(PROFILE, setter(["columns", 0, "nulls"],
-                                                                 BIG // 2)))
+    p = driftcore.Profile.from_bytes(
+        header_edit(PROFILE, setter(["columns", 0, "nulls"], BIG // 2))
+    )
     with pytest.raises(ValueError, match="2\\*\\*63"):
         p.merge(driftcore.Profile.from_bytes(p.to_bytes()))
 
@@ -619,6 +746,7 @@ def mmd_bytes(**change) -> bytes:
 def _sum(side, kind, value):
     def change(s):
         s[side, kind, 0] = value
+
     return change
 
 
@@ -682,8 +810,9 @@ LSH_HEAD_CASES = [
     _lsh("unknown field", setter(["extra"], 1), match="unknown"),
     _lsh("missing field", deleter(["rows"]), match="missing"),
     _lsh("header a list", lambda h: [h]),
-    _lsh("repeated key", lambda h: json.dumps(h)[:-1].encode() + b', "bands": 1}',
-         match="repeated"),
+    _lsh(
+        "repeated key", lambda h: json.dumps(h)[:-1].encode() + b', "bands": 1}', match="repeated"
+    ),
     _lsh("deep nesting", lambda h: b"[" * 50_000 + b"]" * 50_000, match="nested"),
     _lsh("n_docs one more", lambda h: {**h, "n_docs": h["n_docs"] + 1}, match="bytes of arrays"),
 ]
@@ -768,27 +897,39 @@ def _blob_twice(head):
 
 DCP_CASES = [
     _dcp("a column deleted from meta columns", _drop_column, "kinds"),
-    _dcp("a column deleted from meta columns, kinds and types", _forget_column,
-         "meta does not profile"),
+    _dcp(
+        "a column deleted from meta columns, kinds and types",
+        _forget_column,
+        "meta does not profile",
+    ),
     _dcp("unknown kind", setter(["meta", "kinds", "c"], "bogus"), "kinds"),
-    _dcp("numeric column said categorical", setter(["meta", "kinds", "x"], "categorical"),
-         "in the profile"),
+    _dcp(
+        "numeric column said categorical",
+        setter(["meta", "kinds", "x"], "categorical"),
+        "in the profile",
+    ),
     _dcp("type a number", setter(["meta", "types", "x"], 5), "types"),
     _dcp("rows one more", setter(["meta", "rows"], 2001), "rows"),
     _dcp("rows negative", setter(["meta", "rows"], -1), "rows"),
     _dcp("rows a string", setter(["meta", "rows"], "2000"), "rows"),
     _dcp("mmd_sample below the sample", setter(["meta", "mmd_sample"], 10), "mmd_sample"),
-    _dcp("categorical names a numeric column", setter(["meta", "categorical"], ["x"]),
-         "categorical"),
+    _dcp(
+        "categorical names a numeric column", setter(["meta", "categorical"], ["x"]), "categorical"
+    ),
     _dcp("meta a list", setter(["meta"], []), "meta"),
     _dcp("sample of a categorical column", setter(["sample_columns"], ["x", "c"]), "sample"),
     _dcp("sample columns repeated", setter(["sample_columns"], ["x", "x"]), "distinct"),
     _dcp("sample shape off", setter(["sample_shape"], [99, 2]), "sample_shape"),
     _dcp("sample shape negative", setter(["sample_shape"], [-100, -2]), "sample_shape"),
     _dcp("sample shape of three", setter(["sample_shape"], [100, 2, 1]), "sample_shape"),
-    pytest.param(lambda: header_edit(_dcp_with_blob(DCP, "sample", b""), lambda h: {
-        **h, "sample_shape": [5, 0], "sample_columns": []}), "sample_shape",
-        id="rows of a sample without columns"),
+    pytest.param(
+        lambda: header_edit(
+            _dcp_with_blob(DCP, "sample", b""),
+            lambda h: {**h, "sample_shape": [5, 0], "sample_columns": []},
+        ),
+        "sample_shape",
+        id="rows of a sample without columns",
+    ),
     _dcp("a blob twice", _blob_twice, "twice"),
     _dcp("unknown blob", setter(["blobs", 1, 0], "secret"), "unknown blob"),
     _dcp("negative blob size", setter(["blobs", 1, 1], -1), "size"),
@@ -803,8 +944,13 @@ DCP_CASES = [
     _dcp("fingerprint of another profile", setter(["fingerprint"], "0" * 64), "fingerprint"),
     _dcp("header a string", lambda h: b'"dcp"', "object"),
     _dcp("repeated key", lambda h: json.dumps(h)[:-1].encode() + b', "meta": {}}', "repeated"),
-    _dcp("deep meta", lambda h: json.dumps(h)[:-1].encode() + b', "z": '
-         + b"{\"a\": " * 2000 + b"1" + b"}" * 2000 + b"}", "nested"),
+    _dcp(
+        "deep meta",
+        lambda h: (
+            json.dumps(h)[:-1].encode() + b', "z": ' + b'{"a": ' * 2000 + b"1" + b"}" * 2000 + b"}"
+        ),
+        "nested",
+    ),
 ]
 
 
@@ -818,8 +964,10 @@ def test_profile_file_refuses_hostile_states_inside():
     hostile_prof = header_edit(PROFILE, moment("x", "count", 5))
     kind, head, keys, valid, sig = _lsh_arrays()
     keys[2] = keys[0]
-    for name, new in (("profile", hostile_prof),
-                      ("text:t", _lsh_join(kind, head, keys, valid, sig))):
+    for name, new in (
+        ("profile", hostile_prof),
+        ("text:t", _lsh_join(kind, head, keys, valid, sig)),
+    ):
         refused(ProfileFile, _dcp_with_blob(DCP, name, new))
     refused(ProfileFile, _wire.frame(b"DCPF", payload(DCP)[1] + b"\0"), "trailing")
 
@@ -866,6 +1014,18 @@ def behaves(state) -> None:
         if min(state.n) > 0:
             r = state.result()
             assert math.isfinite(r.mmd2) and 0 <= r.mmd2 <= 4 + 1e-5
+    elif isinstance(state, driftcore.RowSample):
+        assert state.table().num_rows <= min(state.size, state.seen)
+    elif isinstance(state, RowHashes):
+        d = state.distinct()
+        assert d.size <= state.n_rows and np.all(d[1:] > d[:-1])
+    elif isinstance(state, ExactRows):
+        assert state.n_candidates <= state.n_current
+        state.verify_filtered(iter(()), [], 0.0, 2)  # runs on what it holds
+    elif isinstance(state, TextLeak):
+        assert state.n_leaked <= state.n_current and len(state.examples) <= state.max_examples
+        state.section(0.0)
+        state.wanted_reference_rows()
     elif isinstance(state, driftcore.LSHIndex):
         pairs = state.self_pairs(verify="none")
         assert np.all(pairs.query < pairs.index) and np.all(pairs.index < len(state))
@@ -926,9 +1086,34 @@ def test_random_byte_mutations_are_refused_or_behave(name, edits):
     behaves(state)
 
 
-HOSTILE_VALUES = [-1, 0, 1, 2, 0.5, -0.0, 1e308, float("nan"), float("inf"), -float("inf"),
-                  BIG - 1, BIG, 2**64, 2**70, "", "x", "1", None, True, False, [], {}, [[]],
-                  [1, 2], {"a": 1}, [0.0, 1.0]]
+HOSTILE_VALUES = [
+    -1,
+    0,
+    1,
+    2,
+    0.5,
+    -0.0,
+    1e308,
+    float("nan"),
+    float("inf"),
+    -float("inf"),
+    BIG - 1,
+    BIG,
+    2**64,
+    2**70,
+    "",
+    "x",
+    "1",
+    None,
+    True,
+    False,
+    [],
+    {},
+    [[]],
+    [1, 2],
+    {"a": 1},
+    [0.0, 1.0],
+]
 
 
 def _leaves(obj, path=()):
@@ -944,14 +1129,25 @@ def _leaves(obj, path=()):
 
 def _json_of(name: str):
     """(the document, how to frame a changed one) of a JSON-carrying state."""
-    if name in ("categories", "int_categories"):
+    if name in ("categories", "int_categories", "text_leak"):
         kind, p = payload(BLOBS[name])
         return json.loads(p), lambda doc: _wire.frame(kind, json.dumps(doc).encode())
     kind, head, rest = split_header(BLOBS[name])
     return head, lambda doc: join_header(kind, doc, rest)
 
 
-JSON_STATES = ["categories", "int_categories", "profile", "lsh", "lsh_bare", "profile_file"]
+JSON_STATES = [
+    "categories",
+    "int_categories",
+    "profile",
+    "lsh",
+    "lsh_bare",
+    "profile_file",
+    "row_sample",
+    "row_hashes",
+    "exact_rows",
+    "text_leak",
+]
 
 
 @pytest.mark.parametrize("name", JSON_STATES)
@@ -989,8 +1185,20 @@ def test_command_line_refuses_a_profile_with_a_column_cut_from_its_meta(tmp_path
     data = Path(__file__).resolve().parents[1] / "examples" / "data"
     ref, cur = tmp_path / "ref.dcp", tmp_path / "cur.dcp"
     assert main(["profile", str(data / "reference.parquet"), "-o", str(ref), "-q"]) == 0
-    assert main(["profile", str(data / "current.parquet"), "-o", str(cur), "--reference",
-                 str(ref), "-q"]) == 0
+    assert (
+        main(
+            [
+                "profile",
+                str(data / "current.parquet"),
+                "-o",
+                str(cur),
+                "--reference",
+                str(ref),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert main(["compare", str(ref), str(cur), "-q"]) == 1  # this data drifts
 
     def cut(head):

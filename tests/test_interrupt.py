@@ -1,4 +1,5 @@
 """Ctrl-C during long kernels, and memory bounds checked before allocating."""
+
 import _thread
 import signal
 import subprocess
@@ -121,8 +122,16 @@ def test_interrupted_find_leakage_stops_in_the_lsh_join(monkeypatch):
     train, evaluation = _distinct_docs("a", 100_000), _distinct_docs("b", 100_000)
     began = _interrupt_inside(monkeypatch, "lsh_cross_pairs")
     with pytest.raises(KeyboardInterrupt):
-        driftcore.find_leakage(train, evaluation, 0.8, candidate_threshold=0.05, num_perm=256,
-                               shingle="word", n=1, threads=1)
+        driftcore.find_leakage(
+            train,
+            evaluation,
+            0.8,
+            candidate_threshold=0.05,
+            num_perm=256,
+            shingle="word",
+            n=1,
+            threads=1,
+        )
         time.sleep(5)
     assert began and time.monotonic() - began[0] < 1.2
 
@@ -131,8 +140,9 @@ def test_interrupted_find_duplicates_stops_in_the_self_join(monkeypatch):
     docs = _distinct_docs("a", 200_000)
     began = _interrupt_inside(monkeypatch, "lsh_self_pairs")
     with pytest.raises(KeyboardInterrupt):
-        driftcore.find_duplicates(docs, 0.8, bands=256, rows=1, num_perm=256,
-                                  shingle="word", n=1, threads=1)
+        driftcore.find_duplicates(
+            docs, 0.8, bands=256, rows=1, num_perm=256, shingle="word", n=1, threads=1
+        )
         time.sleep(5)
     assert began and time.monotonic() - began[0] < 1.2
 
@@ -169,7 +179,8 @@ def test_interrupted_signatures_of_one_long_document():
     # come.
     data, offsets = _one_long_text(10_000_000)
     _stops_promptly(
-        lambda: driftcore._core.minhash_text(data, offsets, 1, 5, True, True, 128, 1, 1))
+        lambda: driftcore._core.minhash_text(data, offsets, 1, 5, True, True, 128, 1, 1)
+    )
 
 
 @pytest.mark.parametrize("kind", ["text", "tokens"])
@@ -209,7 +220,7 @@ def test_sorted_candidate_pairs_and_shingle_sets_match_numpy():
     for b in range(4):
         for key in range(3):
             members = np.flatnonzero((keys[:, b] == key) & (valid == 1))
-            want.update((int(i), int(j)) for k, i in enumerate(members) for j in members[k + 1:])
+            want.update((int(i), int(j)) for k, i in enumerate(members) for j in members[k + 1 :])
     assert len(left) > 1 << 16
     assert list(zip(left.tolist(), right.tolist())) == sorted(want)
     # Unigram sets: the set of one long document (radix path) is the union of its
@@ -225,7 +236,8 @@ def test_sorted_candidate_pairs_and_shingle_sets_match_numpy():
     data, offsets = _one_long_text(50_000)
     sig, _ = _core.minhash_text(data, offsets, 0, 3, True, True, 128, 1, 1)
     np.testing.assert_array_equal(
-        sig, _core.minhash_text_lanes(data, offsets, 0, 3, True, True, 128, 1))
+        sig, _core.minhash_text_lanes(data, offsets, 0, 3, True, True, 128, 1)
+    )
 
 
 def test_interrupted_quantile_sketch_update_leaves_sketch_unchanged():
@@ -302,7 +314,7 @@ def test_weighted_fill_independent_of_threads_and_block_sums_in_order():
     slots[x > edges[-1]] = len(edges)
     total = np.zeros(len(edges) + 2)
     for b in range(0, n, block):
-        total += np.bincount(slots[b:b + block], w[b:b + block], minlength=len(total))
+        total += np.bincount(slots[b : b + block], w[b : b + block], minlength=len(total))
     np.testing.assert_array_equal(results[0], total)
 
 
@@ -319,8 +331,9 @@ def test_weighted_fill_scratch_does_not_grow_with_input():
         h.update(x, weights=w, threads=1)
         print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
     """)
-    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     assert int(out) < 300, f"peak grew by {out.strip()} MiB"
 
 

@@ -64,7 +64,10 @@ def test_corpus_is_real_and_varied(corpus):
     train, _, exact = corpus
     assert len(train) > 300
     values = np.array(list(exact.values()))
-    assert np.sum(values >= THRESHOLD + 0.1) > 60 and np.sum((values > 0.3) & (values <= THRESHOLD - 0.1)) > 30
+    assert (
+        np.sum(values >= THRESHOLD + 0.1) > 60
+        and np.sum((values > 0.3) & (values <= THRESHOLD - 0.1)) > 30
+    )
 
 
 @pytest.mark.parametrize("verify", ["signature", "exact"])
@@ -118,7 +121,9 @@ def test_containment_finds_a_short_item_inside_a_long_document(corpus):
     long_doc = " ".join(train[:12])
     short = train[5]  # copied verbatim inside long_doc
     other = "completely unrelated words that appear nowhere in any licence text at all ok"
-    jac = driftcore.find_leakage([long_doc], [short, other], 0.8, verify="exact", candidate_threshold=0.05)
+    jac = driftcore.find_leakage(
+        [long_doc], [short, other], 0.8, verify="exact", candidate_threshold=0.05
+    )
     assert len(jac) == 0  # its Jaccard with the long document is low
     cont = driftcore.find_leakage(
         [long_doc], [short, other], 0.8, measure="containment", candidate_threshold=0.05
@@ -155,7 +160,9 @@ def test_edge_cases():
     assert driftcore.find_leakage([], ["a b c"]).n_leaked == 0
     empty = driftcore.find_leakage(["a b c"], [])
     assert empty.rate == 0.0 and empty.n_eval == 0
-    r = driftcore.find_leakage(["", None, "same words here", "same words here"], ["", None, "same words here"], n=2)
+    r = driftcore.find_leakage(
+        ["", None, "same words here", "same words here"], ["", None, "same words here"], n=2
+    )
     assert r.eval_index.tolist() == [2, 2] and r.train_index.tolist() == [2, 3]
     one = driftcore.find_duplicates(["only one document"])
     assert one.representative.tolist() == [0] and one.n_clusters == 0
@@ -212,8 +219,9 @@ def test_cluster_representatives_match_connected_components(rng):
         n = int(rng.integers(1, 300))
         m = int(rng.integers(0, 400))
         left, right = rng.integers(0, n, m), rng.integers(0, n, m)
-        _, labels = connected_components(coo_matrix((np.ones(m), (left, right)), shape=(n, n)),
-                                         directed=False)
+        _, labels = connected_components(
+            coo_matrix((np.ones(m), (left, right)), shape=(n, n)), directed=False
+        )
         first = np.full(labels.max() + 1, n)
         np.minimum.at(first, labels, np.arange(n))
         assert np.array_equal(_representatives(n, left, right), first[labels])

@@ -106,7 +106,10 @@ def test_mismatched_settings_are_refused():
     with pytest.raises(ValueError, match="num_perm"):
         a.merge(driftcore.LSHIndex(driftcore.MinHasher(num_perm=64)))
     with pytest.raises(ValueError, match="seed"):
-        a.query(signatures=driftcore.MinHasher(seed=2).signatures(["x"]), hasher=driftcore.MinHasher(seed=2))
+        a.query(
+            signatures=driftcore.MinHasher(seed=2).signatures(["x"]),
+            hasher=driftcore.MinHasher(seed=2),
+        )
     with pytest.raises(ValueError, match=r"shape \(n, 128\)"):
         a.query(signatures=np.zeros((2, 64), np.uint32))
     with pytest.raises(TypeError, match="uint32"):
@@ -141,7 +144,7 @@ def test_corrupt_and_truncated_files():
 def test_sort_join_equals_hash_join(rng):
     # The GPU's join (sorting) runs here on numpy: it must give the CPU hash join's pairs.
     from driftcore import _core
-    from driftcore._gpu_minhash import sort_join
+    from driftcore.lsh import sort_join
 
     build = rng.integers(0, 50, size=(400, 7)).astype(np.uint64)
     probe = rng.integers(0, 50, size=(300, 7)).astype(np.uint64)

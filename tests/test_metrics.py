@@ -32,9 +32,11 @@ def test_ks_with_ties_and_inf(rng):
 
 
 def test_wasserstein_equals_scipy(rng):
-    for a, b in [(rng.normal(size=10_000), rng.normal(0.3, 2, 7_000)),
-                 (rng.integers(0, 9, 5000).astype(float), rng.integers(0, 9, 4000).astype(float)),
-                 (rng.lognormal(0, 2, 3000) * 1e12, rng.lognormal(0, 2, 3000) * 1e12)]:
+    for a, b in [
+        (rng.normal(size=10_000), rng.normal(0.3, 2, 7_000)),
+        (rng.integers(0, 9, 5000).astype(float), rng.integers(0, 9, 4000).astype(float)),
+        (rng.lognormal(0, 2, 3000) * 1e12, rng.lognormal(0, 2, 3000) * 1e12),
+    ]:
         w = metrics.wasserstein(a, b)
         assert w.distance == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)
         assert w.normed == pytest.approx(w.distance / np.std(a), rel=1e-9)
@@ -70,11 +72,14 @@ def test_binned_metrics_against_float64_references(rng):
     ref = np.repeat(cats, a)
     cur = np.repeat(cats, b)
     kw = {"categorical": True}
-    assert metrics.psi(ref, cur, **kw) == pytest.approx(np.sum((qs - ps) * np.log(qs / ps)), rel=1e-12)
+    assert metrics.psi(ref, cur, **kw) == pytest.approx(
+        np.sum((qs - ps) * np.log(qs / ps)), rel=1e-12
+    )
     assert metrics.kl_divergence(ref, cur, **kw) == pytest.approx(stats.entropy(ps, qs), rel=1e-12)
     assert metrics.js_distance(ref, cur, **kw) == pytest.approx(jensenshannon(p, q), rel=1e-9)
     assert metrics.hellinger(ref, cur, **kw) == pytest.approx(
-        np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2)), rel=1e-9)
+        np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2)), rel=1e-9
+    )
     assert metrics.total_variation(ref, cur, **kw) == pytest.approx(0.5 * np.abs(p - q).sum())
     assert metrics.linf(ref, cur, **kw) == pytest.approx(np.abs(p - q).max())
     chi = metrics.chi_square(ref, cur, **kw)
@@ -166,9 +171,11 @@ def test_count_vector_helpers_refuse_bad_input():
 
 def test_wasserstein_of_huge_finite_values_does_not_overflow(rng):
     big = np.finfo(np.float64).max
-    cases = [(np.array([-big, big]), np.array([0.0, 1.0])),
-             (np.array([-big, 0.0, 1e300]), np.array([1e307, big])),
-             (rng.normal(size=50) * 1e306, rng.normal(size=40) * 1e306)]
+    cases = [
+        (np.array([-big, big]), np.array([0.0, 1.0])),
+        (np.array([-big, 0.0, 1e300]), np.array([1e307, big])),
+        (rng.normal(size=50) * 1e306, rng.normal(size=40) * 1e306),
+    ]
     for a, b in cases:
         want = stats.wasserstein_distance(a, b)
         got = metrics.wasserstein(a, b).distance

@@ -27,7 +27,9 @@ def test_text_signatures_match_the_reference(unit, n):
     mh = driftcore.MinHasher(num_perm=32, seed=12345, shingle=unit, n=n)
     sig = mh.signatures(TEXTS)
     for text, row in zip(TEXTS, sig):
-        assert row.tolist() == ref.text_signature(text, unit=unit, n=n, num_perm=32, seed=12345), text
+        assert row.tolist() == ref.text_signature(text, unit=unit, n=n, num_perm=32, seed=12345), (
+            text
+        )
 
 
 def test_without_punctuation_folding_matches_the_reference():
@@ -185,7 +187,10 @@ def test_jaccard_estimate_meets_the_binomial_error(rng):
             both = int(rng.integers(1, size))
             rest = union[both:]
             half = int(rng.integers(0, len(rest) + 1))
-            docs += [np.concatenate([union[:both], rest[:half]]), np.concatenate([union[:both], rest[half:]])]
+            docs += [
+                np.concatenate([union[:both], rest[:half]]),
+                np.concatenate([union[:both], rest[half:]]),
+            ]
             truth.append(both / size)
     sig = mh.signatures(docs)
     est = mh.jaccard(sig[0::2], sig[1::2])
@@ -281,7 +286,9 @@ def test_bad_documents():
     with pytest.raises(TypeError, match="token ids"):
         tok.text_buffers(["a"])
     with pytest.raises(ValueError, match="offsets"):
-        _core.minhash_text(np.zeros(3, np.uint8), np.array([0, 5], np.int64), 0, 5, True, False, 16, 1, 1)
+        _core.minhash_text(
+            np.zeros(3, np.uint8), np.array([0, 5], np.int64), 0, 5, True, False, 16, 1, 1
+        )
 
 
 def test_signatures_from_buffers_checks_its_input():
@@ -328,8 +335,16 @@ def test_gpu_warp_algorithm_equals_the_cpu(rng, unit, num_perm):
     texts = _random_texts(rng, 150) + ["", "x", "word " * 3000]
     mh = driftcore.MinHasher(num_perm=num_perm, shingle=unit, n=3)
     buf = mh.text_buffers(texts)
-    lanes = _core.minhash_text_lanes(buf.data, buf.offsets, 0 if unit == "word" else 1, 3, True,
-                                     buf.lower_ascii, num_perm, mh.seed)
+    lanes = _core.minhash_text_lanes(
+        buf.data,
+        buf.offsets,
+        0 if unit == "word" else 1,
+        3,
+        True,
+        buf.lower_ascii,
+        num_perm,
+        mh.seed,
+    )
     np.testing.assert_array_equal(lanes, mh.signatures(texts))
 
 

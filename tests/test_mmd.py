@@ -35,8 +35,11 @@ def ref_mmd2(x, y, kernel="rbf", bws=(1.0,), estimator="unbiased", in_x=None, K=
     n, m = len(kxx), len(kyy)
     if estimator == "biased":
         return kxx.mean() + kyy.mean() - 2 * kxy.mean()
-    return ((kxx.sum() - np.trace(kxx)) / (n * (n - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
-            - 2 * kxy.mean())
+    return (
+        (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
+        + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+        - 2 * kxy.mean()
+    )
 
 
 def mask_columns(n, m, P, seed):
@@ -116,9 +119,11 @@ def test_float32_input_is_computed_in_float64(rng):
     x = rng.normal(size=(50, 6)).astype(np.float32)
     y = rng.normal(size=(40, 6)).astype(np.float32)
     assert driftcore.mmd2(x, y, bandwidth=1.0) == driftcore.mmd2(
-        x.astype(np.float64), y.astype(np.float64), bandwidth=1.0)
+        x.astype(np.float64), y.astype(np.float64), bandwidth=1.0
+    )
     assert driftcore.mmd2(x.astype(np.int64), y.astype(np.int64), bandwidth=3.0) == pytest.approx(
-        ref_mmd2(x.astype(np.int64), y.astype(np.int64), "rbf", [3.0]), rel=1e-9)
+        ref_mmd2(x.astype(np.int64), y.astype(np.int64), "rbf", [3.0]), rel=1e-9
+    )
 
 
 def test_linear_time_estimator(rng):
@@ -232,15 +237,23 @@ def test_calibration_under_the_null():
         x, y = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
         rejections += driftcore.mmd_test(x, y, n_permutations=100, seed=rep).pvalue <= 0.05
     assert 0.03 <= rejections / reps <= 0.07
-    lin = [driftcore.mmd_test(rng.normal(size=(400, 2)), rng.normal(size=(400, 2)),
-                              bandwidth=1.0, estimator="linear").drifted for _ in range(1000)]
+    lin = [
+        driftcore.mmd_test(
+            rng.normal(size=(400, 2)), rng.normal(size=(400, 2)), bandwidth=1.0, estimator="linear"
+        ).drifted
+        for _ in range(1000)
+    ]
     assert 0.03 <= np.mean(lin) <= 0.07
 
 
 def test_power_on_a_mean_shift():
     rng = np.random.default_rng(6)
-    hits = [driftcore.mmd_test(rng.normal(size=(100, 5)), rng.normal(0.5, 1, size=(100, 5)),
-                               n_permutations=100, seed=s).drifted for s in range(40)]
+    hits = [
+        driftcore.mmd_test(
+            rng.normal(size=(100, 5)), rng.normal(0.5, 1, size=(100, 5)), n_permutations=100, seed=s
+        ).drifted
+        for s in range(40)
+    ]
     assert np.mean(hits) >= 0.95
 
 
@@ -295,8 +308,13 @@ def test_huge_d(rng):
         (np.ones((5, 2)), np.ones((0, 2)), {}, ValueError, "y needs at least 2 rows"),
         (np.ones((5, 0)), np.ones((5, 0)), {}, ValueError, "no features"),
         (np.array([[1.0], [np.nan]]), np.ones((5, 1)), {}, ValueError, "x contains NaN"),
-        (np.ones((5, 1)), np.array([[1.0], [2.0], [np.inf]]), {}, ValueError,
-         r"y contains NaN or infinite values \(first in row 2\)"),
+        (
+            np.ones((5, 1)),
+            np.array([[1.0], [2.0], [np.inf]]),
+            {},
+            ValueError,
+            r"y contains NaN or infinite values \(first in row 2\)",
+        ),
         (np.ones((5, 1), bool), np.ones((5, 1)), {}, TypeError, "float or integer"),
         (np.ones((5, 1)), np.ones((5, 1)), {"bandwidth": 0.0}, ValueError, "positive"),
         (np.ones((5, 1)), np.ones((5, 1)), {"bandwidth": -1.0}, ValueError, "positive"),
@@ -349,8 +367,9 @@ def test_agrees_with_alibi_detect(rng):
         ref, cur = weather()
         for a, b in ((x, y), (ref, cur)):
             sigma = mmd_module.median_bandwidth(a, b)[0]
-            detector = alibi_cd.MMDDrift(a, backend="pytorch", device="cpu",
-                                         n_permutations=20, sigma=np.array([sigma]))
+            detector = alibi_cd.MMDDrift(
+                a, backend="pytorch", device="cpu", n_permutations=20, sigma=np.array([sigma])
+            )
             theirs = detector.predict(b)["data"]["distance"]
             ours = driftcore.mmd2(a, b, bandwidth=sigma)
             assert math.isclose(ours, theirs, rel_tol=1e-5)

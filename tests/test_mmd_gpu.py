@@ -24,8 +24,9 @@ def test_same_statistic_and_pvalue(cp, rng, kernel, estimator, shape):
     x = rng.normal(size=(n, d)).astype(np.float32)
     y = rng.normal(0.2, 1.0, size=(m, d)).astype(np.float32)
     cpu = driftcore.mmd_test(x, y, kernel=kernel, estimator=estimator, n_permutations=100, seed=4)
-    gpu = driftcore.mmd_test(cp.asarray(x), cp.asarray(y), kernel=kernel, estimator=estimator,
-                             n_permutations=100, seed=4)
+    gpu = driftcore.mmd_test(
+        cp.asarray(x), cp.asarray(y), kernel=kernel, estimator=estimator, n_permutations=100, seed=4
+    )
     assert gpu.device == "gpu" and cpu.device == "cpu"
     assert gpu.bandwidth == cpu.bandwidth  # the median is computed on the host
     assert math.isclose(gpu.mmd2, cpu.mmd2, rel_tol=1e-5)

@@ -15,7 +15,7 @@ def lane_tree(a):
     a = a.copy()
     w = LANES // 2
     while w >= 1:
-        a[:w] = a[:w] + a[w:2 * w]
+        a[:w] = a[:w] + a[w : 2 * w]
         w //= 2
     return float(a[0])
 
@@ -23,7 +23,7 @@ def lane_tree(a):
 def lane_sum(terms):
     acc = np.zeros(LANES)
     rows = np.zeros(-(-terms.size // LANES) * LANES)
-    rows[:terms.size] = terms
+    rows[: terms.size] = terms
     for row in rows.reshape(-1, LANES):  # in order, lane by lane
         acc = acc + row
     return lane_tree(acc)
@@ -31,8 +31,12 @@ def lane_sum(terms):
 
 def block_twin(v):
     f = np.isfinite(v)
-    out = {"count": int(f.sum()), "nan": int(np.isnan(v).sum()),
-           "pos_inf": int((v == np.inf).sum()), "neg_inf": int((v == -np.inf).sum())}
+    out = {
+        "count": int(f.sum()),
+        "nan": int(np.isnan(v).sum()),
+        "pos_inf": int((v == np.inf).sum()),
+        "neg_inf": int((v == -np.inf).sum()),
+    }
     if out["count"]:
         mean = lane_sum(np.where(f, v, 0.0)) / out["count"]
         d = np.where(f, v - mean, 0.0)
@@ -51,8 +55,12 @@ def merge_twin(a, b):
     n, delta = na + nb, b["mean"] - a["mean"]
     mean = a["mean"] * (na / n) + b["mean"] * (nb / n)
     a["m2"] = a["m2"] + (b["m2"] + delta * delta * (na * nb / n))
-    a.update(mean=mean, count=a["count"] + b["count"],
-             min=min(a["min"], b["min"]), max=max(a["max"], b["max"]))
+    a.update(
+        mean=mean,
+        count=a["count"] + b["count"],
+        min=min(a["min"], b["min"]),
+        max=max(a["max"], b["max"]),
+    )
     return a
 
 
@@ -60,7 +68,7 @@ def twin(x):
     v = x.astype(np.float64)
     total = {"count": 0, "nan": 0, "pos_inf": 0, "neg_inf": 0}
     for b in range(0, v.size, BLOCK):
-        total = merge_twin(total, block_twin(v[b:b + BLOCK]))
+        total = merge_twin(total, block_twin(v[b : b + BLOCK]))
     return total
 
 
@@ -115,7 +123,9 @@ def test_vectorized_and_portable_moments_agree(rng, portable, dtype):
 
 
 def _as_int(d):
-    return int.from_bytes(d[:-1].astype("<u4").tobytes(), "little") + (int(d[-1]) << (32 * (d.size - 1)))
+    return int.from_bytes(d[:-1].astype("<u4").tobytes(), "little") + (
+        int(d[-1]) << (32 * (d.size - 1))
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32"])
@@ -128,8 +138,13 @@ def test_power_sums_are_exact_and_order_free(dtype):
     if dtype.startswith("float"):
         info = np.finfo(dtype)
         big = rng.uniform(-1, 1, 50) * (float(info.max) / 4)
-        x = np.concatenate([rng.normal(size=3000), big,
-                            [float(info.smallest_subnormal), -0.0, np.nan, np.inf, -np.inf]])
+        x = np.concatenate(
+            [
+                rng.normal(size=3000),
+                big,
+                [float(info.smallest_subnormal), -0.0, np.nan, np.inf, -np.inf],
+            ]
+        )
         x = x.astype(dtype)
     else:
         x = rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max, 3000, dtype=dtype)

@@ -80,8 +80,13 @@ def test_chunked_build_matches_and_serializes(rng):
 
 
 def test_edge_columns():
-    p = Profile.build({"nan": np.full(3, np.nan), "inf": np.array([np.inf, 1.0, -np.inf]),
-                       "nulls": np.array([None, None, None], dtype=object)})
+    p = Profile.build(
+        {
+            "nan": np.full(3, np.nan),
+            "inf": np.array([np.inf, 1.0, -np.inf]),
+            "nulls": np.array([None, None, None], dtype=object),
+        }
+    )
     assert p["nan"].count == 0 and p["nan"].missing == 3 and p["nan"].grid.total == 0
     assert p["inf"].min == -np.inf and p["inf"].max == np.inf and p["inf"].mean == 1.0
     assert p["nulls"].missing == 3
@@ -123,22 +128,26 @@ def test_moments_match_numpy_float64(rng):
         assert m.m2 / m.count == pytest.approx(x.var(), rel=1e-10)
 
 
-@pytest.mark.parametrize("dist", ["normal", "lognormal", "timestamps", "poisson", "categorical",
-                                  "extremes", "zeros"])
+@pytest.mark.parametrize(
+    "dist", ["normal", "lognormal", "timestamps", "poisson", "categorical", "extremes", "zeros"]
+)
 def test_the_same_bytes_for_any_chunking_threads_and_merge_tree(dist):
     """A profile is a function of the multiset of rows: one table, 16 chunks, ~1,000
     random chunks in shuffled order, threads 1/2/8, left-fold and balanced merges give
     the same bytes, moments included."""
     rng = np.random.default_rng(11)
     n = 400_000
-    col = {"normal": lambda: rng.normal(size=n), "lognormal": lambda: rng.lognormal(0, 2, n),
-           "timestamps": lambda: 1.7e9 + rng.normal(0, 100, n),
-           "poisson": lambda: rng.poisson(3, n).astype(float),
-           "categorical": lambda: rng.choice(["a", "b", "c", "d"], n),
-           "extremes": lambda: np.concatenate([rng.normal(size=n - 6) * 1e-300,
-                                               [1e308, -1e308, 5e-324, np.inf, np.nan, 0.0]]),
-           "zeros": lambda: rng.choice([0.0, -0.0, 1.0], n),
-           }[dist]()
+    col = {
+        "normal": lambda: rng.normal(size=n),
+        "lognormal": lambda: rng.lognormal(0, 2, n),
+        "timestamps": lambda: 1.7e9 + rng.normal(0, 100, n),
+        "poisson": lambda: rng.poisson(3, n).astype(float),
+        "categorical": lambda: rng.choice(["a", "b", "c", "d"], n),
+        "extremes": lambda: np.concatenate(
+            [rng.normal(size=n - 6) * 1e-300, [1e308, -1e308, 5e-324, np.inf, np.nan, 0.0]]
+        ),
+        "zeros": lambda: rng.choice([0.0, -0.0, 1.0], n),
+    }[dist]()
     table = pa.table({"v": col})
     want = Profile.build(table, threads=1).to_bytes()
     for threads in (2, 8):
@@ -155,8 +164,10 @@ def test_the_same_bytes_for_any_chunking_threads_and_merge_tree(dist):
         left.merge(p)
     assert left.to_bytes() == want
     while len(parts) > 1:
-        parts = [parts[i].merge(parts[i + 1]) if i + 1 < len(parts) else parts[i]
-                 for i in range(0, len(parts), 2)]
+        parts = [
+            parts[i].merge(parts[i + 1]) if i + 1 < len(parts) else parts[i]
+            for i in range(0, len(parts), 2)
+        ]
     assert parts[0].to_bytes() == want
 
 
@@ -164,8 +175,12 @@ def test_mean_and_m2_are_the_exact_values_correctly_rounded():
     from fractions import Fraction
 
     rng = np.random.default_rng(12)
-    for x in (1.7e9 + rng.normal(0, 1e-3, 5000), rng.normal(size=3000) * 1e150,
-              np.array([1e308, 1e308, -1e308]), np.array([2.5])):
+    for x in (
+        1.7e9 + rng.normal(0, 1e-3, 5000),
+        rng.normal(size=3000) * 1e150,
+        np.array([1e308, 1e308, -1e308]),
+        np.array([2.5]),
+    ):
         m = Profile.build({"v": x})["v"].moments
         exact = [Fraction(float(v)) for v in x]
         mean = sum(exact) / len(exact)

@@ -39,8 +39,31 @@ def assert_close(got, want, rtol=RTOL, what=""):
 NS = [1, 2, 5, 10, 50, 100, 140, 141, 500, 1000, 10**4, 10**5, 10**5 + 1, 10**6 + 1, 10**7]
 # n d^2: around scipy's cutoffs 0.754693 (Durbin / Pomeranz, n <= 140), 2.2 (1 - CDF /
 # 2 * smirnov), 4 (Pomeranz / smirnov), 18 and 370 (exact 0), and between them.
-ND2 = [0.01, 0.1, 0.5, 0.75, 0.7547, 1.0, 1.5, 2.19, 2.2, 2.21, 3.9, 4.0, 4.1, 10.0, 17.9,
-       18.0, 18.1, 100.0, 300.0, 350.0, 369.0, 370.0, 371.0]
+ND2 = [
+    0.01,
+    0.1,
+    0.5,
+    0.75,
+    0.7547,
+    1.0,
+    1.5,
+    2.19,
+    2.2,
+    2.21,
+    3.9,
+    4.0,
+    4.1,
+    10.0,
+    17.9,
+    18.0,
+    18.1,
+    100.0,
+    300.0,
+    350.0,
+    369.0,
+    370.0,
+    371.0,
+]
 
 
 def kolmogorov_grid(n: int) -> list[float]:
@@ -140,9 +163,24 @@ def test_kolmogorov_sf_array_forms():
 
 # --- two-sample KS: scipy.stats.ks_2samp --------------------------------------------
 
-SIZES = [(1, 1), (1, 7), (5, 5), (8, 12), (30, 45), (100, 100), (257, 300), (1000, 999),
-         (3000, 4500), (10000, 10000), (10000, 9999), (10000, 7), (10001, 10001),
-         (10001, 500), (20000, 30000), (200000, 100000)]
+SIZES = [
+    (1, 1),
+    (1, 7),
+    (5, 5),
+    (8, 12),
+    (30, 45),
+    (100, 100),
+    (257, 300),
+    (1000, 999),
+    (3000, 4500),
+    (10000, 10000),
+    (10000, 9999),
+    (10000, 7),
+    (10001, 10001),
+    (10001, 500),
+    (20000, 30000),
+    (200000, 100000),
+]
 
 
 def _raw_statistic(a: np.ndarray, b: np.ndarray) -> float:
@@ -230,8 +268,14 @@ def test_ks_pvalue_and_validation():
 
 def test_chi2_sf_matches_scipy():
     rng = np.random.default_rng(7)
-    dof = np.concatenate([np.arange(1.0, 41.0), [99.5, 150, 200, 1000, 5000, 9999, 10000],
-                          rng.uniform(1, 1e4, 40), rng.uniform(0.05, 1, 5)])
+    dof = np.concatenate(
+        [
+            np.arange(1.0, 41.0),
+            [99.5, 150, 200, 1000, 5000, 9999, 10000],
+            rng.uniform(1, 1e4, 40),
+            rng.uniform(0.05, 1, 5),
+        ]
+    )
     for k in dof:
         x = np.concatenate([np.geomspace(1e-8, 1e5, 60), k * np.linspace(0.5, 2.0, 31)])
         assert_close(pvalues.chi2_sf(x, k), stats.chi2.sf(x, k), what=f"dof={k}")
@@ -242,10 +286,16 @@ def test_chi2_sf_against_high_precision():
     # within 1e-12 of the true value.
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.dps = 40
-    for dof, x in [(9471.459490993606, 14207.189236490409), (3.0, 0.5), (1.0, 1e-8),
-                   (10.0, 80.0), (5000.0, 5000.0), (5000.0, 4700.0), (0.5, 700.0)]:
-        want = mpmath.gammainc(mpmath.mpf(dof) / 2, mpmath.mpf(x) / 2, mpmath.inf,
-                               regularized=True)
+    for dof, x in [
+        (9471.459490993606, 14207.189236490409),
+        (3.0, 0.5),
+        (1.0, 1e-8),
+        (10.0, 80.0),
+        (5000.0, 5000.0),
+        (5000.0, 4700.0),
+        (0.5, 700.0),
+    ]:
+        want = mpmath.gammainc(mpmath.mpf(dof) / 2, mpmath.mpf(x) / 2, mpmath.inf, regularized=True)
         assert _core.chi2_sf(x, dof) == pytest.approx(float(want), rel=1e-12, abs=0)
 
 

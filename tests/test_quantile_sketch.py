@@ -140,8 +140,17 @@ def _streams(rng):
     zero_floor[rng.integers(0, zero_floor.size, 300)] = 0.0
     zero_floor[rng.integers(0, zero_floor.size, 300)] = -0.0
     zero_floor[5000] = -0.0  # a batch whose first zero is negative
-    return [normal, normal.astype(np.float32), ties, signed_zeros, spiky, np.full(9000, 2.5),
-            zero_floor, -zero_floor, zero_floor.astype(np.float32)]
+    return [
+        normal,
+        normal.astype(np.float32),
+        ties,
+        signed_zeros,
+        spiky,
+        np.full(9000, 2.5),
+        zero_floor,
+        -zero_floor,
+        zero_floor.astype(np.float32),
+    ]
 
 
 @pytest.mark.parametrize("k", [8, 64, 400])

@@ -56,14 +56,18 @@ def test_finish_is_fmix64():
 @pytest.mark.parametrize("ncols", [1, 2, 10, 40])
 def test_mix_matches_numpy_definition(ncols):
     rng = np.random.default_rng(ncols)
-    bits = [np.concatenate([rng.integers(0, 2**64, 5_000, dtype=U64), EDGES])
-            for _ in range(ncols)]
+    bits = [np.concatenate([rng.integers(0, 2**64, 5_000, dtype=U64), EDGES]) for _ in range(ncols)]
     np.testing.assert_array_equal(kernel(bits), mix_reference(bits))
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.integers(1, 6).flatmap(lambda m: st.lists(
-    hnp.arrays(U64, 17, elements=st.integers(0, 2**64 - 1)), min_size=m, max_size=m)))
+@given(
+    st.integers(1, 6).flatmap(
+        lambda m: st.lists(
+            hnp.arrays(U64, 17, elements=st.integers(0, 2**64 - 1)), min_size=m, max_size=m
+        )
+    )
+)
 def test_mix_matches_numpy_definition_property(bits):
     np.testing.assert_array_equal(kernel(bits), mix_reference(bits))
 
@@ -85,9 +89,12 @@ def test_kernel_refuses_wrong_arrays():
     with pytest.raises(ValueError):
         _core.row_hash_finish(ro)
     nan = int(rowhash_nan())
-    for values, match in ((np.zeros(3), "one per row hash"), (np.zeros((4, 1)), "1-D"),
-                          (np.array(["a"] * 4), "unsupported dtype"),
-                          (np.zeros(8)[::2], "contiguous")):
+    for values, match in (
+        (np.zeros(3), "one per row hash"),
+        (np.zeros((4, 1)), "1-D"),
+        (np.array(["a"] * 4), "unsupported dtype"),
+        (np.zeros(8)[::2], "contiguous"),
+    ):
         with pytest.raises(ValueError, match=match):
             _core.row_hash_mix_values(h, values, 0, nan)
     with pytest.raises(ValueError):
@@ -99,20 +106,28 @@ def test_kernel_refuses_wrong_arrays():
 
 def test_hashes_are_pinned():
     # Values from the numpy implementation; saved states and leak results hold them.
-    b = pa.record_batch({"x": pa.array([1, 2, None, 0]),
-                         "f": pa.array([1.5, float("nan"), -0.0, None]),
-                         "s": pa.array(["a", "", None, "héllo"]),
-                         "b": pa.array([True, False, None, True])})
+    b = pa.record_batch(
+        {
+            "x": pa.array([1, 2, None, 0]),
+            "f": pa.array([1.5, float("nan"), -0.0, None]),
+            "s": pa.array(["a", "", None, "héllo"]),
+            "b": pa.array([True, False, None, True]),
+        }
+    )
     got = RowHasher().hashes(b, ["x", "f", "s", "b"]).tolist()
-    assert got == [0x926BB8062A0C1769, 0xB7014041A9A5EFAE, 0xD948BBC4C599BB90,
-                   0x885B3666C67D2DB9]
+    assert got == [0x926BB8062A0C1769, 0xB7014041A9A5EFAE, 0xD948BBC4C599BB90, 0x885B3666C67D2DB9]
 
 
 def test_hashes_equal_numpy_mix_of_columns():
     rng = np.random.default_rng(7)
     n = 3_000
-    b = pa.record_batch({"a": rng.normal(size=n), "i": rng.integers(0, 5, n),
-                         "s": pa.array(np.array(["p", "q", "r"])[rng.integers(0, 3, n)])})
+    b = pa.record_batch(
+        {
+            "a": rng.normal(size=n),
+            "i": rng.integers(0, 5, n),
+            "s": pa.array(np.array(["p", "q", "r"])[rng.integers(0, 3, n)]),
+        }
+    )
     h = RowHasher()
     cols = ["a", "i", "s"]
     want = mix_reference([h.column(b.column(c)) for c in cols])
@@ -155,8 +170,10 @@ def test_membership_in_a_hash_set_matches_numpy():
 
 
 @settings(max_examples=60, deadline=None)
-@given(hnp.arrays(U64, st.integers(0, 300), elements=st.integers(0, 2**64 - 1)),
-       hnp.arrays(U64, st.integers(0, 300), elements=st.integers(0, 2**64 - 1)))
+@given(
+    hnp.arrays(U64, st.integers(0, 300), elements=st.integers(0, 2**64 - 1)),
+    hnp.arrays(U64, st.integers(0, 300), elements=st.integers(0, 2**64 - 1)),
+)
 def test_member_property(ref, q):
     from driftcore.job.rowhash import HashSet, sorted_unique
 
@@ -168,8 +185,12 @@ def test_member_property(ref, q):
 
 def test_float_kernel_matches_canonical_bits():
     rng = np.random.default_rng(7)
-    v = np.concatenate([rng.normal(size=5_000), [0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf,
-                                                 5e-324, np.float64(2**53 + 1)]])
+    v = np.concatenate(
+        [
+            rng.normal(size=5_000),
+            [0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 5e-324, np.float64(2**53 + 1)],
+        ]
+    )
     canon = v + 0.0
     bits = canon.view(U64).copy()
     bits[np.isnan(canon)] = rowhash_nan()
@@ -198,9 +219,12 @@ def test_coded_columns_hash_as_their_canonical_bits():
         "strings": words,
         "large strings": words.cast(pa.large_string()),
         "dictionary": words.dictionary_encode(),
-        "int8 codes": pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 2, 0, None, 3], pa.int8()),
-                                                      pa.array(["a", "", "héllo", "zz"])),
-        "numbers in a dictionary": pa.array([1.5, None, 1.5, -0.0, 0.0, None, 2.0]).dictionary_encode(),
+        "int8 codes": pa.DictionaryArray.from_arrays(
+            pa.array([0, 1, None, 2, 0, None, 3], pa.int8()), pa.array(["a", "", "héllo", "zz"])
+        ),
+        "numbers in a dictionary": pa.array(
+            [1.5, None, 1.5, -0.0, 0.0, None, 2.0]
+        ).dictionary_encode(),
         "all null": pa.array([None] * 7, pa.string()),
         "no rows": pa.array([], pa.string()),
     }
@@ -224,6 +248,7 @@ def test_coded_columns_hash_as_their_canonical_bits():
 
 def rowhash_nan():
     from driftcore.job.rowhash import NAN
+
     return NAN
 
 
@@ -235,7 +260,9 @@ def test_null_free_numbers_hash_as_before(typ):
         vals = np.abs(vals)
     arr = pa.array(vals).cast(typ)
     if pa.types.is_floating(typ):
-        arr = pa.array(np.concatenate([arr.to_numpy(), [np.nan, -0.0]]).astype(typ.to_pandas_dtype()))
+        arr = pa.array(
+            np.concatenate([arr.to_numpy(), [np.nan, -0.0]]).astype(typ.to_pandas_dtype())
+        )
     batch = pa.record_batch({"a": arr, "b": pa.array(["x"] * len(arr))})
     h = RowHasher()
     got = h.hashes(batch, ["a", "b"])
@@ -251,7 +278,7 @@ def test_exact_row_leakage_keys_mix_as_defined():
     rng = np.random.default_rng(9)
     tag = rng.integers(0, 4, (5, 3000)).astype(np.uint8)
     val = rng.integers(0, 2**64, (5, 3000), dtype=U64)
-    val[:, :len(EDGES)] = EDGES
+    val[:, : len(EDGES)] = EDGES
     want = np.full(3000, 5, U64)
     with np.errstate(over="ignore"):
         for j in range(5):

@@ -8,8 +8,7 @@ import pyarrow as pa
 import pytest
 from scipy import stats
 
-from driftcore import _core
-from driftcore.job.sample import Reservoir
+from driftcore import RowSample, _core
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 
@@ -24,7 +23,9 @@ def twin_keys(base: int, start: int, n: int) -> np.ndarray:
     return x >> np.uint64(11)
 
 
-@pytest.mark.parametrize("start, n", [(0, 0), (0, 1), (0, 7), (3, 8), (2**40 + 5, 1003), (10**6, 65_537)])
+@pytest.mark.parametrize(
+    "start, n", [(0, 0), (0, 1), (0, 7), (3, 8), (2**40 + 5, 1003), (10**6, 65_537)]
+)
 @pytest.mark.parametrize("cut", [0.0, 1e-3, 0.25, 1.0])
 def test_keys_match_their_definition_on_both_paths(portable, start, n, cut):
     base = _core.sample_base(7, 2)
@@ -71,18 +72,18 @@ def _batches(n: int, sizes: list[int]):
 @pytest.mark.parametrize("expected_rows", [None, 50_000])
 def test_sample_does_not_depend_on_batching_or_parts(expected_rows):
     n, size = 50_000, 300
-    whole = Reservoir(size, seed=3, stream=1, expected_rows=expected_rows)
-    whole.add(pa.record_batch({"i": np.arange(n)}))
+    whole = RowSample(size, seed=3, stream=1, expected_rows=expected_rows)
+    whole.update(pa.record_batch({"i": np.arange(n)}))
     want = whole.table()["i"].to_numpy()
     assert want.size == size and np.unique(want).size == size
-    small = Reservoir(size, seed=3, stream=1, expected_rows=expected_rows)
+    small = RowSample(size, seed=3, stream=1, expected_rows=expected_rows)
     for b in _batches(n, [1, 999, 7, 20_000, 29_000, 10**6]):
-        small.add(b)
+        small.update(b)
     np.testing.assert_array_equal(small.table()["i"].to_numpy(), want)
     parts = []
     for lo, hi in ((0, 12_345), (12_345, 12_346), (12_346, n)):
-        r = Reservoir(size, seed=3, stream=1, expected_rows=expected_rows, start=lo)
-        r.add(pa.record_batch({"i": np.arange(lo, hi)}))
+        r = RowSample(size, seed=3, stream=1, expected_rows=expected_rows, start=lo)
+        r.update(pa.record_batch({"i": np.arange(lo, hi)}))
         parts.append(r)
     merged = parts[2].merge(parts[0]).merge(parts[1])  # any merge order
     np.testing.assert_array_equal(merged.table()["i"].to_numpy(), want)
@@ -94,8 +95,8 @@ def test_sample_is_uniform_over_rows():
     n = 10_000
     picks = []
     for seed in range(2000):
-        r = Reservoir(1, seed=seed, expected_rows=n)
-        r.add(pa.record_batch({"i": np.arange(n)}))
+        r = RowSample(1, seed=seed, expected_rows=n)
+        r.update(pa.record_batch({"i": np.arange(n)}))
         picks.append(r.table()["i"][0].as_py())
     counts = np.bincount(np.asarray(picks) * 10 // n, minlength=10)
     assert stats.chisquare(counts).pvalue > 1e-3

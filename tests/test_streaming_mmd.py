@@ -50,7 +50,7 @@ def test_frequencies_follow_the_kernels_spectrum():
     # E cos(w . u) over the frequencies equals k(u, 0) for a fixed u.
     u = np.array([0.7, -0.4, 1.1])
     r = np.linalg.norm(u)
-    for kernel, k in (("rbf", np.exp(-r**2 / 2)), ("laplacian", np.exp(-r))):
+    for kernel, k in (("rbf", np.exp(-(r**2) / 2)), ("laplacian", np.exp(-r))):
         w = frequencies(kernel, 1.0, 200_000, 3, seed=9)
         assert abs(np.cos(u @ w).mean() - k) < 0.01
 

@@ -18,9 +18,13 @@ ALLOWLIST = Path(__file__).with_name("stubtest-allowlist.txt")
 def test_stub_and_module_name_the_same_things():
     tree = ast.parse(STUB.read_text())
     stubbed = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    stubbed |= {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
-                for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
-                if isinstance(t, ast.Name)}
+    stubbed |= {
+        t.id
+        for n in tree.body
+        if isinstance(n, (ast.Assign, ast.AnnAssign))
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        if isinstance(t, ast.Name)
+    }
     compiled = {n for n in dir(_core) if not n.startswith("__")}
     assert compiled - stubbed == set(), "in the module, missing from _core.pyi"
     assert stubbed - compiled == set(), "in _core.pyi, not in the module"
@@ -30,6 +34,9 @@ def test_stub_and_module_name_the_same_things():
 def test_stubtest_finds_the_stub_consistent():
     proc = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "driftcore._core", "--allowlist", str(ALLOWLIST)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -83,8 +83,10 @@ def test_histogram_updates_from_threads_lose_nothing():
 
 def test_quantile_sketch_updates_and_reads_from_threads():
     rng = np.random.default_rng(2)
-    chunks = [rng.permutation(np.arange(i * 20_000, (i + 1) * 20_000, dtype=np.float64))
-              for i in range(THREADS - 1)]
+    chunks = [
+        rng.permutation(np.arange(i * 20_000, (i + 1) * 20_000, dtype=np.float64))
+        for i in range(THREADS - 1)
+    ]
     sketch = driftcore.QuantileSketch(k=200)
     stop = threading.Event()
     seen = []
@@ -121,8 +123,10 @@ def test_quantile_sketch_updates_and_reads_from_threads():
 
 def test_profile_updates_from_threads_count_every_row():
     rng = np.random.default_rng(3)
-    chunk = {"x": rng.integers(0, 10, size=4_096).astype(np.float64),
-             "c": rng.choice(["a", "b", "c"], size=4_096)}
+    chunk = {
+        "x": rng.integers(0, 10, size=4_096).astype(np.float64),
+        "c": rng.choice(["a", "b", "c"], size=4_096),
+    }
     prof = driftcore.Profile(max_cells=64)
     rounds = 6
 
@@ -159,14 +163,16 @@ def test_lsh_add_from_threads_numbers_each_document_once():
     hasher = driftcore.MinHasher(n=2, num_perm=64)
     index = driftcore.LSHIndex(hasher, threshold=0.5)
     per = 500
-    docs = [[f"thread {i} doc {j} " + " ".join(f"w{i}_{j}_{k}" for k in range(12))
-             for j in range(per)] for i in range(THREADS)]
+    docs = [
+        [f"thread {i} doc {j} " + " ".join(f"w{i}_{j}_{k}" for k in range(12)) for j in range(per)]
+        for i in range(THREADS)
+    ]
     sigs = [hasher.signatures(d) for d in docs]
     numbers = [[] for _ in range(THREADS)]
 
     def work(i):
         for j in range(per):  # one document a batch: many chances to interleave
-            numbers[i].extend(index.add(signatures=sigs[i][j:j + 1], threads=1))
+            numbers[i].extend(index.add(signatures=sigs[i][j : j + 1], threads=1))
 
     _race(work)
     total = THREADS * per
@@ -251,12 +257,15 @@ def test_profile_merges_race_with_updates():
     assert sum(prof["x"].values.values()) == rows
 
 
-@pytest.mark.parametrize("make", [
-    lambda: driftcore.Histogram(bins=4, range=(0.0, 1.0)),
-    lambda: driftcore.QuantileSketch(k=16),
-    driftcore.CategoryCounts,
-    lambda: driftcore.StreamingMMD(bandwidth=1.0, n_features=8),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: driftcore.Histogram(bins=4, range=(0.0, 1.0)),
+        lambda: driftcore.QuantileSketch(k=16),
+        driftcore.CategoryCounts,
+        lambda: driftcore.StreamingMMD(bandwidth=1.0, n_features=8),
+    ],
+)
 def test_crossed_merges_do_not_deadlock(make):
     a, b = make(), make()
 
@@ -319,8 +328,7 @@ def _kernel_results(threads):
     sig = driftcore.MinHasher(num_perm=32).signatures(docs, threads=threads)
     a, b = rng.normal(size=(400, 3)), rng.normal(0.3, 1.0, size=(400, 3))
     mmd = driftcore.mmd_test(a, b, n_permutations=20, threads=threads)
-    return (h.to_bytes(), plain.to_bytes(), prof.to_bytes(), sig.tobytes(),
-            (mmd.mmd2, mmd.pvalue))
+    return (h.to_bytes(), plain.to_bytes(), prof.to_bytes(), sig.tobytes(), (mmd.mmd2, mmd.pvalue))
 
 
 @pytest.fixture(scope="module")
@@ -382,8 +390,14 @@ _UNDER_NPROC = textwrap.dedent("""
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and RLIMIT_NPROC")
 def test_kernel_under_a_process_limit_succeeds():
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", _UNDER_NPROC], capture_output=True,
-                         text=True, env=env, timeout=120, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", _UNDER_NPROC],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, f"exit {out.returncode}: {out.stdout}{out.stderr}"
     if out.stdout.startswith("SKIP"):
         pytest.skip(out.stdout.strip())

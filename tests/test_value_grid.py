@@ -40,9 +40,25 @@ def _data(name: str, n: int, seed: int = 0) -> np.ndarray:
         "lognormal": lambda: rng.lognormal(0, 2, n),
         "timestamps": lambda: 1.7e9 + rng.normal(0, 100, n),
         "poisson": lambda: rng.poisson(3, n).astype(np.float64),
-        "mixed": lambda: np.concatenate([rng.normal(size=n - 12), [1e300, -1e300, 5e-324,
-                                         -5e-324, 0.0, -0.0, np.nan, np.inf, -np.inf, 2.5,
-                                         2.5, -7.0]]),
+        "mixed": lambda: np.concatenate(
+            [
+                rng.normal(size=n - 12),
+                [
+                    1e300,
+                    -1e300,
+                    5e-324,
+                    -5e-324,
+                    0.0,
+                    -0.0,
+                    np.nan,
+                    np.inf,
+                    -np.inf,
+                    2.5,
+                    2.5,
+                    -7.0,
+                ],
+            ]
+        ),
     }[name]()
 
 
@@ -96,8 +112,10 @@ def test_same_bytes_for_any_order_chunking_threads_and_merge_tree(name):
             p.update(c)
             parts.append(p)
         while len(parts) > 1:  # balanced tree
-            parts = [parts[i].merge(parts[i + 1]) if i + 1 < len(parts) else parts[i]
-                     for i in range(0, len(parts), 2)]
+            parts = [
+                parts[i].merge(parts[i + 1]) if i + 1 < len(parts) else parts[i]
+                for i in range(0, len(parts), 2)
+            ]
         assert parts[0].to_bytes() == ref
 
 
@@ -112,7 +130,9 @@ def _exact_sums(x: np.ndarray) -> tuple[int, int]:
 
 
 def _digits(d: np.ndarray) -> int:
-    return int.from_bytes(d[:-1].astype("<u4").tobytes(), "little") + (int(d[-1]) << (32 * (d.size - 1)))
+    return int.from_bytes(d[:-1].astype("<u4").tobytes(), "little") + (
+        int(d[-1]) << (32 * (d.size - 1))
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
@@ -131,9 +151,17 @@ def test_one_pass_gives_the_grid_counts_extremes_and_exact_sums(dtype, spread):
     else:
         info = np.finfo(dtype)
         x = (rng.normal(size=n) * scale).astype(dtype)
-        special = [float(info.smallest_subnormal), -float(info.smallest_subnormal),
-                   float(info.smallest_normal) / 3, -float(info.smallest_normal) / 7,
-                   0.0, -0.0, np.nan, np.inf, -np.inf]
+        special = [
+            float(info.smallest_subnormal),
+            -float(info.smallest_subnormal),
+            float(info.smallest_normal) / 3,
+            -float(info.smallest_normal) / 7,
+            0.0,
+            -0.0,
+            np.nan,
+            np.inf,
+            -np.inf,
+        ]
         if spread == "wide":
             special += [float(info.max), -float(info.max)]
         at = rng.choice(n, len(special) * 50, replace=False)
@@ -145,7 +173,11 @@ def test_one_pass_gives_the_grid_counts_extremes_and_exact_sums(dtype, spread):
     for threads in (1, 2, 8):
         g = ValueGrid(cap)
         m, d1, d2 = g._update_summarized(x, threads)
-        assert (g.shift, g._g.keys.tolist(), g.counts.tolist()) == (shift, keys.tolist(), counts.tolist())
+        assert (g.shift, g._g.keys.tolist(), g.counts.tolist()) == (
+            shift,
+            keys.tolist(),
+            counts.tolist(),
+        )
         assert (_digits(d1), _digits(d2)) == (s1, s2)
         assert m.count == f.size
         assert (m.nan, m.pos_inf, m.neg_inf) == ((50, 50, 50) if x.dtype.kind == "f" else (0, 0, 0))
@@ -173,7 +205,9 @@ def test_quantiles_within_one_cell():
     want = np.quantile(x, q)
     lo, hi, _ = g.cells()
     cell = np.searchsorted(hi, want, "left")  # the cell holding the exact quantile
-    assert np.all(got >= lo[np.maximum(cell - 1, 0)]) and np.all(got <= hi[np.minimum(cell + 1, hi.size - 1)])
+    assert np.all(got >= lo[np.maximum(cell - 1, 0)]) and np.all(
+        got <= hi[np.minimum(cell + 1, hi.size - 1)]
+    )
     assert np.isnan(ValueGrid().quantiles([0.5])[0])
     with pytest.raises(ValueError, match="in \\[0, 1\\]"):
         g.quantiles([1.5])
@@ -293,7 +327,9 @@ def test_pickle_and_copy():
 
 def test_cells_at_the_ends_of_the_line_stay_finite():
     g = ValueGrid(16)
-    g.update(np.concatenate([np.geomspace(1e-300, 1.7e308, 40), -np.geomspace(1e-300, 1.7e308, 40)]))
+    g.update(
+        np.concatenate([np.geomspace(1e-300, 1.7e308, 40), -np.geomspace(1e-300, 1.7e308, 40)])
+    )
     lo, hi, _ = g.cells()
     assert g.shift > 52 and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))
     assert lo[0] == -np.finfo(float).max and hi[-1] == np.finfo(float).max

@@ -26,8 +26,13 @@ def _holm_reference(p):
 
 def _bh_reference(p):
     m = len(p)
-    return [min(1.0, min(m * p[j] / sum(p[k] <= p[j] for k in range(m))
-                         for j in range(m) if p[j] >= p[i])) for i in range(m)]
+    return [
+        min(
+            1.0,
+            min(m * p[j] / sum(p[k] <= p[j] for k in range(m)) for j in range(m) if p[j] >= p[i]),
+        )
+        for i in range(m)
+    ]
 
 
 @pytest.mark.parametrize("m", [1, 2, 7, 40])
@@ -80,8 +85,9 @@ def test_without_correction_false_alarms_grow_with_columns(rng):
     for _ in range(runs):
         ref = {f"c{i}": rng.normal(size=300) for i in range(30)}
         cur = {f"c{i}": rng.normal(size=300) for i in range(30)}
-        alarms += compare(ref, cur, correction="none", wasserstein_threshold=0,
-                          threads=1).dataset_drift
+        alarms += compare(
+            ref, cur, correction="none", wasserstein_threshold=0, threads=1
+        ).dataset_drift
     assert alarms > 50  # 1 - 0.95^30 = 0.79: why the family is corrected
 
 
@@ -111,8 +117,12 @@ def test_exact_ks_and_chi_square_pvalues_are_uniform_under_no_drift(rng, n):
     # KS is discrete at small n (conservative), so test the size, not exact uniformity
     for p in (np.array(ks_p), np.array(chi_p)):
         for alpha in (0.01, 0.05, 0.2):
-            assert stats.binomtest(int((p <= alpha).sum()), p.size, alpha,
-                                   alternative="greater").pvalue > 0.005
+            assert (
+                stats.binomtest(
+                    int((p <= alpha).sum()), p.size, alpha, alternative="greater"
+                ).pvalue
+                > 0.005
+            )
     assert stats.kstest(chi_p, "uniform").pvalue > 1e-3
 
 
@@ -128,8 +138,10 @@ def test_profile_pvalues_are_conservative_and_never_below_the_exact_ones(rng):
         assert prof.pvalue >= raw.pvalue * (1 - 1e-9)
         assert prof.metrics["ks"] <= raw.metrics["ks"] + 1e-12
         assert raw.metrics["ks"] <= prof.metrics["ks"] + prof.error_bounds["ks"] + 1e-12
-        assert abs(prof.metrics["wasserstein"] - raw.metrics["wasserstein"]) <= \
-            prof.error_bounds["wasserstein"]
+        assert (
+            abs(prof.metrics["wasserstein"] - raw.metrics["wasserstein"])
+            <= prof.error_bounds["wasserstein"]
+        )
         small += prof.pvalue <= 0.05
     assert small <= 6
 
@@ -140,8 +152,9 @@ def test_sketch_only_pvalues_hold_their_level(rng):
     pvalues = []
     for _ in range(40):
         x, y = rng.normal(size=50_000), rng.normal(size=50_000)
-        pvalues.append(compare(Profile.build(iter([{"x": x}])),
-                               Profile.build(iter([{"x": y}])))["x"].pvalue)
+        pvalues.append(
+            compare(Profile.build(iter([{"x": x}])), Profile.build(iter([{"x": y}])))["x"].pvalue
+        )
     assert sum(p <= 0.05 for p in pvalues) <= 5
 
 
@@ -168,8 +181,9 @@ def test_half_sd_shift_of_one_column_in_thirty_is_found_at_500_rows(rng):
     for _ in range(30):
         x, y = _correlated(rng, 500, 30, 0.5), _correlated(rng, 500, 30, 0.5)
         y[:, 7] += 0.5
-        r = compare({f"c{i}": x[:, i] for i in range(30)},
-                    {f"c{i}": y[:, i] for i in range(30)}, threads=1)
+        r = compare(
+            {f"c{i}": x[:, i] for i in range(30)}, {f"c{i}": y[:, i] for i in range(30)}, threads=1
+        )
         found += r.dataset_drift and r["c7"].drifted
     assert found >= 27
 
@@ -206,8 +220,9 @@ def test_discrete_numeric_columns_are_compared_value_by_value(rng):
     raw = compare(ref, cur)["x"]
     assert raw.by_value and raw.test == "chi_square" and raw.drifted
     assert raw.unseen_categories == [1.0]
-    as_cats = metrics.js_distance([str(v) for v in ref["x"]], [str(v) for v in cur["x"]],
-                                  categorical=True)
+    as_cats = metrics.js_distance(
+        [str(v) for v in ref["x"]], [str(v) for v in cur["x"]], categorical=True
+    )
     assert raw.metrics["js_distance"] == pytest.approx(as_cats, rel=1e-12)
     rp = Profile.build(ref)
     prof = compare(rp, Profile.build(cur, reference=rp))["x"]
@@ -304,8 +319,19 @@ def test_a_missing_value_spike_is_a_finding(rng, tmp_path):
 
     pq.write_table(pa.table(ref), tmp_path / "r.parquet")
     pq.write_table(pa.table(cur), tmp_path / "c.parquet")
-    assert main(["check", str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet"), "-q",
-                 "--json", str(tmp_path / "o.json")]) == 1
+    assert (
+        main(
+            [
+                "check",
+                str(tmp_path / "r.parquet"),
+                str(tmp_path / "c.parquet"),
+                "-q",
+                "--json",
+                str(tmp_path / "o.json"),
+            ]
+        )
+        == 1
+    )
     import json
 
     doc = json.loads((tmp_path / "o.json").read_text())
@@ -315,11 +341,15 @@ def test_a_missing_value_spike_is_a_finding(rng, tmp_path):
 def test_missing_shares_under_no_change_rarely_alarm(rng):
     alarms = 0
     for _ in range(100):
-        r = compare({f"c{i}": _with_missing(rng, 500, 0.1) for i in range(5)},
-                    {f"c{i}": _with_missing(rng, 500, 0.1) for i in range(5)})
+        r = compare(
+            {f"c{i}": _with_missing(rng, 500, 0.1) for i in range(5)},
+            {f"c{i}": _with_missing(rng, 500, 0.1) for i in range(5)},
+        )
         alarms += r.n_missing_changed > 0
     assert alarms <= 6
-    small = compare({"x": _with_missing(rng, 100_000, 0.10)}, {"x": _with_missing(rng, 100_000, 0.12)})
+    small = compare(
+        {"x": _with_missing(rng, 100_000, 0.10)}, {"x": _with_missing(rng, 100_000, 0.12)}
+    )
     assert small["x"].missing_pvalue_adjusted < 1e-6 and not small["x"].missing_changed
 
 

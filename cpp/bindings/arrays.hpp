@@ -36,7 +36,8 @@ inline dtype dtype_from_typestr(const std::string& t) {
 }
 
 inline array_view host_view(const py::array& a) {
-  if (a.ndim() != 1) throw invalid_input("expected a 1-D array, got " + std::to_string(a.ndim()) + "-D");
+  if (a.ndim() != 1)
+    throw invalid_input("expected a 1-D array, got " + std::to_string(a.ndim()) + "-D");
   if (!(a.flags() & py::array::c_style)) throw invalid_input("expected a contiguous array");
   if (!(a.flags() & aligned)) throw invalid_input("expected an aligned array (copy it first)");
   const auto dt = a.dtype();

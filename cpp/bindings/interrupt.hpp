@@ -45,8 +45,10 @@ auto run_interruptible(Fn&& fn, bool long_call = true) -> std::invoke_result_t<F
   auto work = [&] {
     try {
       cancel_scope scope(&cancel);
-      if constexpr (is_void) fn();
-      else result.emplace(fn());
+      if constexpr (is_void)
+        fn();
+      else
+        result.emplace(fn());
     } catch (...) {
       error = std::current_exception();
     }

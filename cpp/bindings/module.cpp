@@ -5,6 +5,7 @@ namespace py = pybind11;
 
 void register_device(py::module_& m);
 void register_histogram(py::module_& m);
+void register_lsh(py::module_& m);
 void register_minhash(py::module_& m);
 void register_mmd(py::module_& m);
 void register_pvalues(py::module_& m);
@@ -17,6 +18,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "driftcore's compiled engine (use the driftcore package, not this module)";
   register_device(m);
   register_histogram(m);
+  register_lsh(m);
   register_minhash(m);
   register_mmd(m);
   register_pvalues(m);

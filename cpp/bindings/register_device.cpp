@@ -1,6 +1,7 @@
 #include <pybind11/pybind11.h>
 
 #include "driftcore/build_info.hpp"
+#include "driftcore/common.hpp"
 #include "driftcore/device.hpp"
 #include "driftcore/threading.hpp"
 

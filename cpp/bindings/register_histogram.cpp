@@ -2,9 +2,8 @@
 #include <pybind11/pybind11.h>
 
 #include "arrays.hpp"
-#include "interrupt.hpp"
-#include "driftcore/device.hpp"
 #include "driftcore/histogram.hpp"
+#include "interrupt.hpp"
 
 namespace py = pybind11;
 using namespace driftcore;
@@ -37,15 +36,9 @@ void register_histogram(py::module_& m) {
             array_view v = device_view(ptr, n, typestr);
             array_view w;
             if (wptr) w = device_view(wptr, n, wtypestr);
-            std::vector<std::uint64_t> slots(h.nbins() + 3);
-            std::vector<double> wslots(wptr ? h.nbins() + 3 : 0);
-            {
-              py::gil_scoped_release release;
-              h.prepare_for(n);
-              gpu_histogram(h, v, wptr ? &w : nullptr, stream, slots.data(),
-                            wptr ? wslots.data() : nullptr);
-            }
-            h.add_slot_counts(slots.data(), wptr ? wslots.data() : nullptr);
+            // The caller holds the device arrays; the Python wrapper serializes use of `h`.
+            py::gil_scoped_release release;
+            h.fill_device(v, wptr ? &w : nullptr, stream);
           },
           py::arg("ptr"), py::arg("n"), py::arg("typestr"), py::arg("weights_ptr"),
           py::arg("weights_typestr"), py::arg("stream"))
@@ -61,5 +54,6 @@ void register_histogram(py::module_& m) {
       .def("__copy__", [](const histogram& h) { return histogram(h); })
       .def("empty_copy", &histogram::empty_copy)
       .def("serialize", [](const histogram& h) { return py::bytes(h.serialize()); })
-      .def_static("deserialize", [](const py::bytes& b) { return histogram::deserialize(std::string(b)); });
+      .def_static("deserialize",
+                  [](const py::bytes& b) { return histogram::deserialize(std::string(b)); });
 }

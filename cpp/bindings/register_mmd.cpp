@@ -9,9 +9,9 @@
 
 #include "arrays.hpp"
 #include "driftcore/common.hpp"
-#include "interrupt.hpp"
 #include "driftcore/mmd.hpp"
 #include "driftcore/rff.hpp"
+#include "interrupt.hpp"
 
 namespace py = pybind11;
 using namespace driftcore;
@@ -65,7 +65,8 @@ void register_mmd(py::module_& m) {
          const mask_matrix& masks, std::size_t ncols, int threads) {
         check_matrix(z, "z");
         auto zz = f64_matrix::ensure(z);
-        const std::size_t N = static_cast<std::size_t>(zz.shape(0)), d = static_cast<std::size_t>(zz.shape(1));
+        const std::size_t N = static_cast<std::size_t>(zz.shape(0)),
+                          d = static_cast<std::size_t>(zz.shape(1));
         check_masks(masks, N, ncols);
         mmd_kernel_spec spec{kernel_kind(kernel), std::move(bandwidths)};
         const double* zp = zz.data();
@@ -90,8 +91,8 @@ void register_mmd(py::module_& m) {
         mmd_sums s;
         {
           py::gil_scoped_release release;  // the caller holds the device array
-          s = gpu_mmd_permutation_sums(reinterpret_cast<const float*>(ptr), N, d, spec, mp, ncols,
-                                       stream);
+          s = mmd_permutation_sums_device(reinterpret_cast<const float*>(ptr), N, d, spec, mp,
+                                          ncols, stream);
         }
         return sums_tuple(std::move(s));
       },
@@ -104,7 +105,8 @@ void register_mmd(py::module_& m) {
         check_matrix(z, "z");
         auto zz = f64_matrix::ensure(z);
         const double* zp = zz.data();
-        const std::size_t N = static_cast<std::size_t>(zz.shape(0)), d = static_cast<std::size_t>(zz.shape(1));
+        const std::size_t N = static_cast<std::size_t>(zz.shape(0)),
+                          d = static_cast<std::size_t>(zz.shape(1));
         // zz stays referenced by this frame.
         const mmd_distance_summary r = run_interruptible(
             [&] { return mmd_median_sq_distance(zp, N, d, threads, histogram_only); }, N >= 4096);
@@ -129,10 +131,13 @@ void register_mmd(py::module_& m) {
         check_matrix(w, "w");
         auto xx = f64_matrix::ensure(x);
         auto ww = f64_matrix::ensure(w);
-        const std::size_t n = static_cast<std::size_t>(xx.shape(0)), d = static_cast<std::size_t>(xx.shape(1));
+        const std::size_t n = static_cast<std::size_t>(xx.shape(0)),
+                          d = static_cast<std::size_t>(xx.shape(1));
         const std::size_t F = static_cast<std::size_t>(ww.shape(1));
-        if (static_cast<std::size_t>(ww.shape(0)) != d) throw invalid_input("w must have shape (d, F)");
-        if (cos_sum.ndim() != 1 || sin_sum.ndim() != 1 || static_cast<std::size_t>(cos_sum.size()) != F ||
+        if (static_cast<std::size_t>(ww.shape(0)) != d)
+          throw invalid_input("w must have shape (d, F)");
+        if (cos_sum.ndim() != 1 || sin_sum.ndim() != 1 ||
+            static_cast<std::size_t>(cos_sum.size()) != F ||
             static_cast<std::size_t>(sin_sum.size()) != F)
           throw invalid_input("cos_sum and sin_sum must be 1-D float64 arrays of length F");
         const double *xp = xx.data(), *wp = ww.data();

@@ -2,8 +2,8 @@
 #include <pybind11/pybind11.h>
 
 #include "arrays.hpp"
-#include "interrupt.hpp"
 #include "driftcore/quantile_sketch.hpp"
+#include "interrupt.hpp"
 
 namespace py = pybind11;
 using namespace driftcore;
@@ -27,7 +27,8 @@ void register_quantile_sketch(py::module_& m) {
              std::uint64_t nan_count) {
             auto v = f64_array(values, "values");
             py::gil_scoped_release release;
-            s.update_compacted(v.data(), static_cast<std::size_t>(v.size()), level, lo, hi, nan_count);
+            s.update_compacted(v.data(), static_cast<std::size_t>(v.size()), level, lo, hi,
+                               nan_count);
           },
           py::arg("values"), py::arg("level"), py::arg("lo"), py::arg("hi"), py::arg("nan_count"))
       .def("compaction_offset", &quantile_sketch::compaction_offset, py::arg("count"),

@@ -83,11 +83,13 @@ void register_row_hash(py::module_& m) {
   m.def(
       "hash_bucket_starts",
       [](const u64_arr& set) {
-        if (set.ndim() != 1) throw invalid_input("hash_bucket_starts: set must be a 1-D uint64 array");
+        if (set.ndim() != 1)
+          throw invalid_input("hash_bucket_starts: set must be a 1-D uint64 array");
         const std::uint64_t* ps = set.data();
         const auto n = static_cast<std::size_t>(set.size());
         for (std::size_t i = 1; i < n; ++i)
-          if (ps[i] <= ps[i - 1]) throw invalid_input("hash_bucket_starts: set must be strictly ascending");
+          if (ps[i] <= ps[i - 1])
+            throw invalid_input("hash_bucket_starts: set must be strictly ascending");
         const int bits = hash_bucket_bits(n);
         py::array_t<std::uint64_t> starts((py::ssize_t(1) << bits) + 1);
         std::uint64_t* out = starts.mutable_data();
@@ -106,7 +108,8 @@ void register_row_hash(py::module_& m) {
           throw invalid_input("sorted_member: values, set and starts must be 1-D uint64 arrays");
         const auto buckets = static_cast<std::size_t>(starts.size()) - 1;
         if (starts.size() < 2 || (buckets & (buckets - 1)) != 0)
-          throw invalid_input("sorted_member: starts must hold 2^bits + 1 values (hash_bucket_starts)");
+          throw invalid_input(
+              "sorted_member: starts must hold 2^bits + 1 values (hash_bucket_starts)");
         int bits = 0;
         while ((std::size_t(1) << bits) < buckets) ++bits;
         py::array_t<std::uint8_t> out(values.size());

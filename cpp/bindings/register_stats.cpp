@@ -2,10 +2,10 @@
 #include <pybind11/pybind11.h>
 
 #include "arrays.hpp"
-#include "interrupt.hpp"
 #include "driftcore/moments.hpp"
 #include "driftcore/row_sample.hpp"
 #include "driftcore/two_sample.hpp"
+#include "interrupt.hpp"
 
 namespace py = pybind11;
 using namespace driftcore;
@@ -34,8 +34,8 @@ void register_stats(py::module_& m) {
       "power_sums",
       [](const py::array& values, int threads) {
         array_view v = host_view(values);
-        power_sums s = run_interruptible([&] { return compute_power_sums(v, threads); },
-                                         v.size >= kLongPass);
+        power_sums s =
+            run_interruptible([&] { return compute_power_sums(v, threads); }, v.size >= kLongPass);
         return py::make_tuple(to_numpy(s.s1), to_numpy(s.s2));
       },
       py::arg("values"), py::arg("threads") = 0);
@@ -67,7 +67,8 @@ void register_stats(py::module_& m) {
       "two_sample_sorted",
       [](const py::array& a, const py::array& b, bool ks, bool wasserstein) {
         auto va = f64_array(a, "a"), vb = f64_array(b, "b");
-        const auto na = static_cast<std::size_t>(va.size()), nb = static_cast<std::size_t>(vb.size());
+        const auto na = static_cast<std::size_t>(va.size()),
+                   nb = static_cast<std::size_t>(vb.size());
         const auto r = run_interruptible(
             [&] { return two_sample_sorted(va.data(), na, vb.data(), nb, ks, wasserstein); },
             na + nb >= kLongPass);
@@ -82,9 +83,12 @@ void register_stats(py::module_& m) {
              vcb = f64_array(cb, "cb");
         if (va.size() != vca.size() || vb.size() != vcb.size())
           throw invalid_input("values and cumulative weights differ in length");
-        const auto na = static_cast<std::size_t>(va.size()), nb = static_cast<std::size_t>(vb.size());
+        const auto na = static_cast<std::size_t>(va.size()),
+                   nb = static_cast<std::size_t>(vb.size());
         const auto r = run_interruptible(
-            [&] { return two_sample_weighted(va.data(), vca.data(), na, vb.data(), vcb.data(), nb); },
+            [&] {
+              return two_sample_weighted(va.data(), vca.data(), na, vb.data(), vcb.data(), nb);
+            },
             na + nb >= kLongPass);
         return std::make_tuple(r.ks, r.wasserstein, r.n_a, r.n_b);
       },

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "arrays.hpp"
-#include "interrupt.hpp"
 #include "driftcore/value_grid.hpp"
+#include "interrupt.hpp"
 
 namespace py = pybind11;
 using namespace driftcore;
@@ -19,7 +19,8 @@ void register_value_grid(py::module_& m) {
          int shift) {
         if (keys.ndim() != 1) throw invalid_input("keys must be a 1-D array");
         if (shift < 0 || shift > value_grid::max_shift)
-          throw invalid_input("shift must be in [0, " + std::to_string(value_grid::max_shift) + "]");
+          throw invalid_input("shift must be in [0, " + std::to_string(value_grid::max_shift) +
+                              "]");
         const auto n = static_cast<std::size_t>(keys.size());
         std::vector<double> lo(n), hi(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -52,7 +53,8 @@ void register_value_grid(py::module_& m) {
           py::arg("values"), py::arg("threads") = 0)
       .def(
           "add_counts",
-          [](value_grid& g, const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& keys,
+          [](value_grid& g,
+             const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& keys,
              const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& counts,
              int shift) {
             if (keys.ndim() != 1 || counts.ndim() != 1)

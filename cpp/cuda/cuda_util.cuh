@@ -20,7 +20,9 @@ inline void cuda_check(cudaError_t err, const char* what) {
 
 // Before a launch: an error left by earlier work on the device (reported by whoever
 // made it) must not be blamed on this launch by the check that follows it.
-inline void clear_launch_error() noexcept { (void)cudaGetLastError(); }
+inline void clear_launch_error() noexcept {
+  (void)cudaGetLastError();
+}
 
 struct device_buffer {
   void* p = nullptr;
@@ -34,7 +36,9 @@ struct device_buffer {
   device_buffer(const device_buffer&) = delete;
   device_buffer& operator=(const device_buffer&) = delete;
   template <class T>
-  T* as() const { return static_cast<T*>(p); }
+  T* as() const {
+    return static_cast<T*>(p);
+  }
 };
 
 }  // namespace driftcore::detail

@@ -7,7 +7,9 @@
 
 namespace driftcore {
 
-bool cuda_compiled() noexcept { return true; }
+bool cuda_compiled() noexcept {
+  return true;
+}
 
 int cuda_device_count() noexcept {
   int n = 0;

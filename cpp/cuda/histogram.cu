@@ -4,15 +4,14 @@
 // the same code (binning.hpp), compiled here without FMA contraction.
 #include <cuda_runtime.h>
 
-#include "cuda_util.cuh"
-
 #include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "../src/binning.hpp"
-#include "driftcore/device.hpp"
+#include "cuda_util.cuh"
+#include "driftcore/histogram.hpp"
 
 namespace driftcore {
 namespace {
@@ -64,13 +63,14 @@ __global__ void weigh_global(const T* __restrict__ x, const W* __restrict__ w, s
 
 template <class T>
 void upload(device_buffer& d, const std::vector<T>& v, cudaStream_t s) {
-  if (!v.empty()) cuda_check(cudaMemcpyAsync(d.p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, s), "upload");
+  if (!v.empty())
+    cuda_check(cudaMemcpyAsync(d.p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, s),
+               "upload");
 }
 
-}  // namespace
-
-void gpu_histogram(const histogram& h, const array_view& values, const array_view* weights,
-                   std::uintptr_t stream_handle, std::uint64_t* slots, double* wslots) {
+// Slot counts (and weight sums) of device-resident values, copied to the host arrays.
+void device_slot_counts(const histogram& h, const array_view& values, const array_view* weights,
+                        std::uintptr_t stream_handle, std::uint64_t* slots, double* wslots) {
   cudaStream_t s = reinterpret_cast<cudaStream_t>(stream_handle);
   const std::size_t n = values.size, nbins = h.nbins(), nslots = nbins + 3;
   const auto& edges = h.edges();
@@ -128,11 +128,29 @@ void gpu_histogram(const histogram& h, const array_view& values, const array_vie
   }
   std::vector<unsigned long long> host(nslots);
   cuda_check(cudaMemcpyAsync(host.data(), d_out.p, nslots * sizeof(unsigned long long),
-                        cudaMemcpyDeviceToHost, s), "download");
+                             cudaMemcpyDeviceToHost, s),
+             "download");
   if (weights && wslots)
-    cuda_check(cudaMemcpyAsync(wslots, d_sums.p, nslots * sizeof(double), cudaMemcpyDeviceToHost, s), "download");
+    cuda_check(
+        cudaMemcpyAsync(wslots, d_sums.p, nslots * sizeof(double), cudaMemcpyDeviceToHost, s),
+        "download");
   cuda_check(cudaStreamSynchronize(s), "cudaStreamSynchronize");
   for (std::size_t i = 0; i < nslots; ++i) slots[i] = host[i];
+}
+
+}  // namespace
+
+void histogram::fill_device(const array_view& values, const array_view* weights,
+                            std::uintptr_t stream) {
+  if (weights && weights->size != values.size)
+    throw invalid_input("values and weights differ in length");
+  if (weights && !weighted()) throw invalid_input("weights given to an unweighted histogram");
+  std::vector<std::uint64_t> counts(nbins() + 3);
+  std::vector<double> sums(weights ? nbins() + 3 : 0);
+  prepare_for(values.size);
+  device_slot_counts(*this, values, weights, stream, counts.data(),
+                     weights ? sums.data() : nullptr);
+  add_slot_counts(counts.data(), weights ? sums.data() : nullptr);
 }
 
 }  // namespace driftcore

@@ -5,12 +5,11 @@
 // computes those slots' fallback permutations.
 #include <cuda_runtime.h>
 
-#include "cuda_util.cuh"
-
 #include <stdexcept>
 #include <string>
 
 #include "../src/shingle_hash.hpp"
+#include "cuda_util.cuh"
 #include "driftcore/minhash.hpp"
 
 namespace driftcore {
@@ -25,9 +24,10 @@ constexpr int kThreads = 256;
 
 using detail::cuda_check;
 
-__global__ void text_kernel(const std::uint8_t* __restrict__ bytes, const std::int64_t* __restrict__ offsets,
-                            std::size_t n_docs, int unit, std::uint32_t n, bool fold, bool lower,
-                            std::uint32_t num_perm, std::uint64_t seed, std::uint32_t* __restrict__ sig) {
+__global__ void text_kernel(const std::uint8_t* __restrict__ bytes,
+                            const std::int64_t* __restrict__ offsets, std::size_t n_docs, int unit,
+                            std::uint32_t n, bool fold, bool lower, std::uint32_t num_perm,
+                            std::uint64_t seed, std::uint32_t* __restrict__ sig) {
   const std::size_t doc = (static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   const std::uint32_t lane = threadIdx.x & 31;
   if (doc >= n_docs) return;  // whole warps leave together
@@ -46,9 +46,10 @@ __global__ void text_kernel(const std::uint8_t* __restrict__ bytes, const std::i
   }
 }
 
-__global__ void token_kernel(const std::int64_t* __restrict__ ids, const std::int64_t* __restrict__ offsets,
-                             std::size_t n_docs, std::uint32_t n, std::uint32_t num_perm,
-                             std::uint64_t seed, std::uint32_t* __restrict__ sig) {
+__global__ void token_kernel(const std::int64_t* __restrict__ ids,
+                             const std::int64_t* __restrict__ offsets, std::size_t n_docs,
+                             std::uint32_t n, std::uint32_t num_perm, std::uint64_t seed,
+                             std::uint32_t* __restrict__ sig) {
   const std::size_t doc = (static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   const std::uint32_t lane = threadIdx.x & 31;
   if (doc >= n_docs) return;
@@ -72,58 +73,37 @@ __global__ void token_kernel(const std::int64_t* __restrict__ ids, const std::in
   }
 }
 
-__global__ void band_key_kernel(const std::uint32_t* __restrict__ sig, std::size_t n_docs,
-                                std::uint32_t num_perm, std::uint32_t bands, std::uint32_t rows,
-                                std::uint64_t* __restrict__ keys) {
-  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= n_docs * bands) return;
-  const std::size_t doc = i / bands;
-  keys[i] = detail::band_key(sig + doc * num_perm, static_cast<std::uint32_t>(i % bands), rows);
-}
-
 unsigned blocks_for(std::size_t n_docs) {
   return static_cast<unsigned>((n_docs * 32 + kThreads - 1) / kThreads);
 }
 
 }  // namespace
 
-void gpu_minhash_text(const std::uint8_t* bytes, const std::int64_t* offsets, std::size_t n_docs,
-                      const minhash_spec& spec, std::uint32_t* signatures, std::uintptr_t stream) {
+void minhash_text_device(const std::uint8_t* bytes, const std::int64_t* offsets, std::size_t n_docs,
+                         const minhash_spec& spec, std::uint32_t* signatures,
+                         std::uintptr_t stream) {
   check_spec(spec);
-  if (spec.unit == shingle_unit::token) throw invalid_input("text needs word or character shingles");
+  if (spec.unit == shingle_unit::token)
+    throw invalid_input("text needs word or character shingles");
   if (n_docs == 0) return;
   auto s = reinterpret_cast<cudaStream_t>(stream);
   detail::clear_launch_error();
-  text_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(bytes, offsets, n_docs,
-                                                     spec.unit == shingle_unit::word ? 0 : 1, spec.n,
-                                                     spec.fold_punctuation, spec.lowercase_ascii,
-                                                     spec.num_perm, spec.seed,
-                                                     signatures);
+  text_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(
+      bytes, offsets, n_docs, spec.unit == shingle_unit::word ? 0 : 1, spec.n,
+      spec.fold_punctuation, spec.lowercase_ascii, spec.num_perm, spec.seed, signatures);
   cuda_check(cudaGetLastError(), "minhash text kernel launch");
 }
 
-void gpu_minhash_tokens(const std::int64_t* ids, const std::int64_t* offsets, std::size_t n_docs,
-                        const minhash_spec& spec, std::uint32_t* signatures, std::uintptr_t stream) {
+void minhash_tokens_device(const std::int64_t* ids, const std::int64_t* offsets, std::size_t n_docs,
+                           const minhash_spec& spec, std::uint32_t* signatures,
+                           std::uintptr_t stream) {
   check_spec(spec);
   if (n_docs == 0) return;
   auto s = reinterpret_cast<cudaStream_t>(stream);
   detail::clear_launch_error();
   token_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(ids, offsets, n_docs, spec.n, spec.num_perm,
-                                                      spec.seed, signatures);
+                                                       spec.seed, signatures);
   cuda_check(cudaGetLastError(), "minhash token kernel launch");
-}
-
-void gpu_band_keys(const std::uint32_t* signatures, std::size_t n_docs, std::uint32_t num_perm,
-                   std::uint32_t bands, std::uint32_t rows, std::uint64_t* keys, std::uintptr_t stream) {
-  if (bands == 0 || rows == 0 || static_cast<std::uint64_t>(bands) * rows > num_perm)
-    throw invalid_input("bands x rows must be between 1 and num_perm");
-  if (n_docs == 0) return;
-  auto s = reinterpret_cast<cudaStream_t>(stream);
-  const std::size_t total = n_docs * bands;
-  detail::clear_launch_error();
-  band_key_kernel<<<static_cast<unsigned>((total + kThreads - 1) / kThreads), kThreads, 0, s>>>(
-      signatures, n_docs, num_perm, bands, rows, keys);
-  cuda_check(cudaGetLastError(), "band key kernel launch");
 }
 
 }  // namespace driftcore

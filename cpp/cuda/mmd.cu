@@ -5,14 +5,13 @@
 // UNVERIFIED ON HARDWARE: compiled in CI, parity tests in tests/test_mmd_gpu.py.
 #include <cuda_runtime.h>
 
-#include "cuda_util.cuh"
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "cuda_util.cuh"
 #include "driftcore/common.hpp"
 #include "driftcore/mmd.hpp"
 
@@ -22,19 +21,18 @@ namespace {
 using detail::cuda_check;
 using detail::device_buffer;
 
-constexpr int kT = 64;        // tile rows
-constexpr int kDK = 32;       // dimensions per shared-memory chunk
-constexpr int kPC = 64;       // permutation columns per product chunk
-constexpr int kThreads = 256; // 16 x 16 threads, each 4 x 4 outputs
+constexpr int kT = 64;         // tile rows
+constexpr int kDK = 32;        // dimensions per shared-memory chunk
+constexpr int kPC = 64;        // permutation columns per product chunk
+constexpr int kThreads = 256;  // 16 x 16 threads, each 4 x 4 outputs
 constexpr int kMaxScales = 8;
-constexpr int kMaxWords = 16; // ncols <= 1024
+constexpr int kMaxWords = 16;  // ncols <= 1024
 
 struct kernel_params {
   int kind;  // 0 rbf, 1 laplacian
   int nscales;
   float scales[kMaxScales];
 };
-
 
 __device__ __forceinline__ float kernel_value(float d2, const kernel_params& kp) {
   const float r = kp.kind == 0 ? d2 : sqrtf(d2);
@@ -61,12 +59,14 @@ __device__ __forceinline__ void tile_of(unsigned long long t, unsigned long long
 }
 
 __global__ void __launch_bounds__(kThreads)
-mmd_tiles(const float* __restrict__ z, unsigned long long N, int d,
-          const unsigned long long* __restrict__ masks, int words, int ncols,
-          kernel_params kp, double* __restrict__ partial /* grid x (2 ncols + 1) */) {
+    mmd_tiles(const float* __restrict__ z, unsigned long long N, int d,
+              const unsigned long long* __restrict__ masks, int words, int ncols, kernel_params kp,
+              double* __restrict__ partial /* grid x (2 ncols + 1) */) {
   __shared__ __align__(16) float kt[kT][kT + 4];  // kt[j][i] = k(z_i, z_j), zero diagonal / padding
   __shared__ __align__(16) union {
-    struct { float zi[kT][kDK + 1], zj[kT][kDK + 1]; } dist;
+    struct {
+      float zi[kT][kDK + 1], zj[kT][kDK + 1];
+    } dist;
     float s[kT][kPC + 4];  // s[j][p] = x-side bit of point J0 + j in column p
   } sh;
   __shared__ unsigned long long mi[kT][kMaxWords];
@@ -123,7 +123,8 @@ mmd_tiles(const float* __restrict__ z, unsigned long long N, int d,
         kt[j][i] = valid ? kernel_value(acc[x][y], kp) : 0.0f;
       }
     for (int e = tid; e < kT * words; e += kThreads)
-      mi[e / words][e % words] = e / words < ni ? masks[(i0 + e / words) * words + e % words] : 0ull;
+      mi[e / words][e % words] =
+          e / words < ni ? masks[(i0 + e / words) * words + e % words] : 0ull;
     __syncthreads();
     if (tid < kT) {
       float r = 0.0f;
@@ -147,7 +148,8 @@ mmd_tiles(const float* __restrict__ z, unsigned long long N, int d,
       for (int e = tid; e < kT * kPC; e += kThreads) {
         const int j = e / kPC, p = p0 + e % kPC;
         float bit = 0.0f;
-        if (j < nj && p < ncols) bit = float((masks[(j0 + j) * words + (p >> 6)] >> (p & 63)) & 1ull);
+        if (j < nj && p < ncols)
+          bit = float((masks[(j0 + j) * words + (p >> 6)] >> (p & 63)) & 1ull);
         sh.s[j][e % kPC] = bit;
       }
       __syncthreads();
@@ -193,9 +195,9 @@ mmd_tiles(const float* __restrict__ z, unsigned long long N, int d,
 
 }  // namespace
 
-mmd_sums gpu_mmd_permutation_sums(const float* z, std::size_t N, std::size_t d,
-                                  const mmd_kernel_spec& kernel, const std::uint64_t* masks,
-                                  std::size_t ncols, std::uintptr_t stream_handle) {
+mmd_sums mmd_permutation_sums_device(const float* z, std::size_t N, std::size_t d,
+                                     const mmd_kernel_spec& kernel, const std::uint64_t* masks,
+                                     std::size_t ncols, std::uintptr_t stream_handle) {
   if (N == 0 || d == 0) throw invalid_input("mmd: empty sample (N = 0 or d = 0)");
   if (ncols == 0 || ncols > 64 * kMaxWords)
     throw invalid_input("mmd on the GPU: 1 to " + std::to_string(64 * kMaxWords - 1) +
@@ -218,24 +220,27 @@ mmd_sums gpu_mmd_permutation_sums(const float* z, std::size_t N, std::size_t d,
   const std::size_t nb = (N + kT - 1) / kT, ntiles = nb * (nb + 1) / 2;
   // Persistent blocks: as many as fit at once (one wave), each walking tiles t, t + grid..
   int per_sm = 0;
-  cuda_check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, mmd_tiles, kThreads, 0), "occupancy");
+  cuda_check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, mmd_tiles, kThreads, 0),
+             "occupancy");
   const int grid = static_cast<int>(
       std::min<std::size_t>(ntiles, std::size_t(sms) * std::size_t(std::max(per_sm, 1))));
   const std::size_t stride = 2 * ncols + 1;
 
-  device_buffer d_masks(N * words * sizeof(std::uint64_t), s), d_part(grid * stride * sizeof(double), s);
+  device_buffer d_masks(N * words * sizeof(std::uint64_t), s),
+      d_part(grid * stride * sizeof(double), s);
   cuda_check(cudaMemcpyAsync(d_masks.p, masks, N * words * sizeof(std::uint64_t),
-                        cudaMemcpyHostToDevice, s), "upload masks");
+                             cudaMemcpyHostToDevice, s),
+             "upload masks");
   cuda_check(cudaMemsetAsync(d_part.p, 0, grid * stride * sizeof(double), s), "memset");
   detail::clear_launch_error();
-  mmd_tiles<<<grid, kThreads, 0, s>>>(z, N, static_cast<int>(d),
-                                      static_cast<const unsigned long long*>(d_masks.p),
-                                      static_cast<int>(words), static_cast<int>(ncols), kp,
-                                      static_cast<double*>(d_part.p));
+  mmd_tiles<<<grid, kThreads, 0, s>>>(
+      z, N, static_cast<int>(d), static_cast<const unsigned long long*>(d_masks.p),
+      static_cast<int>(words), static_cast<int>(ncols), kp, static_cast<double*>(d_part.p));
   cuda_check(cudaGetLastError(), "mmd kernel launch");
   std::vector<double> host(grid * stride);
   cuda_check(cudaMemcpyAsync(host.data(), d_part.p, host.size() * sizeof(double),
-                        cudaMemcpyDeviceToHost, s), "download");
+                             cudaMemcpyDeviceToHost, s),
+             "download");
   cuda_check(cudaStreamSynchronize(s), "cudaStreamSynchronize");
   mmd_sums out;
   out.a.assign(ncols, 0.0);

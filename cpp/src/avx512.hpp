@@ -18,9 +18,9 @@ bool use_avx512() noexcept;
 }  // namespace driftcore::detail
 
 #if defined(__x86_64__) || defined(_M_X64)
-#include <type_traits>
-
 #include <immintrin.h>
+
+#include <type_traits>
 
 namespace driftcore::detail {
 
@@ -28,8 +28,10 @@ template <class T>
 __attribute__((target("avx512f"))) inline __m512d load8_f64(const T* x) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
   // The zero-masked form: GCC 12 warns of an uninitialized value inside the plain one.
-  if constexpr (std::is_same_v<T, float>) return _mm512_maskz_cvtps_pd(0xFF, _mm256_loadu_ps(x));
-  else return _mm512_loadu_pd(x);
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_maskz_cvtps_pd(0xFF, _mm256_loadu_ps(x));
+  else
+    return _mm512_loadu_pd(x);
 }
 
 }  // namespace driftcore::detail

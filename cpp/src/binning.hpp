@@ -60,7 +60,10 @@ struct edges_binner {
         std::uint32_t b = chi[c];
         while (a < b) {
           const std::uint32_t m = (a + b + 1) >> 1;
-          if (x >= e[m]) a = m; else b = m - 1;
+          if (x >= e[m])
+            a = m;
+          else
+            b = m - 1;
         }
       }
       return std::size_t(a) + 1;

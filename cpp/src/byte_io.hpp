@@ -47,8 +47,8 @@ class byte_reader {
   std::vector<T> get_vector(const char* what, std::uint64_t expected = UINT64_MAX) {
     auto n = get<std::uint64_t>(what);
     if (expected != UINT64_MAX && n != expected)
-      throw invalid_input(std::string("corrupted payload: ") + what + " has " +
-                          std::to_string(n) + " entries, expected " + std::to_string(expected));
+      throw invalid_input(std::string("corrupted payload: ") + what + " has " + std::to_string(n) +
+                          " entries, expected " + std::to_string(expected));
     if (n > left_ / sizeof(T)) need(SIZE_MAX, what);
     std::vector<T> v(n);
     if (n) std::memcpy(v.data(), p_, n * sizeof(T));
@@ -58,7 +58,8 @@ class byte_reader {
   }
   void finish() const {
     if (left_ != 0)
-      throw invalid_input("corrupted payload: " + std::to_string(left_) + " unexpected trailing bytes");
+      throw invalid_input("corrupted payload: " + std::to_string(left_) +
+                          " unexpected trailing bytes");
   }
 
  private:

@@ -75,9 +75,13 @@ struct exact_limbs {
       return static_cast<std::int64_t>(static_cast<std::uint32_t>(w >> (32 * k)));
     };
     if (negative) {
-      limbs[i] -= d(0); limbs[i + 1] -= d(1); limbs[i + 2] -= d(2);
+      limbs[i] -= d(0);
+      limbs[i + 1] -= d(1);
+      limbs[i + 2] -= d(2);
     } else {
-      limbs[i] += d(0); limbs[i + 1] += d(1); limbs[i + 2] += d(2);
+      limbs[i] += d(0);
+      limbs[i + 1] += d(1);
+      limbs[i + 2] += d(2);
     }
   }
 };
@@ -253,9 +257,12 @@ class column_scanner {
 
   template <class V>
   void non_finite(V v) noexcept {
-    if (v != v) ++totals.nan;
-    else if (v > 0) ++totals.pos_inf;
-    else ++totals.neg_inf;
+    if (v != v)
+      ++totals.nan;
+    else if (v > 0)
+      ++totals.pos_inf;
+    else
+      ++totals.neg_inf;
   }
 
   // A binade's m sums (positive and negative values) at bit p1, its m^2 sum at p2.

@@ -2,13 +2,22 @@
 #include <stdexcept>
 
 #include "driftcore/device.hpp"
+#include "driftcore/histogram.hpp"
+#include "driftcore/lsh.hpp"
 #include "driftcore/minhash.hpp"
+#include "driftcore/mmd.hpp"
 
 namespace driftcore {
 
-bool cuda_compiled() noexcept { return false; }
-int cuda_device_count() noexcept { return 0; }
-std::string cuda_build_summary() { return ""; }
+bool cuda_compiled() noexcept {
+  return false;
+}
+int cuda_device_count() noexcept {
+  return 0;
+}
+std::string cuda_build_summary() {
+  return "";
+}
 
 namespace {
 [[noreturn]] void no_cuda() {
@@ -18,23 +27,27 @@ namespace {
 }
 }  // namespace
 
-void gpu_histogram(const histogram&, const array_view&, const array_view*, std::uintptr_t,
-                   std::uint64_t*, double*) {
+void histogram::fill_device(const array_view&, const array_view*, std::uintptr_t) {
   no_cuda();
 }
 
-void gpu_minhash_text(const std::uint8_t*, const std::int64_t*, std::size_t, const minhash_spec&,
-                      std::uint32_t*, std::uintptr_t) {
+void minhash_text_device(const std::uint8_t*, const std::int64_t*, std::size_t, const minhash_spec&,
+                         std::uint32_t*, std::uintptr_t) {
   no_cuda();
 }
 
-void gpu_minhash_tokens(const std::int64_t*, const std::int64_t*, std::size_t, const minhash_spec&,
-                        std::uint32_t*, std::uintptr_t) {
+void minhash_tokens_device(const std::int64_t*, const std::int64_t*, std::size_t,
+                           const minhash_spec&, std::uint32_t*, std::uintptr_t) {
   no_cuda();
 }
 
-void gpu_band_keys(const std::uint32_t*, std::size_t, std::uint32_t, std::uint32_t, std::uint32_t,
-                   std::uint64_t*, std::uintptr_t) {
+void band_keys_device(const std::uint32_t*, std::size_t, std::uint32_t, std::uint32_t,
+                      std::uint32_t, std::uint64_t*, std::uintptr_t) {
+  no_cuda();
+}
+
+mmd_sums mmd_permutation_sums_device(const float*, std::size_t, std::size_t, const mmd_kernel_spec&,
+                                     const std::uint64_t*, std::size_t, std::uintptr_t) {
   no_cuda();
 }
 

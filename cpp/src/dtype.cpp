@@ -1,8 +1,7 @@
-#include "driftcore/common.hpp"
-
 #include <atomic>
 
 #include "avx512.hpp"
+#include "driftcore/common.hpp"
 
 namespace driftcore {
 
@@ -10,7 +9,9 @@ namespace {
 std::atomic<bool> simd_allowed{true};
 }
 
-void set_simd(bool allowed) noexcept { simd_allowed.store(allowed, std::memory_order_relaxed); }
+void set_simd(bool allowed) noexcept {
+  simd_allowed.store(allowed, std::memory_order_relaxed);
+}
 
 detail::simd_level detail::simd() noexcept {
 #if defined(__x86_64__) || defined(_M_X64)
@@ -18,7 +19,8 @@ detail::simd_level detail::simd() noexcept {
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
       return simd_level::avx512_fma;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return simd_level::avx2_fma;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      return simd_level::avx2_fma;
     return simd_level::portable;
   }();
   return simd_allowed.load(std::memory_order_relaxed) ? cpu : simd_level::portable;
@@ -39,10 +41,18 @@ bool detail::use_avx512() noexcept {
 
 std::size_t dtype_size(dtype t) noexcept {
   switch (t) {
-    case dtype::i8: case dtype::u8: return 1;
-    case dtype::i16: case dtype::u16: return 2;
-    case dtype::f32: case dtype::i32: case dtype::u32: return 4;
-    default: return 8;
+    case dtype::i8:
+    case dtype::u8:
+      return 1;
+    case dtype::i16:
+    case dtype::u16:
+      return 2;
+    case dtype::f32:
+    case dtype::i32:
+    case dtype::u32:
+      return 4;
+    default:
+      return 8;
   }
 }
 

@@ -8,10 +8,10 @@
 #include <immintrin.h>
 #endif
 
+#include "avx512.hpp"
 #include "binning.hpp"
 #include "byte_io.hpp"
 #include "count_limit.hpp"
-#include "avx512.hpp"
 #include "driftcore/cancel.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "driftcore/threading.hpp"
@@ -19,9 +19,9 @@
 namespace driftcore {
 namespace {
 
-constexpr std::size_t kGrain = 1 << 16;           // counts: any split works (integers)
-constexpr std::size_t kWeightBlock = 1 << 20;     // weights: fixed blocks, summed in order
-constexpr std::size_t kWeightScratch = 1 << 26;   // bytes of block buffers per wave, soft
+constexpr std::size_t kGrain = 1 << 16;          // counts: any split works (integers)
+constexpr std::size_t kWeightBlock = 1 << 20;    // weights: fixed blocks, summed in order
+constexpr std::size_t kWeightScratch = 1 << 26;  // bytes of block buffers per wave, soft
 // A fine lookup table (many cells per bin) makes most arbitrary-edge lookups a single
 // load, but costs milliseconds to build: new histograms get a coarse one, and the
 // first large fill upgrades it. Both are exact; only speed differs.
@@ -74,10 +74,13 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) inline __m512d load8(const 
 // Slots j..j+7 as they are, or (Pairs) as four pair cells a * nslots + b at out[j / 2]
 // (64-bit lanes hold a low, b high).
 template <bool Pairs>
-__attribute__((target("avx512f,avx512dq,avx512vl"))) inline void store8(__m256i slot, std::uint32_t* out,
-                                                                         std::size_t j, __m256i width) {
+__attribute__((target("avx512f,avx512dq,avx512vl"))) inline void store8(__m256i slot,
+                                                                        std::uint32_t* out,
+                                                                        std::size_t j,
+                                                                        __m256i width) {
   if constexpr (Pairs) {
-    const __m256i cell = _mm256_add_epi64(_mm256_mul_epu32(slot, width), _mm256_srli_epi64(slot, 32));
+    const __m256i cell =
+        _mm256_add_epi64(_mm256_mul_epu32(slot, width), _mm256_srli_epi64(slot, 32));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + j / 2), _mm256_cvtepi64_epi32(cell));
   } else {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j), slot);
@@ -88,15 +91,16 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) inline void store8(__m256i 
 // (out[j / 2]), so the counting loop needs no index arithmetic; m must be even.
 template <class T, bool Pairs = false>
 __attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* x, std::size_t m,
-                                                               const uniform_binner& bin,
-                                                               std::uint32_t* out,
-                                                               std::uint32_t nslots = 0) {
+                                                                       const uniform_binner& bin,
+                                                                       std::uint32_t* out,
+                                                                       std::uint32_t nslots = 0) {
   const __m512d lo = _mm512_set1_pd(bin.lo), hi = _mm512_set1_pd(bin.hi);
   const __m512d scale = _mm512_set1_pd(bin.scale), zero = _mm512_setzero_pd();
   const __m512d last = _mm512_set1_pd(static_cast<double>(bin.n - 1));
   const __m512d step = _mm512_set1_pd(bin.step);
   const __m256i one = _mm256_set1_epi32(1), nm1 = _mm256_set1_epi32(static_cast<int>(bin.n - 1));
-  const __m256i under = _mm256_setzero_si256(), over = _mm256_set1_epi32(static_cast<int>(bin.n + 1));
+  const __m256i under = _mm256_setzero_si256(),
+                over = _mm256_set1_epi32(static_cast<int>(bin.n + 1));
   const __m256i nan = _mm256_set1_epi32(static_cast<int>(bin.n + 2));
   const __m256i bins = _mm256_set1_epi32(static_cast<int>(bin.n));
   const __m256i width = _mm256_set1_epi64x(nslots);
@@ -111,8 +115,8 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* 
     // bin (see guess_margin; a guess at least `margin` inside [0, n] also puts the
     // value strictly inside [lo, hi]). The exact check below is then not needed.
     const __m512d frac = _mm512_sub_pd(f, _mm512_cvtepi32_pd(i));  // exact
-    const __mmask8 sure = _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(frac, frac_lo, _CMP_GE_OQ), frac,
-                                                  frac_hi, _CMP_LE_OQ) &
+    const __mmask8 sure = _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(frac, frac_lo, _CMP_GE_OQ),
+                                                  frac, frac_hi, _CMP_LE_OQ) &
                           _mm256_cmplt_epu32_mask(i, bins);
     if (sure == 0xFF) {
       store8<Pairs>(_mm256_add_epi32(i, one), out, j, width);
@@ -138,8 +142,10 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void slots_avx512(const T* 
   }
   for (; j < m; j += Pairs ? 2 : 1) {
     const auto a = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
-    if constexpr (Pairs) out[j / 2] = a * nslots + static_cast<std::uint32_t>(bin(static_cast<double>(x[j + 1])));
-    else out[j] = a;
+    if constexpr (Pairs)
+      out[j / 2] = a * nslots + static_cast<std::uint32_t>(bin(static_cast<double>(x[j + 1])));
+    else
+      out[j] = a;
   }
 }
 
@@ -148,7 +154,8 @@ void slots_of(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
     if (detail::use_avx512() && bin.n < (std::size_t(1) << 30)) return slots_avx512(x, m, bin, out);
   }
-  for (std::size_t j = 0; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
+  for (std::size_t j = 0; j < m; ++j)
+    out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
 }
 
 // Arbitrary edges, eight values at a time: range tests and cell indices are vector
@@ -157,8 +164,8 @@ void slots_of(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_
 // no cell is split, that is the answer; otherwise the scalar rule redoes the eight.
 template <class T>
 __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* x, std::size_t m,
-                                                                        const edges_binner& bin,
-                                                                        std::uint32_t* out) {
+                                                                       const edges_binner& bin,
+                                                                       std::uint32_t* out) {
   const __m512d lo = _mm512_set1_pd(bin.lo), hi = _mm512_set1_pd(bin.hi);
   const __m512d cscale = _mm512_set1_pd(bin.cscale), zero = _mm512_setzero_pd();
   const __m512d last = _mm512_set1_pd(static_cast<double>(bin.ncell - 1));
@@ -169,7 +176,8 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* 
     __m512d f = _mm512_mul_pd(_mm512_sub_pd(v, lo), cscale);
     f = _mm512_min_pd(_mm512_max_pd(f, zero), last);
     _mm256_store_si256(reinterpret_cast<__m256i*>(cells), _mm512_cvttpd_epi32(f));
-    const __mmask8 inside = _mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_pd_mask(v, hi, _CMP_LE_OQ);
+    const __mmask8 inside =
+        _mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_pd_mask(v, hi, _CMP_LE_OQ);
     std::uint32_t any_split = 0;
     for (int q = 0; q < 8; ++q) {
       const std::uint32_t u = bin.clo[cells[q]];
@@ -177,7 +185,8 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* 
       out[j + q] = u + 1;
     }
     if (inside != 0xFF || (any_split & edges_binner::kSplit)) {
-      for (int q = 0; q < 8; ++q) out[j + q] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j + q])));
+      for (int q = 0; q < 8; ++q)
+        out[j + q] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j + q])));
     }
   }
   for (; j < m; ++j) out[j] = static_cast<std::uint32_t>(bin(static_cast<double>(x[j])));
@@ -186,9 +195,11 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void edges_avx512(const T* 
 // Pair-table cells of consecutive values: out[k] = slot(x[2k]) * nslots + slot(x[2k+1])
 // for k < m / 2 (m even), computed in the binning loop's registers.
 template <class T>
-void pair_cells(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_t nslots, std::uint32_t* out) {
+void pair_cells(const T* x, std::size_t m, const uniform_binner& bin, std::uint32_t nslots,
+                std::uint32_t* out) {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-    if (detail::use_avx512() && bin.n < (std::size_t(1) << 30)) return slots_avx512<T, true>(x, m, bin, out, nslots);
+    if (detail::use_avx512() && bin.n < (std::size_t(1) << 30))
+      return slots_avx512<T, true>(x, m, bin, out, nslots);
   }
   slots_of(x, m, bin, out);
   for (std::size_t k = 0; k < m / 2; ++k) out[k] = out[2 * k] * nslots + out[2 * k + 1];
@@ -213,7 +224,8 @@ void slots_of(const T* x, std::size_t m, const edges_binner& bin, std::uint32_t*
 class slot_counter {
  public:
   explicit slot_counter(std::size_t nslots)
-      : n_(nslots), total_(nslots, 0),
+      : n_(nslots),
+        total_(nslots, 0),
         // Few slots: count pairs of consecutive values in an nslots^2 table, one
         // increment per two values, then add each pair to both of its slots (flush).
         // Two copies break store-to-load chains on repeated pairs; 32-bit cells are
@@ -223,8 +235,10 @@ class slot_counter {
 
   template <class T, class Binner>
   void add(const T* x, std::size_t b, std::size_t e, const Binner& bin) {
-    if (n_ <= kPairSlots) add_pairs(x, b, e, bin);
-    else add_singles(x, b, e, bin);
+    if (n_ <= kPairSlots)
+      add_pairs(x, b, e, bin);
+    else
+      add_singles(x, b, e, bin);
   }
 
   /// Adds everything counted so far to out[0..nslots).
@@ -270,8 +284,10 @@ class slot_counter {
     auto cell = [&](std::size_t k) { return fused ? s_[k] : s_[2 * k] * width + s_[2 * k + 1]; };
     for (std::size_t i = b; i < e; i += kRun) {
       const std::size_t m = std::min(kRun, e - i), even = m & ~std::size_t{1};
-      if constexpr (fused) pair_cells(x + i, even, bin, width, s_);
-      else slots_of(x + i, even, bin, s_);
+      if constexpr (fused)
+        pair_cells(x + i, even, bin, width, s_);
+      else
+        slots_of(x + i, even, bin, s_);
       std::size_t k = 0;
       for (; k + 2 <= even / 2; k += 2) {
         ++p0[cell(k)];
@@ -294,7 +310,10 @@ class slot_counter {
       slots_of(x + i, m, bin, s_);
       std::size_t j = 0;
       for (; j + 4 <= m; j += 4) {
-        ++c0[s_[j]]; ++c1[s_[j + 1]]; ++c2[s_[j + 2]]; ++c3[s_[j + 3]];
+        ++c0[s_[j]];
+        ++c1[s_[j + 1]];
+        ++c2[s_[j + 2]];
+        ++c3[s_[j + 3]];
       }
       for (; j < m; ++j) ++c0[s_[j]];
       // Each 32-bit cell gets at most a quarter of the values (plus the tail).
@@ -319,16 +338,15 @@ void weigh_block(const T* x, const W* w, std::size_t b, std::size_t e, const Bin
 }
 
 template <class Binner>
-void fill_with(const Binner& bin, const array_view& values, const array_view* weights,
-               int threads, std::size_t nslots, std::vector<std::uint64_t>& counts,
-               std::vector<double>& sums) {
+void fill_with(const Binner& bin, const array_view& values, const array_view* weights, int threads,
+               std::size_t nslots, std::vector<std::uint64_t>& counts, std::vector<double>& sums) {
   const std::size_t n = values.size;
   if (!weights) {
     // 16 blocks per worker or more, taken as workers come free (integer counts add up
     // the same whichever worker took a block), so a slowed core does less of them.
     const int workers = range_count(n, kGrain, value_threads(n, threads));
-    const std::size_t grain = std::clamp<std::size_t>(n / (16 * static_cast<std::size_t>(workers)), kGrain,
-                                                      std::size_t{1} << 20);
+    const std::size_t grain = std::clamp<std::size_t>(n / (16 * static_cast<std::size_t>(workers)),
+                                                      kGrain, std::size_t{1} << 20);
     std::vector<slot_counter> counters(static_cast<std::size_t>(workers), slot_counter(nslots));
     visit_dtype(values, [&](auto* x) {
       parallel_blocks(n, grain, workers, [&](int w, std::size_t b, std::size_t e) {
@@ -347,8 +365,8 @@ void fill_with(const Binner& bin, const array_view& values, const array_view* we
   const std::size_t nblocks = (n + kWeightBlock - 1) / kWeightBlock;
   const int workers = range_count(nblocks, 1, value_threads(n, threads));
   const std::size_t per_block = nslots * (sizeof(std::uint64_t) + sizeof(double));
-  const std::size_t nw = std::min(nblocks, std::max(static_cast<std::size_t>(workers),
-                                                    kWeightScratch / per_block));
+  const std::size_t nw =
+      std::min(nblocks, std::max(static_cast<std::size_t>(workers), kWeightScratch / per_block));
   std::vector<std::uint64_t> pc(nw * nslots);
   std::vector<double> ps(nw * nslots);
   visit_dtype(values, [&](auto* x) {
@@ -390,8 +408,12 @@ bool equally_spaced(const std::vector<double>& e) {
 
 // Neighbouring doubles of a finite value, through the ordered bit pattern (inline,
 // unlike std::nextafter: the table build calls these a few times per cell).
-inline double ulp_up(double x) { return from_order_key(order_key(x) + 1); }
-inline double ulp_down(double x) { return from_order_key(order_key(x) - 1); }
+inline double ulp_up(double x) {
+  return from_order_key(order_key(x) + 1);
+}
+inline double ulp_down(double x) {
+  return from_order_key(order_key(x) - 1);
+}
 
 // The double halfway between a and b in the order of bit patterns (a < b, same sign
 // or zero crossing handled through order_key), for bisection over representable values.
@@ -406,13 +428,13 @@ histogram::histogram(std::vector<double> edges, bool weighted)
     : edges_(std::move(edges)), uniform_(false), weighted_(weighted) {
   if (edges_.size() < 2) throw invalid_input("a histogram needs at least 2 edges (1 bin)");
   if (edges_.size() - 1 > kMaxBins)
-    throw invalid_input("too many bins: " + std::to_string(edges_.size() - 1) + " (max 2^26 = " +
-                        std::to_string(kMaxBins) + ")");
+    throw invalid_input("too many bins: " + std::to_string(edges_.size() - 1) +
+                        " (max 2^26 = " + std::to_string(kMaxBins) + ")");
   for (std::size_t i = 0; i < edges_.size(); ++i) {
     if (!std::isfinite(edges_[i])) throw invalid_input("histogram edges must be finite");
     if (i && !(edges_[i] > edges_[i - 1]))
-      throw invalid_input("histogram edges must be strictly increasing (edge " +
-                          std::to_string(i) + " is not above edge " + std::to_string(i - 1) + ")");
+      throw invalid_input("histogram edges must be strictly increasing (edge " + std::to_string(i) +
+                          " is not above edge " + std::to_string(i - 1) + ")");
   }
   uniform_ = equally_spaced(edges_);
   slots_.assign(nbins() + 3, 0);
@@ -449,7 +471,10 @@ void histogram::build_lookup(std::size_t cells_per_bin) {
     }
     const bool found = probe.cell(g) >= c && (g == lo || probe.cell(ulp_down(g)) < c);
     if (!found) {
-      if (probe.cell(hi) < c) { first[c] = INFINITY; continue; }
+      if (probe.cell(hi) < c) {
+        first[c] = INFINITY;
+        continue;
+      }
       double below = lo, above = hi;  // cell(below) < c <= cell(above)
       while (ulp_up(below) < above) {
         const double mid = ordered_midpoint(below, above);
@@ -485,8 +510,8 @@ void histogram::prepare_for(std::size_t values) {
 void histogram::fill(const array_view& values, const array_view* weights, int threads) {
   if (weights && !weighted_) throw invalid_input("weights given to an unweighted histogram");
   if (weights && weights->size != values.size)
-    throw invalid_input("weights have " + std::to_string(weights->size) + " entries but values have " +
-                        std::to_string(values.size));
+    throw invalid_input("weights have " + std::to_string(weights->size) +
+                        " entries but values have " + std::to_string(values.size));
   if (values.size == 0) return;
   prepare_for(values.size);
   std::vector<std::uint64_t> counts(slots_.size(), 0);
@@ -495,7 +520,8 @@ void histogram::fill(const array_view& values, const array_view* weights, int th
   const std::size_t n = nbins();
   const double lo = edges_.front(), hi = edges_.back();
   if (uniform_) {
-    uniform_binner bin{n, lo, hi, static_cast<double>(n) / (hi - lo), (hi - lo) / static_cast<double>(n)};
+    uniform_binner bin{n, lo, hi, static_cast<double>(n) / (hi - lo),
+                       (hi - lo) / static_cast<double>(n)};
     fill_with(bin, values, weighted_ ? weights : nullptr, threads, slots_.size(), counts, sums);
   } else {
     edges_binner bin{e, n, lo, hi, cell_scale_, cell_lo_.data(), cell_hi_.data(), cell_lo_.size()};

@@ -82,7 +82,8 @@ struct pair_guard {
   }
 };
 
-void finish_pairs(std::vector<std::vector<std::uint64_t>>& per_band, std::vector<std::uint64_t>& out) {
+void finish_pairs(std::vector<std::vector<std::uint64_t>>& per_band,
+                  std::vector<std::uint64_t>& out) {
   std::size_t total = 0;
   for (auto& v : per_band) total += v.size();
   throw_if_cancelled();
@@ -111,10 +112,12 @@ void band_keys(const std::uint32_t* sig, std::size_t n_docs, std::uint32_t num_p
   });
 }
 
-std::vector<std::uint64_t> lsh_cross_pairs(const std::uint64_t* build, const std::uint8_t* build_valid,
-                                           std::size_t n_build, const std::uint64_t* probe,
+std::vector<std::uint64_t> lsh_cross_pairs(const std::uint64_t* build,
+                                           const std::uint8_t* build_valid, std::size_t n_build,
+                                           const std::uint64_t* probe,
                                            const std::uint8_t* probe_valid, std::size_t n_probe,
-                                           std::uint32_t bands, std::size_t max_pairs, int threads) {
+                                           std::uint32_t bands, std::size_t max_pairs,
+                                           int threads) {
   check_count(n_build, "the index");
   check_count(n_probe, "the query");
   std::vector<std::vector<std::uint64_t>> per_band(bands);

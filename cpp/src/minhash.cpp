@@ -9,11 +9,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "avx512.hpp"
 #include "driftcore/cancel.hpp"
 #include "driftcore/threading.hpp"
 #include "shingle_hash.hpp"
 #include "sort_unique.hpp"
-#include "avx512.hpp"
 #include "word_units_avx512.hpp"
 
 // GCC 12's AVX-512 headers trip these inside their own intrinsics.
@@ -61,8 +61,7 @@ void min_keys_scalar(const std::uint64_t* hashes, std::size_t m, const perm_tabl
 template <int V>
 __attribute__((target("avx512f"))) void min_keys_block(const std::uint64_t* hashes, std::size_t m,
                                                        const std::uint32_t* a,
-                                                       const std::uint32_t* b,
-                                                       std::uint32_t* out) {
+                                                       const std::uint32_t* b, std::uint32_t* out) {
   __m512i lo[V], av[V], bv[V];
   for (int v = 0; v < V; ++v) {
     lo[v] = _mm512_set1_epi32(-1);
@@ -83,28 +82,49 @@ __attribute__((target("avx512f"))) void min_keys_avx512(const std::uint64_t* has
   std::size_t i = 0;
   for (; i + 128 <= k; i += 128) min_keys_block<8>(hashes, m, &p.a[i], &p.b[i], out + i);
   switch ((k - i) / 16) {
-    case 0: break;
-    case 1: min_keys_block<1>(hashes, m, &p.a[i], &p.b[i], out + i); break;
-    case 2: min_keys_block<2>(hashes, m, &p.a[i], &p.b[i], out + i); break;
-    case 3: min_keys_block<3>(hashes, m, &p.a[i], &p.b[i], out + i); break;
-    case 4: min_keys_block<4>(hashes, m, &p.a[i], &p.b[i], out + i); break;
-    case 5: min_keys_block<5>(hashes, m, &p.a[i], &p.b[i], out + i); break;
-    case 6: min_keys_block<6>(hashes, m, &p.a[i], &p.b[i], out + i); break;
-    default: min_keys_block<7>(hashes, m, &p.a[i], &p.b[i], out + i); break;
+    case 0:
+      break;
+    case 1:
+      min_keys_block<1>(hashes, m, &p.a[i], &p.b[i], out + i);
+      break;
+    case 2:
+      min_keys_block<2>(hashes, m, &p.a[i], &p.b[i], out + i);
+      break;
+    case 3:
+      min_keys_block<3>(hashes, m, &p.a[i], &p.b[i], out + i);
+      break;
+    case 4:
+      min_keys_block<4>(hashes, m, &p.a[i], &p.b[i], out + i);
+      break;
+    case 5:
+      min_keys_block<5>(hashes, m, &p.a[i], &p.b[i], out + i);
+      break;
+    case 6:
+      min_keys_block<6>(hashes, m, &p.a[i], &p.b[i], out + i);
+      break;
+    default:
+      min_keys_block<7>(hashes, m, &p.a[i], &p.b[i], out + i);
+      break;
   }
 }
 
 // empty_slots, 16 slots per step (positions and permutations compressed out).
-__attribute__((target("avx512f"))) std::size_t empty_slots_avx512(const std::uint32_t* sig, std::uint32_t k,
-                                                                  const perm_table& p, sketch_scratch& w) {
+__attribute__((target("avx512f"))) std::size_t empty_slots_avx512(const std::uint32_t* sig,
+                                                                  std::uint32_t k,
+                                                                  const perm_table& p,
+                                                                  sketch_scratch& w) {
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i empty = _mm512_set1_epi32(-1);
   std::size_t n = 0;
   for (std::uint32_t j = 0; j < k; j += 16) {
     const __mmask16 e = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(sig + j), empty);
-    _mm512_storeu_si512(&w.empty[n], _mm512_maskz_compress_epi32(e, _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(j)))));
-    _mm512_storeu_si512(&w.fallback.a[n], _mm512_maskz_compress_epi32(e, _mm512_loadu_si512(&p.a[j])));
-    _mm512_storeu_si512(&w.fallback.b[n], _mm512_maskz_compress_epi32(e, _mm512_loadu_si512(&p.b[j])));
+    _mm512_storeu_si512(&w.empty[n],
+                        _mm512_maskz_compress_epi32(
+                            e, _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(j)))));
+    _mm512_storeu_si512(&w.fallback.a[n],
+                        _mm512_maskz_compress_epi32(e, _mm512_loadu_si512(&p.a[j])));
+    _mm512_storeu_si512(&w.fallback.b[n],
+                        _mm512_maskz_compress_epi32(e, _mm512_loadu_si512(&p.b[j])));
     n += static_cast<std::size_t>(__builtin_popcount(e));
   }
   return n;
@@ -112,15 +132,17 @@ __attribute__((target("avx512f"))) std::size_t empty_slots_avx512(const std::uin
 
 // slot_of and rank_of of every shingle hash, 8 at a time; the min-store that follows
 // is then a short scalar loop.
-__attribute__((target("avx512f"))) void slots_ranks_avx512(const std::uint64_t* h, std::size_t m, std::uint32_t k,
-                                                           std::uint32_t* slot, std::uint32_t* rank) {
+__attribute__((target("avx512f"))) void slots_ranks_avx512(const std::uint64_t* h, std::size_t m,
+                                                           std::uint32_t k, std::uint32_t* slot,
+                                                           std::uint32_t* rank) {
   const __m512i kk = _mm512_set1_epi64(k);
   std::size_t i = 0;
   for (; i + 8 <= m; i += 8) {
     const __m512i v = _mm512_loadu_si512(h + i);
     const __m512i j = _mm512_srli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(v, 32), kk), 32);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(slot + i), _mm512_cvtepi64_epi32(j));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(rank + i), _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_slli_epi64(v, 32), 33)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(rank + i),
+                        _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_slli_epi64(v, 32), 33)));
   }
   for (; i < m; ++i) {
     slot[i] = detail::slot_of(h[i], k);
@@ -131,7 +153,8 @@ __attribute__((target("avx512f"))) void slots_ranks_avx512(const std::uint64_t* 
 
 // The empty slots of sig[0..k) into w.empty and their permutations into w.fallback
 // (each sized k + 16); returns their number.
-std::size_t empty_slots(const std::uint32_t* sig, std::uint32_t k, const perm_table& p, sketch_scratch& w) {
+std::size_t empty_slots(const std::uint32_t* sig, std::uint32_t k, const perm_table& p,
+                        sketch_scratch& w) {
 #if defined(__x86_64__) || defined(_M_X64)
   if (detail::use_avx512()) return empty_slots_avx512(sig, k, p, w);
 #endif
@@ -168,15 +191,15 @@ std::uint64_t shingles_of(const text_view& docs, const minhash_spec& s, std::siz
                           std::vector<std::uint64_t>& out) {
   const std::int64_t b = docs.offsets[d], e = docs.offsets[d + 1];
   const auto len = static_cast<std::size_t>(e - b);
-  if (s.unit == shingle_unit::word && detail::use_avx512() &&
-      len < (std::size_t{1} << 32)) {
+  if (s.unit == shingle_unit::word && detail::use_avx512() && len < (std::size_t{1} << 32)) {
     thread_local std::vector<std::uint64_t> units;
     detail::word_units_avx512(docs.bytes + b, len, docs.n_bytes - static_cast<std::size_t>(b),
                               s.fold_punctuation, s.lowercase_ascii, units);
     const std::size_t at = out.size();
     out.resize(at + units.size() + 1);
     out.resize(at + detail::fold_units_avx512(units.data(), units.size(), s.n, out.data() + at));
-    if (units.capacity() > (std::size_t{1} << 21)) std::vector<std::uint64_t>().swap(units);  // 16 MB
+    if (units.capacity() > (std::size_t{1} << 21))
+      std::vector<std::uint64_t>().swap(units);  // 16 MB
     return out.size() - at;
   }
   polling_emit emit{out};
@@ -220,10 +243,10 @@ void sketch(sketch_scratch& w, const perm_table& perms, std::uint32_t* out) {
     }
   } else
 #endif
-  for (const std::uint64_t h : w.hashes) {
-    const std::uint32_t j = detail::slot_of(h, k), r = detail::rank_of(h);
-    out[j] = r < out[j] ? r : out[j];
-  }
+    for (const std::uint64_t h : w.hashes) {
+      const std::uint32_t j = detail::slot_of(h, k), r = detail::rank_of(h);
+      out[j] = r < out[j] ? r : out[j];
+    }
   if (w.hashes.empty()) return;
   w.empty.resize(k + 16);
   w.fallback.a.resize(k + 16);
@@ -329,14 +352,16 @@ void perm_params(const minhash_spec& spec, std::uint32_t* a, std::uint32_t* b) {
 
 void minhash_text(const text_view& docs, const minhash_spec& spec, std::uint32_t* sig,
                   std::uint64_t* counts, int threads) {
-  if (spec.unit == shingle_unit::token) throw invalid_input("text needs word or character shingles");
+  if (spec.unit == shingle_unit::token)
+    throw invalid_input("text needs word or character shingles");
   check_offsets(docs.offsets, docs.n_docs, docs.n_bytes);
   signatures(docs, spec, sig, counts, threads);
 }
 
 void minhash_text_lanes(const text_view& docs, const minhash_spec& spec, std::uint32_t* sig) {
   check_spec(spec);
-  if (spec.unit == shingle_unit::token) throw invalid_input("text needs word or character shingles");
+  if (spec.unit == shingle_unit::token)
+    throw invalid_input("text needs word or character shingles");
   check_offsets(docs.offsets, docs.n_docs, docs.n_bytes);
   const int unit = spec.unit == shingle_unit::word ? 0 : 1;
   std::vector<detail::lane_slots> lanes;
@@ -357,7 +382,8 @@ void minhash_text_lanes(const text_view& docs, const minhash_spec& spec, std::ui
       for (auto& lane : lanes) {
         if (count > 0 && any_empty) {
           detail::lane_fallback f(lane, spec.seed);
-          detail::shingle_text(p, len, unit, spec.n, spec.fold_punctuation, spec.lowercase_ascii, f);
+          detail::shingle_text(p, len, unit, spec.n, spec.fold_punctuation, spec.lowercase_ascii,
+                               f);
           detail::store_lane(lane, &f, row);
         } else {
           detail::store_lane(lane, nullptr, row);
@@ -376,7 +402,8 @@ void minhash_tokens(const token_view& docs, const minhash_spec& spec, std::uint3
 }
 
 shingle_sets text_shingle_sets(const text_view& docs, const minhash_spec& spec, int threads) {
-  if (spec.unit == shingle_unit::token) throw invalid_input("text needs word or character shingles");
+  if (spec.unit == shingle_unit::token)
+    throw invalid_input("text needs word or character shingles");
   check_offsets(docs.offsets, docs.n_docs, docs.n_bytes);
   return sets(docs, spec, threads);
 }

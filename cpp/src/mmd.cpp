@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "avx512.hpp"
 #include "driftcore/cancel.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
-#include "avx512.hpp"
 #include "mmd_random.hpp"
 #include "mmd_tiles.hpp"
 
@@ -58,7 +58,7 @@ using median_row_fn = void (*)(const mmd_pass&, std::size_t, mmd_scratch&, std::
                                std::uint64_t, std::uint64_t, std::vector<double>*);
 
 using bracket_row_fn = void (*)(const mmd_pass&, std::size_t, mmd_scratch&, double, double,
-                               std::uint64_t*, double*, std::vector<double>*);  // tally[3]
+                                std::uint64_t*, double*, std::vector<double>*);  // tally[3]
 
 struct isa_table {
   tile_row_fn tile_row;
@@ -307,7 +307,8 @@ mmd_distance_summary mmd_median_sq_distance(const double* z, std::size_t N, std:
     std::vector<double> sample(kSample);
     for (std::size_t s = 0; s < kSample; ++s) {
       const std::uint64_t h = detail::splitmix_mix(0x6d6d64u + s);
-      std::size_t i = static_cast<std::size_t>(h % N), j = static_cast<std::size_t>((h >> 32) % (N - 1));
+      std::size_t i = static_cast<std::size_t>(h % N),
+                  j = static_cast<std::size_t>((h >> 32) % (N - 1));
       if (j >= i) ++j;
       sample[s] = squared_distance(z + i * d, z + j * d, d);
     }
@@ -346,7 +347,8 @@ mmd_distance_summary mmd_median_sq_distance(const double* z, std::size_t N, std:
     if (r < at_lo) return lo;
     r -= at_lo;
     if (r < inside.size()) {
-      std::nth_element(inside.begin(), inside.begin() + static_cast<std::ptrdiff_t>(r), inside.end());
+      std::nth_element(inside.begin(), inside.begin() + static_cast<std::ptrdiff_t>(r),
+                       inside.end());
       return inside[r];
     }
     r -= inside.size();

@@ -10,12 +10,12 @@ namespace driftcore::detail {
 constexpr std::size_t kTile = 64;  // rows per tile: 64 x 64 kernel values (32 KiB)
 
 struct mmd_pass {
-  const double* z;  // N x d pooled sample, row-major
-  std::size_t N, d, nb;  // nb = tiles per side
-  const std::uint64_t* masks;  // N x words
+  const double* z;               // N x d pooled sample, row-major
+  std::size_t N, d, nb;          // nb = tiles per side
+  const std::uint64_t* masks;    // N x words
   std::size_t words, ncols, pp;  // pp = ncols rounded up to a multiple of 4
-  const double* s;  // N x pp: the mask bits as 0/1 doubles (unpacked once, not per tile)
-  int kind;  // 0 rbf, 1 laplacian
+  const double* s;       // N x pp: the mask bits as 0/1 doubles (unpacked once, not per tile)
+  int kind;              // 0 rbf, 1 laplacian
   const double* scales;  // rbf: 1 / (2 s^2); laplacian: 1 / s
   std::size_t nscales;
 };

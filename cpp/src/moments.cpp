@@ -12,10 +12,10 @@
 #define DRIFTCORE_X86 1
 #endif
 
-#include "driftcore/cancel.hpp"
-#include "driftcore/threading.hpp"
 #include "avx512.hpp"
 #include "column_scan.hpp"
+#include "driftcore/cancel.hpp"
+#include "driftcore/threading.hpp"
 
 namespace driftcore {
 
@@ -25,7 +25,11 @@ void moments::merge(const moments& o) noexcept {
   neg_inf += o.neg_inf;
   if (o.count == 0) return;
   if (count == 0) {
-    count = o.count; min = o.min; max = o.max; mean = o.mean; m2 = o.m2;
+    count = o.count;
+    min = o.min;
+    max = o.max;
+    mean = o.mean;
+    m2 = o.m2;
     return;
   }
   const double na = static_cast<double>(count), nb = static_cast<double>(o.count);
@@ -49,7 +53,9 @@ constexpr std::size_t kBlock = 1 << 14;
 // faster: one running sum would chain every add on the last (about 4 cycles each).
 constexpr std::size_t kLanes = 32;
 
-inline bool finite(double v) noexcept { return std::fabs(v) <= 1.7976931348623157e308; }
+inline bool finite(double v) noexcept {
+  return std::fabs(v) <= 1.7976931348623157e308;
+}
 
 struct lanes {
   double sum[kLanes], lo[kLanes], hi[kLanes];
@@ -92,7 +98,8 @@ double lane_m2(const T* x, std::size_t n, double mean) {
 
 #ifdef DRIFTCORE_X86
 template <class T>
-__attribute__((target("avx512f,avx512dq"))) void add_lanes_avx512(lanes& a, const T* x, std::size_t n) {
+__attribute__((target("avx512f,avx512dq"))) void add_lanes_avx512(lanes& a, const T* x,
+                                                                  std::size_t n) {
   constexpr std::size_t V = kLanes / 8;
   __m512d sum[V], lo[V], hi[V];
   for (std::size_t k = 0; k < V; ++k) {
@@ -124,7 +131,8 @@ __attribute__((target("avx512f,avx512dq"))) void add_lanes_avx512(lanes& a, cons
 }
 
 template <class T>
-__attribute__((target("avx512f,avx512dq"))) double lane_m2_avx512(const T* x, std::size_t n, double mean) {
+__attribute__((target("avx512f,avx512dq"))) double lane_m2_avx512(const T* x, std::size_t n,
+                                                                  double mean) {
   constexpr std::size_t V = kLanes / 8;
   __m512d m2[V];
   for (std::size_t k = 0; k < V; ++k) m2[k] = _mm512_setzero_pd();
@@ -148,9 +156,13 @@ __attribute__((target("avx512f,avx512dq"))) double lane_m2_avx512(const T* x, st
 
 #else
 template <class T>
-void add_lanes_avx512(lanes& a, const T* x, std::size_t n) { add_lanes(a, x, n); }
+void add_lanes_avx512(lanes& a, const T* x, std::size_t n) {
+  add_lanes(a, x, n);
+}
 template <class T>
-double lane_m2_avx512(const T* x, std::size_t n, double mean) { return lane_m2(x, n, mean); }
+double lane_m2_avx512(const T* x, std::size_t n, double mean) {
+  return lane_m2(x, n, mean);
+}
 #endif
 
 template <class T>
@@ -172,9 +184,12 @@ moments block_moments(const T* x, std::size_t b, std::size_t e) {
   if (m.count != n) {  // something not finite: classify it (rare, so a plain loop)
     for (std::size_t i = 0; i < n; ++i) {
       const double v = static_cast<double>(p[i]);
-      if (std::isnan(v)) ++m.nan;
-      else if (v == INFINITY) ++m.pos_inf;
-      else if (v == -INFINITY) ++m.neg_inf;
+      if (std::isnan(v))
+        ++m.nan;
+      else if (v == INFINITY)
+        ++m.pos_inf;
+      else if (v == -INFINITY)
+        ++m.neg_inf;
     }
   }
   if (m.count == 0) return m;
@@ -210,12 +225,13 @@ power_sums compute_power_sums(const array_view& values, int threads) {
   const int workers = range_count(n, kBlock, value_threads(n, threads, 16));
   std::vector<detail::column_scanner> parts(static_cast<std::size_t>(workers));
   visit_dtype(values, [&](auto* x) {
-    parallel_ranges(n, kBlock, value_threads(n, threads, 16), [&](int w, std::size_t b, std::size_t e) {
-      for (std::size_t at = b; at < e; at += kBlock) {
-        throw_if_cancelled();
-        parts[static_cast<std::size_t>(w)].add(x + at, std::min(e, at + kBlock) - at);
-      }
-    });
+    parallel_ranges(
+        n, kBlock, value_threads(n, threads, 16), [&](int w, std::size_t b, std::size_t e) {
+          for (std::size_t at = b; at < e; at += kBlock) {
+            throw_if_cancelled();
+            parts[static_cast<std::size_t>(w)].add(x + at, std::min(e, at + kBlock) - at);
+          }
+        });
   });
   // Integer sums: the same whatever the split.
   detail::exact_limbs total;

@@ -8,8 +8,8 @@
 
 #include "avx512.hpp"
 #include "byte_io.hpp"
-#include "driftcore/cancel.hpp"
 #include "count_limit.hpp"
+#include "driftcore/cancel.hpp"
 #include "driftcore/radix_sort.hpp"
 #include "host_device.hpp"
 
@@ -50,7 +50,7 @@ bool scan_portable(const T* x, std::size_t n, double& lo, double& hi) noexcept {
 // n is a multiple of 32.
 template <class T>
 __attribute__((target("avx512f,avx512dq"))) bool scan_avx512(const T* x, std::size_t n, double& lo,
-                                                              double& hi) noexcept {
+                                                             double& hi) noexcept {
   __m512d vlo[4], vhi[4];
   for (int k = 0; k < 4; ++k) vlo[k] = _mm512_set1_pd(INFINITY), vhi[k] = _mm512_set1_pd(-INFINITY);
   const __m512i negzero = _mm512_set1_epi64(INT64_MIN);
@@ -87,12 +87,14 @@ bool scan_batch(const T* x, std::size_t n, double& lo, double& hi) noexcept {
 }  // namespace
 
 quantile_sketch::quantile_sketch(std::uint32_t k, std::uint64_t seed) : k_(k), seed_(seed) {
-  if (k < 8 || k > 65535) throw invalid_input("quantile sketch k must be in [8, 65535], got " + std::to_string(k));
+  if (k < 8 || k > 65535)
+    throw invalid_input("quantile sketch k must be in [8, 65535], got " + std::to_string(k));
   levels_.resize(1);
   min_ = max_ = NAN;
   // Capacities by depth, computed once: compress() asks for them after every batch.
   for (std::size_t depth = 0; depth < cap_by_depth_.size(); ++depth) {
-    const double c = std::ceil(static_cast<double>(k_) * std::pow(2.0 / 3.0, static_cast<double>(depth)));
+    const double c =
+        std::ceil(static_cast<double>(k_) * std::pow(2.0 / 3.0, static_cast<double>(depth)));
     cap_by_depth_[depth] = std::max<std::size_t>(2, static_cast<std::size_t>(c));
   }
 }
@@ -101,7 +103,9 @@ double quantile_sketch::rank_error_for(std::uint32_t k) noexcept {
   return 2.296 / std::pow(static_cast<double>(k), 0.9723);
 }
 
-double quantile_sketch::rank_error() const noexcept { return exact() ? 0.0 : rank_error_for(k_); }
+double quantile_sketch::rank_error() const noexcept {
+  return exact() ? 0.0 : rank_error_for(k_);
+}
 
 std::size_t quantile_sketch::retained() const noexcept {
   std::size_t r = 0;
@@ -169,7 +173,8 @@ std::uint32_t quantile_sketch::sampler_level() const noexcept {
   const double eps = rank_error_for(k_);
   const double budget = static_cast<double>(n_) * (eps / 5.0) * (eps / 5.0);
   std::uint32_t s = 0;
-  while (s + 1 < levels_.size() && s < 20 && std::ldexp(1.0, static_cast<int>(s + 1)) <= budget) ++s;
+  while (s + 1 < levels_.size() && s < 20 && std::ldexp(1.0, static_cast<int>(s + 1)) <= budget)
+    ++s;
   return s;
 }
 
@@ -229,7 +234,10 @@ void quantile_sketch::update_values(const T* x, std::size_t n) {
     const std::size_t stop = std::min(n, i + (kBuffer - stage.size()));
     for (; i < stop; ++i) {
       const double v = static_cast<double>(x[i]);
-      if (std::isnan(v)) { ++nan_; continue; }
+      if (std::isnan(v)) {
+        ++nan_;
+        continue;
+      }
       stage.push_back(v);
       lo = std::min(lo, v);
       hi = std::max(hi, v);
@@ -267,7 +275,8 @@ void quantile_sketch::update_compacted(const double* values, std::size_t n, std:
   }
   nan_ += nan_count;
   if (n == 0) return;
-  if (!(lo <= values[0] && hi >= values[n - 1])) throw invalid_input("compacted extremes do not cover the values");
+  if (!(lo <= values[0] && hi >= values[n - 1]))
+    throw invalid_input("compacted extremes do not cover the values");
   while (levels_.size() <= level) levels_.emplace_back();
   auto& lv = levels_[level];
   if (level == 0) {
@@ -331,8 +340,14 @@ std::vector<double> quantile_sketch::quantiles(const double* q, std::size_t m) c
   const double total = static_cast<double>(n_);
   for (std::size_t i = 0; i < m; ++i) {
     if (!(q[i] >= 0.0 && q[i] <= 1.0)) throw invalid_input("quantile ranks must lie in [0, 1]");
-    if (q[i] == 0.0) { out[i] = min_; continue; }
-    if (q[i] == 1.0) { out[i] = max_; continue; }
+    if (q[i] == 0.0) {
+      out[i] = min_;
+      continue;
+    }
+    if (q[i] == 1.0) {
+      out[i] = max_;
+      continue;
+    }
     auto it = std::lower_bound(c.begin(), c.end(), q[i] * total);
     out[i] = it == c.end() ? max_ : v[static_cast<std::size_t>(it - c.begin())];
   }
@@ -384,7 +399,8 @@ quantile_sketch quantile_sketch::deserialize(const std::string& payload) {
   s.min_ = r.get<double>("min");
   s.max_ = r.get<double>("max");
   const auto nlevels = r.get<std::uint32_t>("level count");
-  if (nlevels == 0 || nlevels > kMaxLevels) throw invalid_input("corrupted payload: bad level count");
+  if (nlevels == 0 || nlevels > kMaxLevels)
+    throw invalid_input("corrupted payload: bad level count");
   detail::add_counts(s.n_, s.nan_, "corrupted payload: sketch n + nan count");
   // Empty: min and max as a new sketch has them (NaN); else ordered, never NaN (they
   // may be infinite), so that quantiles at 0 and 1 are values.
@@ -397,7 +413,8 @@ quantile_sketch quantile_sketch::deserialize(const std::string& payload) {
     s.levels_.push_back(r.get_vector<double>("level"));
     const auto& lv = s.levels_.back();
     for (std::size_t i = 0; i < lv.size(); ++i)
-      if (std::isnan(lv[i]) || (h > 0 && i && lv[i] < lv[i - 1]) || lv[i] < s.min_ || lv[i] > s.max_)
+      if (std::isnan(lv[i]) || (h > 0 && i && lv[i] < lv[i - 1]) || lv[i] < s.min_ ||
+          lv[i] > s.max_)
         throw invalid_input("corrupted payload: sketch level values out of order or range");
     if (lv.size() > (detail::kMaxCount >> h))
       throw invalid_input("corrupted payload: sketch level " + std::to_string(h) +

@@ -8,10 +8,10 @@
 #include <cstring>
 #include <vector>
 
+#include "avx512.hpp"
 #include "driftcore/cancel.hpp"
 #include "driftcore/common.hpp"
 #include "driftcore/threading.hpp"
-#include "avx512.hpp"
 #include "host_device.hpp"
 
 namespace driftcore {
@@ -52,17 +52,20 @@ using rows_fn = void (*)(const double*, std::size_t, std::size_t, std::size_t, c
 rows_fn pick() {
 #ifdef DC_RFF_MULTI_ISA
   switch (detail::simd()) {
-    case detail::simd_level::avx512_fma: return &rff_avx512::rff_rows;
-    case detail::simd_level::avx2_fma: return &rff_avx2::rff_rows;
-    case detail::simd_level::portable: break;
+    case detail::simd_level::avx512_fma:
+      return &rff_avx512::rff_rows;
+    case detail::simd_level::avx2_fma:
+      return &rff_avx2::rff_rows;
+    case detail::simd_level::portable:
+      break;
   }
 #endif
   return &rff_base::rff_rows;
 }
 }  // namespace
 
-void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double* w,
-                    std::size_t F, double* cos_sum, double* sin_sum, int threads) {
+void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double* w, std::size_t F,
+                    double* cos_sum, double* sin_sum, int threads) {
   if (d == 0 || F == 0) throw invalid_input("rff: d and the number of features must be >= 1");
   if (n == 0) return;
   const rows_fn rows = pick();

@@ -17,8 +17,7 @@ constexpr std::uint64_t golden = 0x9E3779B97F4A7C15ull;
 void row_hash_mix(std::uint64_t* h, const std::uint64_t* bits, std::size_t n,
                   std::uint64_t column_index) noexcept {
   const std::uint64_t offset = (column_index + 1) * golden;
-  for (std::size_t i = 0; i < n; ++i)
-    h[i] = (h[i] ^ detail::murmur_mix(bits[i] + offset)) * golden;
+  for (std::size_t i = 0; i < n; ++i) h[i] = (h[i] ^ detail::murmur_mix(bits[i] + offset)) * golden;
 }
 
 namespace {
@@ -62,8 +61,8 @@ __attribute__((target("avx512f,avx512dq"))) void mix_values_avx512(
 
 }  // namespace
 
-void row_hash_mix_values(std::uint64_t* h, const array_view& values,
-                         std::uint64_t column_index, std::uint64_t nan_bits) noexcept {
+void row_hash_mix_values(std::uint64_t* h, const array_view& values, std::uint64_t column_index,
+                         std::uint64_t nan_bits) noexcept {
   const std::uint64_t offset = (column_index + 1) * golden;
   const std::size_t n = values.size;
   visit_dtype(values, [&](const auto* x) {
@@ -74,9 +73,8 @@ void row_hash_mix_values(std::uint64_t* h, const array_view& values,
   });
 }
 
-void row_hash_mix_codes(std::uint64_t* h, const std::uint64_t* dict_bits,
-                        std::size_t dict_size, const array_view& codes,
-                        std::uint64_t column_index) {
+void row_hash_mix_codes(std::uint64_t* h, const std::uint64_t* dict_bits, std::size_t dict_size,
+                        const array_view& codes, std::uint64_t column_index) {
   const std::uint64_t offset = (column_index + 1) * golden;
   const std::size_t n = codes.size;
   visit_dtype(codes, [&](const auto* c) {
@@ -133,7 +131,8 @@ void sorted_member(const std::uint64_t* values, std::size_t n, const std::uint64
   for (std::size_t i = 0; i < n; ++i) {
     if (i + 2 * ahead < n) __builtin_prefetch(starts + bucket(values[i + 2 * ahead]));
     if (i + ahead < n)
-      __builtin_prefetch(set + std::min<std::uint64_t>(starts[bucket(values[i + ahead])], set_size));
+      __builtin_prefetch(set +
+                         std::min<std::uint64_t>(starts[bucket(values[i + ahead])], set_size));
     const std::uint64_t v = values[i];
     const std::size_t b = bucket(v);
     const std::size_t hi = std::min<std::uint64_t>(starts[b + 1], set_size);

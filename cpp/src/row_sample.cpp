@@ -36,8 +36,9 @@ void below_portable(std::uint64_t base, std::uint64_t start, std::size_t from, s
 #ifdef DRIFTCORE_X86
 // Eight rows a step: the same integer arithmetic (vpmullq is the 64-bit multiply);
 // kept rows are rare, so they are taken one by one from the mask.
-__attribute__((target("avx512f,avx512dq"))) void below_avx512(std::uint64_t base, std::uint64_t start,
-                                                              std::size_t n, std::uint64_t cut,
+__attribute__((target("avx512f,avx512dq"))) void below_avx512(std::uint64_t base,
+                                                              std::uint64_t start, std::size_t n,
+                                                              std::uint64_t cut,
                                                               std::vector<std::int64_t>& rows,
                                                               std::vector<double>& keys) {
   const std::size_t full = n - n % 8;
@@ -48,9 +49,9 @@ __attribute__((target("avx512f,avx512dq"))) void below_avx512(std::uint64_t base
   const __m512i limit = _mm512_set1_epi64(static_cast<long long>(cut));
   const __m512i step = _mm512_set1_epi64(static_cast<long long>(8 * kGamma));
   // state of row start + i + lane: base + (start + i + lane + 1) * gamma
-  __m512i state = _mm512_add_epi64(
-      _mm512_set1_epi64(static_cast<long long>(base + (start + 1) * kGamma)),
-      _mm512_mullo_epi64(lane, gamma));
+  __m512i state =
+      _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(base + (start + 1) * kGamma)),
+                       _mm512_mullo_epi64(lane, gamma));
   for (std::size_t i = 0; i < full; i += 8) {
     __m512i x = state;
     x = _mm512_mullo_epi64(_mm512_xor_si512(x, _mm512_srli_epi64(x, 30)), m1);
@@ -86,7 +87,10 @@ void sample_keys_below(std::uint64_t base, std::uint64_t start, std::size_t n, d
   keys.clear();
   // key < cut  <=>  k < cut * 2^53  <=>  k < ceil(cut * 2^53), for an integer k
   const std::uint64_t all = std::uint64_t(1) << 53;
-  const std::uint64_t limit = cut >= 1.0 ? all : cut <= 0.0 ? 0 : static_cast<std::uint64_t>(std::ceil(std::ldexp(cut, 53)));
+  const std::uint64_t limit = cut >= 1.0 ? all
+                              : cut <= 0.0
+                                  ? 0
+                                  : static_cast<std::uint64_t>(std::ceil(std::ldexp(cut, 53)));
   if (limit == 0 || n == 0) return;
   if (limit >= all) {  // every row: no test, no growing vectors
     rows.resize(n);

@@ -37,7 +37,9 @@ constexpr std::uint64_t kChar = 0x243F6A8885A308D3ull;
 constexpr std::uint64_t kToken = 0x13198A2E03707344ull;
 constexpr std::uint32_t kEmptySlot = 0xFFFFFFFFu;
 
-DC_HD std::uint64_t rotl64(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+DC_HD std::uint64_t rotl64(std::uint64_t x, int r) {
+  return (x << r) | (x >> (64 - r));
+}
 
 // SplitMix64 output number i of the stream seeded with `seed`.
 DC_HD std::uint64_t splitmurmur_mix(std::uint64_t seed, std::uint64_t i) {
@@ -85,7 +87,8 @@ DC_HD std::uint64_t ascii_lower(std::uint64_t w) {
 
 // Hash of a byte string: 8-byte little-endian words through hash_step. No finalizer:
 // a word hash only ever enters a shingle hash, which ends with murmur_mix.
-DC_HD std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t len, std::size_t room, bool lower) {
+DC_HD std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t len, std::size_t room,
+                               bool lower) {
   std::uint64_t h = kGolden ^ (static_cast<std::uint64_t>(len) * kMul);
   std::size_t i = 0;
   for (; i + 8 <= len; i += 8) {
@@ -99,8 +102,12 @@ DC_HD std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t len, std::size
   return h ^ (h >> 31);
 }
 
-DC_HD std::uint64_t char_hash(std::uint32_t cp) { return murmur_mix(cp + kChar); }
-DC_HD std::uint64_t token_hash(std::uint64_t id) { return murmur_mix(id + kToken); }
+DC_HD std::uint64_t char_hash(std::uint32_t cp) {
+  return murmur_mix(cp + kChar);
+}
+DC_HD std::uint64_t token_hash(std::uint64_t id) {
+  return murmur_mix(id + kToken);
+}
 
 // Shingle hash of `count` unit hashes u[0..count), read from a ring of capacity `cap`
 // starting at `start` (the unit window of a streaming tokenizer): a sum of the units
@@ -124,11 +131,15 @@ DC_HD std::uint32_t slot_of(std::uint64_t h, std::uint32_t slots) {
   return static_cast<std::uint32_t>(((h >> 32) * slots) >> 32);
 }
 
-DC_HD std::uint32_t rank_of(std::uint64_t h) { return static_cast<std::uint32_t>(h) >> 1; }
+DC_HD std::uint32_t rank_of(std::uint64_t h) {
+  return static_cast<std::uint32_t>(h) >> 1;
+}
 
 constexpr std::uint32_t kFallbackTag = 0x80000000u;
 
-DC_HD std::uint32_t fallback_value(std::uint32_t f) { return kFallbackTag | (f >> 1); }
+DC_HD std::uint32_t fallback_value(std::uint32_t f) {
+  return kFallbackTag | (f >> 1);
+}
 
 // Decode one UTF-8 code point at p[0..avail). Invalid or truncated sequences,
 // overlong forms and surrogates decode one byte as 0xDC00 + byte (Python's
@@ -181,8 +192,8 @@ DC_HD constexpr bool is_space(std::uint32_t cp) {
 // and the fullwidth ASCII punctuation.
 DC_HD constexpr bool is_punct(std::uint32_t cp) {
   if (cp < 0x80)
-    return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) ||
-           (cp >= 0x5B && cp <= 0x60) || (cp >= 0x7B && cp <= 0x7E);
+    return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) || (cp >= 0x5B && cp <= 0x60) ||
+           (cp >= 0x7B && cp <= 0x7E);
   if (cp >= 0xA1 && cp <= 0xBF)
     return cp != 0xAA && cp != 0xB2 && cp != 0xB3 && cp != 0xB5 && cp != 0xB9 && cp != 0xBA &&
            cp != 0xBC && cp != 0xBD && cp != 0xBE;
@@ -204,7 +215,9 @@ struct ascii_separators {
   DC_HD constexpr explicit ascii_separators(bool fold_punctuation)
       : lo(fold_punctuation ? 0xFC00FFFF00003E00ull : 0x0000000100003E00ull),
         hi(fold_punctuation ? 0x78000001F8000001ull : 0) {}
-  DC_HD constexpr bool operator()(std::uint32_t c) const { return ((c < 64 ? lo : hi) >> (c & 63)) & 1; }
+  DC_HD constexpr bool operator()(std::uint32_t c) const {
+    return ((c < 64 ? lo : hi) >> (c & 63)) & 1;
+  }
 };
 
 // Streaming shingler: feed unit hashes one at a time; emits shingle hashes through
@@ -240,8 +253,8 @@ constexpr std::uint32_t kMaxShingleUnits = 32;
 // Characters: runs of separators become one space and leading/trailing separators are
 // dropped, so "a  b" and "a b" shingle alike.
 template <class Emit>
-DC_HD std::uint64_t shingle_text(const std::uint8_t* p, std::size_t len, int unit,
-                                 std::uint32_t n, bool fold_punctuation, bool lower, Emit& emit) {
+DC_HD std::uint64_t shingle_text(const std::uint8_t* p, std::size_t len, int unit, std::uint32_t n,
+                                 bool fold_punctuation, bool lower, Emit& emit) {
   unit_window<kMaxShingleUnits> win(n);
   std::size_t i = 0;
   const ascii_separators ascii(fold_punctuation);
@@ -251,7 +264,8 @@ DC_HD std::uint64_t shingle_text(const std::uint8_t* p, std::size_t len, int uni
     while (i < len) {
       std::uint32_t l = 1;
       const std::uint32_t c = p[i];
-      const bool sep = c < 0x80 ? ascii(c) : is_separator(decode_utf8(p + i, len - i, &l), fold_punctuation);
+      const bool sep =
+          c < 0x80 ? ascii(c) : is_separator(decode_utf8(p + i, len - i, &l), fold_punctuation);
       if (sep && in_word) win.push(hash_bytes(p + word, i - word, len - word, lower), emit);
       if (!sep && !in_word) word = i;
       in_word = !sep;
@@ -288,7 +302,8 @@ DC_HD std::uint64_t band_key(const std::uint32_t* sig, std::uint32_t band, std::
   std::uint64_t h = (static_cast<std::uint64_t>(band) + 1) * kGolden;
   const std::uint32_t* v = sig + static_cast<std::size_t>(band) * rows;
   std::uint32_t j = 0;
-  for (; j + 2 <= rows; j += 2) h = hash_step(h, v[j] | (static_cast<std::uint64_t>(v[j + 1]) << 32));
+  for (; j + 2 <= rows; j += 2)
+    h = hash_step(h, v[j] | (static_cast<std::uint64_t>(v[j + 1]) << 32));
   if (j < rows) h = hash_step(h, v[j]);
   return murmur_mix(h);
 }

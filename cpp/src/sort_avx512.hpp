@@ -9,9 +9,9 @@
 
 namespace driftcore::detail {
 
-/// (Where detail::use_avx512().) Sort keys[0..n) ascending (unsigned), n a multiple of 8, using tmp[0..n) as scratch;
-/// keys[-1], keys[n], tmp[-1] and tmp[n] must be readable. Returns the buffer that holds
-/// the result: keys or tmp.
+/// (Where detail::use_avx512().) Sort keys[0..n) ascending (unsigned), n a multiple of 8, using
+/// tmp[0..n) as scratch; keys[-1], keys[n], tmp[-1] and tmp[n] must be readable. Returns the buffer
+/// that holds the result: keys or tmp.
 std::uint64_t* sort_keys_avx512(std::uint64_t* keys, std::size_t n, std::uint64_t* tmp);
 
 }  // namespace driftcore::detail

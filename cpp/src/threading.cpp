@@ -1,7 +1,5 @@
 #include "driftcore/threading.hpp"
 
-#include "driftcore/cancel.hpp"
-
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -11,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "driftcore/cancel.hpp"
+
 namespace driftcore {
 
 int hardware_threads() noexcept {
@@ -18,11 +18,14 @@ int hardware_threads() noexcept {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-int resolve_threads(int threads) noexcept { return threads <= 0 ? hardware_threads() : threads; }
+int resolve_threads(int threads) noexcept {
+  return threads <= 0 ? hardware_threads() : threads;
+}
 
 int value_threads(std::size_t n, int threads, int per_thread_log2) noexcept {
   const std::size_t by_size = std::max<std::size_t>(1, n >> per_thread_log2);
-  return static_cast<int>(std::min<std::size_t>(by_size, static_cast<std::size_t>(resolve_threads(threads))));
+  return static_cast<int>(
+      std::min<std::size_t>(by_size, static_cast<std::size_t>(resolve_threads(threads))));
 }
 
 int range_count(std::size_t n, std::size_t grain, int threads) noexcept {
@@ -34,7 +37,7 @@ int range_count(std::size_t n, std::size_t grain, int threads) noexcept {
 
 namespace {
 
-std::atomic<int> start_limit{-1};          // the testing hook's cap; < 0: none
+std::atomic<int> start_limit{-1};  // the testing hook's cap; < 0: none
 std::atomic<std::uint64_t> refused{0};
 
 // Threads started by one parallel call, all joined when it goes out of scope: a
@@ -56,8 +59,7 @@ class thread_group {
     try {
       const int cap = start_limit.load(std::memory_order_relaxed);
       if (cap >= 0 && threads_.size() >= static_cast<std::size_t>(cap))
-        throw std::system_error(
-            std::make_error_code(std::errc::resource_unavailable_try_again));
+        throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
       threads_.emplace_back(std::ref(fn));
       return true;
     } catch (const std::system_error&) {
@@ -134,8 +136,9 @@ void parallel_blocks(std::size_t n, std::size_t grain, int threads,
   parallel_ranges(static_cast<std::size_t>(range_count(n, grain, threads)), 1, threads,
                   [&](int w, std::size_t, std::size_t) {
                     try {
-                      for (std::size_t k; !failed.load(std::memory_order_relaxed) &&
-                                          (k = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) {
+                      for (std::size_t k;
+                           !failed.load(std::memory_order_relaxed) &&
+                           (k = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) {
                         throw_if_cancelled();
                         body(w, k * grain, std::min(n, (k + 1) * grain));
                       }

@@ -44,8 +44,8 @@ inline double or_inf(bool keep, double x) noexcept {
 // Scaling by a power of two is exact; the result is divided by it at the end.
 double overflow_scale(const double* a, std::size_t na, const double* b, std::size_t nb) {
   double big = 0.0;
-  for (const double x : {na ? a[0] : 0.0, na ? a[na - 1] : 0.0, nb ? b[0] : 0.0,
-                         nb ? b[nb - 1] : 0.0})
+  for (const double x :
+       {na ? a[0] : 0.0, na ? a[na - 1] : 0.0, nb ? b[0] : 0.0, nb ? b[nb - 1] : 0.0})
     if (std::isfinite(x)) big = std::max(big, std::abs(x));
   return big > 0x1p500 ? std::ldexp(1.0, -std::min(std::ilogb(big), 1000)) : 1.0;
 }
@@ -62,8 +62,8 @@ two_sample_stats sizes_only(std::size_t na, std::size_t nb) noexcept {
 // Walk the union of two sorted samples by distinct value. cdf_a(i) is F_a after the
 // first i values of a; it is evaluated only after every value equal to v is consumed.
 template <class CdfA, class CdfB>
-two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double* b,
-                      std::size_t nb, CdfB cdf_b) {
+two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double* b, std::size_t nb,
+                      CdfB cdf_b) {
   two_sample_stats r = sizes_only(na, nb);
   if (na == 0 || nb == 0) return r;
   std::size_t i = 0, j = 0;
@@ -82,7 +82,10 @@ two_sample_stats walk(const double* a, std::size_t na, CdfA cdf_a, const double*
     if (diff != 0.0 && (i < na || j < nb)) {
       const double next = (j >= nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
       const double gap = next * scale - v * scale;
-      if (std::isinf(gap)) w_inf = true; else w.add(std::abs(diff) * gap);
+      if (std::isinf(gap))
+        w_inf = true;
+      else
+        w.add(std::abs(diff) * gap);
     }
   }
   r.ks = d;
@@ -118,8 +121,8 @@ double ks_unit(const double* a, std::size_t na, const double* b, std::size_t nb)
     i += take_a;
     j += !take_a;
     num += static_cast<std::int64_t>(take_a) * (sa + sb) - sb;
-    const double next = std::min(or_inf(i < na, a[i < na ? i : na - 1]),
-                                 or_inf(j < nb, b[j < nb ? j : nb - 1]));
+    const double next =
+        std::min(or_inf(i < na, a[i < na ? i : na - 1]), or_inf(j < nb, b[j < nb ? j : nb - 1]));
     const std::int64_t mag = num < 0 ? -num : num;
     if ((next != v) & (mag >= best)) evaluate(mag);
   }
@@ -173,8 +176,8 @@ double wasserstein_unit(const double* a, std::size_t na, const double* b, std::s
 
 }  // namespace
 
-two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double* b,
-                                   std::size_t nb, bool want_ks, bool want_wasserstein) {
+two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double* b, std::size_t nb,
+                                   bool want_ks, bool want_wasserstein) {
   auto check = [](const double* x, std::size_t n, const char* name) {
     // !(x[i-1] <= x[i]) catches both disorder and NaN, in one vectorizable compare.
     bool bad = n > 0 && std::isnan(x[0]);
@@ -193,8 +196,8 @@ two_sample_stats two_sample_sorted(const double* a, std::size_t na, const double
     // na nb could overflow the integer kernels: the general walk.
     const double fa = static_cast<double>(na), fb = static_cast<double>(nb);
     return walk(
-        a, na, [fa](std::size_t i) { return static_cast<double>(i) / fa; },
-        b, nb, [fb](std::size_t j) { return static_cast<double>(j) / fb; });
+        a, na, [fa](std::size_t i) { return static_cast<double>(i) / fa; }, b, nb,
+        [fb](std::size_t j) { return static_cast<double>(j) / fb; });
   }
   r.ks = want_ks ? ks_unit(a, na, b, nb) : NAN;
   r.wasserstein = want_wasserstein ? wasserstein_unit(a, na, b, nb) : NAN;
@@ -205,8 +208,8 @@ two_sample_stats two_sample_weighted(const double* a, const double* ca, std::siz
                                      const double* b, const double* cb, std::size_t nb) {
   const double ta = na ? ca[na - 1] : 0.0, tb = nb ? cb[nb - 1] : 0.0;
   return walk(
-      a, na, [=](std::size_t i) { return i ? ca[i - 1] / ta : 0.0; },
-      b, nb, [=](std::size_t j) { return j ? cb[j - 1] / tb : 0.0; });
+      a, na, [=](std::size_t i) { return i ? ca[i - 1] / ta : 0.0; }, b, nb,
+      [=](std::size_t j) { return j ? cb[j - 1] / tb : 0.0; });
 }
 
 }  // namespace driftcore

@@ -29,10 +29,14 @@ constexpr std::size_t kProbe = 8192;
 constexpr int kHeavy = 16;
 constexpr double kMax = std::numeric_limits<double>::max();
 
-inline bool finite(double v) noexcept { return std::fabs(v) <= kMax; }
+inline bool finite(double v) noexcept {
+  return std::fabs(v) <= kMax;
+}
 
 // -0.0 + 0.0 is +0.0: one cell for both zeros.
-inline std::uint64_t key_of(double v) noexcept { return order_key(v + 0.0); }
+inline std::uint64_t key_of(double v) noexcept {
+  return order_key(v + 0.0);
+}
 
 // Cells occupied by sorted keys after shifting them right by d more bits.
 std::size_t occupied(const std::vector<std::uint64_t>& keys, int d) {
@@ -105,8 +109,10 @@ void count_cells(const T* p, std::size_t b, std::size_t e, int s, std::uint64_t 
     if (!finite(v)) continue;
     const std::uint64_t k = key_of(v);
     std::size_t at;
-    if constexpr (ByBinade) at = offset[k >> 52] + static_cast<std::size_t>((k >> s) & mask);
-    else at = static_cast<std::size_t>((k >> s) - base);
+    if constexpr (ByBinade)
+      at = offset[k >> 52] + static_cast<std::size_t>((k >> s) & mask);
+    else
+      at = static_cast<std::size_t>((k >> s) - base);
     ++c[4 * at + (i & 3)];
   }
 }
@@ -167,7 +173,10 @@ void value_grid::absorb(std::vector<std::uint64_t>& keys, std::vector<std::uint6
     int lo = 1, hi = max_shift - s;
     while (lo < hi) {
       const int mid = (lo + hi) / 2;
-      if (occupied(mk, mid) <= max_cells_) hi = mid; else lo = mid + 1;
+      if (occupied(mk, mid) <= max_cells_)
+        hi = mid;
+      else
+        lo = mid + 1;
     }
     aggregate(mk, mc, lo);
     s += lo;
@@ -282,8 +291,10 @@ struct value_grid_block {
       const std::uint64_t mask = by_binade ? (std::uint64_t(1) << (52 - s)) - 1 : 0;
       w.dense.assign(4 * width, 0);
       const std::uint32_t* d = w.dense.data();
-      if (by_binade) count_cells<true>(p, 0, n, s, 0, mask, offset.data(), w.dense.data());
-      else count_cells<false>(p, 0, n, s, base, 0, nullptr, w.dense.data());
+      if (by_binade)
+        count_cells<true>(p, 0, n, s, 0, mask, offset.data(), w.dense.data());
+      else
+        count_cells<false>(p, 0, n, s, base, 0, nullptr, w.dense.data());
       // Slot back to key: by binade, slot j of binade b is key (b << (52 - s)) + j.
       w.slot_key.resize(width);
       if (by_binade) {
@@ -296,7 +307,8 @@ struct value_grid_block {
         for (std::size_t c = 0; c < width; ++c) w.slot_key[c] = base + c;
       }
       for (std::size_t c = 0; c < width; ++c) {
-        const std::uint64_t sum = std::uint64_t(d[4 * c]) + d[4 * c + 1] + d[4 * c + 2] + d[4 * c + 3];
+        const std::uint64_t sum =
+            std::uint64_t(d[4 * c]) + d[4 * c + 1] + d[4 * c + 2] + d[4 * c + 3];
         if (sum) {
           w.keys.push_back(w.slot_key[c]);
           w.counts.push_back(sum);
@@ -370,8 +382,7 @@ void value_grid::add_counts(std::vector<std::uint64_t> keys, std::vector<std::ui
   if (shift > shift_)
     throw invalid_input("cells at shift " + std::to_string(shift) +
                         " are coarser than the grid's " + std::to_string(shift_));
-  if (keys.size() != counts.size())
-    throw invalid_input("keys and counts differ in length");
+  if (keys.size() != counts.size()) throw invalid_input("keys and counts differ in length");
   const std::uint64_t lowest = key_of(-kMax) >> shift, highest = key_of(kMax) >> shift;
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -416,8 +427,8 @@ value_grid value_grid::from_bytes(const std::string& payload) {
   value_grid g(r.get<std::uint32_t>("max_cells"));
   const auto shift = r.get<std::int32_t>("shift");
   if (shift < 0 || shift > max_shift)
-    throw invalid_input("corrupted value grid: shift " + std::to_string(shift) +
-                        " outside [0, " + std::to_string(max_shift) + "]");
+    throw invalid_input("corrupted value grid: shift " + std::to_string(shift) + " outside [0, " +
+                        std::to_string(max_shift) + "]");
   g.shift_ = shift;
   g.total_ = r.get<std::uint64_t>("total");
   g.keys_ = r.get_vector<std::uint64_t>("keys");

@@ -21,23 +21,27 @@ namespace driftcore::detail {
 
 namespace {
 
-constexpr std::size_t kSlack = 16;  // pass 1 stores 16 positions at a time
+constexpr std::size_t kSlack = 16;                         // pass 1 stores 16 positions at a time
 constexpr std::size_t kKeepBounds = std::size_t{1} << 22;  // 16 MB of positions
 
 // Word boundaries of p[0..len): start, end (exclusive), start, end, ... in order (they
 // alternate, as a start is a word byte and an end a separator), so word k is the pair
 // at bounds[2k]. Returns the word count; bounds has room for len + 2 + kSlack values.
-__attribute__((target("avx512f,avx512bw"))) std::size_t word_bounds(const std::uint8_t* p, std::size_t len,
-                                                                    bool fold, std::uint32_t* bounds,
+__attribute__((target("avx512f,avx512bw"))) std::size_t word_bounds(const std::uint8_t* p,
+                                                                    std::size_t len, bool fold,
+                                                                    std::uint32_t* bounds,
                                                                     bool* any_upper) {
   const ascii_separators ascii(fold);
   alignas(16) std::uint8_t bitmap[16], bit[16];
   for (int k = 0; k < 16; ++k) {
-    bitmap[k] = static_cast<std::uint8_t>((k < 8 ? ascii.lo >> (8 * k) : ascii.hi >> (8 * (k - 8))) & 0xFF);
+    bitmap[k] =
+        static_cast<std::uint8_t>((k < 8 ? ascii.lo >> (8 * k) : ascii.hi >> (8 * (k - 8))) & 0xFF);
     bit[k] = static_cast<std::uint8_t>(1u << (k & 7));
   }
-  const __m512i tbl = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(bitmap)));
-  const __m512i bits = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(bit)));
+  const __m512i tbl =
+      _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(bitmap)));
+  const __m512i bits =
+      _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(bit)));
   const __m512i low4 = _mm512_set1_epi8(0x0F), low3 = _mm512_set1_epi8(0x07);
   const __m512i upper_a = _mm512_set1_epi8('A'), letters = _mm512_set1_epi8(26);
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -87,14 +91,16 @@ __attribute__((target("avx512f,avx512dq"))) __m512i ascii_lower8(__m512i w) {
   const __m512i past_z = _mm512_add_epi64(seven, _mm512_set1_epi64(0x2525252525252525ll));
   const __m512i high = _mm512_set1_epi64(static_cast<long long>(0x8080808080808080ull));
   // from_a & ~past_z & ~w & high, as in ascii_lower
-  const __m512i upper = _mm512_andnot_si512(w, _mm512_andnot_si512(past_z, _mm512_and_si512(from_a, high)));
+  const __m512i upper =
+      _mm512_andnot_si512(w, _mm512_andnot_si512(past_z, _mm512_and_si512(from_a, high)));
   return _mm512_or_si512(w, _mm512_srli_epi64(upper, 2));
 }
 
 // hash_bytes of the words [bounds[2k], bounds[2k + 1]) of p, 8 at a time.
 __attribute__((target("avx512f,avx512dq"))) void hash_words(const std::uint8_t* p, std::size_t room,
-                                                            const std::uint32_t* bounds, std::size_t count,
-                                                            bool lower, std::uint64_t* out) {
+                                                            const std::uint32_t* bounds,
+                                                            std::size_t count, bool lower,
+                                                            std::uint64_t* out) {
   const __m512i mul = _mm512_set1_epi64(static_cast<long long>(kMul));
   const __m512i golden = _mm512_set1_epi64(static_cast<long long>(kGolden));
   const __m512i ones = _mm512_set1_epi64(-1), eight = _mm512_set1_epi64(8);
@@ -110,7 +116,8 @@ __attribute__((target("avx512f,avx512dq"))) void hash_words(const std::uint8_t* 
     __mmask8 active = lanes, unsafe = 0;
     while (active) {
       // An 8-byte load that would pass the end of the buffer is left to the scalar code.
-      const __mmask8 over = _mm512_mask_cmpgt_epu64_mask(active, _mm512_add_epi64(off, eight), readable);
+      const __mmask8 over =
+          _mm512_mask_cmpgt_epu64_mask(active, _mm512_add_epi64(off, eight), readable);
       unsafe |= over;
       __m512i w = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), active & ~over, off, p, 1);
       // Keep the word's remaining bytes: shifts of 64 or more give 0, so full words keep all.
@@ -135,8 +142,8 @@ __attribute__((target("avx512f,avx512dq"))) void hash_words(const std::uint8_t* 
 
 }  // namespace
 
-void word_units_avx512(const std::uint8_t* p, std::size_t len, std::size_t room, bool fold_punctuation,
-                       bool lower, std::vector<std::uint64_t>& units) {
+void word_units_avx512(const std::uint8_t* p, std::size_t len, std::size_t room,
+                       bool fold_punctuation, bool lower, std::vector<std::uint64_t>& units) {
   thread_local std::vector<std::uint32_t> bounds;
   if (bounds.size() < len + 2 + kSlack) bounds.resize(len + 2 + kSlack);
   bool any_upper = false;
@@ -148,16 +155,19 @@ void word_units_avx512(const std::uint8_t* p, std::size_t len, std::size_t room,
   if (bounds.size() > kKeepBounds) std::vector<std::uint32_t>().swap(bounds);
 }
 
-__attribute__((target("avx512f,avx512bw"))) bool any_high_byte_avx512(const std::uint8_t* p, std::size_t len) {
+__attribute__((target("avx512f,avx512bw"))) bool any_high_byte_avx512(const std::uint8_t* p,
+                                                                      std::size_t len) {
   __m512i acc = _mm512_setzero_si512();
   std::size_t i = 0;
   for (; i + 64 <= len; i += 64) acc = _mm512_or_si512(acc, _mm512_loadu_si512(p + i));
-  if (i < len) acc = _mm512_or_si512(acc, _mm512_maskz_loadu_epi8((__mmask64{1} << (len - i)) - 1, p + i));
+  if (i < len)
+    acc = _mm512_or_si512(acc, _mm512_maskz_loadu_epi8((__mmask64{1} << (len - i)) - 1, p + i));
   return _mm512_movepi8_mask(acc) != 0;
 }
 
 __attribute__((target("avx512f,avx512dq"))) std::size_t fold_units_avx512(const std::uint64_t* u,
-                                                                          std::size_t m, std::uint32_t n,
+                                                                          std::size_t m,
+                                                                          std::uint32_t n,
                                                                           std::uint64_t* out) {
   if (m == 0) return 0;
   if (m < n) {
@@ -185,8 +195,11 @@ __attribute__((target("avx512f,avx512dq"))) std::size_t fold_units_avx512(const 
 
 #else
 
-void word_units_avx512(const std::uint8_t*, std::size_t, std::size_t, bool, bool, std::vector<std::uint64_t>&) {}
-std::size_t fold_units_avx512(const std::uint64_t*, std::size_t, std::uint32_t, std::uint64_t*) { return 0; }
+void word_units_avx512(const std::uint8_t*, std::size_t, std::size_t, bool, bool,
+                       std::vector<std::uint64_t>&) {}
+std::size_t fold_units_avx512(const std::uint64_t*, std::size_t, std::uint32_t, std::uint64_t*) {
+  return 0;
+}
 
 #endif
 

@@ -26,6 +26,7 @@ from .minhash import MinHasher
 from .mmd import MMDResult, mmd2, mmd_test
 from .profile import CategoricalColumn, NumericColumn, Profile
 from .quantile_sketch import QuantileSketch
+from .row_sample import RowSample
 from .streaming_mmd import StreamingMMD
 from .value_grid import ValueGrid
 
@@ -48,6 +49,7 @@ __all__ = [
     "Profile",
     "QuantileSketch",
     "RowLeakage",
+    "RowSample",
     "StreamingMMD",
     "ValueGrid",
     "build_info",

@@ -15,7 +15,9 @@ def _refused_thread_starts() -> int: ...
 
 class Histogram:
     def __init__(self, edges: npt.ArrayLike, weighted: bool = False) -> None: ...
-    def fill(self, values: np.ndarray, weights: np.ndarray | None = None, threads: int = 0) -> None: ...
+    def fill(
+        self, values: np.ndarray, weights: np.ndarray | None = None, threads: int = 0
+    ) -> None: ...
     def fill_device(
         self, ptr: int, n: int, typestr: str, weights_ptr: int, weights_typestr: str, stream: int
     ) -> None: ...
@@ -123,12 +125,17 @@ def sample_base(seed: int, stream: int) -> int: ...
 def sample_keys_below(
     base: int, start: int, n: int, cut: float
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
-def row_hash_mix(h: npt.NDArray[np.uint64], bits: npt.NDArray[np.uint64], column_index: int) -> None: ...
+def row_hash_mix(
+    h: npt.NDArray[np.uint64], bits: npt.NDArray[np.uint64], column_index: int
+) -> None: ...
 def row_hash_mix_values(
     h: npt.NDArray[np.uint64], values: np.ndarray, column_index: int, nan_bits: int
 ) -> None: ...
 def row_hash_mix_codes(
-    h: npt.NDArray[np.uint64], dict_bits: npt.NDArray[np.uint64], codes: np.ndarray, column_index: int
+    h: npt.NDArray[np.uint64],
+    dict_bits: npt.NDArray[np.uint64],
+    codes: np.ndarray,
+    column_index: int,
 ) -> None: ...
 def row_hash_finish(h: npt.NDArray[np.uint64]) -> None: ...
 def hash_bucket_starts(set: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]: ...
@@ -144,22 +151,48 @@ def two_sample_weighted(
 
 # MinHash and LSH (cpp/bindings/register_minhash.cpp)
 def minhash_text(
-    data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], unit: int, n: int,
-    fold_punctuation: bool, lowercase_ascii: bool, num_perm: int, seed: int, threads: int = 0,
+    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    unit: int,
+    n: int,
+    fold_punctuation: bool,
+    lowercase_ascii: bool,
+    num_perm: int,
+    seed: int,
+    threads: int = 0,
 ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint64]]: ...
 def minhash_tokens(
-    ids: np.ndarray, offsets: npt.NDArray[np.int64], n: int, num_perm: int, seed: int, threads: int = 0
+    ids: np.ndarray,
+    offsets: npt.NDArray[np.int64],
+    n: int,
+    num_perm: int,
+    seed: int,
+    threads: int = 0,
 ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint64]]: ...
 def text_shingle_sets(
-    data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], unit: int, n: int,
-    fold_punctuation: bool, lowercase_ascii: bool, threads: int = 0,
+    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    unit: int,
+    n: int,
+    fold_punctuation: bool,
+    lowercase_ascii: bool,
+    threads: int = 0,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]: ...
 def token_shingle_sets(
     ids: np.ndarray, offsets: npt.NDArray[np.int64], n: int, threads: int = 0
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]: ...
 def minhash_text_device(
-    bytes: int, offsets: int, n_docs: int, unit: int, n: int, fold_punctuation: bool,
-    lowercase_ascii: bool, num_perm: int, seed: int, out: int, stream: int,
+    bytes: int,
+    offsets: int,
+    n_docs: int,
+    unit: int,
+    n: int,
+    fold_punctuation: bool,
+    lowercase_ascii: bool,
+    num_perm: int,
+    seed: int,
+    out: int,
+    stream: int,
 ) -> None: ...
 def minhash_tokens_device(
     ids: int, offsets: int, n_docs: int, n: int, num_perm: int, seed: int, out: int, stream: int
@@ -168,52 +201,84 @@ def band_keys_device(
     signatures: int, n_docs: int, num_perm: int, bands: int, rows: int, out: int, stream: int
 ) -> None: ...
 def minhash_text_lanes(
-    data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], unit: int, n: int,
-    fold_punctuation: bool, lowercase_ascii: bool, num_perm: int, seed: int,
+    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    unit: int,
+    n: int,
+    fold_punctuation: bool,
+    lowercase_ascii: bool,
+    num_perm: int,
+    seed: int,
 ) -> npt.NDArray[np.uint32]: ...
 def non_ascii_documents(
     data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], threads: int = 0
 ) -> npt.NDArray[np.uint8]: ...
-def perm_params(num_perm: int, seed: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]: ...
+def perm_params(
+    num_perm: int, seed: int
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]: ...
 def band_keys(
     signatures: npt.NDArray[np.uint32], bands: int, rows: int, threads: int = 0
 ) -> npt.NDArray[np.uint64]: ...
 def lsh_cross_pairs(
-    build: npt.NDArray[np.uint64], build_valid: npt.NDArray[np.uint8],
-    probe: npt.NDArray[np.uint64], probe_valid: npt.NDArray[np.uint8], max_pairs: int,
+    build: npt.NDArray[np.uint64],
+    build_valid: npt.NDArray[np.uint8],
+    probe: npt.NDArray[np.uint64],
+    probe_valid: npt.NDArray[np.uint8],
+    max_pairs: int,
     threads: int = 0,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def lsh_self_pairs(
     keys: npt.NDArray[np.uint64], valid: npt.NDArray[np.uint8], max_pairs: int, threads: int = 0
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def signature_agreement(
-    a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32], left: npt.NDArray[np.int64],
-    right: npt.NDArray[np.int64], threads: int = 0,
+    a: npt.NDArray[np.uint32],
+    b: npt.NDArray[np.uint32],
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    threads: int = 0,
 ) -> npt.NDArray[np.uint32]: ...
 def set_intersections(
-    a: npt.NDArray[np.uint64], a_offsets: npt.NDArray[np.int64], b: npt.NDArray[np.uint64],
-    b_offsets: npt.NDArray[np.int64], left: npt.NDArray[np.int64], right: npt.NDArray[np.int64],
+    a: npt.NDArray[np.uint64],
+    a_offsets: npt.NDArray[np.int64],
+    b: npt.NDArray[np.uint64],
+    b_offsets: npt.NDArray[np.int64],
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
     threads: int = 0,
 ) -> npt.NDArray[np.uint64]: ...
+
 # MMD (cpp/bindings/register_mmd.cpp)
 def mmd_permutation_masks(
     n: int, m: int, permutations: int, seed: int, threads: int = 0
 ) -> npt.NDArray[np.uint64]: ...
 def mmd_permutation_sums(
-    z: np.ndarray, kernel: str, bandwidths: list[float], masks: npt.NDArray[np.uint64],
-    ncols: int, threads: int = 0
+    z: np.ndarray,
+    kernel: str,
+    bandwidths: list[float],
+    masks: npt.NDArray[np.uint64],
+    ncols: int,
+    threads: int = 0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
 def mmd_permutation_sums_device(
-    ptr: int, N: int, d: int, kernel: str, bandwidths: list[float],
-    masks: npt.NDArray[np.uint64], ncols: int, stream: int
+    ptr: int,
+    N: int,
+    d: int,
+    kernel: str,
+    bandwidths: list[float],
+    masks: npt.NDArray[np.uint64],
+    ncols: int,
+    stream: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
 def mmd_median_sq_distance(
     z: np.ndarray, threads: int = 0, histogram_only: bool = False
 ) -> tuple[float, float]: ...
 def rff_uniforms(seed: int, stream: int, count: int) -> npt.NDArray[np.float64]: ...
 def rff_accumulate(
-    x: np.ndarray, w: np.ndarray, cos_sum: npt.NDArray[np.float64],
-    sin_sum: npt.NDArray[np.float64], threads: int = 0
+    x: np.ndarray,
+    w: np.ndarray,
+    cos_sum: npt.NDArray[np.float64],
+    sin_sum: npt.NDArray[np.float64],
+    threads: int = 0,
 ) -> None: ...
 
 # p-values (cpp/bindings/register_pvalues.cpp); NaN for invalid input, never an error.

@@ -86,9 +86,7 @@ def host_1d(x: Any, name: str = "values", *, numeric: bool = True) -> np.ndarray
         if arr.dtype == np.float16:
             arr = arr.astype(np.float32)
         if arr.dtype.kind not in _NUMERIC_KINDS:
-            raise TypeError(
-                f"{name} must be a float or integer array, got dtype {arr.dtype}"
-            )
+            raise TypeError(f"{name} must be a float or integer array, got dtype {arr.dtype}")
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
     # Aligned too: np.frombuffer at an odd offset gives a misaligned view, which the

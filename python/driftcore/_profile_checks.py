@@ -24,12 +24,16 @@ def moments(raw: Any) -> Any:
         setattr(m, name, _validate.integer(v, f"moments {name}"))
     _validate.total(values[:4], "moments counts")
     # M2 may overflow to +inf on values near 1e308; the others are finite.
-    lo, hi, mean, m2 = (_validate.number(v, f"moments {name}", finite=name != "m2")
-                        for name, v in zip(_FLOATS, values[4:]))
+    lo, hi, mean, m2 = (
+        _validate.number(v, f"moments {name}", finite=name != "m2")
+        for name, v in zip(_FLOATS, values[4:])
+    )
     if m.count == 0:
         if any((lo, hi, mean, m2)):
-            raise ValueError(f"moments min, max, mean, m2 = {lo}, {hi}, {mean}, {m2} "
-                             "without finite values (must be 0)")
+            raise ValueError(
+                f"moments min, max, mean, m2 = {lo}, {hi}, {mean}, {m2} "
+                "without finite values (must be 0)"
+            )
     else:
         slack = _MEAN_SLACK * max(abs(lo), abs(hi))
         if not lo <= hi:
@@ -79,15 +83,19 @@ def numeric(col: Any, max_cells: int) -> None:
     if m.count == 0 and (s1 or s2):
         raise ValueError("sums of a column without finite values are not 0")
     bound = max(abs(m.min), abs(m.max)) if m.count else 0.0
-    if s1 * s1 > m.count * s2 or abs(s1) > m.count * _scaled(bound, 1074) \
-            or s2 > m.count * _scaled(bound, 1074) ** 2:
+    if (
+        s1 * s1 > m.count * s2
+        or abs(s1) > m.count * _scaled(bound, 1074)
+        or s2 > m.count * _scaled(bound, 1074) ** 2
+    ):
         raise ValueError("sums S1, S2 cannot come from the column's count and range")
     if g.total:
         lo, hi, _ = g.cells()
         # -0.0 counts as +0.0 in the grid
         if not (lo[0] <= m.min + 0.0 <= hi[0] and lo[-1] <= m.max + 0.0 <= hi[-1]):
-            raise ValueError(f"moments min/max {m.min}/{m.max} lie outside the grid's first "
-                             f"and last cells")
+            raise ValueError(
+                f"moments min/max {m.min}/{m.max} lie outside the grid's first and last cells"
+            )
 
 
 def _scaled(x: float, bits: int) -> int:

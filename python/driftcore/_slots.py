@@ -51,7 +51,11 @@ def ks_bounds(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def wasserstein(
-    edges: np.ndarray, a: np.ndarray, b: np.ndarray, lo: float, hi: float,
+    edges: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    lo: float,
+    hi: float,
     clip: tuple[float, float] | None = None,
 ) -> tuple[float, float]:
     """(estimate, bound) of Wasserstein-1 between two samples known by their counts of

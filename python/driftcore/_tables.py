@@ -28,8 +28,12 @@ def _is_arrow(data: Any, *names: str) -> bool:
 
 def is_chunk(data: Any) -> bool:
     """True for one in-memory table (as opposed to an iterable of them)."""
-    return (isinstance(data, Mapping) or _is_arrow(data, "Table", "RecordBatch")
-            or _is_pandas(data) or _is_polars(data, "DataFrame"))
+    return (
+        isinstance(data, Mapping)
+        or _is_arrow(data, "Table", "RecordBatch")
+        or _is_pandas(data)
+        or _is_polars(data, "DataFrame")
+    )
 
 
 def _is_polars(data: Any, name: str) -> bool:
@@ -109,16 +113,18 @@ def _chunk_table(data: Any) -> Any:
         return data
     if _is_arrow(data, "RecordBatch"):
         return pa.Table.from_batches([data])
-    items = ([(name, data[name]) for name in data.columns] if _is_pandas(data)
-             else list(data.items()))
+    items = (
+        [(name, data[name]) for name in data.columns] if _is_pandas(data) else list(data.items())
+    )
     arrays = {}
     for name, col in items:
         name = _column_name(name)
         if _is_polars(col, "Series"):
             col = col.to_arrow()
         try:
-            arrays[name] = col if _is_arrow(col, "Array", "ChunkedArray") else \
-                pa.array(col, from_pandas=True)
+            arrays[name] = (
+                col if _is_arrow(col, "Array", "ChunkedArray") else pa.array(col, from_pandas=True)
+            )
         except (pa.ArrowException, TypeError, ValueError) as exc:
             raise TypeError(f"column {name!r}: cannot read as one type ({exc})") from exc
     lengths = {len(a) for a in arrays.values()}
@@ -139,8 +145,11 @@ def _is_pandas(data: Any) -> bool:
 def _any_column(name: str, col: Any) -> ColumnChunk:
     if _is_polars(col, "Series"):
         col = col.to_arrow()
-    if _is_arrow(col, "ChunkedArray") or (type(col).__module__.startswith("pyarrow") and
-                                          hasattr(col, "type") and hasattr(col, "null_count")):
+    if _is_arrow(col, "ChunkedArray") or (
+        type(col).__module__.startswith("pyarrow")
+        and hasattr(col, "type")
+        and hasattr(col, "null_count")
+    ):
         return _arrow_column(name, col)
     if _dispatch.is_device_array(col):
         kind = "numeric" if col.dtype.kind in "fiu" else "categorical"
@@ -167,9 +176,15 @@ def is_numeric_type(t: Any) -> bool:
     duration) in their own unit."""
     import pyarrow as pa
 
-    return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
-            or pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t)
-            or pa.types.is_duration(t))
+    return (
+        pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_date(t)
+        or pa.types.is_time(t)
+        or pa.types.is_duration(t)
+    )
 
 
 def numeric_storage(col: Any) -> Any:
@@ -190,8 +205,12 @@ def numeric_storage(col: Any) -> Any:
     t = col.type
     if pa.types.is_decimal(t):
         return col.cast(pa.float64())
-    if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t) \
-            or pa.types.is_duration(t):
+    if (
+        pa.types.is_timestamp(t)
+        or pa.types.is_date(t)
+        or pa.types.is_time(t)
+        or pa.types.is_duration(t)
+    ):
         return col.view(pa.int64() if t.bit_width == 64 else pa.int32())
     return col
 

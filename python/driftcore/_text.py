@@ -42,7 +42,9 @@ def check_normalize(normalize: str | None) -> None:
         raise ValueError(f"normalize must be one of {_NORMAL_FORMS} or None, got {normalize!r}")
 
 
-def text_buffers(docs: Any, *, lowercase: bool, normalize: str | None, threads: int = 0) -> TextBuffers:
+def text_buffers(
+    docs: Any, *, lowercase: bool, normalize: str | None, threads: int = 0
+) -> TextBuffers:
     """Normalize ``docs`` and return their Arrow-layout buffers.
 
     Only documents holding non-ASCII bytes go through Arrow's Unicode normalization
@@ -92,7 +94,9 @@ def _to_arrow_strings(docs: Any):
     import pyarrow as pa
 
     if isinstance(docs, (str, bytes)):
-        raise TypeError("expected a collection of documents, got a single str/bytes; wrap it in a list")
+        raise TypeError(
+            "expected a collection of documents, got a single str/bytes; wrap it in a list"
+        )
     if isinstance(docs, (pa.Array, pa.ChunkedArray)):
         arr = docs
     else:
@@ -172,7 +176,9 @@ def token_buffers(docs: Any) -> TokenBuffers:
         ids = _int_array(values.to_numpy(zero_copy_only=False), "token ids")
         return TokenBuffers(ids, offsets - offsets[0] if len(offsets) else offsets)
     if isinstance(docs, (str, bytes)) or not isinstance(docs, Sequence):
-        raise TypeError("token documents must be (ids, offsets), a list of integer arrays, or a list array")
+        raise TypeError(
+            "token documents must be (ids, offsets), a list of integer arrays, or a list array"
+        )
     parts = [np.zeros(0, np.int64) if d is None else _int_array(d, "token ids") for d in docs]
     lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
     offsets = np.zeros(len(parts) + 1, dtype=np.int64)

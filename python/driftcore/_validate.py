@@ -29,8 +29,16 @@ _OPEN = np.zeros(256, np.int8)
 _OPEN[[ord("["), ord("{")]] = 1
 _OPEN[[ord("]"), ord("}")]] = -1
 # What a malformed payload makes Python's own parsing raise.
-_PARSE_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError,
-                 RecursionError, struct.error)
+_PARSE_ERRORS = (
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    struct.error,
+)
 
 
 @contextmanager

@@ -64,8 +64,7 @@ def unframe(data: bytes, kind: bytes) -> bytes:
     actual = zlib.crc32(data[:end])
     if crc != actual:
         raise ValueError(
-            f"possible corruption: checksum mismatch (stored {crc:#010x}, "
-            f"computed {actual:#010x})"
+            f"possible corruption: checksum mismatch (stored {crc:#010x}, computed {actual:#010x})"
         )
     return data[_HEAD.size : end]
 

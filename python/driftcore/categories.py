@@ -63,8 +63,10 @@ class CategoryCounts(Guarded):
         with locked_pair(self, other):
             if self._key and other._key and self._key != other._key:
                 raise TypeError(f"cannot merge {self._key} categories with {other._key} ones")
-            _validate.total((self.total, self._nulls, other.total, other._nulls),
-                            "cannot merge: the count of values")
+            _validate.total(
+                (self.total, self._nulls, other.total, other._nulls),
+                "cannot merge: the count of values",
+            )
             for k, c in list(other._counts.items()):  # a copy: other may be self
                 self._counts[k] = self._counts.get(k, 0) + c
             self._nulls += other._nulls
@@ -216,9 +218,7 @@ def _count_chunk(values: Any) -> tuple[list[Any], list[int], int, str | None]:
     elif pa.types.is_null(arr.type):
         return [], [], len(arr), None
     else:
-        raise TypeError(
-            f"categorical values must be strings, integers or booleans, got {arr.type}"
-        )
+        raise TypeError(f"categorical values must be strings, integers or booleans, got {arr.type}")
     nulls = arr.null_count
     vc = pc.value_counts(arr.drop_null() if nulls else arr)
     keys = vc.field("values").to_pylist()

@@ -144,8 +144,9 @@ class DriftReport:
     @property
     def dataset_drift(self) -> bool:
         by_columns = self.n_drifted > 0 and self.drift_share >= self.rules.drift_share
-        return (by_columns or self.n_missing_changed > 0
-                or any(t.rejected for t in self.tests.values()))
+        return (
+            by_columns or self.n_missing_changed > 0 or any(t.rejected for t in self.tests.values())
+        )
 
     def __getitem__(self, name: str) -> ColumnDrift:
         for c in self.columns:
@@ -175,8 +176,10 @@ class DriftReport:
         return pd.DataFrame(rows)
 
     def __str__(self) -> str:
-        head = f"{'column':<20} {'kind':<12} {'drift':<6} {'psi':>8} {'wass/std':>9} " \
-               f"{'js_dist':>8} {'p-value':>10} {'adj. p':>10}"
+        head = (
+            f"{'column':<20} {'kind':<12} {'drift':<6} {'psi':>8} {'wass/std':>9} "
+            f"{'js_dist':>8} {'p-value':>10} {'adj. p':>10}"
+        )
         lines = [head, "-" * len(head)]
         for c in self.columns:
             verdict = {True: "DRIFT", False: "ok", None: "-"}[c.drifted]
@@ -190,22 +193,28 @@ class DriftReport:
             if c.missing_changed:
                 share_r = c.missing_reference / max(c.missing_reference + c.n_reference, 1)
                 share_c = c.missing_current / max(c.missing_current + c.n_current, 1)
-                lines.append(f"{'':<20} missing values: {share_r:.1%} -> {share_c:.1%} "
-                             f"(adj. p {_fmt(c.missing_pvalue_adjusted)})")
+                lines.append(
+                    f"{'':<20} missing values: {share_r:.1%} -> {share_c:.1%} "
+                    f"(adj. p {_fmt(c.missing_pvalue_adjusted)})"
+                )
             if c.unseen_categories:
                 shown = ", ".join(str(u) for u in c.unseen_categories[:5])
                 more = len(c.unseen_categories) - 5
                 lines.append(f"{'':<20} new: {shown}" + (f" (+{more} more)" if more > 0 else ""))
         for name, t in self.tests.items():
-            lines.append(f"{name} test: p-value {_fmt(t.pvalue)}, adjusted {_fmt(t.pvalue_adjusted)}"
-                         f"{' REJECTED' if t.rejected else ''}")
+            lines.append(
+                f"{name} test: p-value {_fmt(t.pvalue)}, adjusted {_fmt(t.pvalue_adjusted)}"
+                f"{' REJECTED' if t.rejected else ''}"
+            )
         r = self.rules
         lines.append(
             f"{self.n_drifted} of {len(self.columns)} columns drifted "
             f"(share {self.drift_share:.2f}); dataset drift: {self.dataset_drift}"
         )
-        lines.append(f"rule: {r.correction}-corrected p <= {r.alpha:g} and an effect size over "
-                     "its threshold (* = net of sampling noise)")
+        lines.append(
+            f"rule: {r.correction}-corrected p <= {r.alpha:g} and an effect size over "
+            "its threshold (* = net of sampling noise)"
+        )
         return "\n".join(lines)
 
 
@@ -266,15 +275,28 @@ def compare(
     >>> report["x"].drifted, report["c"].drifted, report.dataset_drift
     (True, False, True)
     """
-    rules = Rules(alpha, correction, psi_threshold, wasserstein_threshold, js_threshold,
-                  drift_share, missing_threshold)
+    rules = Rules(
+        alpha,
+        correction,
+        psi_threshold,
+        wasserstein_threshold,
+        js_threshold,
+        drift_share,
+        missing_threshold,
+    )
     as_cats = _names(categorical, "categorical")
     raw_ref = None if isinstance(reference, Profile) else _read(reference, "reference", as_cats)
     raw_cur = None if isinstance(current, Profile) else _read(current, "current", as_cats)
     if columns is not None:
         columns = _names(columns, "columns")
-        names = list(dict.fromkeys([*(raw_ref if raw_ref is not None else reference.columns),
-                                    *(raw_cur if raw_cur is not None else current.columns)]))
+        names = list(
+            dict.fromkeys(
+                [
+                    *(raw_ref if raw_ref is not None else reference.columns),
+                    *(raw_cur if raw_cur is not None else current.columns),
+                ]
+            )
+        )
         unknown = [c for c in columns if c not in names]
         if unknown:
             raise UnknownColumnError(f"unknown columns: {unknown} (have {names})")
@@ -282,13 +304,25 @@ def compare(
         ref_cols: dict[str, Any] = raw_ref
         cur_cols: dict[str, Any] = raw_cur
     else:
-        ref_prof = reference if raw_ref is None else Profile.build(
-            reference, bins=bins, categorical=as_cats, threads=threads, device=device
+        ref_prof = (
+            reference
+            if raw_ref is None
+            else Profile.build(
+                reference, bins=bins, categorical=as_cats, threads=threads, device=device
+            )
         )
         # binned on the reference's fine bins, so with its bins setting
-        cur_prof = current if raw_cur is None else Profile.build(
-            current, bins=ref_prof.bins, reference=ref_prof, categorical=as_cats,
-            threads=threads, device=device,
+        cur_prof = (
+            current
+            if raw_cur is None
+            else Profile.build(
+                current,
+                bins=ref_prof.bins,
+                reference=ref_prof,
+                categorical=as_cats,
+                threads=threads,
+                device=device,
+            )
         )
         ref_cols, cur_cols = ref_prof.columns, cur_prof.columns
         raw_ref = raw_cur = None
@@ -373,7 +407,10 @@ def _missing(name: str, r: Any, c: Any) -> ColumnDrift:
     kind = (r or c).kind
     side = "current" if c is None else "reference"
     return ColumnDrift(
-        name, "missing", _size(r) if r else 0, _size(c) if c else 0,
+        name,
+        "missing",
+        _size(r) if r else 0,
+        _size(c) if c else 0,
         rule=f"{kind} column absent from the {side} data",
     )
 
@@ -382,8 +419,14 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
     """Every numeric metric, exact, from one sort of each side."""
     nthreads = _dispatch.resolve_threads(threads)
     sa, sb = metrics._sorted_pair(r.values, c.values, nthreads)
-    res = ColumnDrift(name, "numeric", sa.size, sb.size,
-                      r.nulls + r.values.size - sa.size, c.nulls + c.values.size - sb.size)
+    res = ColumnDrift(
+        name,
+        "numeric",
+        sa.size,
+        sb.size,
+        r.nulls + r.values.size - sa.size,
+        c.nulls + c.values.size - sb.size,
+    )
     if sa.size == 0 or sb.size == 0:
         res.rule = "no values on one side"
         return res
@@ -423,8 +466,9 @@ def _numeric_raw(name: str, r: Any, c: Any, bins: int, threads: int | None) -> C
 WINSOR = 0.001
 
 
-def _robust_scale(std: float, values: np.ndarray,
-                  weights: np.ndarray | None) -> tuple[float, tuple[float, float] | None]:
+def _robust_scale(
+    std: float, values: np.ndarray, weights: np.ndarray | None
+) -> tuple[float, tuple[float, float] | None]:
     """The scale Wasserstein-1 is divided by, and the range both sides are clipped to
     before it is measured (None: not clipped).
 
@@ -438,8 +482,9 @@ def _robust_scale(std: float, values: np.ndarray,
     if not std > 0:
         return std, None
     if weights is None:  # a sorted sample: its finite values are one slice, unit weights
-        v = values[np.searchsorted(values, -np.inf, "right"):
-                   np.searchsorted(values, np.inf, "left")]
+        v = values[
+            np.searchsorted(values, -np.inf, "right") : np.searchsorted(values, np.inf, "left")
+        ]
         w = None
         n = v.size
         if n == 0:
@@ -477,8 +522,12 @@ def _sorted_values(s: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray] | N
     return s[starts], np.diff(np.concatenate([starts, [s.size]]))
 
 
-def _by_value(res: ColumnDrift, ref: tuple[np.ndarray, np.ndarray],
-              cur: tuple[np.ndarray, np.ndarray], std: float) -> ColumnDrift:
+def _by_value(
+    res: ColumnDrift,
+    ref: tuple[np.ndarray, np.ndarray],
+    cur: tuple[np.ndarray, np.ndarray],
+    std: float,
+) -> ColumnDrift:
     """A discrete numeric column compared value by value: counts over the union of
     values, chi-square, and KS and Wasserstein from the exact value counts."""
     (va, ca), (vb, cb) = ref, cur
@@ -521,11 +570,20 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     res.metrics["mean_current"] = c.mean
     rv, cv = r.values, c.values
     # by value only without infinities: the grids count finite values alone
-    if (rv and cv and not (_infinities(r) or _infinities(c))
-            and _discrete(len(rv), r.count) and len(cv) <= VALUE_CAP):
+    if (
+        rv
+        and cv
+        and not (_infinities(r) or _infinities(c))
+        and _discrete(len(rv), r.count)
+        and len(cv) <= VALUE_CAP
+    ):
         return _by_value(res, _value_arrays(rv), _value_arrays(cv), std)
-    edges, a, b = _grid_slots(r.grid, c.grid, (r.moments.neg_inf, r.moments.pos_inf),
-                              (c.moments.neg_inf, c.moments.pos_inf))
+    edges, a, b = _grid_slots(
+        r.grid,
+        c.grid,
+        (r.moments.neg_inf, r.moments.pos_inf),
+        (c.moments.neg_inf, c.moments.pos_inf),
+    )
     fa, fb = a[1:-1], b[1:-1]
     exact = r.grid.shift == 0 and c.grid.shift == 0
     d_lo, d_hi = _slots.ks_bounds(a, b)
@@ -541,8 +599,9 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
             finite_a = np.concatenate([[0.0], fa, [0.0]])
             finite_b = np.concatenate([[0.0], fb, [0.0]])
             cut = (lo, hi) if clip is None else clip
-            w_distance, w_bound = _slots.wasserstein(np.clip(edges, lo, hi), finite_a,
-                                                     finite_b, lo, hi, cut)
+            w_distance, w_bound = _slots.wasserstein(
+                np.clip(edges, lo, hi), finite_a, finite_b, lo, hi, cut
+            )
     a, b = _slots.coarse(a, b, bins)
     res.metrics.update(metrics.binned_metrics(a, b))
     if exact:
@@ -561,8 +620,9 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn, bins: int) -> Column
     return res
 
 
-def _grid_slots(ga: ValueGrid, gb: ValueGrid, inf_a: tuple[int, int], inf_b: tuple[int, int]
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _grid_slots(
+    ga: ValueGrid, gb: ValueGrid, inf_a: tuple[int, int], inf_b: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(edges, a, b): both grids aligned, each side's counts with its -inf and +inf
     values in the under- and overflow slots, as a histogram has them. Raw data and
     profiles bin alike, so their binned metrics agree."""
@@ -574,7 +634,9 @@ def _grid_slots(ga: ValueGrid, gb: ValueGrid, inf_a: tuple[int, int], inf_b: tup
 
 def _inf_counts(s: np.ndarray) -> tuple[int, int]:
     """(-inf, +inf) counts of a sorted sample."""
-    return int(np.searchsorted(s, -np.inf, "right")), int(s.size - np.searchsorted(s, np.inf, "left"))
+    return int(np.searchsorted(s, -np.inf, "right")), int(
+        s.size - np.searchsorted(s, np.inf, "left")
+    )
 
 
 def _conservative_pvalue(d_lo: float, na: int, nb: int) -> float:
@@ -603,8 +665,8 @@ def _infinities(col: NumericColumn) -> int:
 
 def _finite_sorted_wasserstein(sa: np.ndarray, sb: np.ndarray) -> float:
     """Wasserstein-1 between the finite values of two sorted samples."""
-    fa = sa[np.searchsorted(sa, -np.inf, "right"): np.searchsorted(sa, np.inf, "left")]
-    fb = sb[np.searchsorted(sb, -np.inf, "right"): np.searchsorted(sb, np.inf, "left")]
+    fa = sa[np.searchsorted(sa, -np.inf, "right") : np.searchsorted(sa, np.inf, "left")]
+    fb = sb[np.searchsorted(sb, -np.inf, "right") : np.searchsorted(sb, np.inf, "left")]
     if fa.size == 0 or fb.size == 0:
         return math.nan
     return float(_core.two_sample_sorted(fa, fb, False, True)[1])

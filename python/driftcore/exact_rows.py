@@ -159,9 +159,7 @@ class RowLeakage:
         """
         import pandas as pd
 
-        return pd.DataFrame(
-            {"eval_index": self.eval_index, "train_index": self.train_index}
-        )
+        return pd.DataFrame({"eval_index": self.eval_index, "train_index": self.train_index})
 
     def to_arrow(self) -> Any:
         """The leaked rows as a pyarrow Table with ``eval_index`` and ``train_index``.
@@ -175,9 +173,7 @@ class RowLeakage:
         """
         import pyarrow as pa
 
-        return pa.table(
-            {"eval_index": self.eval_index, "train_index": self.train_index}
-        )
+        return pa.table({"eval_index": self.eval_index, "train_index": self.train_index})
 
     def __repr__(self) -> str:
         return (
@@ -245,9 +241,7 @@ def exact_row_leakage(
     if first is not None:
         batches: Iterable[Any] = ()
     else:
-        if isinstance(train_table, (str, bytes)) or not isinstance(
-            train_table, Iterable
-        ):
+        if isinstance(train_table, (str, bytes)) or not isinstance(train_table, Iterable):
             raise TypeError(
                 "train_table must be a table or an iterable of tables, got "
                 f"{type(train_table).__name__}"
@@ -256,9 +250,7 @@ def exact_row_leakage(
         first_raw = next(it, None)
         first = None if first_raw is None else _as_table(first_raw, "a training batch")
         if first_raw is not None and first is None:
-            raise TypeError(
-                f"a training batch is a {type(first_raw).__name__}, not a table"
-            )
+            raise TypeError(f"a training batch is a {type(first_raw).__name__}, not a table")
         batches = it
 
     cols = _choose_columns(first, ev, columns)
@@ -285,15 +277,10 @@ def exact_row_leakage(
             # Keys for at most _SLICE rows at a time, so memory stays bounded however
             # large one training table is.
             for start in range(0, m, _SLICE):
-                keys = [
-                    c.train_keys(a.slice(start, _SLICE))
-                    for c, a in zip(ev_keys, arrays)
-                ]
+                keys = [c.train_keys(a.slice(start, _SLICE)) for c, a in zip(ev_keys, arrays)]
                 b_tag = np.stack([t for t, _ in keys])
                 b_val = np.stack([v for _, v in keys])
-                _match_batch(
-                    b_tag, b_val, n_train + start, lookup, g_tag, g_val, first_train
-                )
+                _match_batch(b_tag, b_val, n_train + start, lookup, g_tag, g_val, first_train)
         n_train += m
 
     leaked_group = first_train != none
@@ -346,16 +333,12 @@ def _distinct_rows(
     order = np.argsort(h, kind="stable")
     hs, ts, vs = h[order], tag[:, order], val[:, order]
     same_hash = hs[1:] == hs[:-1]
-    same_key = np.all(ts[:, 1:] == ts[:, :-1], axis=0) & np.all(
-        vs[:, 1:] == vs[:, :-1], axis=0
-    )
+    same_key = np.all(ts[:, 1:] == ts[:, :-1], axis=0) & np.all(vs[:, 1:] == vs[:, :-1], axis=0)
     if np.any(same_hash & ~same_key):
         # Two different rows share a 64-bit hash (or the hash was replaced in a test):
         # group by the keys themselves, exactly and more slowly.
         matrix = np.concatenate([tag.astype(_U64), val]).T
-        _, rep, group_of_row = np.unique(
-            matrix, axis=0, return_index=True, return_inverse=True
-        )
+        _, rep, group_of_row = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
         group_of_row = group_of_row.reshape(-1)
     else:
         # Equal hashes are runs of equal rows: each run is a group.
@@ -503,9 +486,7 @@ def _pandas_array(name: str, series: Any) -> Any:
             return _arrow_array(name, pa.array(series.to_numpy()))
         return _arrow_array(name, pa.array(series, from_pandas=True))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        raise TypeError(
-            f"column {name!r} cannot be read as one Arrow type: {exc}"
-        ) from exc
+        raise TypeError(f"column {name!r} cannot be read as one Arrow type: {exc}") from exc
 
 
 def _any_array(name: str, col: Any) -> Any:
@@ -521,14 +502,10 @@ def _any_array(name: str, col: Any) -> Any:
             return _arrow_array(name, pa.array(col, from_pandas=col.dtype.kind == "O"))
         return _arrow_array(name, pa.array(col))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        raise TypeError(
-            f"column {name!r} cannot be read as one Arrow type: {exc}"
-        ) from exc
+        raise TypeError(f"column {name!r} cannot be read as one Arrow type: {exc}") from exc
 
 
-def _choose_columns(
-    train: _Table | None, ev: _Table, columns: Sequence[str] | None
-) -> list[str]:
+def _choose_columns(train: _Table | None, ev: _Table, columns: Sequence[str] | None) -> list[str]:
     if columns is not None:
         if isinstance(columns, str):
             raise TypeError("columns must be a list of column names, not one string")
@@ -667,9 +644,7 @@ def _temporal_keys(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     return tag, v.view(_U64)
 
 
-def _with_nulls(
-    arr: Any, tag: np.ndarray, val: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _with_nulls(arr: Any, tag: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     null = _nulls(arr)
     if null.any():
         if not val.flags.writeable:  # a zero-copy view of Arrow memory

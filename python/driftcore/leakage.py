@@ -157,7 +157,16 @@ class DuplicateResult:
         return pa.table({"left": self.left, "right": self.right, "jaccard": self.jaccard})
 
 
-def _hasher(hasher: MinHasher | None, **kwargs: Any) -> MinHasher:
+def resolve_hasher(hasher: MinHasher | None, **kwargs: Any) -> MinHasher:
+    """``hasher`` when given (checked), else a MinHasher of ``kwargs``; shared with
+    :mod:`driftcore.dask`.
+
+    Examples
+    --------
+    >>> from driftcore.leakage import resolve_hasher
+    >>> resolve_hasher(None, num_perm=32).num_perm
+    32
+    """
     if hasher is not None:
         if not isinstance(hasher, MinHasher):
             raise TypeError(f"hasher must be a MinHasher, got {type(hasher).__name__}")
@@ -174,17 +183,33 @@ def _exact_scores(
         return np.zeros(0), np.zeros(0)
     ua, ia = np.unique(left, return_inverse=True)
     ub, ib = np.unique(right, return_inverse=True)
-    ha, oa = hasher.shingle_sets(_take(a_docs, ua), threads=t or None)
-    hb, ob = hasher.shingle_sets(_take(b_docs, ub), threads=t or None)
-    return _set_scores(ha, oa, hb, ob, ia.astype(np.int64), ib.astype(np.int64), t)
+    ha, oa = hasher.shingle_sets(take_docs(a_docs, ua), threads=t or None)
+    hb, ob = hasher.shingle_sets(take_docs(b_docs, ub), threads=t or None)
+    return set_scores(ha, oa, hb, ob, ia.astype(np.int64), ib.astype(np.int64), t)
 
 
-def _set_scores(
-    ha: np.ndarray, oa: np.ndarray, hb: np.ndarray, ob: np.ndarray,
-    ia: np.ndarray, ib: np.ndarray, t: int,
+def set_scores(
+    ha: np.ndarray,
+    oa: np.ndarray,
+    hb: np.ndarray,
+    ob: np.ndarray,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    t: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact Jaccard and containment (of a in b) of the pairs (``ia[j]``, ``ib[j]``)
-    of two collections of shingle-hash sets (``MinHasher.shingle_sets`` output)."""
+    of two collections of shingle-hash sets (``MinHasher.shingle_sets`` output).
+
+    Examples
+    --------
+    >>> import numpy as np, driftcore
+    >>> from driftcore.leakage import set_scores
+    >>> mh = driftcore.MinHasher(n=1)
+    >>> ha, oa = mh.shingle_sets(["a b"]); hb, ob = mh.shingle_sets(["a b c d"])
+    >>> j, c = set_scores(ha, oa, hb, ob, np.array([0]), np.array([0]), 1)
+    >>> float(j[0]), float(c[0])
+    (0.5, 1.0)
+    """
     both = _core.set_intersections(ha, oa, hb, ob, ia, ib, t).astype(np.float64)
     size_a = np.diff(oa)[ia].astype(np.float64)
     size_b = np.diff(ob)[ib].astype(np.float64)
@@ -195,8 +220,16 @@ def _set_scores(
     return jaccard, containment
 
 
-def _take(docs: Any, rows: np.ndarray) -> Any:
-    """Rows of a document collection of any supported kind."""
+def take_docs(docs: Any, rows: np.ndarray) -> Any:
+    """Rows of a document collection of any supported kind.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from driftcore.leakage import take_docs
+    >>> take_docs(["a", "b", "c"], np.array([2, 0]))
+    ['c', 'a']
+    """
     import pyarrow as pa
 
     if isinstance(docs, tuple) and len(docs) == 2:  # (ids, offsets) token buffers
@@ -213,7 +246,15 @@ def _take(docs: Any, rows: np.ndarray) -> Any:
     return [docs[int(r)] for r in rows]
 
 
-def _check(threshold: float, measure: str, verify: str | None) -> str:
+def check_settings(threshold: float, measure: str, verify: str | None) -> str:
+    """The verification a leakage search runs, after checking its settings.
+
+    Examples
+    --------
+    >>> from driftcore.leakage import check_settings
+    >>> check_settings(0.8, "jaccard", None), check_settings(0.8, "containment", None)
+    ('signature', 'exact')
+    """
     if not 0.0 < float(threshold) < 1.0:
         raise ValueError(f"threshold must be in (0, 1), got {threshold}")
     if measure not in _MEASURES:
@@ -264,8 +305,8 @@ def find_leakage(
     >>> result.eval_index.tolist(), result.train_index.tolist(), result.rate
     ([0], [0], 0.5)
     """
-    verify = _check(threshold, measure, verify)
-    mh = _hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
+    verify = check_settings(threshold, measure, verify)
+    mh = resolve_hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
     t = _dispatch.resolve_threads(threads)
     lsh_threshold = threshold if candidate_threshold is None else candidate_threshold
     index = LSHIndex(mh, lsh_threshold, bands=bands, rows=rows)
@@ -325,8 +366,8 @@ def find_duplicates(
     >>> dups.representative.tolist(), dups.duplicates.tolist()
     ([0, 0, 2], [1])
     """
-    verify = _check(threshold, "jaccard", verify)
-    mh = _hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
+    verify = check_settings(threshold, "jaccard", verify)
+    mh = resolve_hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
     t = _dispatch.resolve_threads(threads)
     sig = mh.signatures(docs, threads=threads, device=device)
     if _dispatch.is_device_array(sig):
@@ -349,8 +390,9 @@ def find_duplicates(
     left, right, jac = left[order], right[order], jac[order]
     keep = jac >= threshold
     left, right, jac = left[keep], right[keep], jac[keep]
-    return DuplicateResult(left, right, jac, _representatives(len(sig), left, right),
-                           float(threshold), verify)
+    return DuplicateResult(
+        left, right, jac, _representatives(len(sig), left, right), float(threshold), verify
+    )
 
 
 def _identical_rows(sig: np.ndarray) -> np.ndarray:

@@ -36,8 +36,21 @@ _KIND = b"LSHI"
 #: (800 MB of pairs): only large groups of identical documents get there.
 MAX_CANDIDATES = 100_000_000
 _VERIFY = ("signature", "none")
-_HEADER_FIELDS = ("algorithm", "num_perm", "seed", "shingle", "n", "lowercase", "normalize",
-                  "fold_punctuation", "threshold", "bands", "rows", "keep_signatures", "n_docs")
+_HEADER_FIELDS = (
+    "algorithm",
+    "num_perm",
+    "seed",
+    "shingle",
+    "n",
+    "lowercase",
+    "normalize",
+    "fold_punctuation",
+    "threshold",
+    "bands",
+    "rows",
+    "keep_signatures",
+    "n_docs",
+)
 
 
 def candidate_probability(similarity: Any, bands: int, rows: int) -> Any:
@@ -178,9 +191,7 @@ class LSHIndex(Guarded):
         """
         sig, where = self._signatures(docs, signatures, threads, device)
         if where == "gpu":
-            from . import _gpu_minhash
-
-            keys = _gpu_minhash.band_keys(sig, self.bands, self.rows).get()
+            keys = _band_keys_device(sig, self.bands, self.rows).get()
             sig = sig.get()
         else:
             keys = _core.band_keys(sig, self.bands, self.rows, _dispatch.resolve_threads(threads))
@@ -212,7 +223,9 @@ class LSHIndex(Guarded):
                 f"got {sig.shape}"
             )
         if sig.dtype != np.uint32:
-            raise TypeError(f"signatures must be uint32 (from MinHasher.signatures), got {sig.dtype}")
+            raise TypeError(
+                f"signatures must be uint32 (from MinHasher.signatures), got {sig.dtype}"
+            )
         return xp.ascontiguousarray(sig), where
 
     def _snapshot(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -232,8 +245,9 @@ class LSHIndex(Guarded):
             valid = self._valid[0] if self._valid else np.zeros(0, np.uint8)
             sigs = None
             if self.keep_signatures:
-                sigs = (self._sigs[0] if self._sigs
-                        else np.zeros((0, self.hasher.num_perm), np.uint32))
+                sigs = (
+                    self._sigs[0] if self._sigs else np.zeros((0, self.hasher.num_perm), np.uint32)
+                )
             return self._n, keys, valid, sigs
 
     @property
@@ -271,7 +285,9 @@ class LSHIndex(Guarded):
         """
         if hasher is not None and hasher != self.hasher:
             mine, theirs = self.hasher.config, hasher.config
-            diff = ", ".join(f"{k}: index {mine[k]!r}, query {theirs[k]!r}" for k in mine if mine[k] != theirs[k])
+            diff = ", ".join(
+                f"{k}: index {mine[k]!r}, query {theirs[k]!r}" for k in mine if mine[k] != theirs[k]
+            )
             raise ValueError(f"query signatures were made with other MinHash settings ({diff})")
         if verify not in _VERIFY:
             raise ValueError(f"verify must be one of {_VERIFY}, got {verify!r}")
@@ -285,8 +301,12 @@ class LSHIndex(Guarded):
         else:
             keys = _core.band_keys(sig, self.bands, self.rows, t)
             q, i = _core.lsh_cross_pairs(
-                index_keys, index_valid, keys, nonempty(sig).astype(np.uint8),
-                MAX_CANDIDATES, t,
+                index_keys,
+                index_valid,
+                keys,
+                nonempty(sig).astype(np.uint8),
+                MAX_CANDIDATES,
+                t,
             )
             agree = None
             if index_sigs is not None:
@@ -307,23 +327,26 @@ class LSHIndex(Guarded):
         return CandidatePairs(left, right, share)
 
     def _query_gpu(
-        self, sig: Any, index_keys: np.ndarray, index_valid: np.ndarray,
+        self,
+        sig: Any,
+        index_keys: np.ndarray,
+        index_valid: np.ndarray,
         index_sigs: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         # Band bucketing by sort on the device; the same pairs as the CPU's hash join.
         import cupy as cp
 
-        from . import _gpu_minhash as gpu
-
-        keys = gpu.band_keys(sig, self.bands, self.rows)
+        keys = _band_keys_device(sig, self.bands, self.rows)
         valid = ~cp.all(sig == EMPTY, axis=1)
-        q, i = gpu.sort_join(cp, cp.asarray(index_keys), cp.asarray(index_valid), keys, valid)
+        q, i = sort_join(cp, cp.asarray(index_keys), cp.asarray(index_valid), keys, valid)
         agree = None
         if index_sigs is not None:
-            agree = gpu.agreement(cp, sig, cp.asarray(index_sigs), q, i).get()
+            agree = _agreement(cp, sig, cp.asarray(index_sigs), q, i).get()
         return q.get(), i.get(), agree
 
-    def self_pairs(self, *, verify: str = "signature", threads: int | None = None) -> CandidatePairs:
+    def self_pairs(
+        self, *, verify: str = "signature", threads: int | None = None
+    ) -> CandidatePairs:
         """Near-duplicate pairs within the index, (i, j) with i < j."""
         if verify not in _VERIFY:
             raise ValueError(f"verify must be one of {_VERIFY}, got {verify!r}")
@@ -350,8 +373,13 @@ class LSHIndex(Guarded):
         if not isinstance(other, LSHIndex):
             raise TypeError(f"can only merge another LSHIndex, got {type(other).__name__}")
         self._check_compatible(other)
-        out = LSHIndex(self.hasher, self.threshold, bands=self.bands, rows=self.rows,
-                       keep_signatures=self.keep_signatures)
+        out = LSHIndex(
+            self.hasher,
+            self.threshold,
+            bands=self.bands,
+            rows=self.rows,
+            keep_signatures=self.keep_signatures,
+        )
         n_a, keys_a, valid_a, sigs_a = self._snapshot()
         n_b, keys_b, valid_b, sigs_b = other._snapshot()
         out._keys = [keys_a, keys_b]
@@ -393,8 +421,9 @@ class LSHIndex(Guarded):
         head = dict(_validate.fields(head, "header", _HEADER_FIELDS))
         algorithm = head.pop("algorithm")
         if algorithm != ALGORITHM:
-            raise ValueError(f"index built with {algorithm!r:.60}, this driftcore computes "
-                             f"{ALGORITHM}")
+            raise ValueError(
+                f"index built with {algorithm!r:.60}, this driftcore computes {ALGORITHM}"
+            )
         # Document numbers travel as 32-bit halves of a candidate pair.
         n = _validate.integer(head.pop("n_docs"), "n_docs", 0, 2**32 - 1)
         threshold = _validate.number(head.pop("threshold"), "threshold")
@@ -456,3 +485,69 @@ class LSHIndex(Guarded):
     def load(cls, path: str | Path) -> LSHIndex:
         """Read an index saved with :meth:`save`."""
         return cls.from_bytes(Path(path).read_bytes())
+
+
+def _band_keys_device(sig: Any, bands: int, rows: int) -> Any:
+    """(n_docs, bands) uint64 band keys of device signatures, as lsh_band_keys on the CPU."""
+    import cupy as cp
+
+    sig = cp.ascontiguousarray(sig)
+    out = cp.empty((sig.shape[0], bands), dtype=cp.uint64)
+    _core.band_keys_device(
+        sig.data.ptr,
+        sig.shape[0],
+        sig.shape[1],
+        bands,
+        rows,
+        out.data.ptr,
+        _dispatch.current_stream(),
+    )
+    return out
+
+
+def sort_join(
+    xp: Any, build: Any, build_valid: Any, probe: Any, probe_valid: Any
+) -> tuple[Any, Any]:
+    """Candidate pairs by sorting, for numpy or cupy arrays (``xp``): per band, sort the
+    build side's keys, find each probe key's run by binary search and expand the runs.
+    Returns (probe, build) index arrays, sorted by (probe, build) and distinct, the same
+    pairs as the CPU's hash join."""
+    packed = []
+    bands = build.shape[1]
+    build_ids = xp.flatnonzero(build_valid.astype(bool))
+    probe_ids = xp.flatnonzero(probe_valid.astype(bool))
+    for b in range(bands):
+        keys = build[build_ids, b]
+        order = xp.argsort(keys)
+        sorted_keys = keys[order]
+        q = probe[probe_ids, b]
+        lo = xp.searchsorted(sorted_keys, q, side="left")
+        hi = xp.searchsorted(sorted_keys, q, side="right")
+        counts = hi - lo
+        total = int(counts.sum())
+        if total == 0:
+            continue
+        ends = xp.cumsum(counts)
+        slot = xp.arange(total, dtype=xp.int64)
+        owner = xp.searchsorted(ends, slot, side="right")  # which probe row fills this slot
+        within = slot - (ends[owner] - counts[owner])
+        left = probe_ids[owner].astype(xp.uint64)
+        right = build_ids[order[lo[owner] + within]].astype(xp.uint64)
+        packed.append((left << xp.uint64(32)) | right)
+    if not packed:
+        empty = xp.zeros(0, dtype=xp.int64)
+        return empty, empty
+    pairs = xp.sort(xp.concatenate(packed))
+    pairs = pairs[xp.concatenate([xp.ones(1, dtype=bool), pairs[1:] != pairs[:-1]])]
+    return (pairs >> xp.uint64(32)).astype(xp.int64), (pairs & xp.uint64(0xFFFFFFFF)).astype(
+        xp.int64
+    )
+
+
+def _agreement(xp: Any, a: Any, b: Any, left: Any, right: Any, chunk: int = 1 << 16) -> Any:
+    """Equal signature positions of each pair (chunked to bound memory)."""
+    out = xp.empty(len(left), dtype=xp.uint32)
+    for start in range(0, len(left), chunk):
+        stop = start + chunk
+        out[start:stop] = (a[left[start:stop]] == b[right[start:stop]]).sum(axis=1)
+    return out

@@ -236,7 +236,9 @@ def js_distance(
     >>> driftcore.metrics.js_distance(["a", "b"], ["a", "b"], categorical=True)
     0.0
     """
-    return math.sqrt(max(0.0, js_divergence(reference, current, bins=bins, categorical=categorical)))
+    return math.sqrt(
+        max(0.0, js_divergence(reference, current, bins=bins, categorical=categorical))
+    )
 
 
 def hellinger(
@@ -415,9 +417,7 @@ def _sketch_pair(reference: Any, current: Any) -> bool:
     return r
 
 
-def _two_sample(
-    reference: Any, current: Any, threads: int | None, device: str, want: str = "both"
-):
+def _two_sample(reference: Any, current: Any, threads: int | None, device: str, want: str = "both"):
     """(ks, wasserstein, n_ref, n_cur, error_bound_ks, error_bound_w, ref_std)."""
     if _sketch_pair(reference, current):
         with locked_pair(reference, current):  # one state of each, even under updates
@@ -572,4 +572,3 @@ def two_sample(
         _ks_result(stat, na, nb, eps),
         _wasserstein_result(w, bound, raw, threads),
     )
-

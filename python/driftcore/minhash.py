@@ -97,7 +97,9 @@ class MinHasher:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}")
         if not (16 <= self.num_perm <= 4096 and self.num_perm % 16 == 0):
-            raise ValueError(f"num_perm must be a multiple of 16 in [16, 4096], got {self.num_perm}")
+            raise ValueError(
+                f"num_perm must be a multiple of 16 in [16, 4096], got {self.num_perm}"
+            )
         if not 1 <= self.n <= 32:
             raise ValueError(f"n must be between 1 and 32, got {self.n}")
         if not 0 <= self.seed < 2**64:
@@ -107,7 +109,12 @@ class MinHasher:
     @property
     def config(self) -> dict[str, Any]:
         """Everything a signature depends on, as stored in index files."""
-        return {"algorithm": ALGORITHM, **asdict(self), "num_perm": int(self.num_perm), "seed": int(self.seed)}
+        return {
+            "algorithm": ALGORITHM,
+            **asdict(self),
+            "num_perm": int(self.num_perm),
+            "seed": int(self.seed),
+        }
 
     def signatures(self, docs: Any, *, threads: int | None = None, device: str = "auto") -> Any:
         """MinHash signatures, an ``(n_docs, num_perm)`` uint32 array.
@@ -129,23 +136,28 @@ class MinHasher:
         if self.shingle == "token":
             buf = _text.token_buffers(docs)
             if where == "gpu":
-                from . import _gpu_minhash
-
-                return _gpu_minhash.token_signatures(buf, self)
+                return _token_signatures_device(buf, self)
             sig, _ = _core.minhash_tokens(buf.ids, buf.offsets, self.n, self.num_perm, self.seed, t)
             return sig
         buf = self.text_buffers(docs, threads=threads)
         if where == "gpu":
-            from . import _gpu_minhash
-
-            return _gpu_minhash.text_signatures(buf, self)
+            return _text_signatures_device(buf, self)
         sig, _ = _core.minhash_text(
-            buf.data, buf.offsets, _UNITS[self.shingle], self.n, self.fold_punctuation,
-            buf.lower_ascii, self.num_perm, self.seed, t,
+            buf.data,
+            buf.offsets,
+            _UNITS[self.shingle],
+            self.n,
+            self.fold_punctuation,
+            buf.lower_ascii,
+            self.num_perm,
+            self.seed,
+            t,
         )
         return sig
 
-    def signatures_from_buffers(self, data: Any, offsets: Any, *, threads: int | None = None) -> Any:
+    def signatures_from_buffers(
+        self, data: Any, offsets: Any, *, threads: int | None = None
+    ) -> Any:
         """Signatures of text already in Arrow layout and already normalized (no
         normalization is applied): ``data`` holds the UTF-8 bytes (uint8), document
         ``i`` is ``data[offsets[i]:offsets[i + 1]]``. numpy buffers run on the CPU;
@@ -165,18 +177,25 @@ class MinHasher:
         unit = _UNITS[self.shingle]
         if _dispatch.is_device_array(data) or _dispatch.is_device_array(offsets):
             _dispatch.resolve_device("gpu", data, offsets)
-            from . import _gpu_minhash
-
-            return _gpu_minhash.buffer_signatures(data, offsets, self)
+            return _buffer_signatures_device(data, offsets, self)
         data = np.asarray(data)
         offsets = np.asarray(offsets)
         if data.ndim != 1 or data.dtype != np.uint8:
-            raise TypeError(f"data must be a 1-D uint8 array, got {data.dtype} with shape {data.shape}")
+            raise TypeError(
+                f"data must be a 1-D uint8 array, got {data.dtype} with shape {data.shape}"
+            )
         if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) == 0:
             raise TypeError("offsets must be a non-empty 1-D integer array")
         sig, _ = _core.minhash_text(
-            np.ascontiguousarray(data), np.ascontiguousarray(offsets, dtype=np.int64), unit, self.n,
-            self.fold_punctuation, False, self.num_perm, self.seed, _dispatch.resolve_threads(threads),
+            np.ascontiguousarray(data),
+            np.ascontiguousarray(offsets, dtype=np.int64),
+            unit,
+            self.n,
+            self.fold_punctuation,
+            False,
+            self.num_perm,
+            self.seed,
+            _dispatch.resolve_threads(threads),
         )
         return sig
 
@@ -184,10 +203,16 @@ class MinHasher:
         """The normalized documents in Arrow layout (what the kernels read)."""
         if self.shingle == "token":
             raise TypeError("this MinHasher takes token ids (shingle='token'), not text")
-        return _text.text_buffers(docs, lowercase=self.lowercase, normalize=self.normalize,
-                                  threads=_dispatch.resolve_threads(threads))
+        return _text.text_buffers(
+            docs,
+            lowercase=self.lowercase,
+            normalize=self.normalize,
+            threads=_dispatch.resolve_threads(threads),
+        )
 
-    def shingle_sets(self, docs: Any, *, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def shingle_sets(
+        self, docs: Any, *, threads: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Exact shingle sets: sorted distinct 64-bit shingle hashes, flat, and offsets.
 
         Examples
@@ -203,8 +228,13 @@ class MinHasher:
             return _core.token_shingle_sets(buf.ids, buf.offsets, self.n, t)
         tb = self.text_buffers(docs, threads=threads)
         return _core.text_shingle_sets(
-            tb.data, tb.offsets, _UNITS[self.shingle], self.n, self.fold_punctuation,
-            tb.lower_ascii, t,
+            tb.data,
+            tb.offsets,
+            _UNITS[self.shingle],
+            self.n,
+            self.fold_punctuation,
+            tb.lower_ascii,
+            t,
         )
 
     def jaccard(self, a: Any, b: Any) -> Any:
@@ -234,3 +264,86 @@ class MinHasher:
 def nonempty(signatures: np.ndarray) -> np.ndarray:
     """True for rows that come from documents with at least one shingle."""
     return ~np.all(signatures == EMPTY, axis=1)
+
+
+# --- the CUDA twins: Arrow-layout buffers in device memory in, an (n_docs, num_perm)
+# uint32 cupy array out, on cupy's current stream.
+
+
+def _text_signatures_device(buf: _text.TextBuffers, hasher: Any) -> Any:
+    import cupy as cp
+
+    data = cp.asarray(buf.data) if len(buf.data) else cp.zeros(1, cp.uint8)
+    offsets = cp.asarray(buf.offsets)
+    out = cp.empty((buf.n_docs, hasher.num_perm), dtype=cp.uint32)
+    _core.minhash_text_device(
+        data.data.ptr,
+        offsets.data.ptr,
+        buf.n_docs,
+        _UNITS[hasher.shingle],
+        hasher.n,
+        hasher.fold_punctuation,
+        buf.lower_ascii,
+        hasher.num_perm,
+        hasher.seed,
+        out.data.ptr,
+        _dispatch.current_stream(),
+    )
+    return out
+
+
+def _buffer_signatures_device(data: Any, offsets: Any, hasher: Any) -> Any:
+    """Signatures of Arrow-layout text already on the device (offsets checked there)."""
+    import cupy as cp
+
+    data = cp.ascontiguousarray(cp.asarray(data))
+    offsets = cp.ascontiguousarray(cp.asarray(offsets)).astype(cp.int64, copy=False)
+    if data.ndim != 1 or data.dtype != cp.uint8:
+        raise TypeError(f"data must be a 1-D uint8 array, got {data.dtype} with shape {data.shape}")
+    if offsets.ndim != 1 or len(offsets) == 0:
+        raise TypeError("offsets must be a non-empty 1-D integer array")
+    bad = bool(
+        ((offsets[1:] < offsets[:-1]).any() | (offsets[0] < 0) | (offsets[-1] > data.size)).get()
+    )
+    if bad:
+        raise ValueError(
+            "offsets do not fit the data: they must start >= 0, never decrease and end <= len(data)"
+        )
+    n_docs = len(offsets) - 1
+    out = cp.empty((n_docs, hasher.num_perm), dtype=cp.uint32)
+    if data.size == 0:
+        data = cp.zeros(1, cp.uint8)
+    _core.minhash_text_device(
+        data.data.ptr,
+        offsets.data.ptr,
+        n_docs,
+        _UNITS[hasher.shingle],
+        hasher.n,
+        hasher.fold_punctuation,
+        False,
+        hasher.num_perm,
+        hasher.seed,
+        out.data.ptr,
+        _dispatch.current_stream(),
+    )
+    return out
+
+
+def _token_signatures_device(buf: _text.TokenBuffers, hasher: Any) -> Any:
+    import cupy as cp
+
+    # int64 keeps the CPU's sign extension (uint64 ids keep their bits).
+    ids = cp.asarray(buf.ids).astype(cp.int64) if len(buf.ids) else cp.zeros(1, cp.int64)
+    offsets = cp.asarray(buf.offsets)
+    out = cp.empty((buf.n_docs, hasher.num_perm), dtype=cp.uint32)
+    _core.minhash_tokens_device(
+        ids.data.ptr,
+        offsets.data.ptr,
+        buf.n_docs,
+        hasher.n,
+        hasher.num_perm,
+        hasher.seed,
+        out.data.ptr,
+        _dispatch.current_stream(),
+    )
+    return out

@@ -115,8 +115,7 @@ def _check_pair(x: Any, y: Any, min_rows: int = 2) -> tuple[Any, Any]:
     x, y = _check_matrix(x, "x"), _check_matrix(y, "y")
     if x.shape[1] != y.shape[1]:
         raise ValueError(
-            f"x and y must have the same number of features (columns): "
-            f"{x.shape[1]} != {y.shape[1]}"
+            f"x and y must have the same number of features (columns): {x.shape[1]} != {y.shape[1]}"
         )
     if x.shape[1] == 0:
         raise ValueError("x and y have no features (0 columns)")
@@ -193,8 +192,9 @@ def median_bandwidth(
             start += p.shape[0]
         parts = picked
         method = f"median-subsample(n={MEDIAN_EXACT_MAX})"
-    z = np.concatenate([np.asarray(p.get() if is_device_array(p) else p, dtype=np.float64)
-                        for p in parts])
+    z = np.concatenate(
+        [np.asarray(p.get() if is_device_array(p) else p, dtype=np.float64) for p in parts]
+    )
     med, mean = _core.mmd_median_sq_distance(np.ascontiguousarray(z), resolve_threads(threads))
     if med <= 0.0 and mean > 0.0:  # more than half the pairs are duplicates
         med, method = mean, method + "+mean-fallback"
@@ -215,15 +215,19 @@ def _bandwidths(
         bases = [base]
     else:
         seq = bandwidth if isinstance(bandwidth, (Sequence, np.ndarray)) else [bandwidth]
-        bases, method = _positive_bandwidths(list(np.ravel(seq)) if isinstance(
-            seq, np.ndarray) else list(seq)), "given"
+        bases, method = (
+            _positive_bandwidths(list(np.ravel(seq)) if isinstance(seq, np.ndarray) else list(seq)),
+            "given",
+        )
     return [b * f for b in bases for f in factors], method
 
 
 # --- statistics from the tile sums ---------------------------------------------------------
 
 
-def _statistics(a: np.ndarray, c: np.ndarray, t: float, n: int, m: int, estimator: str) -> np.ndarray:
+def _statistics(
+    a: np.ndarray, c: np.ndarray, t: float, n: int, m: int, estimator: str
+) -> np.ndarray:
     xx, xy = a, c - a
     yy = t - 2.0 * c + a
     if estimator == "unbiased":
@@ -232,8 +236,16 @@ def _statistics(a: np.ndarray, c: np.ndarray, t: float, n: int, m: int, estimato
     return (xx + n) / (n * float(n)) + (yy + m) / (m * float(m)) - 2.0 * xy / (n * float(m))
 
 
-def _sums(x: Any, y: Any, kernel: str, bws: list[float], permutations: int, seed: int,
-          device: str, threads: int) -> tuple[np.ndarray, np.ndarray, float]:
+def _sums(
+    x: Any,
+    y: Any,
+    kernel: str,
+    bws: list[float],
+    permutations: int,
+    seed: int,
+    device: str,
+    threads: int,
+) -> tuple[np.ndarray, np.ndarray, float]:
     n, m = x.shape[0], y.shape[0]
     masks = _core.mmd_permutation_masks(n, m, permutations, seed, threads)
     if device == "gpu":
@@ -241,7 +253,13 @@ def _sums(x: Any, y: Any, kernel: str, bws: list[float], permutations: int, seed
 
         z = cp.ascontiguousarray(cp.concatenate([cp.asarray(x), cp.asarray(y)]).astype(cp.float32))
         a, c, t = _core.mmd_permutation_sums_device(
-            int(z.data.ptr), z.shape[0], z.shape[1], kernel, bws, masks, permutations + 1,
+            int(z.data.ptr),
+            z.shape[0],
+            z.shape[1],
+            kernel,
+            bws,
+            masks,
+            permutations + 1,
             current_stream(),
         )
     else:
@@ -265,10 +283,14 @@ def _linear(x: np.ndarray, y: np.ndarray, kernel: str, bws: list[float]) -> tupl
     h = np.empty(pairs)
     for b in range(0, pairs, _LINEAR_BLOCK):  # blocks of rows, bounded memory
         e = min(pairs, b + _LINEAR_BLOCK)
-        x1, x2 = x[2 * b:2 * e:2], x[2 * b + 1:2 * e:2]
-        y1, y2 = y[2 * b:2 * e:2], y[2 * b + 1:2 * e:2]
-        h[b:e] = (_kernel_rows(x1, x2, kernel, bws) + _kernel_rows(y1, y2, kernel, bws)
-                  - _kernel_rows(x1, y2, kernel, bws) - _kernel_rows(x2, y1, kernel, bws))
+        x1, x2 = x[2 * b : 2 * e : 2], x[2 * b + 1 : 2 * e : 2]
+        y1, y2 = y[2 * b : 2 * e : 2], y[2 * b + 1 : 2 * e : 2]
+        h[b:e] = (
+            _kernel_rows(x1, x2, kernel, bws)
+            + _kernel_rows(y1, y2, kernel, bws)
+            - _kernel_rows(x1, y2, kernel, bws)
+            - _kernel_rows(x2, y1, kernel, bws)
+        )
     stat = float(h.mean())
     se = float(h.std(ddof=1) / math.sqrt(pairs)) if pairs > 1 else math.inf
     return stat, se
@@ -370,16 +392,31 @@ def mmd_test(
     bw_out: float | tuple[float, ...] = bws[0] if len(bws) == 1 else tuple(bws)
 
     if estimator == "linear":
-        xh, yh = (np.asarray(a.get() if is_device_array(a) else a, dtype=np.float64)
-                  for a in (x, y))
+        xh, yh = (
+            np.asarray(a.get() if is_device_array(a) else a, dtype=np.float64) for a in (x, y)
+        )
         stat, se = _linear(xh, yh, kernel, bws)
         if se == 0.0 or not math.isfinite(se):
             pvalue = 1.0 if stat <= 0.0 else 0.0
         else:
             pvalue = float(pvalues.normal_sf(stat / se))
         thr = float(NormalDist().inv_cdf(1.0 - float(alpha)) * se)
-        return MMDResult(stat, pvalue, thr, float(alpha), pvalue <= alpha, bw_out, method,
-                         kernel, estimator, 0, n, m, "cpu", np.empty(0))
+        return MMDResult(
+            stat,
+            pvalue,
+            thr,
+            float(alpha),
+            pvalue <= alpha,
+            bw_out,
+            method,
+            kernel,
+            estimator,
+            0,
+            n,
+            m,
+            "cpu",
+            np.empty(0),
+        )
 
     P = int(n_permutations)
     a, c, t = _sums(x, y, kernel, bws, P, int(seed), dev, nthreads)
@@ -387,10 +424,20 @@ def mmd_test(
     observed, permuted = float(stats[0]), stats[1:]
     pvalue = (1.0 + float(np.count_nonzero(permuted >= observed))) / (1.0 + P)
     return MMDResult(
-        mmd2=observed, pvalue=pvalue, threshold=_threshold(permuted, float(alpha)),
-        alpha=float(alpha), drifted=pvalue <= alpha, bandwidth=bw_out,
-        bandwidth_method=method, kernel=kernel, estimator=estimator, n_permutations=P,
-        n_x=n, n_y=m, device=dev, permuted=permuted,
+        mmd2=observed,
+        pvalue=pvalue,
+        threshold=_threshold(permuted, float(alpha)),
+        alpha=float(alpha),
+        drifted=pvalue <= alpha,
+        bandwidth=bw_out,
+        bandwidth_method=method,
+        kernel=kernel,
+        estimator=estimator,
+        n_permutations=P,
+        n_x=n,
+        n_y=m,
+        device=dev,
+        permuted=permuted,
     )
 
 
@@ -423,8 +470,9 @@ def mmd2(
     bws, _ = _bandwidths(x, y, bandwidth, scales, kernel, threads)
     n, m = x.shape[0], y.shape[0]
     if estimator == "linear":
-        xh, yh = (np.asarray(a.get() if is_device_array(a) else a, dtype=np.float64)
-                  for a in (x, y))
+        xh, yh = (
+            np.asarray(a.get() if is_device_array(a) else a, dtype=np.float64) for a in (x, y)
+        )
         return _linear(xh, yh, kernel, bws)[0]
     a, c, t = _sums(x, y, kernel, bws, 0, 0, dev, resolve_threads(threads))
     return float(_statistics(np.asarray(a), np.asarray(c), float(t), n, m, estimator)[0])

@@ -194,8 +194,9 @@ class Profile(Guarded):
             self.columns = {**self.columns, **staged}  # a new dict: readers keep theirs
         return self
 
-    def _update_chunk(self, chunk: dict, staged: dict[str, Column], nthreads: int,
-                      device: str) -> None:
+    def _update_chunk(
+        self, chunk: dict, staged: dict[str, Column], nthreads: int, device: str
+    ) -> None:
         """Add a chunk to ``staged``: private copies of the columns it touches."""
         for name in self._categorical & chunk.keys():
             if chunk[name].kind == "numeric":
@@ -258,12 +259,12 @@ class Profile(Guarded):
             for name, mine in self.columns.items():
                 theirs = other.columns[name]
                 if mine.kind != theirs.kind:
-                    raise TypeError(
-                        f"column {name!r} is {mine.kind} here, {theirs.kind} there"
-                    )
+                    raise TypeError(f"column {name!r} is {mine.kind} here, {theirs.kind} there")
                 if isinstance(mine, NumericColumn):
-                    _validate.total((mine.count, mine.missing, theirs.count, theirs.missing),
-                                    f"cannot merge: column {name!r}'s count of values")
+                    _validate.total(
+                        (mine.count, mine.missing, theirs.count, theirs.missing),
+                        f"cannot merge: column {name!r}'s count of values",
+                    )
                 col = self._copy_column(name, mine.kind)
                 if isinstance(col, NumericColumn):
                     col.moments.merge(theirs.moments)
@@ -281,7 +282,10 @@ class Profile(Guarded):
         """Serialize the whole profile (versioned, checksummed)."""
         with self._lock:
             header: dict[str, Any] = {
-                "layout": LAYOUT, "bins": self.bins, "max_cells": self.max_cells, "columns": []
+                "layout": LAYOUT,
+                "bins": self.bins,
+                "max_cells": self.max_cells,
+                "columns": [],
             }
             blobs: list[bytes] = []
             for name, col in self.columns.items():
@@ -289,7 +293,14 @@ class Profile(Guarded):
                 if isinstance(col, NumericColumn):
                     m = col.moments
                     entry["moments"] = [
-                        m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max, m.mean, m.m2
+                        m.count,
+                        m.nan,
+                        m.pos_inf,
+                        m.neg_inf,
+                        m.min,
+                        m.max,
+                        m.mean,
+                        m.m2,
                     ]
                     entry["nulls"] = col.nulls
                     entry["sums"] = [hex(col.sums[0]), hex(col.sums[1])]
@@ -318,8 +329,10 @@ class Profile(Guarded):
             header = _validate.fields(header, "header", ("layout", "bins", "max_cells", "columns"))
             if header["layout"] != LAYOUT:
                 raise ValueError(f"unknown profile layout {header['layout']!r:.20}")
-            prof = cls(bins=_validate.integer(header["bins"], "bins", 1),
-                       max_cells=_validate.integer(header["max_cells"], "max_cells", 16, 2**20))
+            prof = cls(
+                bins=_validate.integer(header["bins"], "bins", 1),
+                max_cells=_validate.integer(header["max_cells"], "max_cells", 16, 2**20),
+            )
             for entry in _validate.list_of(header["columns"], "columns"):
                 name, col, pos = prof._read_column(entry, payload, pos)
                 if name in prof.columns:
@@ -348,16 +361,20 @@ class Profile(Guarded):
             if not numeric:
                 return name, CategoricalColumn(CategoryCounts.from_bytes(part)), pos
             col = NumericColumn(
-                _profile_checks.moments(entry["moments"]), ValueGrid.from_bytes(part),
-                _validate.integer(entry["nulls"], "nulls"), _profile_checks.sums(entry["sums"]),
+                _profile_checks.moments(entry["moments"]),
+                ValueGrid.from_bytes(part),
+                _validate.integer(entry["nulls"], "nulls"),
+                _profile_checks.sums(entry["sums"]),
             )
             _profile_checks.numeric(col, self.max_cells)
             m = col.moments
             stored = (m.mean, m.m2, repr(m.min), repr(m.max))
             _exact_mean_m2(col)
             if stored != (m.mean, m.m2, repr(m.min), repr(m.max)):
-                raise ValueError(f"moments mean, m2, min, max = {stored} are not those of the "
-                                 f"exact sums and extremes ({m.mean}, {m.m2}, {m.min}, {m.max})")
+                raise ValueError(
+                    f"moments mean, m2, min, max = {stored} are not those of the "
+                    f"exact sums and extremes ({m.mean}, {m.m2}, {m.min}, {m.max})"
+                )
         except ValueError as exc:
             raise ValueError(f"column {name!r:.60}: {exc}") from None
         return name, col, pos
@@ -389,7 +406,9 @@ class Profile(Guarded):
         try:
             return self.columns[name]
         except KeyError:
-            raise KeyError(f"no column {name!r} in this profile (has {sorted(self.columns)})") from None
+            raise KeyError(
+                f"no column {name!r} in this profile (has {sorted(self.columns)})"
+            ) from None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Profile) and self.to_bytes() == other.to_bytes()

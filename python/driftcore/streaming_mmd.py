@@ -111,16 +111,20 @@ class StreamingMMD(Guarded):
     (20000, True)
     """
 
-    def __init__(self, bandwidth: float, *, kernel: str = "rbf", n_features: int = 1024,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, bandwidth: float, *, kernel: str = "rbf", n_features: int = 1024, seed: int = 0
+    ) -> None:
         if kernel not in _KERNELS:
             raise ValueError(f"kernel must be one of {_KERNELS}, got {kernel!r}")
         if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float, np.number)):
             raise TypeError(f"bandwidth must be a number, got {type(bandwidth).__name__}")
         if not (float(bandwidth) > 0.0 and math.isfinite(float(bandwidth))):
             raise ValueError(f"bandwidth must be positive and finite, got {bandwidth!r}")
-        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) \
-                or n_features < 1:
+        if (
+            isinstance(n_features, bool)
+            or not isinstance(n_features, (int, np.integer))
+            or n_features < 1
+        ):
             raise ValueError(f"n_features must be an int >= 1, got {n_features!r}")
         if n_features > MAX_FEATURES:
             raise ValueError(
@@ -155,9 +159,11 @@ class StreamingMMD(Guarded):
         threads are serialized (the kernel still releases the GIL, so other states
         update in parallel)."""
         with self._lock:
-            chunks = [(side, name, self._checked(name, chunk))
-                      for side, (name, chunk) in enumerate((("x", x), ("y", y)))
-                      if chunk is not None]
+            chunks = [
+                (side, name, self._checked(name, chunk))
+                for side, (name, chunk) in enumerate((("x", x), ("y", y)))
+                if chunk is not None
+            ]
             d = self.d or (chunks[0][2].shape[1] if chunks else 0)
             for _, name, a in chunks:
                 if a.shape[1] != d:
@@ -186,21 +192,27 @@ class StreamingMMD(Guarded):
             raise ValueError(f"{name} contains NaN or infinite values")
         return a
 
-    def _sums_of(self, a: Any, w: np.ndarray,
-                 threads: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+    def _sums_of(
+        self, a: Any, w: np.ndarray, threads: int | None
+    ) -> tuple[np.ndarray, np.ndarray, int]:
         """(cos sums, sin sums, rows) of a checked chunk, on its device."""
         xp = _xp(a)
         if xp is not np:
             w = xp.asarray(w)
         if xp is np:  # the C++ kernel: float64 sincos, threads over fixed row blocks
             cos_sum, sin_sum = np.zeros(self.n_features), np.zeros(self.n_features)
-            _core.rff_accumulate(np.ascontiguousarray(a, dtype=np.float64), w, cos_sum, sin_sum,
-                                 resolve_threads(threads))
+            _core.rff_accumulate(
+                np.ascontiguousarray(a, dtype=np.float64),
+                w,
+                cos_sum,
+                sin_sum,
+                resolve_threads(threads),
+            )
             return cos_sum, sin_sum, int(a.shape[0])
         rows = max(1, _BLOCK_VALUES // self.n_features)
         cos_sum, sin_sum = xp.zeros(self.n_features), xp.zeros(self.n_features)
         for b in range(0, a.shape[0], rows):  # blocks of rows: bounded memory
-            proj = a[b:b + rows].astype(xp.float64) @ w
+            proj = a[b : b + rows].astype(xp.float64) @ w
             cos_sum += xp.cos(proj).sum(axis=0)
             sin_sum += xp.sin(proj).sum(axis=0)
         return cos_sum.get(), sin_sum.get(), int(a.shape[0])
@@ -217,12 +229,12 @@ class StreamingMMD(Guarded):
         names = ("kernel", "bandwidth", "n_features", "seed")
         for name, mine, theirs in zip(names, self._settings(), other._settings()):
             if mine != theirs:
-                raise ValueError(f"cannot merge states with different {name}: {mine!r} != {theirs!r}")
+                raise ValueError(
+                    f"cannot merge states with different {name}: {mine!r} != {theirs!r}"
+                )
         with locked_pair(self, other):
             if self.d and other.d and self.d != other.d:
-                raise ValueError(
-                    f"cannot merge states with different d: {self.d} != {other.d}"
-                )
+                raise ValueError(f"cannot merge states with different d: {self.d} != {other.d}")
             n = [self.n[0] + other.n[0], self.n[1] + other.n[1]]
             if max(n) > _validate.MAX_COUNT:
                 raise ValueError("cannot merge: a side's row count would pass 2**63 - 1")
@@ -244,16 +256,24 @@ class StreamingMMD(Guarded):
         f = self.n_features
         stderr = float(q.std(ddof=1) / math.sqrt(f)) if f > 1 else math.inf
         bound = 4.0 * math.sqrt(math.log(2.0 / 0.01) / (2.0 * f))
-        return StreamingMMDResult(float(q.mean()), stderr, bound, n_x, n_y, f,
-                                  self.bandwidth, self.kernel)
+        return StreamingMMDResult(
+            float(q.mean()), stderr, bound, n_x, n_y, f, self.bandwidth, self.kernel
+        )
 
     # --- serialization --------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
         """Serialized state (driftcore's checked envelope, kind ``RFFM``)."""
         with self._lock:
-            head = _HEAD.pack(_KERNELS.index(self.kernel), self.d, self.n_features,
-                              self.seed, self.bandwidth, self.n[0], self.n[1])
+            head = _HEAD.pack(
+                _KERNELS.index(self.kernel),
+                self.d,
+                self.n_features,
+                self.seed,
+                self.bandwidth,
+                self.n[0],
+                self.n[1],
+            )
             body = self._sums.astype("<f8").tobytes()
         return _wire.frame(_KIND, head + body)
 
@@ -290,8 +310,10 @@ class StreamingMMD(Guarded):
         norm = np.hypot(sums[:, 0], sums[:, 1])
         limit = np.array([nx, ny], dtype=np.float64)[:, None] * (1.0 + _SUM_SLACK)
         if not np.all(np.isfinite(sums)) or np.any(norm > limit):
-            raise ValueError("sums of cos and sin that rows of unit norm cannot give "
-                             "(NaN, infinite, or larger than the row count)")
+            raise ValueError(
+                "sums of cos and sin that rows of unit norm cannot give "
+                "(NaN, infinite, or larger than the row count)"
+            )
         s._sums = sums.astype(np.float64)
         return s
 
@@ -306,15 +328,20 @@ class StreamingMMD(Guarded):
         if not isinstance(other, StreamingMMD):
             return NotImplemented
         with locked_pair(self, other):
-            return (self._settings() == other._settings() and self.d == other.d
-                    and self.n == other.n
-                    and bool(np.array_equal(self._sums, other._sums)))
+            return (
+                self._settings() == other._settings()
+                and self.d == other.d
+                and self.n == other.n
+                and bool(np.array_equal(self._sums, other._sums))
+            )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return (f"StreamingMMD(kernel={self.kernel!r}, bandwidth={self.bandwidth:g}, "
-                f"n_features={self.n_features}, n_x={self.n[0]}, n_y={self.n[1]})")
+        return (
+            f"StreamingMMD(kernel={self.kernel!r}, bandwidth={self.bandwidth:g}, "
+            f"n_features={self.n_features}, n_x={self.n[0]}, n_y={self.n[1]})"
+        )
 
 
 def _xp(a: Any) -> Any:

@@ -77,7 +77,9 @@ class ValueGrid(Guarded):
         with self._lock:  # the kernel releases the GIL: another thread may call in
             self._g.update(v, nthreads)
 
-    def _update_summarized(self, values: np.ndarray, threads: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    def _update_summarized(
+        self, values: np.ndarray, threads: int
+    ) -> tuple[Any, np.ndarray, np.ndarray]:
         """update() of a host array that also returns, from the same pass, the
         values' ``_core.Moments`` (counts and extremes; mean and m2 left 0) and their
         exact sums as ``_core.power_sums`` digits."""
@@ -196,8 +198,9 @@ class ValueGrid(Guarded):
         # the cell ending at -0.0 is followed by +0.0; the last one ends at DBL_MAX
         top = np.finfo(np.float64).max
         with np.errstate(over="ignore"):
-            ends = np.where(np.signbit(hi) & (hi == 0), 0.0,
-                            np.where(hi == top, top, np.nextafter(hi, np.inf)))
+            ends = np.where(
+                np.signbit(hi) & (hi == 0), 0.0, np.where(hi == top, top, np.nextafter(hi, np.inf))
+            )
         gap = lo[1:] > ends[:-1]
         seq = np.empty(2 * keys.size)
         seq[0::2], seq[1::2] = lo, ends
@@ -236,8 +239,10 @@ class ValueGrid(Guarded):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return (f"ValueGrid({self.total} values in {self.counts.size} of at most "
-                f"{self.max_cells} cells, shift {self.shift})")
+        return (
+            f"ValueGrid({self.total} values in {self.counts.size} of at most "
+            f"{self.max_cells} cells, shift {self.shift})"
+        )
 
 
 def _device_cells(arr: Any, shift: int) -> tuple[np.ndarray, np.ndarray]:

@@ -171,26 +171,34 @@ def decide(
     for name, p in tests.items():
         if not _number(p) or not 0 <= p <= 1:
             raise ValueError(f"p-value of test {name!r} must be in [0, 1], got {p!r}")
-    tested = [c for c in columns if c.test is not None and c.pvalue is not None
-              and not math.isnan(c.pvalue)]
+    tested = [
+        c
+        for c in columns
+        if c.test is not None and c.pvalue is not None and not math.isnan(c.pvalue)
+    ]
     gaps = [c for c in columns if _missing_test(c)]
     family = [c.pvalue for c in tested] + [c.missing_pvalue for c in gaps] + list(tests.values())
     adjusted = adjust_pvalues(family, rules.correction)
-    label = {"none": "p", "bh": "BH-adjusted p", "holm": "Holm-adjusted p",
-             "bonferroni": "Bonferroni-adjusted p"}[rules.correction]
+    label = {
+        "none": "p",
+        "bh": "BH-adjusted p",
+        "holm": "Holm-adjusted p",
+        "bonferroni": "Bonferroni-adjusted p",
+    }[rules.correction]
     for c, p_adj in zip(tested, adjusted):
         c.pvalue_adjusted = float(p_adj)
         met, text = effect(c, rules)
         c.drifted = bool(p_adj <= rules.alpha and met)
         c.rule = f"{label} <= {rules.alpha:g} and ({text})"
-    for c, p_adj in zip(gaps, adjusted[len(tested):]):
+    for c, p_adj in zip(gaps, adjusted[len(tested) :]):
         c.missing_pvalue_adjusted = float(p_adj)
-        moved = abs(_share(c.missing_current, c.n_current) - _share(c.missing_reference,
-                                                                     c.n_reference))
+        moved = abs(
+            _share(c.missing_current, c.n_current) - _share(c.missing_reference, c.n_reference)
+        )
         c.missing_changed = bool(p_adj <= rules.alpha and moved >= rules.missing)
     return {
         name: TestOutcome(float(p), float(p_adj), bool(p_adj <= rules.alpha))
-        for (name, p), p_adj in zip(tests.items(), adjusted[len(tested) + len(gaps):])
+        for (name, p), p_adj in zip(tests.items(), adjusted[len(tested) + len(gaps) :])
     }
 
 

@@ -31,16 +31,26 @@ struct invalid_input : std::invalid_argument {
 template <class F>
 decltype(auto) visit_dtype(const array_view& v, F&& f) {
   switch (v.type) {
-    case dtype::f32: return f(static_cast<const float*>(v.data));
-    case dtype::f64: return f(static_cast<const double*>(v.data));
-    case dtype::i8: return f(static_cast<const std::int8_t*>(v.data));
-    case dtype::i16: return f(static_cast<const std::int16_t*>(v.data));
-    case dtype::i32: return f(static_cast<const std::int32_t*>(v.data));
-    case dtype::i64: return f(static_cast<const std::int64_t*>(v.data));
-    case dtype::u8: return f(static_cast<const std::uint8_t*>(v.data));
-    case dtype::u16: return f(static_cast<const std::uint16_t*>(v.data));
-    case dtype::u32: return f(static_cast<const std::uint32_t*>(v.data));
-    case dtype::u64: return f(static_cast<const std::uint64_t*>(v.data));
+    case dtype::f32:
+      return f(static_cast<const float*>(v.data));
+    case dtype::f64:
+      return f(static_cast<const double*>(v.data));
+    case dtype::i8:
+      return f(static_cast<const std::int8_t*>(v.data));
+    case dtype::i16:
+      return f(static_cast<const std::int16_t*>(v.data));
+    case dtype::i32:
+      return f(static_cast<const std::int32_t*>(v.data));
+    case dtype::i64:
+      return f(static_cast<const std::int64_t*>(v.data));
+    case dtype::u8:
+      return f(static_cast<const std::uint8_t*>(v.data));
+    case dtype::u16:
+      return f(static_cast<const std::uint16_t*>(v.data));
+    case dtype::u32:
+      return f(static_cast<const std::uint32_t*>(v.data));
+    case dtype::u64:
+      return f(static_cast<const std::uint64_t*>(v.data));
   }
   throw invalid_input("unknown dtype");
 }

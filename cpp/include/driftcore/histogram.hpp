@@ -36,11 +36,19 @@ class histogram {
   /// about threads x bins x 16 bytes, independent of the number of values.
   void fill(const array_view& values, const array_view* weights, int threads);
 
+  /// @brief fill() for device-resident @p values (and @p weights): the CUDA kernel,
+  /// enqueued on @p stream (a cudaStream_t as an integer; 0 = legacy default stream),
+  /// then the slot counts added here. Returns after the stream has synchronized; counts
+  /// equal fill()'s exactly. Leaves the state unchanged when it throws. Weights are not
+  /// checked on the device: the caller passes finite ones.
+  /// @throws std::runtime_error on a CUDA error or in a build without CUDA.
+  void fill_device(const array_view& values, const array_view* weights, std::uintptr_t stream);
+
   /// @brief Make the lookup table fit a fill of @p values values (a finer table for
-  /// large fills of arbitrary edges). fill() calls it; call it before gpu_histogram().
+  /// large fills of arbitrary edges). fill() and fill_device() call it.
   void prepare_for(std::size_t values);
 
-  /// @brief Add per-slot counts computed elsewhere (the GPU kernel).
+  /// @brief Add per-slot counts computed elsewhere.
   /// @param slots underflow, bins..., overflow, nan (nbins + 3 entries).
   void add_slot_counts(const std::uint64_t* slots, const double* weight_slots);
 

@@ -19,10 +19,10 @@ enum class shingle_unit : std::uint8_t { word = 0, character = 1, token = 2 };
 /// besides the input; text normalization happens before, in Python).
 struct minhash_spec {
   shingle_unit unit = shingle_unit::word;
-  std::uint32_t n = 5;              ///< units per shingle, 1..32
-  bool fold_punctuation = true;     ///< punctuation separates words like whitespace
-  bool lowercase_ascii = false;     ///< fold ASCII 'A'-'Z' (Python lowercases the rest)
-  std::uint32_t num_perm = 128;     ///< signature length, a multiple of 16 up to 4096
+  std::uint32_t n = 5;           ///< units per shingle, 1..32
+  bool fold_punctuation = true;  ///< punctuation separates words like whitespace
+  bool lowercase_ascii = false;  ///< fold ASCII 'A'-'Z' (Python lowercases the rest)
+  std::uint32_t num_perm = 128;  ///< signature length, a multiple of 16 up to 4096
   std::uint64_t seed = 1;
 };
 
@@ -77,12 +77,11 @@ void perm_params(const minhash_spec& spec, std::uint32_t* a, std::uint32_t* b);
 /// memory; offsets already checked by the caller), enqueued on @p stream. Identical to
 /// minhash_text / minhash_tokens. Token ids are int64 (sign-extended by the caller).
 /// @throws std::runtime_error on a CUDA error or in a build without CUDA.
-void gpu_minhash_text(const std::uint8_t* bytes, const std::int64_t* offsets, std::size_t n_docs,
-                      const minhash_spec& spec, std::uint32_t* signatures, std::uintptr_t stream);
-void gpu_minhash_tokens(const std::int64_t* ids, const std::int64_t* offsets, std::size_t n_docs,
-                        const minhash_spec& spec, std::uint32_t* signatures, std::uintptr_t stream);
-/// @brief GPU band keys, identical to band_keys() in lsh.hpp (device pointers).
-void gpu_band_keys(const std::uint32_t* signatures, std::size_t n_docs, std::uint32_t num_perm,
-                   std::uint32_t bands, std::uint32_t rows, std::uint64_t* keys, std::uintptr_t stream);
+void minhash_text_device(const std::uint8_t* bytes, const std::int64_t* offsets, std::size_t n_docs,
+                         const minhash_spec& spec, std::uint32_t* signatures,
+                         std::uintptr_t stream);
+void minhash_tokens_device(const std::int64_t* ids, const std::int64_t* offsets, std::size_t n_docs,
+                           const minhash_spec& spec, std::uint32_t* signatures,
+                           std::uintptr_t stream);
 
 }  // namespace driftcore

@@ -36,7 +36,9 @@ struct mmd_sums {
 };
 
 /// @brief Words of 64 bits per row of a permutation mask matrix with @p ncols columns.
-inline std::size_t mmd_mask_words(std::size_t ncols) noexcept { return (ncols + 63) / 64; }
+inline std::size_t mmd_mask_words(std::size_t ncols) noexcept {
+  return (ncols + 63) / 64;
+}
 
 /// @brief Fill @p masks (N x mmd_mask_words(P + 1) words, row-major by point) with the
 /// x-side indicator of the identity (column 0) and of P random splits of the N = n + m
@@ -72,8 +74,8 @@ mmd_distance_summary mmd_median_sq_distance(const double* z, std::size_t N, std:
 /// enqueued on @p stream (cudaStream_t as an integer). Host @p masks are uploaded.
 /// Kernel values and within-tile sums are float32, tile partials float64.
 /// @throws std::runtime_error on a CUDA error or a build without CUDA.
-mmd_sums gpu_mmd_permutation_sums(const float* z, std::size_t N, std::size_t d,
-                                  const mmd_kernel_spec& kernel, const std::uint64_t* masks,
-                                  std::size_t ncols, std::uintptr_t stream);
+mmd_sums mmd_permutation_sums_device(const float* z, std::size_t N, std::size_t d,
+                                     const mmd_kernel_spec& kernel, const std::uint64_t* masks,
+                                     std::size_t ncols, std::uintptr_t stream);
 
 }  // namespace driftcore

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <vector>
 
-
 namespace driftcore {
 
 /// @brief Map a double to a uint64 whose unsigned order is the numeric order

@@ -15,8 +15,8 @@ namespace driftcore {
 /// depends only on n, partial sums added in block order: the result does not depend
 /// on the thread count.
 /// @throws invalid_input when d or F is 0.
-void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double* w,
-                    std::size_t F, double* cos_sum, double* sin_sum, int threads);
+void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double* w, std::size_t F,
+                    double* cos_sum, double* sin_sum, int threads);
 
 /// @brief @p count uniforms in (0, 1), a function of (@p seed, @p stream, i) alone (the
 /// random features' frequencies are drawn from them, so a state's seed fixes them on

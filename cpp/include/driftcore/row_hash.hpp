@@ -28,15 +28,14 @@ void row_hash_mix(std::uint64_t* h, const std::uint64_t* bits, std::size_t n,
 /// bits of double(v) + 0.0 (-0.0 as 0.0), or @p nan_bits for every NaN, for values of
 /// any dtype (integers through double, as Arrow casts them). Nulls are the caller's (a
 /// column with nulls goes through row_hash_mix()).
-void row_hash_mix_values(std::uint64_t* h, const array_view& values,
-                         std::uint64_t column_index, std::uint64_t nan_bits) noexcept;
+void row_hash_mix_values(std::uint64_t* h, const array_view& values, std::uint64_t column_index,
+                         std::uint64_t nan_bits) noexcept;
 
 /// @brief row_hash_mix() of a dictionary-coded column: entry i's canonical bits are
 /// @p dict_bits[codes[i]].
 /// @throws invalid_input (before changing @p h) when a code is outside [0, dict_size).
-void row_hash_mix_codes(std::uint64_t* h, const std::uint64_t* dict_bits,
-                        std::size_t dict_size, const array_view& codes,
-                        std::uint64_t column_index);
+void row_hash_mix_codes(std::uint64_t* h, const std::uint64_t* dict_bits, std::size_t dict_size,
+                        const array_view& codes, std::uint64_t column_index);
 
 /// @brief Finish the running hashes in place (fmix64 of each).
 void row_hash_finish(std::uint64_t* h, std::size_t n) noexcept;

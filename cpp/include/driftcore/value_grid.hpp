@@ -92,8 +92,7 @@ class value_grid {
 
   /// Merge sorted (key, count) runs at this shift into the grid, then coarsen until at
   /// most max_cells remain.
-  void absorb(std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>& counts,
-              int shift);
+  void absorb(std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>& counts, int shift);
 
   std::uint32_t max_cells_;
   int shift_ = 0;

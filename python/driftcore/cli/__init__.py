@@ -48,54 +48,98 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("columns")
-    g.add_argument("--columns", action="append", metavar="A,B",
-                   help="compare only these columns (comma-separated, repeatable)")
+    g.add_argument(
+        "--columns",
+        action="append",
+        metavar="A,B",
+        help="compare only these columns (comma-separated, repeatable)",
+    )
     g.add_argument("--exclude", action="append", metavar="A,B", help="leave these columns out")
-    g.add_argument("--id", action="append", metavar="A,B", dest="ids",
-                   help="identifier columns (row keys such as customer_id, of any type): no "
-                        "drift metrics, still part of the exact-row leakage key")
-    g.add_argument("--leak-columns", action="append", metavar="A,B",
-                   help="the columns two rows must share to count as exact-row leakage "
-                        "(default: every column both sides have, whatever --columns selects)")
-    g.add_argument("--text-column", action="append", metavar="NAME",
-                   help="treat this string column as text (repeatable; replaces auto-detection)")
-    g.add_argument("--categorical", action="append", metavar="A,B",
-                   help="count these numeric columns (integer codes) as categories")
+    g.add_argument(
+        "--id",
+        action="append",
+        metavar="A,B",
+        dest="ids",
+        help="identifier columns (row keys such as customer_id, of any type): no "
+        "drift metrics, still part of the exact-row leakage key",
+    )
+    g.add_argument(
+        "--leak-columns",
+        action="append",
+        metavar="A,B",
+        help="the columns two rows must share to count as exact-row leakage "
+        "(default: every column both sides have, whatever --columns selects)",
+    )
+    g.add_argument(
+        "--text-column",
+        action="append",
+        metavar="NAME",
+        help="treat this string column as text (repeatable; replaces auto-detection)",
+    )
+    g.add_argument(
+        "--categorical",
+        action="append",
+        metavar="A,B",
+        help="count these numeric columns (integer codes) as categories",
+    )
     g = p.add_argument_group("engine")
     g.add_argument("--config", metavar="FILE.toml", help="settings file (see driftcore.cli.config)")
-    g.add_argument("--mmd-sample", type=int, metavar="N",
-                   help="rows per side sampled for the MMD test (default 2000)")
+    g.add_argument(
+        "--mmd-sample",
+        type=int,
+        metavar="N",
+        help="rows per side sampled for the MMD test (default 2000)",
+    )
     g.add_argument("--seed", type=int, help="seed of the samples and sketches (default 0)")
     g.add_argument("--bins", type=int, help="quantile bins of the binned metrics (default 10)")
-    g.add_argument("--batch-size", type=int, metavar="ROWS",
-                   help="rows per record batch read (default 262144)")
+    g.add_argument(
+        "--batch-size", type=int, metavar="ROWS", help="rows per record batch read (default 262144)"
+    )
     g.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    g.add_argument("--device", choices=("auto", "cpu", "gpu"),
-                   help="where kernels run; gpu needs cupy and a CUDA GPU")
-    g.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the passes on Dask: 'local' (a LocalCluster, one worker process "
-                        "per core), 'local-cuda' (dask-cuda, one worker per GPU) or a "
-                        "scheduler address such as tcp://host:8786; needs "
-                        "pip install 'driftcore[dask]' and Parquet input")
+    g.add_argument(
+        "--device",
+        choices=("auto", "cpu", "gpu"),
+        help="where kernels run; gpu needs cupy and a CUDA GPU",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the passes on Dask: 'local' (a LocalCluster, one worker process "
+        "per core), 'local-cuda' (dask-cuda, one worker per GPU) or a "
+        "scheduler address such as tcp://host:8786; needs "
+        "pip install 'driftcore[dask]' and Parquet input",
+    )
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     g.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
 
 def _check_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("reference", help="Parquet file, CSV file, folder of Parquet files, or .dcp profile")
+    p.add_argument(
+        "reference", help="Parquet file, CSV file, folder of Parquet files, or .dcp profile"
+    )
     p.add_argument("current", help="the same kinds (a .dcp profile for compare)")
     p.add_argument("--report", metavar="FILE.html", help="write the HTML report")
     p.add_argument("--json", metavar="FILE.json", help="write the JSON report ('-' for stdout)")
-    p.add_argument("--threshold", action="append", metavar="NAME=VALUE",
-                   help="override a threshold, e.g. psi=0.25 (repeatable); names: "
-                        + ", ".join(THRESHOLDS))
-    p.add_argument("--correction", choices=CORRECTIONS,
-                   help="multiple-testing correction over the columns and the MMD test "
-                        "(default holm: false-alarm rate of the whole check <= alpha)")
-    p.add_argument("--leak-rows", type=int, metavar="N",
-                   help="exact-row leakage: at most this many candidate rows (current rows "
-                        "whose row hash matches a reference row) are verified exactly; beyond, "
-                        "the count is estimated from a sample (default 500000; 0: no check)")
+    p.add_argument(
+        "--threshold",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a threshold, e.g. psi=0.25 (repeatable); names: " + ", ".join(THRESHOLDS),
+    )
+    p.add_argument(
+        "--correction",
+        choices=CORRECTIONS,
+        help="multiple-testing correction over the columns and the MMD test "
+        "(default holm: false-alarm rate of the whole check <= alpha)",
+    )
+    p.add_argument(
+        "--leak-rows",
+        type=int,
+        metavar="N",
+        help="exact-row leakage: at most this many candidate rows (current rows "
+        "whose row hash matches a reference row) are verified exactly; beyond, "
+        "the count is estimated from a sample (default 500000; 0: no check)",
+    )
     p.add_argument("--examples", type=int, metavar="N", help="leakage examples kept (default 5)")
     _common(p)
 
@@ -105,17 +149,22 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="driftcore",
         description="Data drift and leakage checks. Exit status: 0 pass, 1 drift or leakage "
-                    "over a threshold, 2 usage or input error.",
+        "over a threshold, 2 usage or input error.",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="{check,profile,compare}")
     _check_args(sub.add_parser("check", help="compare two datasets (the main job)"))
-    _check_args(sub.add_parser("compare", help="compare a saved profile with new data or a profile"))
+    _check_args(
+        sub.add_parser("compare", help="compare a saved profile with new data or a profile")
+    )
     pp = sub.add_parser("profile", help="summarize a dataset into a .dcp profile")
     pp.add_argument("data", help="Parquet file, CSV file or folder of Parquet files")
     pp.add_argument("-o", "--output", required=True, metavar="FILE.dcp", help="profile to write")
-    pp.add_argument("--reference", metavar="REF.dcp",
-                    help="profile current data on this reference's bins (for compare)")
+    pp.add_argument(
+        "--reference",
+        metavar="REF.dcp",
+        help="profile current data on this reference's bins (for compare)",
+    )
     _common(pp)
     return p
 
@@ -126,12 +175,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.config:
         apply(s, load_toml(args.config), args.config).validate(args.config)
     opts: dict[str, Any] = {
-        "columns": _split(args.columns), "exclude": _split(args.exclude),
+        "columns": _split(args.columns),
+        "exclude": _split(args.exclude),
         "leak_columns": _split(getattr(args, "leak_columns", None)),
         "ids": _split(getattr(args, "ids", None)),
-        "text_columns": args.text_column, "categorical": _split(args.categorical),
-        "mmd_sample": args.mmd_sample, "seed": args.seed,
-        "bins": args.bins, "batch_size": args.batch_size, "threads": args.threads,
+        "text_columns": args.text_column,
+        "categorical": _split(args.categorical),
+        "mmd_sample": args.mmd_sample,
+        "seed": args.seed,
+        "bins": args.bins,
+        "batch_size": args.batch_size,
+        "threads": args.threads,
         "device": args.device,
     }
     for name in ("correction", "leak_rows", "examples"):
@@ -155,18 +209,21 @@ def _run(args: argparse.Namespace) -> int:
     output.check_targets(outputs, inputs)  # before anything is read
     s = settings_from(args)
     if args.command == "profile":
-        pf = run_profile(args.data, s, reference=args.reference, quiet=args.quiet,
-                         scheduler=args.scheduler)
+        pf = run_profile(
+            args.data, s, reference=args.reference, quiet=args.quiet, scheduler=args.scheduler
+        )
         data = pf.to_bytes()
         output.write_outputs([(args.output, data)])
         if not args.quiet:
-            print(f"wrote {args.output} ({len(data):,} bytes; {pf.meta['rows']:,} rows, "
-                  f"{len(pf.meta['columns'])} columns)", file=sys.stderr)
+            print(
+                f"wrote {args.output} ({len(data):,} bytes; {pf.meta['rows']:,} rows, "
+                f"{len(pf.meta['columns'])} columns)",
+                file=sys.stderr,
+            )
         return 0
     if args.command == "compare" and not Path(args.reference).is_file():
         raise InputError(args.reference, "no such profile (make one with driftcore profile)")
-    report = run_check(args.reference, args.current, s, quiet=args.quiet,
-                       scheduler=args.scheduler)
+    report = run_check(args.reference, args.current, s, quiet=args.quiet, scheduler=args.scheduler)
     doc = report.document
     doc["tool"]["command"] = args.command
     files = []
@@ -213,8 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        print(f"driftcore: {type(exc).__name__}: {first} (rerun with --debug for the traceback)",
-              file=sys.stderr)
+        print(
+            f"driftcore: {type(exc).__name__}: {first} (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 2
 
 
@@ -237,7 +296,8 @@ def without_pandas(argv: Sequence[str]) -> None:
     pandas, when installed, the first time it converts an array (0.2 s, a fifth of a
     check of 1e6 rows), and the command never uses it. pyarrow then runs as without
     pandas. Not with ``--scheduler`` (Dask needs pandas) or once pandas is loaded."""
-    if "pandas" in sys.modules or any(a == "--scheduler" or a.startswith("--scheduler=")
-                                      for a in argv):
+    if "pandas" in sys.modules or any(
+        a == "--scheduler" or a.startswith("--scheduler=") for a in argv
+    ):
         return
     sys.meta_path.insert(0, _NoPandas())  # type: ignore[arg-type]

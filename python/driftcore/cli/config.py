@@ -47,7 +47,9 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         try:
             import tomli as tomllib  # type: ignore[no-redef]
         except ModuleNotFoundError:
-            raise InputError(path, "reading TOML needs Python >= 3.11 or the tomli package") from None
+            raise InputError(
+                path, "reading TOML needs Python >= 3.11 or the tomli package"
+            ) from None
     p = Path(path)
     try:
         with open(p, "rb") as f:

@@ -14,7 +14,7 @@ SPLIT_EVERY = 8
 
 
 def kind_of(collection: Any) -> str | None:
-    """"frame", "series", "bag" or "array" for a Dask collection, else None."""
+    """ "frame", "series", "bag" or "array" for a Dask collection, else None."""
     if not dask.is_dask_collection(collection):
         return None
     mod = type(collection).__module__
@@ -34,7 +34,9 @@ def partitions(collection: Any) -> list[Any]:
     kind = kind_of(collection)
     if kind == "array":
         if collection.ndim != 2:
-            raise ValueError(f"expected a 2-D Dask array (rows x features), got {collection.ndim}-D")
+            raise ValueError(
+                f"expected a 2-D Dask array (rows x features), got {collection.ndim}-D"
+            )
         if len(collection.chunks[1]) > 1:
             collection = collection.rechunk({1: -1})
         return list(collection.to_delayed().ravel())
@@ -53,16 +55,18 @@ def per_partition(fn: Callable[..., Any], data: Any, *args: Any) -> list[Any]:
     instead of two (a 1e8-row profile in 10 partitions on 2 workers of a 2-vCPU
     LocalCluster: 0.79-0.84 -> 0.74-0.78 s; benchmarks/RESULTS.md)."""
     if kind_of(data) in ("frame", "series"):
-        mapped = data.map_partitions(fn, *args, meta=(None, object), enforce_metadata=False,
-                                     align_dataframes=False)
+        mapped = data.map_partitions(
+            fn, *args, meta=(None, object), enforce_metadata=False, align_dataframes=False
+        )
         return list(mapped.to_delayed())
     parts = partitions(data) if dask.is_dask_collection(data) else list(data)
     task = dask.delayed(fn, pure=True)
     return [task(part, *args) for part in parts]
 
 
-def tree_merge(states: Sequence[Any], merge: Callable[[list[Any]], Any],
-               split_every: int = SPLIT_EVERY) -> Any:
+def tree_merge(
+    states: Sequence[Any], merge: Callable[[list[Any]], Any], split_every: int = SPLIT_EVERY
+) -> Any:
     """A delayed object whose value is ``merge`` folded over the states in partition
     order, as a tree of ``split_every``-way merges. ``merge`` takes a list and must not
     modify its inputs: a retried task may see them again.
@@ -77,7 +81,7 @@ def tree_merge(states: Sequence[Any], merge: Callable[[list[Any]], Any],
         raise ValueError("nothing to merge: the collection has no partitions")
     task = dask.delayed(merge, pure=True)
     while True:  # at least one merge, so a single state comes back as a new object too
-        level = [task(level[i:i + split_every]) for i in range(0, len(level), split_every)]
+        level = [task(level[i : i + split_every]) for i in range(0, len(level), split_every)]
         if len(level) == 1:
             return level[0]
 

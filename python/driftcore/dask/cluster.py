@@ -37,8 +37,9 @@ class ArrowThreads(WorkerPlugin):
 
 
 @contextmanager
-def connect(scheduler: str = LOCAL, *, n_workers: int | None = None,
-            threads_per_worker: int = 1) -> Iterator[Any]:
+def connect(
+    scheduler: str = LOCAL, *, n_workers: int | None = None, threads_per_worker: int = 1
+) -> Iterator[Any]:
     """A ``distributed.Client``, active (the default scheduler) inside the ``with``
     block and closed after it, with the cluster it started.
 
@@ -66,21 +67,27 @@ def connect(scheduler: str = LOCAL, *, n_workers: int | None = None,
         # ``config`` in the worker processes it starts, restarts included; the dotted
         # key is set after (on top of) the client's own configuration.
         cluster = LocalCluster(
-            n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=threads_per_worker,
-            processes=True, dashboard_address=":0",  # a free port: never clash
+            n_workers=n_workers or os.cpu_count() or 1,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            dashboard_address=":0",  # a free port: never clash
             config={"distributed.worker.profile.enabled": False},
         )
     elif scheduler == LOCAL_CUDA:
         try:
             from dask_cuda import LocalCUDACluster
         except ImportError as exc:
-            raise ImportError("scheduler 'local-cuda' needs dask-cuda: pip install dask-cuda "
-                              f"(and cudf for GPU DataFrames); the import failed with: {exc}"
-                              ) from exc
-        cluster = LocalCUDACluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                                   dashboard_address=":0")
+            raise ImportError(
+                "scheduler 'local-cuda' needs dask-cuda: pip install dask-cuda "
+                f"(and cudf for GPU DataFrames); the import failed with: {exc}"
+            ) from exc
+        cluster = LocalCUDACluster(
+            n_workers=n_workers, threads_per_worker=threads_per_worker, dashboard_address=":0"
+        )
     elif not isinstance(scheduler, str) or not scheduler:
-        raise ValueError(f"scheduler must be 'local', 'local-cuda' or an address, got {scheduler!r}")
+        raise ValueError(
+            f"scheduler must be 'local', 'local-cuda' or an address, got {scheduler!r}"
+        )
     try:
         client = Client(cluster if cluster is not None else scheduler)
     except BaseException:

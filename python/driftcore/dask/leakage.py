@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dispatch
-from ..leakage import LeakageResult, _check, _hasher, _set_scores
+from ..leakage import LeakageResult, check_settings, resolve_hasher, set_scores
 from ..lsh import LSHIndex
 from ..minhash import MinHasher
 from . import _graph
@@ -38,7 +38,7 @@ def signatures(docs: Any, hasher: MinHasher | None = None, *, threads: int | Non
     """
     import dask.array as da
 
-    mh = MinHasher() if hasher is None else _hasher(hasher)
+    mh = MinHasher() if hasher is None else resolve_hasher(hasher)
     parts = _graph.per_partition(_signatures_part, _docs(docs, "docs"), mh, threads)
     blocks = [da.from_delayed(p, shape=(np.nan, mh.num_perm), dtype=np.uint32) for p in parts]
     return da.concatenate(blocks, axis=0)
@@ -110,25 +110,28 @@ def find_leakage(
     """
     import dask
 
-    verify = _check(threshold, measure, verify)
+    verify = check_settings(threshold, measure, verify)
     lsh_threshold = threshold if candidate_threshold is None else candidate_threshold
     if isinstance(train, LSHIndex):
         if verify == "exact":
-            raise ValueError("verify='exact' needs the training documents, not an LSHIndex "
-                             "(it keeps no text); use verify='signature' or pass the documents")
-        if hasher is not None and _hasher(hasher) != train.hasher:
+            raise ValueError(
+                "verify='exact' needs the training documents, not an LSHIndex "
+                "(it keeps no text); use verify='signature' or pass the documents"
+            )
+        if hasher is not None and resolve_hasher(hasher) != train.hasher:
             raise ValueError("hasher differs from the one the training index was built with")
         empty, index = train, dask.delayed(train, pure=True)
         train_lengths = None
     else:
-        mh = _hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
+        mh = resolve_hasher(hasher, num_perm=num_perm, seed=seed, shingle=shingle, n=n)
         empty = LSHIndex(mh, lsh_threshold, bands=bands, rows=rows)
         index, train_lengths = _index_tree(train, empty, threads, split_every, lengths=True)
     eval_docs = _docs(evaluation, "evaluation")
     queries = _graph.per_partition(_query_part, eval_docs, index, threads)
     n_train_lazy = dask.delayed(len, pure=True)(index)
-    found, n_train, lengths = _graph.compute(queries, n_train_lazy, train_lengths,
-                                             scheduler=scheduler)
+    found, n_train, lengths = _graph.compute(
+        queries, n_train_lazy, train_lengths, scheduler=scheduler
+    )
     sizes = np.array([f[0] for f in found], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     q = np.concatenate([f[1] + s for f, s in zip(found, starts)] or [np.zeros(0, np.int64)])
@@ -141,9 +144,17 @@ def find_leakage(
         jac, cont, score = agreement, np.full(len(q), np.nan), agreement
     keep = score >= threshold
     return LeakageResult(
-        eval_index=q[keep], train_index=i[keep], jaccard=jac[keep], containment=cont[keep],
-        n_eval=int(sizes.sum()), n_train=int(n_train), threshold=float(threshold),
-        measure=measure, verified=verify, bands=empty.bands, rows=empty.rows,
+        eval_index=q[keep],
+        train_index=i[keep],
+        jaccard=jac[keep],
+        containment=cont[keep],
+        n_eval=int(sizes.sum()),
+        n_train=int(n_train),
+        threshold=float(threshold),
+        measure=measure,
+        verified=verify,
+        bands=empty.bands,
+        rows=empty.rows,
         settings=empty._settings(),
     )
 
@@ -153,8 +164,9 @@ def find_leakage(
 
 def _docs(docs: Any, side: str) -> Any:
     if _graph.kind_of(docs) not in ("series", "bag"):
-        raise TypeError(f"{side} must be a Dask Series or Bag of documents, got "
-                        f"{type(docs).__name__}")
+        raise TypeError(
+            f"{side} must be a Dask Series or Bag of documents, got {type(docs).__name__}"
+        )
     return docs
 
 
@@ -164,14 +176,20 @@ def _signatures_part(part: Any, hasher: MinHasher, threads: int | None) -> np.nd
 
 
 def _index_part(part: Any, empty: LSHIndex, threads: int | None) -> LSHIndex:
-    index = LSHIndex(empty.hasher, empty.threshold, bands=empty.bands, rows=empty.rows,
-                     keep_signatures=empty.keep_signatures)
+    index = LSHIndex(
+        empty.hasher,
+        empty.threshold,
+        bands=empty.bands,
+        rows=empty.rows,
+        keep_signatures=empty.keep_signatures,
+    )
     index.add(text_values(part), threads=threads)
     return index
 
 
-def _index_tree(train: Any, empty: LSHIndex, threads: int | None, split_every: int,
-                lengths: bool = False) -> Any:
+def _index_tree(
+    train: Any, empty: LSHIndex, threads: int | None, split_every: int, lengths: bool = False
+) -> Any:
     import dask
 
     states = _graph.per_partition(_index_part, _docs(train, "train"), empty, threads)
@@ -211,8 +229,15 @@ def _query_part(part: Any, index: LSHIndex, threads: int | None) -> tuple:
     return len(docs), pairs.query.astype(np.int64), pairs.index.astype(np.int64), pairs.agreement
 
 
-def _exact(train: Any, eval_docs: Any, found: list[tuple], lengths: list[int],
-           hasher: MinHasher, threads: int | None, scheduler: Any) -> tuple[np.ndarray, np.ndarray]:
+def _exact(
+    train: Any,
+    eval_docs: Any,
+    found: list[tuple],
+    lengths: list[int],
+    hasher: MinHasher,
+    threads: int | None,
+    scheduler: Any,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact Jaccard and containment of every candidate: the shingle sets of the
     candidate training documents are made where those documents live, sent to the
     evaluation partitions that need them, and intersected there."""
@@ -224,23 +249,29 @@ def _exact(train: Any, eval_docs: Any, found: list[tuple], lengths: list[int],
     for j, part in enumerate(_graph.partitions(train)):  # validated by _index_tree
         ids = wanted[(wanted >= bounds[j]) & (wanted < bounds[j + 1])]
         if ids.size:
-            pieces.append(dask.delayed(_shingles_part, pure=True)(part, ids - bounds[j], bounds[j],
-                                                                  hasher, threads))
+            pieces.append(
+                dask.delayed(_shingles_part, pure=True)(
+                    part, ids - bounds[j], bounds[j], hasher, threads
+                )
+            )
     train_sets = dask.delayed(_join_sets, pure=True)(pieces)
-    scores = [dask.delayed(_scores_part, pure=True)(p, f[1], f[2], train_sets, hasher, threads)
-              for p, f in zip(_graph.partitions(eval_docs), found)]
+    scores = [
+        dask.delayed(_scores_part, pure=True)(p, f[1], f[2], train_sets, hasher, threads)
+        for p, f in zip(_graph.partitions(eval_docs), found)
+    ]
     (done,) = _graph.compute(scores, scheduler=scheduler)
     jac = np.concatenate([d[0] for d in done] or [np.zeros(0)])
     cont = np.concatenate([d[1] for d in done] or [np.zeros(0)])
     return jac, cont
 
 
-def _shingles_part(part: Any, local: np.ndarray, start: int, hasher: MinHasher,
-                   threads: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _shingles_part(
+    part: Any, local: np.ndarray, start: int, hasher: MinHasher, threads: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(global numbers, shingle hashes, offsets) of some documents of one partition."""
-    from ..leakage import _take
+    from ..leakage import take_docs
 
-    hashes, offsets = hasher.shingle_sets(_take(text_values(part), local), threads=threads)
+    hashes, offsets = hasher.shingle_sets(take_docs(text_values(part), local), threads=threads)
     return local + start, hashes, offsets
 
 
@@ -254,15 +285,21 @@ def _join_sets(pieces: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ids, hashes, offsets
 
 
-def _scores_part(part: Any, q: np.ndarray, i: np.ndarray, train_sets: tuple, hasher: MinHasher,
-                 threads: int | None) -> tuple[np.ndarray, np.ndarray]:
-    from ..leakage import _take
+def _scores_part(
+    part: Any,
+    q: np.ndarray,
+    i: np.ndarray,
+    train_sets: tuple,
+    hasher: MinHasher,
+    threads: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    from ..leakage import take_docs
 
     if len(q) == 0:
         return np.zeros(0), np.zeros(0)
     ids, hb, ob = train_sets
     uq, iq = np.unique(q, return_inverse=True)
-    ha, oa = hasher.shingle_sets(_take(text_values(part), uq), threads=threads)
+    ha, oa = hasher.shingle_sets(take_docs(text_values(part), uq), threads=threads)
     ib = np.searchsorted(ids, i)  # ids are sorted: pieces come in partition order
     t = _dispatch.resolve_threads(threads)
-    return _set_scores(ha, oa, hb, ob, iq.astype(np.int64), ib.astype(np.int64), t)
+    return set_scores(ha, oa, hb, ob, iq.astype(np.int64), ib.astype(np.int64), t)

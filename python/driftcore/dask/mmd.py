@@ -48,8 +48,9 @@ def streaming_mmd(
     states = []
     for side, data in sides.items():
         states += _graph.per_partition(_mmd_part, data, empty, side, threads)
-    (state,) = _graph.compute(_graph.tree_merge(states, merge_mmd, split_every),
-                              scheduler=scheduler)
+    (state,) = _graph.compute(
+        _graph.tree_merge(states, merge_mmd, split_every), scheduler=scheduler
+    )
     return state
 
 
@@ -60,8 +61,9 @@ def _numeric(data: Any, side: str, columns: list[str] | None) -> Any:
             raise TypeError("columns= selects DataFrame columns; give arrays without it")
         return data
     if kind != "frame":
-        raise TypeError(f"{side} must be a 2-D Dask array or a Dask DataFrame, "
-                        f"got {type(data).__name__}")
+        raise TypeError(
+            f"{side} must be a 2-D Dask array or a Dask DataFrame, got {type(data).__name__}"
+        )
     names = [str(c) for c in data.columns] if columns is None else list(columns)
     unknown = [c for c in names if c not in data.columns]
     if unknown:
@@ -70,8 +72,9 @@ def _numeric(data: Any, side: str, columns: list[str] | None) -> Any:
 
 
 def _mmd_part(part: Any, empty: StreamingMMD, side: str, threads: int | None) -> StreamingMMD:
-    state = StreamingMMD(empty.bandwidth, kernel=empty.kernel, n_features=empty.n_features,
-                         seed=empty.seed)
+    state = StreamingMMD(
+        empty.bandwidth, kernel=empty.kernel, n_features=empty.n_features, seed=empty.seed
+    )
     if hasattr(part, "columns"):  # a DataFrame partition
         part = part.to_numpy(dtype=np.float64)
     if len(part):

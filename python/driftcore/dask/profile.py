@@ -44,11 +44,19 @@ def profile(
     >>> p["x"].count, p == driftcore.Profile.build(df, bins=4)
     (100, True)
     """
-    Profile(bins=bins, max_cells=max_cells, reference=reference,
-            categorical=categorical)  # validates the settings
+    Profile(
+        bins=bins, max_cells=max_cells, reference=reference, categorical=categorical
+    )  # validates the settings
     frame, columns = _frame_of(data, "data", columns)
-    tree = _profile_tree(frame, columns, (bins, max_cells, tuple(categorical or ())), reference,
-                         threads, device, split_every)
+    tree = _profile_tree(
+        frame,
+        columns,
+        (bins, max_cells, tuple(categorical or ())),
+        reference,
+        threads,
+        device,
+        split_every,
+    )
     (prof,) = _graph.compute(tree, scheduler=scheduler)
     return prof
 
@@ -94,13 +102,16 @@ def compare(
     if ref_prof is None:
         Profile(bins=bins, max_cells=max_cells, categorical=categorical)  # validates
         ref_frame, ref_cols = _frame_of(reference, "reference", columns)
-        lazy["reference"] = _profile_tree(ref_frame, ref_cols,
-                                          (bins, max_cells, tuple(categorical or ())), None,
-                                          *opts)
+        lazy["reference"] = _profile_tree(
+            ref_frame, ref_cols, (bins, max_cells, tuple(categorical or ())), None, *opts
+        )
     if not isinstance(current, Profile):
         cur_frame, cur_cols = _frame_of(current, "current", columns)
-        settings = (bins, max_cells, tuple(categorical or ())) if ref_prof is None else \
-            (ref_prof.bins, ref_prof.max_cells, tuple(categorical or ()))
+        settings = (
+            (bins, max_cells, tuple(categorical or ()))
+            if ref_prof is None
+            else (ref_prof.bins, ref_prof.max_cells, tuple(categorical or ()))
+        )
         lazy["current"] = _profile_tree(cur_frame, cur_cols, settings, ref_prof, *opts)
     done = dict(zip(lazy, _graph.compute(*lazy.values(), scheduler=scheduler)))
     ref_prof = done.get("reference", ref_prof)
@@ -108,8 +119,16 @@ def compare(
     return compare_profiles(ref_prof, cur_prof, bins=ref_prof.bins, columns=columns, **rules)
 
 
-_RULES = {"alpha", "correction", "drift_share", "tests", "missing_threshold", "psi_threshold",
-          "wasserstein_threshold", "js_threshold"}
+_RULES = {
+    "alpha",
+    "correction",
+    "drift_share",
+    "tests",
+    "missing_threshold",
+    "psi_threshold",
+    "wasserstein_threshold",
+    "js_threshold",
+}
 
 
 # --- the graph ------------------------------------------------------------------------
@@ -134,24 +153,36 @@ def _frame_of(data: Any, side: str, columns: list[str] | None) -> tuple[Any, lis
     return data, names
 
 
-def _profile_part(part: Any, columns: list[str], settings: tuple[int, int, tuple],
-                  reference: Profile | None, threads: int | None, device: str) -> Profile:
+def _profile_part(
+    part: Any,
+    columns: list[str],
+    settings: tuple[int, int, tuple],
+    reference: Profile | None,
+    threads: int | None,
+    device: str,
+) -> Profile:
     bins, max_cells, categorical = settings
-    prof = Profile(bins=bins, max_cells=max_cells, reference=reference,
-                   categorical=list(categorical))
+    prof = Profile(
+        bins=bins, max_cells=max_cells, reference=reference, categorical=list(categorical)
+    )
     prof.update(partition_table(part, columns), threads=threads, device=device)
     return prof
 
 
-def _profile_tree(frame: Any, columns: list[str], settings: tuple[int, int, tuple],
-                  reference: Profile | None, threads: int | None, device: str,
-                  split_every: int) -> Any:
+def _profile_tree(
+    frame: Any,
+    columns: list[str],
+    settings: tuple[int, int, tuple],
+    reference: Profile | None,
+    threads: int | None,
+    device: str,
+    split_every: int,
+) -> Any:
     import dask
 
     # One graph key for the reference, not a copy inside every task.
     ref = None if reference is None else dask.delayed(reference, pure=True)
-    states = _graph.per_partition(_profile_part, frame, columns, settings, ref,
-                                  threads, device)
+    states = _graph.per_partition(_profile_part, frame, columns, settings, ref, threads, device)
     return _graph.tree_merge(states, merge_profiles, split_every)
 
 

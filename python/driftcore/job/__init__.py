@@ -8,8 +8,9 @@
 - :mod:`~driftcore.job.plan`: which columns are compared, and as what kind.
 - :mod:`~driftcore.job.passes`: the passes over the data (:mod:`~driftcore.job.dask_passes`
   on a Dask cluster).
-- :mod:`~driftcore.job.leak`, :mod:`~driftcore.job.rowhash`, :mod:`~driftcore.job.sample`,
-  :mod:`~driftcore.job.mmd`: leakage, row hashes, the MMD sample and test.
+- :mod:`~driftcore.job.leak`, :mod:`~driftcore.job.rowhash`: the leakage states
+  (:class:`~driftcore.job.leak.TextLeak`, :class:`~driftcore.job.leak.ExactRows`,
+  :class:`~driftcore.job.rowhash.RowHashes`); :mod:`~driftcore.job.mmd`: the MMD test.
 - :mod:`~driftcore.job.document`: the report document and the verdict;
   :mod:`~driftcore.job.report_json`, :mod:`~driftcore.job.report_html`,
   :mod:`~driftcore.job.report_text` render it; :mod:`~driftcore.job.output` writes files

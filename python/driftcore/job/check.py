@@ -116,8 +116,10 @@ class CheckReport:
 
     def _repr_html_(self) -> str:
         # An iframe keeps the report's page styles out of the notebook's.
-        return (f'<iframe srcdoc="{escape(self.to_html())}" style="width:100%;height:640px;'
-                f'border:1px solid #dde" title="driftcore report"></iframe>')
+        return (
+            f'<iframe srcdoc="{escape(self.to_html())}" style="width:100%;height:640px;'
+            f'border:1px solid #dde" title="driftcore report"></iframe>'
+        )
 
     def __str__(self) -> str:
         from .report_text import render
@@ -128,9 +130,11 @@ class CheckReport:
 
     def __repr__(self) -> str:
         s = self.document["summary"]
-        return (f"CheckReport({s['status']}, exit_code={s['exit_code']}, "
-                f"{s['n_drifted']} of {s['n_judged']} columns drifted, "
-                f"{len(s['reasons'])} reasons)")
+        return (
+            f"CheckReport({s['status']}, exit_code={s['exit_code']}, "
+            f"{s['n_drifted']} of {s['n_judged']} columns drifted, "
+            f"{len(s['reasons'])} reasons)"
+        )
 
 
 def check(
@@ -211,15 +215,24 @@ def check(
     >>> driftcore.check({"x": x[:2000]}, {"x": x[2000:]}).passed
     True
     """
-    s = Settings(columns=None if columns is None else list(columns),
-                 exclude=list(exclude or []),
-                 leak_columns=None if leak_columns is None else list(leak_columns),
-                 ids=list(ids or []),
-                 text_columns=None if text_columns is None else list(text_columns),
-                 categorical=list(categorical or []), correction=correction, bins=bins,
-                 mmd_sample=mmd_sample, mmd_permutations=mmd_permutations,
-                 leak_rows=leak_rows, examples=examples, seed=seed, batch_size=batch_size,
-                 threads=threads, device=device)
+    s = Settings(
+        columns=None if columns is None else list(columns),
+        exclude=list(exclude or []),
+        leak_columns=None if leak_columns is None else list(leak_columns),
+        ids=list(ids or []),
+        text_columns=None if text_columns is None else list(text_columns),
+        categorical=list(categorical or []),
+        correction=correction,
+        bins=bins,
+        mmd_sample=mmd_sample,
+        mmd_permutations=mmd_permutations,
+        leak_rows=leak_rows,
+        examples=examples,
+        seed=seed,
+        batch_size=batch_size,
+        threads=threads,
+        device=device,
+    )
     for name, value in (thresholds or {}).items():
         s.thresholds[name] = value
     return run_check(reference, current, s, quiet=not progress, scheduler=scheduler)
@@ -228,8 +241,9 @@ def check(
 # --- the job with Settings ------------------------------------------------------------------
 
 
-def run_check(reference: Any, current: Any, settings: Settings, *, quiet: bool = True,
-              scheduler: Any = None) -> CheckReport:
+def run_check(
+    reference: Any, current: Any, settings: Settings, *, quiet: bool = True, scheduler: Any = None
+) -> CheckReport:
     """:func:`check` with its options as ``settings``. Starts over when a CSV column
     widens (:mod:`driftcore.job.read_csv`)."""
     from .read_csv import retry_widened, share_types
@@ -247,8 +261,14 @@ def run_check(reference: Any, current: Any, settings: Settings, *, quiet: bool =
     return retry_widened(attempt, quiet)
 
 
-def run_profile(data: Any, settings: Settings, *, reference: str | os.PathLike[str] | None = None,
-                quiet: bool = True, scheduler: Any = None) -> ProfileFile:
+def run_profile(
+    data: Any,
+    settings: Settings,
+    *,
+    reference: str | os.PathLike[str] | None = None,
+    quiet: bool = True,
+    scheduler: Any = None,
+) -> ProfileFile:
     """Summarize ``data`` into a :class:`~driftcore.job.profile_file.ProfileFile` (the
     ``.dcp`` file of ``driftcore profile``) that :func:`check` accepts in place of
     the data; with ``reference`` (a ``.dcp`` path), a current-side profile binned on
@@ -329,30 +349,32 @@ def _passes(scheduler: Any) -> Iterator[Any]:
         try:
             client = stack.enter_context(connect(scheduler))
         except ImportError as exc:  # local-cuda without dask-cuda
-            raise InputError(f"--scheduler {scheduler}", "needs dask-cuda: pip install dask-cuda "
-                                                        "(and cudf)") from exc
+            raise InputError(
+                f"--scheduler {scheduler}", "needs dask-cuda: pip install dask-cuda (and cudf)"
+            ) from exc
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--scheduler {scheduler}", f"cannot connect: {exc}") from exc
         yield DaskPasses(client)
 
 
-def _side_from_profile(pf: ProfileFile, similarity: float, s: Settings) -> Any:
-    from ..lsh import LSHIndex
-    from . import leak
+def _side_from_profile(pf: ProfileFile) -> Any:
     from .passes import Side
 
-    text = {}
-    for c, ix in pf.text.items():
-        if abs(ix.threshold - similarity) > 1e-12:
-            ix = LSHIndex.from_bytes(ix.to_bytes())
-        text[c] = leak.TextLeak(c, similarity=similarity, examples=s.examples,
-                                threads=s.threads, device=s.device, index=ix)
-    return Side(pf.path, "profile", int(pf.meta["rows"]), pf.profile, pf.sample, text,
-                is_profile=True, saved=pf)
+    return Side(
+        pf.path,
+        "profile",
+        int(pf.meta["rows"]),
+        pf.profile,
+        pf.sample,
+        indexes=dict(pf.text),
+        is_profile=True,
+        saved=pf,
+    )
 
 
-def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | None,
-             quiet: bool, passes: Any) -> ProfileFile:
+def _profile(
+    src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | None, quiet: bool, passes: Any
+) -> ProfileFile:
     from ..lsh import LSHIndex
     from .document import now
     from .plan import compare_current, plan_columns, plan_from_profile
@@ -362,29 +384,41 @@ def _profile(src: Source, s: Settings, reference: Any, ref_pf: ProfileFile | Non
     if ref_pf is not None:
         plan = plan_from_profile(ref_pf, ref_pf.path, s)
         plan = compare_current(src, plan, s).common(plan, src.path)
-        ref = _side_from_profile(ref_pf, s.thresholds["similarity"], s)
-        ref.text = {}
+        ref = _side_from_profile(ref_pf)
+        ref.indexes = {}
         side = passes.current(src, plan, ref, s, Progress(src.num_rows, "profile", quiet))
         text_idx: dict[str, LSHIndex] = {}
     else:
         plan = plan_columns(src, s)
         plan.leak_key = []  # a profile keeps no rows: read the compared columns only
         side = passes.reference_first(src, plan, s, Progress(src.num_rows, "profile", quiet))
-        text_idx = {c: t.index for c, t in side.text.items()}
+        text_idx = side.indexes
     meta = {
-        "source": str(src.path), "format": src.format, "rows": side.rows,
-        "columns": plan.columns, "kinds": plan.kinds, "types": plan.types,
+        "source": str(src.path),
+        "format": src.format,
+        "rows": side.rows,
+        "columns": plan.columns,
+        "kinds": plan.kinds,
+        "types": plan.types,
         "categorical": plan.as_categories,
-        "seed": s.seed, "mmd_sample": s.mmd_sample, "batch_size": s.batch_size,
+        "seed": s.seed,
+        "mmd_sample": s.mmd_sample,
+        "batch_size": s.batch_size,
         "reference": None if reference is None else str(reference),
         "created_utc": now(),
     }
     return ProfileFile(side.profile, meta, side.sample, plan.of("numeric"), text_idx)
 
 
-def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settings,
-           quiet: bool, passes: Any, t0: float) -> CheckReport:
-    from . import document, leak
+def _check(
+    ref_in: Source | ProfileFile,
+    cur_in: Source | ProfileFile,
+    s: Settings,
+    quiet: bool,
+    passes: Any,
+    t0: float,
+) -> CheckReport:
+    from . import document
     from .plan import (
         compare_current,
         compare_current_profile,
@@ -400,8 +434,7 @@ def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settin
     cur_pf = None if cur_src is not None else cur_in
     if ref_pf is not None:
         plan = plan_from_profile(ref_pf, ref_pf.path, s)
-        ref = _side_from_profile(ref_pf, s.thresholds["similarity"], s)
-        ref.text = {c: t for c, t in ref.text.items() if c in plan.columns}
+        ref = _side_from_profile(ref_pf)
     else:
         plan = plan_columns(ref_src, s)
     # What the sides do not share is a finding; the check compares what they do.
@@ -411,23 +444,21 @@ def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settin
         change = compare_current_profile(cur_pf, plan, s)
     plan = change.common(plan, cur_src.path if cur_src is not None else cur_pf.path)
     if ref_pf is not None:
-        ref.text = {c: t for c, t in ref.text.items() if c in plan.columns}
-    rows_check = None
-    if ref_src is not None and cur_src is not None and s.leak_rows:
-        rows_check = leak.ExactRows(plan.key, s.leak_rows, s.seed)
+        ref.indexes = {c: ix for c, ix in ref.indexes.items() if c in plan.columns}
     if ref_src is not None:
         t = time.perf_counter()
-        ref = passes.reference_first(ref_src, plan, s,
-                                     Progress(ref_src.num_rows, "reference", quiet), rows_check)
+        hash_rows = cur_src is not None and s.leak_rows > 0
+        ref = passes.reference_first(
+            ref_src, plan, s, Progress(ref_src.num_rows, "reference", quiet), hash_rows
+        )
         phases["reference"] = time.perf_counter() - t
     if cur_src is not None:
         t = time.perf_counter()
-        cur = passes.current(cur_src, plan, ref, s, Progress(cur_src.num_rows, "current", quiet),
-                             rows_check)
+        cur = passes.current(cur_src, plan, ref, s, Progress(cur_src.num_rows, "current", quiet))
         phases["current"] = time.perf_counter() - t
     else:
-        cur = _side_from_profile(cur_pf, s.thresholds["similarity"], s)
-        cur.text = {}
+        cur = _side_from_profile(cur_pf)
+        cur.indexes = {}
         cols = cur_pf.sample_columns
         idx = [cols.index(c) for c in plan.of("numeric") if c in cols]
         cur.sample = cur_pf.sample[:, idx] if cur_pf.sample.size else cur_pf.sample
@@ -439,28 +470,35 @@ def _check(ref_in: Source | ProfileFile, cur_in: Source | ProfileFile, s: Settin
         # Not at all when no current row's hash is a reference row's and no example
         # text is wanted: the everyday case.
         progress = Progress(ref.rows, "reference (leakage)", quiet)
-        texts = any(t.wanted_reference_rows() for t in ref.text.values())
+        texts = any(t.wanted_reference_rows() for t in cur.text.values())
+        rows_check = cur.exact
         if rows_check is not None and (rows_check.n_candidates or texts):
-            exact = passes.reference_second(ref_src, plan, ref, s, progress, rows_check)
+            exact = passes.reference_second(ref_src, plan, cur, s, progress)
         else:
             if texts:
-                passes.reference_second(ref_src, plan, ref, s, progress)
+                passes.reference_second(ref_src, plan, cur, s, progress)
             if rows_check is not None:
-                exact = rows_check.verify_filtered(iter(()), [], s.thresholds["exact_rows"],
-                                                   s.examples)
+                exact = rows_check.verify_filtered(
+                    iter(()), [], s.thresholds["exact_rows"], s.examples
+                )
             else:
-                exact = ({"status": "skipped", "reason": "leak_rows is 0"}
-                         if cur_src is not None
-                         else {"status": "unavailable",
-                               "reason": "the current side is a profile (no rows kept)"})
+                exact = (
+                    {"status": "skipped", "reason": "leak_rows is 0"}
+                    if cur_src is not None
+                    else {
+                        "status": "unavailable",
+                        "reason": "the current side is a profile (no rows kept)",
+                    }
+                )
     else:
         exact = {"status": "unavailable", "reason": "the reference is a profile (no rows kept)"}
         idx = [ref_pf.sample_columns.index(c) for c in plan.of("numeric")]
         ref.sample = ref.sample[:, idx] if ref.sample.size else ref.sample
     phases["reference_second_pass"] = time.perf_counter() - t
     t = time.perf_counter()
-    doc, drift = document.assemble(plan, ref, cur, s, exact, change,
-                                   cur_is_profile=cur_pf is not None)
+    doc, drift = document.assemble(
+        plan, ref, cur, s, exact, change, cur_is_profile=cur_pf is not None
+    )
     phases["compare_and_mmd"] = time.perf_counter() - t
     doc["timing"] = {"seconds": time.perf_counter() - t0, "phases": phases}
     return CheckReport(doc, drift)

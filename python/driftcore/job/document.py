@@ -38,8 +38,16 @@ TOP_CATEGORIES = 12
 DISPLAY_BINS = 40
 
 
-def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any],
-             change: SchemaChange, *, cur_is_profile: bool) -> tuple[dict[str, Any], DriftReport]:
+def assemble(
+    plan: Plan,
+    ref: Side,
+    cur: Side,
+    s: Settings,
+    exact: dict[str, Any],
+    change: SchemaChange,
+    *,
+    cur_is_profile: bool,
+) -> tuple[dict[str, Any], DriftReport]:
     """The report document of a check (see the module docstring), and the per-column
     drift report it was made from."""
     import driftcore
@@ -56,18 +64,33 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
         mean = pooled.mean(axis=0) if len(pooled) else np.zeros(len(numeric))
         std = pooled.std(axis=0) if len(pooled) else np.ones(len(numeric))
         x, y = mmd.standardize(x, mean, std), mmd.standardize(y, mean, std)
-    mmd_sec = mmd.mmd_section(x, y, numeric, sample_size=s.mmd_sample, alpha=t["alpha"],
-                              n_permutations=s.mmd_permutations, seed=s.seed)
+    mmd_sec = mmd.mmd_section(
+        x,
+        y,
+        numeric,
+        sample_size=s.mmd_sample,
+        alpha=t["alpha"],
+        n_permutations=s.mmd_permutations,
+        seed=s.seed,
+    )
     family = {"mmd": mmd_sec["p_value"]} if mmd_sec and mmd_sec["status"] == "ok" else {}
     found = findings.schema_findings(change.vanished, change.new, change.changed)
     found += findings.value_findings(ref.profile, cur.profile, profiled, t, plan.types)
     family.update({f.test_name: f.pvalue for f in findings.candidates(found)})
     # One decision rule: the MMD test and the findings' tests join the columns' family.
     report = compare(
-        ref.profile, cur.profile, bins=ref.profile.bins, alpha=t["alpha"],
-        correction=s.correction, drift_share=t["drift_share"], psi_threshold=t["psi"],
-        wasserstein_threshold=t["wasserstein"], js_threshold=t["js"],
-        missing_threshold=t["missing"], columns=profiled, tests=family,
+        ref.profile,
+        cur.profile,
+        bins=ref.profile.bins,
+        alpha=t["alpha"],
+        correction=s.correction,
+        drift_share=t["drift_share"],
+        psi_threshold=t["psi"],
+        wasserstein_threshold=t["wasserstein"],
+        js_threshold=t["js"],
+        missing_threshold=t["missing"],
+        columns=profiled,
+        tests=family,
     )
     columns = [_column_entry(c, plan, ref, cur) for c in report.columns]
     if "mmd" in report.tests:
@@ -76,10 +99,15 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
     findings.decide(found, report.tests, t["alpha"])
     near = []
     for c in plan.of("text"):
-        tl = ref.text.get(c)
+        tl = cur.text.get(c)
         if tl is None or cur_is_profile:
-            near.append({"column": c, "status": "unavailable",
-                         "reason": "the current side is a profile (no texts kept)"})
+            near.append(
+                {
+                    "column": c,
+                    "status": "unavailable",
+                    "reason": "the current side is a profile (no texts kept)",
+                }
+            )
         else:
             near.append({"status": "ok", **tl.section(t["near_duplicates"])})
     n_judged, n_drifted, share = report.n_judged, report.n_drifted, report.drift_share
@@ -97,61 +125,94 @@ def assemble(plan: Plan, ref: Side, cur: Side, s: Settings, exact: dict[str, Any
             share_c = c.missing_current / (c.missing_current + c.n_current)
             reasons.append(f"missing values in {c.column!r}: {share_r:.1%} -> {share_c:.1%}")
     if mmd_sec and mmd_sec.get("drifted"):
-        reasons.append(f"MMD p-value {mmd_sec['p_value']:.3g} ({s.correction}-adjusted "
-                       f"{mmd_sec['p_value_adjusted']:.3g}) <= {t['alpha']:g}")
+        reasons.append(
+            f"MMD p-value {mmd_sec['p_value']:.3g} ({s.correction}-adjusted "
+            f"{mmd_sec['p_value_adjusted']:.3g}) <= {t['alpha']:g}"
+        )
     reasons += [f.message for f in found if f.failed]
     if exact.get("exceeded"):
         reasons.append(f"exact-row leakage {exact['rate']:.2%} > {t['exact_rows']:.2%}")
     for e in near:
         if e.get("exceeded"):
-            reasons.append(f"near-duplicate texts in {e['column']!r}: {e['rate']:.2%} > "
-                           f"{e['threshold']:.2%}")
+            reasons.append(
+                f"near-duplicate texts in {e['column']!r}: {e['rate']:.2%} > {e['threshold']:.2%}"
+            )
     code = 1 if reasons else 0
-    return clean({
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "driftcore", "version": driftcore.__version__, "command": "check"},
-        "created_utc": now(),
-        "reference": _side_entry(ref),
-        "current": _side_entry(cur),
-        "settings": {
-            "columns": plan.columns, "text_columns": plan.of("text"),
-            "identifier_columns": plan.of("identifier"),
-            "thresholds": dict(t), "bins": ref.profile.bins, "correction": s.correction,
-            "mmd_sample": s.mmd_sample, "leak_rows": s.leak_rows, "seed": s.seed,
-            "batch_size": s.batch_size, "threads": s.threads, "device": s.device,
-        },
-        "summary": {
-            "status": "fail" if code else "pass", "exit_code": code, "reasons": reasons,
-            "n_columns": len(columns), "n_judged": n_judged, "n_drifted": n_drifted,
-            "drift_share": share, "dataset_drift": dataset_drift,
-            "n_missing_changed": report.n_missing_changed,
-            "mmd_drifted": bool(mmd_sec and mmd_sec.get("drifted")),
-            "leakage_exceeded": bool(exact.get("exceeded") or any(e.get("exceeded") for e in near)),
-            "n_findings_failed": sum(f.failed for f in found),
-        },
-        "columns": columns,
-        "findings": [f.to_dict() for f in found],
-        "mmd": mmd_sec,
-        "leakage": {"exact_rows": exact, "near_duplicates": near},
-    }), report
+    return clean(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "driftcore", "version": driftcore.__version__, "command": "check"},
+            "created_utc": now(),
+            "reference": _side_entry(ref),
+            "current": _side_entry(cur),
+            "settings": {
+                "columns": plan.columns,
+                "text_columns": plan.of("text"),
+                "identifier_columns": plan.of("identifier"),
+                "thresholds": dict(t),
+                "bins": ref.profile.bins,
+                "correction": s.correction,
+                "mmd_sample": s.mmd_sample,
+                "leak_rows": s.leak_rows,
+                "seed": s.seed,
+                "batch_size": s.batch_size,
+                "threads": s.threads,
+                "device": s.device,
+            },
+            "summary": {
+                "status": "fail" if code else "pass",
+                "exit_code": code,
+                "reasons": reasons,
+                "n_columns": len(columns),
+                "n_judged": n_judged,
+                "n_drifted": n_drifted,
+                "drift_share": share,
+                "dataset_drift": dataset_drift,
+                "n_missing_changed": report.n_missing_changed,
+                "mmd_drifted": bool(mmd_sec and mmd_sec.get("drifted")),
+                "leakage_exceeded": bool(
+                    exact.get("exceeded") or any(e.get("exceeded") for e in near)
+                ),
+                "n_findings_failed": sum(f.failed for f in found),
+            },
+            "columns": columns,
+            "findings": [f.to_dict() for f in found],
+            "mmd": mmd_sec,
+            "leakage": {"exact_rows": exact, "near_duplicates": near},
+        }
+    ), report
 
 
 def _side_entry(side: Side) -> dict[str, Any]:
-    return {"path": str(side.path), "format": side.format, "rows": side.rows,
-            "is_profile": side.is_profile}
+    return {
+        "path": str(side.path),
+        "format": side.format,
+        "rows": side.rows,
+        "is_profile": side.is_profile,
+    }
 
 
 def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "column": c.column, "kind": c.kind, "type": plan.types.get(c.column, ""),
-        "drifted": c.drifted, "rule": c.rule, "test": c.test, "p_value": c.pvalue,
-        "p_value_adjusted": c.pvalue_adjusted, "p_value_conservative": c.conservative,
-        "by_value": c.by_value, "missing_p_value": c.missing_pvalue,
+        "column": c.column,
+        "kind": c.kind,
+        "type": plan.types.get(c.column, ""),
+        "drifted": c.drifted,
+        "rule": c.rule,
+        "test": c.test,
+        "p_value": c.pvalue,
+        "p_value_adjusted": c.pvalue_adjusted,
+        "p_value_conservative": c.conservative,
+        "by_value": c.by_value,
+        "missing_p_value": c.missing_pvalue,
         "missing_p_value_adjusted": c.missing_pvalue_adjusted,
         "missing_changed": c.missing_changed,
-        "n_reference": c.n_reference, "n_current": c.n_current,
-        "missing_reference": c.missing_reference, "missing_current": c.missing_current,
-        "metrics": dict(c.metrics), "error_bounds": dict(c.error_bounds),
+        "n_reference": c.n_reference,
+        "n_current": c.n_current,
+        "missing_reference": c.missing_reference,
+        "missing_current": c.missing_current,
+        "metrics": dict(c.metrics),
+        "error_bounds": dict(c.error_bounds),
         "unseen_categories": [str(u) for u in c.unseen_categories[:20]],
         "n_unseen_categories": len(c.unseen_categories),
     }
@@ -166,10 +227,13 @@ def _histogram(name: str, kind: str, ref: Side, cur: Side) -> dict[str, Any] | N
     cc = cur.profile.columns[name].counts.counts
     keys = sorted(set(rc) | set(cc), key=lambda k: -(rc.get(k, 0) + cc.get(k, 0)))
     top, rest = keys[:TOP_CATEGORIES], keys[TOP_CATEGORIES:]
-    return {"kind": "categorical", "categories": [str(k) for k in top],
-            "reference": [int(rc.get(k, 0)) for k in top],
-            "current": [int(cc.get(k, 0)) for k in top],
-            "other": [int(sum(rc.get(k, 0) for k in rest)), int(sum(cc.get(k, 0) for k in rest))]}
+    return {
+        "kind": "categorical",
+        "categories": [str(k) for k in top],
+        "reference": [int(rc.get(k, 0)) for k in top],
+        "current": [int(cc.get(k, 0)) for k in top],
+        "other": [int(sum(rc.get(k, 0) for k in rest)), int(sum(cc.get(k, 0) for k in rest))],
+    }
 
 
 def _numeric_histogram(r: Any, c: Any) -> dict[str, Any] | None:

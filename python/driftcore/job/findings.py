@@ -53,8 +53,12 @@ if TYPE_CHECKING:
 #: Findings that fail the check whenever they occur.
 ALWAYS = ("vanished_column", "new_column", "type_changed")
 #: Findings tested in the family: (kind, threshold name).
-TESTED = {"constant_column": "constant", "out_of_range": "out_of_range",
-          "new_categories": "new_categories", "vanished_categories": "vanished_categories"}
+TESTED = {
+    "constant_column": "constant",
+    "out_of_range": "out_of_range",
+    "new_categories": "new_categories",
+    "vanished_categories": "vanished_categories",
+}
 NAMED = 10  # categories named in a finding
 
 
@@ -81,16 +85,29 @@ class Finding:
         return asdict(self)
 
 
-def schema_findings(vanished: list[str], new: list[str],
-                    changed: dict[str, tuple[str, str]]) -> list[Finding]:
+def schema_findings(
+    vanished: list[str], new: list[str], changed: dict[str, tuple[str, str]]
+) -> list[Finding]:
     """Findings of columns missing from the current data, columns only it has, and
     columns whose type changed (reference type, current type)."""
-    out = [Finding("vanished_column", c, f"column {c!r} is missing from the current data",
-                   failed=True) for c in vanished]
-    out += [Finding("new_column", c, f"column {c!r} is new in the current data", failed=True)
-            for c in new]
-    out += [Finding("type_changed", c, f"column {c!r} changed type: {a} -> {b}", failed=True,
-                    detail={"reference": a, "current": b}) for c, (a, b) in changed.items()]
+    out = [
+        Finding("vanished_column", c, f"column {c!r} is missing from the current data", failed=True)
+        for c in vanished
+    ]
+    out += [
+        Finding("new_column", c, f"column {c!r} is new in the current data", failed=True)
+        for c in new
+    ]
+    out += [
+        Finding(
+            "type_changed",
+            c,
+            f"column {c!r} changed type: {a} -> {b}",
+            failed=True,
+            detail={"reference": a, "current": b},
+        )
+        for c, (a, b) in changed.items()
+    ]
     return out
 
 
@@ -98,9 +115,13 @@ def schema_findings(vanished: list[str], new: list[str],
 _TEMPORAL = re.compile(r"^(timestamp|date32|date64|time32|time64|duration)\[(\w+)")
 
 
-def value_findings(ref: Profile, cur: Profile, columns: list[str],
-                   thresholds: dict[str, float],
-                   types: dict[str, str] | None = None) -> list[Finding]:
+def value_findings(
+    ref: Profile,
+    cur: Profile,
+    columns: list[str],
+    thresholds: dict[str, float],
+    types: dict[str, str] | None = None,
+) -> list[Finding]:
     """Findings read off the two profiles: constant columns, out-of-range values,
     new and vanished categories (tested ones without their verdict yet). ``types``
     (Arrow type names) let messages show dates and times as such."""
@@ -118,8 +139,15 @@ def candidates(findings: list[Finding]) -> list[Finding]:
     """Tested findings whose share reaches their threshold: only these can fail, so
     only their p-values join the family (one below its threshold would only cost the
     other tests power)."""
-    return [f for f in findings if f.kind in TESTED and f.pvalue is not None
-            and f.share is not None and f.threshold is not None and f.share >= f.threshold]
+    return [
+        f
+        for f in findings
+        if f.kind in TESTED
+        and f.pvalue is not None
+        and f.share is not None
+        and f.threshold is not None
+        and f.share >= f.threshold
+    ]
 
 
 def decide(findings: list[Finding], outcomes: dict[str, Any], alpha: float) -> None:
@@ -128,8 +156,12 @@ def decide(findings: list[Finding], outcomes: dict[str, Any], alpha: float) -> N
     for f in candidates(findings):
         o = outcomes[f.test_name]
         f.pvalue_adjusted = o.pvalue_adjusted
-        f.failed = bool(o.pvalue_adjusted <= alpha and f.share is not None
-                        and f.threshold is not None and f.share >= f.threshold)
+        f.failed = bool(
+            o.pvalue_adjusted <= alpha
+            and f.share is not None
+            and f.threshold is not None
+            and f.share >= f.threshold
+        )
 
 
 def out_of_range_pvalue(*, above: int, below: int, n_reference: int, n_current: int) -> float:
@@ -146,8 +178,9 @@ def out_of_range_pvalue(*, above: int, below: int, n_reference: int, n_current: 
     return min(1.0, 2.0 * min(tail(above), tail(below)))
 
 
-def shown(value: float, arrow_type: str = "",
-          number: Callable[[float], str] = "{:g}".format) -> str:
+def shown(
+    value: float, arrow_type: str = "", number: Callable[[float], str] = "{:g}".format
+) -> str:
     """A column's value for a message: dates, times and durations (counted as their
     integer units in profiles) as such, other numbers by ``number``.
 
@@ -174,8 +207,13 @@ def shown(value: float, arrow_type: str = "",
     return str(t)
 
 
-def _numeric(name: str, r: NumericColumn, c: NumericColumn,
-             thresholds: dict[str, float], arrow_type: str = "") -> list[Finding]:
+def _numeric(
+    name: str,
+    r: NumericColumn,
+    c: NumericColumn,
+    thresholds: dict[str, float],
+    arrow_type: str = "",
+) -> list[Finding]:
     out: list[Finding] = []
     fr, fc = r.moments, c.moments
     if fc.count >= 2 and fc.min == fc.max and fr.count >= 2 and fr.min < fr.max:
@@ -194,21 +232,36 @@ def _numeric(name: str, r: NumericColumn, c: NumericColumn,
     share = (est_below + est_above) / n
     if est_below + est_above == 0:
         return out
-    p = out_of_range_pvalue(above=above + int(fc.pos_inf), below=below + int(fc.neg_inf),
-                            n_reference=int(r.count), n_current=n)
-    out.append(Finding(
-        "out_of_range", name,
-        f"{share:.1%} of {name!r} lies outside the reference's range "
-        f"[{shown(lo, arrow_type)}, {shown(hi, arrow_type)}] "
-        f"({est_below:,} below, {est_above:,} above)",
-        share=share, threshold=thresholds["out_of_range"], pvalue=p,
-        detail={"below": est_below, "above": est_above, "reference_min": lo,
-                "reference_max": hi}))
+    p = out_of_range_pvalue(
+        above=above + int(fc.pos_inf),
+        below=below + int(fc.neg_inf),
+        n_reference=int(r.count),
+        n_current=n,
+    )
+    out.append(
+        Finding(
+            "out_of_range",
+            name,
+            f"{share:.1%} of {name!r} lies outside the reference's range "
+            f"[{shown(lo, arrow_type)}, {shown(hi, arrow_type)}] "
+            f"({est_below:,} below, {est_above:,} above)",
+            share=share,
+            threshold=thresholds["out_of_range"],
+            pvalue=p,
+            detail={
+                "below": est_below,
+                "above": est_above,
+                "reference_min": lo,
+                "reference_max": hi,
+            },
+        )
+    )
     return out
 
 
-def _constant(name: str, r: NumericColumn, c: NumericColumn, threshold: float,
-              arrow_type: str = "") -> Finding:
+def _constant(
+    name: str, r: NumericColumn, c: NumericColumn, threshold: float, arrow_type: str = ""
+) -> Finding:
     """A column constant in the current data that varied in the reference. Under no
     change, the ``k`` reference values that differ from the constant would all have
     landed on the reference's side of the pooled values with probability
@@ -219,12 +272,17 @@ def _constant(name: str, r: NumericColumn, c: NumericColumn, threshold: float,
     n, m = int(r.count), int(c.count)
     k = n - same
     p = math.exp(sum(math.log((n - i) / (n + m - i)) for i in range(k))) if k < n else 0.0
-    return Finding("constant_column", name,
-                   f"column {name!r} is constant in the current data "
-                   f"({shown(value, arrow_type)}) but "
-                   f"{k / n:.1%} of the reference differs from it",
-                   share=k / n, threshold=threshold, pvalue=p,
-                   detail={"value": value})
+    return Finding(
+        "constant_column",
+        name,
+        f"column {name!r} is constant in the current data "
+        f"({shown(value, arrow_type)}) but "
+        f"{k / n:.1%} of the reference differs from it",
+        share=k / n,
+        threshold=threshold,
+        pvalue=p,
+        detail={"value": value},
+    )
 
 
 def _unseen_pvalue(counts: dict[Any, int], other: dict[Any, int], q: float, k: int) -> float:
@@ -236,7 +294,7 @@ def _unseen_pvalue(counts: dict[Any, int], other: dict[Any, int], q: float, k: i
     mean = var = 0.0
     for key in counts.keys() | other.keys():
         t = counts.get(key, 0) + other.get(key, 0)
-        all_here = q ** t
+        all_here = q**t
         mean += t * all_here
         var += t * t * all_here * (1.0 - all_here)
     if var <= 0:
@@ -244,11 +302,14 @@ def _unseen_pvalue(counts: dict[Any, int], other: dict[Any, int], q: float, k: i
     return float(pvalues.normal_sf((k - 0.5 - mean) / math.sqrt(var)))
 
 
-def _categories(name: str, r: CategoricalColumn, c: CategoricalColumn,
-                thresholds: dict[str, float]) -> list[Finding]:
+def _categories(
+    name: str, r: CategoricalColumn, c: CategoricalColumn, thresholds: dict[str, float]
+) -> list[Finding]:
     out = []
-    for kind, have, lack, side in (("new_categories", c, r, "current"),
-                                   ("vanished_categories", r, c, "reference")):
+    for kind, have, lack, side in (
+        ("new_categories", c, r, "current"),
+        ("vanished_categories", r, c, "reference"),
+    ):
         counts, other = have.counts.counts, lack.counts.counts
         n, m = have.count, lack.count
         if not n or not m:
@@ -262,13 +323,25 @@ def _categories(name: str, r: CategoricalColumn, c: CategoricalColumn,
         top = sorted(missing.items(), key=lambda kv: -kv[1])[:NAMED]
         named = ", ".join(f"{str(key)!r} ({v / n:.1%})" for key, v in top)
         more = f" and {len(missing) - NAMED} more" if len(missing) > NAMED else ""
-        what = ("new in the current data" if kind == "new_categories"
-                else "absent from the current data")
-        out.append(Finding(
-            kind, name,
-            f"{len(missing)} categor{'y' if len(missing) == 1 else 'ies'} of {name!r} "
-            f"{what} ({share:.1%} of {side} rows): {named}{more}",
-            share=share, threshold=thresholds[TESTED[kind]], pvalue=p,
-            detail={"categories": [str(key) for key, _ in top],
-                    "shares": [v / n for _, v in top], "count": len(missing)}))
+        what = (
+            "new in the current data"
+            if kind == "new_categories"
+            else "absent from the current data"
+        )
+        out.append(
+            Finding(
+                kind,
+                name,
+                f"{len(missing)} categor{'y' if len(missing) == 1 else 'ies'} of {name!r} "
+                f"{what} ({share:.1%} of {side} rows): {named}{more}",
+                share=share,
+                threshold=thresholds[TESTED[kind]],
+                pvalue=p,
+                detail={
+                    "categories": [str(key) for key, _ in top],
+                    "shares": [v / n for _, v in top],
+                    "count": len(missing),
+                },
+            )
+        )
     return out

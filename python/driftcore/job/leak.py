@@ -15,11 +15,12 @@
 
 Examples
 --------
->>> import pyarrow as pa
+>>> import pyarrow as pa, driftcore
 >>> from driftcore.job.leak import TextLeak
->>> t = TextLeak("review", similarity=0.8, examples=2)
->>> t.add_reference(pa.array(["the cat sat on the mat all day long", "hello there"]))
->>> t.query_current(pa.array(["the cat sat on the mat all day long", "something new"]))
+>>> index = driftcore.LSHIndex(driftcore.MinHasher(), threshold=0.8)
+>>> _ = index.add(pa.array(["the cat sat on the mat all day long", "hello there"]))
+>>> t = TextLeak("review", index, similarity=0.8, examples=2)
+>>> t.update(pa.array(["the cat sat on the mat all day long", "something new"]))
 >>> sec = t.section(threshold=0.01)
 >>> sec["n_leaked"], sec["rate"], sec["exceeded"], sec["examples"][0]["reference_index"]
 (1, 0.5, True, 0)
@@ -27,6 +28,8 @@ Examples
 
 from __future__ import annotations
 
+import json
+import struct
 from typing import Any
 
 import numpy as np
@@ -34,15 +37,21 @@ import pyarrow as pa
 
 import driftcore
 
+from .. import _validate, _wire
 from .._locking import Guarded, locked_pair
-from .rowhash import HashSet, sorted_unique
+from ..row_sample import RowSample
+from .rowhash import HashSet, RowHasher, RowHashes, sorted_unique
 
 #: Columns the candidate rows carry their row numbers and hashes in.
 ROW_COLUMN = "__driftcore_row__"
 HASH_COLUMN = "__driftcore_hash__"
+_TEXT_KIND = b"TXLK"
+_ROWS_KIND = b"XROW"
+_EXAMPLE_KEYS = {"current_index", "reference_index", "similarity", "current", "reference"}
 
 
-def _texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+def as_texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A batch's text column as one plain string array (what the index reads)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if pa.types.is_dictionary(values.type):
@@ -53,33 +62,43 @@ def _texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 class TextLeak(Guarded):
-    """Near-duplicate leakage of one text column, built from streamed batches."""
+    """Near-duplicate leakage of one text column: the current side's state, counted
+    against the reference's LSH index. A state: :meth:`update` with the next batch of
+    current texts, :meth:`merge` the state of the next part, :meth:`to_bytes` /
+    :meth:`from_bytes` (without the index, which is the reference's; a state read back
+    merges and reports, and counts further texts once given an index)."""
 
-    def __init__(self, column: str, *, similarity: float = 0.8, examples: int = 5,
-                 threads: int | None = None, device: str = "auto",
-                 index: driftcore.LSHIndex | None = None, first_current_row: int = 0) -> None:
+    def __init__(
+        self,
+        column: str,
+        index: driftcore.LSHIndex | None,
+        *,
+        similarity: float = 0.8,
+        examples: int = 5,
+        threads: int | None = None,
+        device: str = "auto",
+        first_current_row: int = 0,
+    ) -> None:
         self.column = column
+        self.index = index
         self.similarity = float(similarity)
-        self.index = index if index is not None else driftcore.LSHIndex(
-            driftcore.MinHasher(), threshold=self.similarity
-        )
         self.threads, self.device = threads, device
         self.first_current_row = int(first_current_row)  # of a part of the current side
+        self.n_reference = len(index) if index is not None else 0
         self.n_current = 0
         self.n_leaked = 0
         self.n_pairs = 0
-        self.max_examples = examples
+        self.max_examples = int(examples)
         self.examples: list[dict[str, Any]] = []
 
-    def add_reference(self, values: pa.Array) -> None:
-        """Index one batch of reference texts."""
-        self.index.add(_texts(values), threads=self.threads, device=self.device)
-
-    def query_current(self, values: pa.Array) -> None:
+    def update(self, values: pa.Array | pa.ChunkedArray) -> None:
         """Query one batch of current texts against the whole reference."""
-        texts = _texts(values)
-        pairs = self.index.query(texts, verify="signature", threads=self.threads,
-                                 device=self.device)
+        if self.index is None:
+            raise ValueError("this state has no reference index to query (set .index)")
+        texts = as_texts(values)
+        pairs = self.index.query(
+            texts, verify="signature", threads=self.threads, device=self.device
+        )
         with self._lock:  # current row numbers follow the order of the batches
             if len(pairs):
                 q = pairs.query  # sorted by query
@@ -89,29 +108,80 @@ class TextLeak(Guarded):
                 for q, i, a in zip(pairs.query, pairs.index, pairs.agreement):
                     if len(self.examples) >= self.max_examples:
                         break
-                    self.examples.append({
-                        "current_index": int(first + q),
-                        "reference_index": int(i),
-                        "similarity": float(a),
-                        "current": texts[int(q)].as_py(),
-                        "reference": None,
-                    })
+                    self.examples.append(
+                        {
+                            "current_index": int(first + q),
+                            "reference_index": int(i),
+                            "similarity": float(a),
+                            "current": texts[int(q)].as_py(),
+                            "reference": None,
+                        }
+                    )
             self.n_current += len(texts)
 
-    def merge_current(self, other: TextLeak) -> TextLeak:
-        """Fold in the query counts and examples of the next part of the current side."""
+    def merge(self, other: TextLeak) -> TextLeak:
+        """Fold in the counts and examples of the next part of the current side."""
         with locked_pair(self, other):
+            if self.column != other.column:
+                raise ValueError(f"cannot merge leakage of {other.column!r} into {self.column!r}")
+            self.n_reference = max(self.n_reference, other.n_reference)
             self.n_current += other.n_current
             self.n_leaked += other.n_leaked
             self.n_pairs += other.n_pairs
             self.examples += other.examples[: self.max_examples - len(self.examples)]
             return self
 
+    _FIELDS = (
+        "column",
+        "similarity",
+        "first_current_row",
+        "n_reference",
+        "n_current",
+        "n_leaked",
+        "n_pairs",
+        "max_examples",
+        "examples",
+    )
+
+    def to_bytes(self) -> bytes:
+        """The counts and examples as checked bytes (driftcore framing)."""
+        with self._lock:
+            doc = {f: getattr(self, f) for f in self._FIELDS}
+            return _wire.frame(_TEXT_KIND, json.dumps(doc).encode())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TextLeak:
+        """Read a state written by :meth:`to_bytes`; refuses corrupt or foreign data."""
+        payload = _wire.unframe(data, _TEXT_KIND)
+        with _validate.corrupted("corrupted text leakage payload"):
+            doc = _validate.fields(_validate.json_document(payload), "state", cls._FIELDS)
+            if type(doc["column"]) is not str:
+                raise ValueError("column must be a string")
+            out = cls(
+                doc["column"],
+                None,
+                similarity=_validate.number(doc["similarity"], "similarity"),
+                examples=_validate.integer(doc["max_examples"], "max_examples"),
+                first_current_row=_validate.integer(doc["first_current_row"], "first_current_row"),
+            )
+            for f in ("n_reference", "n_current", "n_leaked", "n_pairs"):
+                setattr(out, f, _validate.integer(doc[f], f))
+            if out.n_leaked > min(out.n_current, out.n_pairs):
+                raise ValueError("more texts leaked than queried or paired")
+            examples = _validate.list_of(doc["examples"], "examples")
+            if len(examples) > out.max_examples:
+                raise ValueError(f"{len(examples)} examples, at most {out.max_examples} kept")
+            out.examples = [_example(e) for e in examples]
+            return out
+
+    def __reduce__(self) -> tuple:
+        # pickle (Dask) through the checked wire format, without the index
+        return (_wire.restore, (TextLeak, self.to_bytes()))
+
     def wanted_reference_rows(self) -> set[int]:
         """Reference rows whose text the examples still need."""
         with self._lock:
-            return {e["reference_index"] for e in self.examples
-                    if e["reference"] is None}
+            return {e["reference_index"] for e in self.examples if e["reference"] is None}
 
     def fill_reference(self, start: int, values: pa.Array) -> None:
         """Give the examples their reference text from a batch starting at row ``start``."""
@@ -127,7 +197,7 @@ class TextLeak(Guarded):
             rate = self.n_leaked / self.n_current if self.n_current else 0.0
             return {
                 "column": self.column,
-                "n_reference": len(self.index),
+                "n_reference": self.n_reference,
                 "n_current": self.n_current,
                 "n_leaked": self.n_leaked,
                 "n_pairs": self.n_pairs,
@@ -135,109 +205,151 @@ class TextLeak(Guarded):
                 "similarity": self.similarity,
                 "threshold": float(threshold),
                 "exceeded": bool(rate > threshold),
-                "bands": self.index.bands,
-                "rows": self.index.rows,
+                "bands": self.index.bands if self.index is not None else None,
+                "rows": self.index.rows if self.index is not None else None,
                 "examples": self.examples,
             }
 
 
-_BLOCK = 1 << 22  # rows of reference hashes a block holds at most
+def _example(e: Any) -> dict[str, Any]:
+    """A near-duplicate example read back: its fields, each of its type."""
+    e = _validate.fields(e, "example", tuple(sorted(_EXAMPLE_KEYS)))
+    _validate.integer(e["current_index"], "current_index")
+    _validate.integer(e["reference_index"], "reference_index")
+    if not 0.0 <= _validate.number(e["similarity"], "similarity") <= 1.0:
+        raise ValueError(f"similarity must be in [0, 1], got {e['similarity']!r:.40}")
+    for k in ("current", "reference"):
+        if e[k] is not None and type(e[k]) is not str:
+            raise ValueError(f"{k} must be a text or null, got {type(e[k]).__name__}")
+    return e
 
 
 class ExactRows(Guarded):
-    """Exact-row leakage over every row, with memory bounded by about 10 bytes per
-    reference row plus at most ``cap`` candidate rows.
+    """Exact-row leakage over every row: the current side's state, with memory bounded
+    by at most ``cap`` candidate rows beside the reference's :class:`RowHashes`.
 
-    Every reference row's hash is kept, in a :class:`~driftcore.job.rowhash.HashSet`
-    (:mod:`driftcore.job.rowhash`: 8 bytes a distinct hash, 1-2 of index); current rows
-    whose hash is among them are candidates, kept in a uniform sample of at most
-    ``cap`` rows; :meth:`verify` then streams the reference once more and runs
-    :func:`driftcore.exact_row_leakage` of the candidates against the reference rows
-    that share their hashes. The count is exact when the candidates fit in ``cap``,
-    else estimated from the verified sample (``"estimated": true``).
+    Current rows whose hash is among the reference's are candidates, kept in a uniform
+    :class:`~driftcore.RowSample` of at most ``cap`` rows; :meth:`verify` then streams
+    the reference once more and runs :func:`driftcore.exact_row_leakage` of the
+    candidates against the reference rows that share their hashes. The count is exact
+    when the candidates fit in ``cap``, else estimated from the verified sample
+    (``"estimated": true``). A state: :meth:`update` with current batches, :meth:`merge`
+    the state of the next part, :meth:`to_bytes` / :meth:`from_bytes` (without the
+    reference's hashes; a state read back merges and verifies).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from driftcore.job.leak import ExactRows
+    >>> from driftcore.job.rowhash import RowHashes
+    >>> ref = RowHashes(["x", "s"])
+    >>> ref.update(pa.record_batch({"x": [1, 2, 3], "s": ["a", "b", "c"]}))
+    >>> rows = ExactRows(ref, cap=100)
+    >>> rows.update(pa.record_batch({"x": [2, 9], "s": ["b", "z"]}))
+    >>> sec = rows.verify(iter([pa.record_batch({"x": [1, 2, 3], "s": ["a", "b", "c"]})]),
+    ...                   threshold=0.0, examples=1)
+    >>> sec["n_leaked"], sec["examples"][0]["reference_index"]
+    (1, 1)
     """
 
-    def __init__(self, columns: list[str], cap: int, seed: int = 0, *,
-                 first_current_row: int = 0) -> None:
-        from .rowhash import RowHasher
-        from .sample import Reservoir
-
-        self.columns = list(columns)
+    def __init__(
+        self,
+        reference: RowHashes | None,
+        cap: int,
+        seed: int = 0,
+        *,
+        columns: list[str] | None = None,
+        first_current_row: int = 0,
+    ) -> None:
+        self.reference = reference
+        self.columns = list(reference.columns if reference is not None else columns or [])
         self.hasher = RowHasher()
-        self._parts: list[np.ndarray] = []  # reference hashes, in blocks
-        self._used = 0  # hashes in the last block
         self._scratch = np.zeros(0, np.uint64)  # the current batch's hashes
-        self._ref_set = HashSet(np.zeros(0, np.uint64))
         # A part of the current side (a Dask partition) numbers its rows from its first
         # row and keys its candidates from there in the stream.
         self.first_current_row = int(first_current_row)
-        self._candidates = Reservoir(cap, seed, stream=3, start=self.first_current_row)
-        self.n_reference = self.n_current = self.n_candidates = 0
+        self._candidates = RowSample(cap, seed, stream=3, start=self.first_current_row)
+        self.n_reference = reference.n_rows if reference is not None else 0
+        self.n_current = self.n_candidates = 0
 
-    def add_reference(self, batch: pa.RecordBatch) -> None:
-        with self._lock:  # the hasher draws its weights lazily: it runs alone too
-            n = batch.num_rows
-            # Hashes go into blocks that double up to 4Mi rows, filled in place: a
-            # fresh array a batch would cost a page fault every 512 rows.
-            if not self._parts or self._used + n > self._parts[-1].size:
-                self._trim()
-                size = min(_BLOCK, 2 * self.n_reference) if self._parts else 1 << 16
-                self._parts.append(np.empty(max(n, size), np.uint64))
-                self._used = 0
-            self.hasher.hashes(batch, self.columns, out=self._parts[-1][self._used : self._used + n])
-            self._used += n
-            self.n_reference += n
-
-    def _trim(self) -> None:
-        if self._parts:
-            self._parts[-1] = self._parts[-1][: self._used]
-
-    def finish_reference(self) -> None:
-        with self._lock:
-            self._trim()
-            parts, self._parts = self._parts, []
-            if len(parts) == 1:
-                hashes = parts[0]
-            else:
-                hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-            # Sorted in place: the rows' order is not kept (verify hashes again).
-            self._ref_set = HashSet(sorted_unique(hashes, in_place=True), distinct_ascending=True)
-
-    def reference_hashes(self) -> np.ndarray:
-        """The distinct hashes of the reference rows, ascending: what the current side
-        is looked up in (a part of the reference on Dask contributes its own)."""
-        with self._lock:
-            return self._ref_set.values
-
-    def use_reference_hashes(self, distinct_ascending: np.ndarray) -> None:
-        """Look the current rows up in these reference hashes (the whole reference's,
-        merged from its parts)."""
-        with self._lock:
-            self._ref_set = HashSet(distinct_ascending, distinct_ascending=True)
-
-    def add_current(self, batch: pa.RecordBatch) -> None:
+    def update(self, batch: pa.RecordBatch) -> None:
+        """Look the rows of the next current batch up among the reference's."""
+        if self.reference is None:
+            raise ValueError("this state has no reference hashes to look rows up in")
+        lookup = self.reference.lookup()
         with self._lock:  # current row numbers follow the order of the batches
             n = batch.num_rows
             if self._scratch.size < n:
                 self._scratch = np.empty(n, np.uint64)
             h = self.hasher.hashes(batch, self.columns, out=self._scratch[:n])
-            idx = np.flatnonzero(self._ref_set.member(h))
+            idx = np.flatnonzero(lookup.member(h))
             if idx.size:
                 rows = batch.select(self.columns).take(pa.array(idx))
                 first = self.first_current_row + self.n_current
                 rows = rows.append_column(ROW_COLUMN, pa.array(first + idx))
                 rows = rows.append_column(HASH_COLUMN, pa.array(h[idx]))
-                self._candidates.add(rows)
+                self._candidates.update(rows)
                 self.n_candidates += idx.size
-            self.n_current += batch.num_rows
+            self.n_current += n
 
-    def merge_current(self, other: ExactRows) -> ExactRows:
-        """Fold in the current-side counts and candidates of the next part."""
+    def merge(self, other: ExactRows) -> ExactRows:
+        """Fold in the counts and candidates of the next part of the current side."""
         with locked_pair(self, other):
+            if self.columns != other.columns:
+                raise ValueError(f"cannot merge exact rows of {other.columns} into {self.columns}")
+            self.n_reference = max(self.n_reference, other.n_reference)
             self.n_current += other.n_current
             self.n_candidates += other.n_candidates
             self._candidates.merge(other._candidates)
             return self
+
+    def to_bytes(self) -> bytes:
+        """Counts and candidate rows as checked bytes (driftcore framing)."""
+        with self._lock:
+            head = {
+                "columns": self.columns,
+                "first_current_row": self.first_current_row,
+                "n_reference": self.n_reference,
+                "n_current": self.n_current,
+                "n_candidates": self.n_candidates,
+            }
+            header = json.dumps(head).encode()
+            body = struct.pack("<Q", len(header)) + header + self._candidates.to_bytes()
+            return _wire.frame(_ROWS_KIND, body)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ExactRows:
+        """Read a state written by :meth:`to_bytes`; refuses corrupt or foreign data."""
+        payload = _wire.unframe(data, _ROWS_KIND)
+        with _validate.corrupted("corrupted exact rows payload"):
+            head, pos = _validate.header(payload)
+            head = _validate.fields(
+                head,
+                "header",
+                ("columns", "first_current_row", "n_reference", "n_current", "n_candidates"),
+            )
+            columns = _validate.list_of(head["columns"], "columns")
+            if not all(type(c) is str for c in columns) or len(set(columns)) != len(columns):
+                raise ValueError("columns must be distinct strings")
+            candidates = RowSample.from_bytes(payload[pos:])
+            out = cls(None, candidates.size, columns=columns)
+            out.first_current_row = _validate.integer(
+                head["first_current_row"], "first_current_row"
+            )
+            out.n_reference = _validate.integer(head["n_reference"], "n_reference")
+            out.n_current = _validate.integer(head["n_current"], "n_current")
+            out.n_candidates = _validate.integer(head["n_candidates"], "n_candidates")
+            if out.n_candidates > out.n_current or candidates.seen != out.n_candidates:
+                raise ValueError("candidate counts do not match the rows seen")
+            table = candidates.table()
+            if table.num_rows and table.column_names != [*columns, ROW_COLUMN, HASH_COLUMN]:
+                raise ValueError("candidate rows do not hold the key columns")
+            out._candidates = candidates
+            return out
+
+    def __reduce__(self) -> tuple:
+        # pickle (Dask) through the checked wire format, without the reference hashes
+        return (_wire.restore, (ExactRows, self.to_bytes()))
 
     def verify(self, reference_batches: Any, threshold: float, examples: int) -> dict[str, Any]:
         """Stream the reference (the same batches, in the same order, as it was hashed)
@@ -257,15 +369,14 @@ class ExactRows(Guarded):
 
     def candidate_hashes(self) -> np.ndarray:
         """Sorted distinct hashes of the candidate rows: the reference rows to verify."""
-        from .rowhash import sorted_unique
-
         cands = self._candidates.table()
         if cands.num_rows == 0:
             return np.zeros(0, np.uint64)
         return sorted_unique(cands.column(HASH_COLUMN).to_numpy())
 
-    def verify_filtered(self, batches: Any, kept: list[np.ndarray], threshold: float,
-                        examples: int) -> dict[str, Any]:
+    def verify_filtered(
+        self, batches: Any, kept: list[np.ndarray], threshold: float, examples: int
+    ) -> dict[str, Any]:
         """:meth:`verify` on the reference rows whose hash is a candidate's, already
         filtered (``batches``, in reference order); ``kept`` holds (or fills, as the
         batches are read) their reference row numbers."""
@@ -278,16 +389,19 @@ class ExactRows(Guarded):
         ref_rows = np.concatenate(kept) if kept else np.zeros(0, np.int64)
         rows = []
         if examples and len(res.eval_index):
-            order = np.argsort(cands.column(ROW_COLUMN).to_numpy()[res.eval_index],
-                               kind="stable")[:examples]
+            order = np.argsort(cands.column(ROW_COLUMN).to_numpy()[res.eval_index], kind="stable")[
+                :examples
+            ]
             sub = cands.take(pa.array(res.eval_index[order]))
             for k, row in zip(order, sub.to_pylist()):
                 row.pop(HASH_COLUMN)
-                rows.append({
-                    "current_index": int(row.pop(ROW_COLUMN)),
-                    "reference_index": int(ref_rows[res.train_index[k]]),
-                    "values": {c: _jsonable(v) for c, v in row.items()},
-                })
+                rows.append(
+                    {
+                        "current_index": int(row.pop(ROW_COLUMN)),
+                        "reference_index": int(ref_rows[res.train_index[k]]),
+                        "values": {c: _jsonable(v) for c, v in row.items()},
+                    }
+                )
         return self._section(int(res.n_leaked), cands.num_rows, rows, threshold)
 
     def _section(self, verified: int, checked: int, rows: list, threshold: float) -> dict[str, Any]:

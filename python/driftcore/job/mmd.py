@@ -90,8 +90,14 @@ def mmd_section(
         section["status"] = "skipped"
         section["reason"] = "fewer than 2 complete rows on one side"
         return section
-    res = test(ref_sample, cur_sample, kernel="rbf", bandwidth="median",
-               n_permutations=n_permutations, seed=seed)
+    res = test(
+        ref_sample,
+        cur_sample,
+        kernel="rbf",
+        bandwidth="median",
+        n_permutations=n_permutations,
+        seed=seed,
+    )
     p = float(res.pvalue)
     section.update(
         status="ok",

@@ -33,8 +33,9 @@ from .errors import InputError
 _CHUNK = 1 << 20
 
 
-def check_targets(outputs: Sequence[tuple[str, str | Path | None]],
-                  inputs: Iterable[str | Path | None]) -> None:
+def check_targets(
+    outputs: Sequence[tuple[str, str | Path | None]], inputs: Iterable[str | Path | None]
+) -> None:
     """Refuse, before any reading, outputs that could not be written or would
     overwrite an input. ``outputs``: (option, path) pairs, path None for none.
 
@@ -65,10 +66,16 @@ def check_targets(outputs: Sequence[tuple[str, str | Path | None]],
         for p in ins:
             if _same(target, p):
                 raise InputError(path, f"{option} names an input; choose another output file")
-            if p.is_dir() and target.suffix.lower() == ".parquet" and \
-                    target.is_relative_to(os.path.realpath(p)):
-                raise InputError(path, f"{option} is inside the input folder {p} and would be "
-                                       "read as part of it; choose another output file")
+            if (
+                p.is_dir()
+                and target.suffix.lower() == ".parquet"
+                and target.is_relative_to(os.path.realpath(p))
+            ):
+                raise InputError(
+                    path,
+                    f"{option} is inside the input folder {p} and would be "
+                    "read as part of it; choose another output file",
+                )
         if str(target) in seen:
             raise InputError(path, f"{option} and {seen[str(target)]} name the same file")
         seen[str(target)] = option
@@ -115,7 +122,7 @@ def write_outputs(files: Sequence[tuple[str | Path, bytes]]) -> None:
 
 def _write(f: BinaryIO, data: bytes) -> None:
     view = memoryview(data)
-    f.writelines(view[start:start + _CHUNK] for start in range(0, len(view), _CHUNK))
+    f.writelines(view[start : start + _CHUNK] for start in range(0, len(view), _CHUNK))
 
 
 def _mode(target: Path) -> int:

@@ -40,6 +40,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,14 +50,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ..lsh import LSHIndex
+from ..minhash import MinHasher
 from ..profile import Profile
+from ..row_sample import RowSample
 from . import leak
 from .errors import InputError
 from .plan import Plan
 from .profile_file import ProfileFile
 from .progress import Progress
 from .read import Source, as_float64
-from .sample import Reservoir
+from .rowhash import RowHashes
 from .settings import Settings
 
 PREFETCH = 2  # batches decoded ahead of the one being summarized
@@ -71,9 +75,69 @@ class Side:
     rows: int
     profile: Profile
     sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: The reference's text indexes and row hashes (None: no exact-row leakage).
+    indexes: dict[str, LSHIndex] = field(default_factory=dict)
+    hashes: RowHashes | None = None
+    #: The current side's leakage states, counted against the reference's.
     text: dict[str, leak.TextLeak] = field(default_factory=dict)
+    exact: leak.ExactRows | None = None
     is_profile: bool = False
     saved: ProfileFile | None = None
+
+
+# --- the states of a pass ----------------------------------------------------------------
+
+
+def merge_fields(a: Any, b: Any) -> Any:
+    """Merge dataclass ``b`` into ``a``, field by field, by one rule: counts add, lists
+    concatenate, states ``merge``, dicts merge key by key, None stays None. Returns
+    ``a``. This is how the parts of a pass combine on Dask, in input order."""
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        setattr(a, f.name, _merged(x, y))
+    return a
+
+
+def _merged(x: Any, y: Any) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, (int, list)):
+        return x + y
+    if isinstance(x, dict):
+        for k, v in y.items():
+            x[k] = _merged(x[k], v) if k in x else v
+        return x
+    if hasattr(x, "merge"):
+        return x.merge(y)
+    return y  # a plain value (a fetched text): the later part's
+
+
+@dataclass
+class ReferenceStates:
+    """The first pass's states over some of the reference's rows."""
+
+    rows: int
+    profile: Profile
+    sample: RowSample
+    indexes: dict[str, LSHIndex]
+    hashes: RowHashes | None
+
+    def merge(self, other: ReferenceStates) -> ReferenceStates:
+        return merge_fields(self, other)
+
+
+@dataclass
+class CurrentStates:
+    """The current pass's states over some of the current side's rows."""
+
+    rows: int
+    profile: Profile
+    sample: RowSample
+    text: dict[str, leak.TextLeak]
+    exact: leak.ExactRows | None
+
+    def merge(self, other: CurrentStates) -> CurrentStates:
+        return merge_fields(self, other)
 
 
 # --- passes -------------------------------------------------------------------------------
@@ -100,9 +164,7 @@ def _profile_input(batch: pa.RecordBatch, plan: Plan, device: str) -> Any:
 def numeric_matrix(table: pa.Table | pa.RecordBatch, columns: list[str]) -> np.ndarray:
     if not columns or table.num_rows == 0:
         return np.zeros((table.num_rows if columns else 0, len(columns)))
-    return np.column_stack([
-        as_float64(table.column(c)) for c in columns
-    ])
+    return np.column_stack([as_float64(table.column(c)) for c in columns])
 
 
 def _counted(iterable: Iterator[pa.RecordBatch], progress: Progress) -> Iterator[pa.RecordBatch]:
@@ -112,15 +174,13 @@ def _counted(iterable: Iterator[pa.RecordBatch], progress: Progress) -> Iterator
     progress.close()
 
 
-def reference_first_pass(src: Source, plan: Plan, s: Settings, progress: Progress,
-                         exact: leak.ExactRows | None = None) -> Side:
+def reference_first_pass(
+    src: Source, plan: Plan, s: Settings, progress: Progress, hash_rows: bool = False
+) -> Side:
+    """Pass 1 over the whole reference; ``hash_rows``: also hash every row (exact-row
+    leakage)."""
     batches = _counted(src.batches(plan.read, s.batch_size, prefetch=PREFETCH), progress)
-    prof, res, text, rows = reference_states(batches, plan, s, src.num_rows, exact)
-    if rows == 0:
-        raise InputError(src.path, "no rows")
-    if exact is not None:
-        exact.finish_reference()
-    return reference_side(src, plan, prof, res, text, rows)
+    return reference_side(src, plan, reference_states(batches, plan, s, src.num_rows, hash_rows))
 
 
 class _Alongside:
@@ -162,25 +222,51 @@ def _alongside(threads: int | None) -> Iterator[_Alongside]:
         side.close()
 
 
-def reference_states(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings,
-                     expected_rows: int | None, exact: leak.ExactRows | None = None,
-                     start: int = 0) -> tuple[Profile, Reservoir, dict[str, leak.TextLeak], int]:
-    """The first pass's mergeable states over ``batches``, the reference's rows from
-    row ``start`` on (a Dask partition; 0 for the whole file)."""
-    prof = Profile(bins=s.bins, categorical=plan.as_categories)
-    res = Reservoir(s.mmd_sample, s.seed, stream=1, expected_rows=expected_rows, start=start)
-    text = {c: leak.TextLeak(c, similarity=s.thresholds["similarity"], examples=s.examples,
-                             threads=s.threads, device=s.device) for c in plan.of("text")}
-    rows = _summarize(batches, plan, s, prof, res, exact.add_reference if exact else None,
-                      {c: t.add_reference for c, t in text.items()})
-    return prof, res, text, rows
+def reference_states(
+    batches: Iterator[pa.RecordBatch],
+    plan: Plan,
+    s: Settings,
+    expected_rows: int | None,
+    hash_rows: bool = False,
+    start: int = 0,
+) -> ReferenceStates:
+    """The first pass's states over ``batches``, the reference's rows from row
+    ``start`` on (a Dask partition; 0 for the whole file)."""
+    st = ReferenceStates(
+        0,
+        Profile(bins=s.bins, categorical=plan.as_categories),
+        RowSample(s.mmd_sample, s.seed, stream=1, expected_rows=expected_rows, start=start),
+        {c: LSHIndex(MinHasher(), threshold=s.thresholds["similarity"]) for c in plan.of("text")},
+        RowHashes(plan.key) if hash_rows else None,
+    )
+
+    def index(c: str) -> Callable[[Any], None]:
+        ix = st.indexes[c]
+        return lambda values: ix.add(leak.as_texts(values), threads=s.threads, device=s.device)
+
+    st.rows = _summarize(
+        batches,
+        plan,
+        s,
+        st.profile,
+        st.sample,
+        st.hashes.update if st.hashes is not None else None,
+        {c: index(c) for c in st.indexes},
+    )
+    return st
 
 
-def _summarize(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings, prof: Profile,
-               sample: Reservoir, rows_of: Callable[[pa.RecordBatch], None] | None,
-               texts: dict[str, Callable[[Any], None]]) -> int:
+def _summarize(
+    batches: Iterator[pa.RecordBatch],
+    plan: Plan,
+    s: Settings,
+    prof: Profile,
+    sample: RowSample,
+    rows_of: Callable[[pa.RecordBatch], None] | None,
+    texts: dict[str, Callable[[Any], None]],
+) -> int:
     """One side's pass: each batch into the profile, the MMD sample, the exact-row
-    hashes (``rows_of``, beside the rest) and the text indexes; returns the rows."""
+    state (``rows_of``, beside the rest) and the text states; returns the rows."""
     numeric = plan.of("numeric")
     rows = 0
     with _alongside(s.threads) as rows_side:
@@ -188,87 +274,135 @@ def _summarize(batches: Iterator[pa.RecordBatch], plan: Plan, s: Settings, prof:
             if rows_of is not None:
                 rows_side.submit(rows_of, batch)
             if plan.profiled:
-                prof.update(_profile_input(batch, plan, s.device), threads=s.threads,
-                            device=s.device)
+                prof.update(
+                    _profile_input(batch, plan, s.device), threads=s.threads, device=s.device
+                )
             if numeric:
-                sample.add(batch.select(numeric))
+                sample.update(batch.select(numeric))
             for c, add in texts.items():
                 add(batch.column(c))
             rows += batch.num_rows
     return rows
 
 
-def reference_side(src: Source, plan: Plan, prof: Profile, res: Reservoir,
-                   text: dict[str, leak.TextLeak], rows: int) -> Side:
+def reference_side(src: Source, plan: Plan, st: ReferenceStates) -> Side:
     """The reference's Side after its first pass."""
-    return Side(src.path, src.format, rows, prof, text=text,
-                sample=numeric_matrix(res.table(), plan.of("numeric")))
+    if st.rows == 0:
+        raise InputError(src.path, "no rows")
+    return Side(
+        src.path,
+        src.format,
+        st.rows,
+        st.profile,
+        sample=numeric_matrix(st.sample.table(), plan.of("numeric")),
+        indexes=st.indexes,
+        hashes=st.hashes,
+    )
 
 
-def reference_second_pass(src: Source, plan: Plan, side: Side, s: Settings, progress: Progress,
-                          consume: Callable[[Iterator[pa.RecordBatch]], Any] | None = None) -> Any:
-    """The reference texts of the leakage examples; ``consume`` (the exact-row
-    lookup) reads the batches after they have been used here."""
+def reference_second_pass(
+    src: Source, plan: Plan, cur: Side, s: Settings, progress: Progress
+) -> dict[str, Any] | None:
+    """Pass 3: the reference texts of the current side's leakage examples, and the
+    verification of its exact-row candidates (whose report section it returns; None
+    without them)."""
 
     def batches() -> Iterator[pa.RecordBatch]:
         start = 0
         for batch in _counted(src.batches(plan.read, s.batch_size, prefetch=PREFETCH), progress):
-            for c, t in side.text.items():
+            for c, t in cur.text.items():
                 if t.wanted_reference_rows():
                     t.fill_reference(start, batch.column(c))
             start += batch.num_rows
             yield batch
 
-    if consume is None:
+    if cur.exact is None:
         for _ in batches():
             pass
         return None
-    return consume(batches())
+    return cur.exact.verify(batches(), s.thresholds["exact_rows"], s.examples)
 
 
-def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
-                 exact: leak.ExactRows | None = None) -> Side:
+def current_pass(src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress) -> Side:
+    """Pass 2 over the whole current side, against the reference's Side."""
     batches = _counted(src.batches(plan.read, s.batch_size, prefetch=PREFETCH), progress)
-    prof, mmd_res, rows = current_states(batches, plan, ref.profile, ref.text, s,
-                                         src.num_rows, exact)
-    if rows == 0:
+    return current_side(src, plan, current_states(batches, plan, ref, s, src.num_rows))
+
+
+def current_states(
+    batches: Iterator[pa.RecordBatch],
+    plan: Plan,
+    ref: Side,
+    s: Settings,
+    expected_rows: int | None,
+    start: int = 0,
+) -> CurrentStates:
+    """The current pass's states over ``batches`` (rows from ``start`` on): its
+    profile and MMD sample, and its leakage against the reference's indexes and row
+    hashes."""
+    text = {
+        c: leak.TextLeak(
+            c,
+            ix,
+            similarity=s.thresholds["similarity"],
+            examples=s.examples,
+            threads=s.threads,
+            device=s.device,
+            first_current_row=start,
+        )
+        for c, ix in ref.indexes.items()
+    }
+    exact = None
+    if ref.hashes is not None:
+        exact = leak.ExactRows(ref.hashes, s.leak_rows, s.seed, first_current_row=start)
+    ref_profile = ref.profile
+    st = CurrentStates(
+        0,
+        Profile(bins=ref_profile.bins, max_cells=ref_profile.max_cells, reference=ref_profile),
+        RowSample(s.mmd_sample, s.seed, stream=2, expected_rows=expected_rows, start=start),
+        text,
+        exact,
+    )
+    st.rows = _summarize(
+        batches,
+        plan,
+        s,
+        st.profile,
+        st.sample,
+        exact.update if exact is not None else None,
+        {c: t.update for c, t in text.items()},
+    )
+    return st
+
+
+def current_side(src: Source, plan: Plan, st: CurrentStates) -> Side:
+    """The current side's Side after its pass."""
+    if st.rows == 0:
         raise InputError(src.path, "no rows")
-    return Side(src.path, src.format, rows, prof,
-                numeric_matrix(mmd_res.table(), plan.of("numeric")))
-
-
-def current_states(batches: Iterator[pa.RecordBatch], plan: Plan, ref_profile: Profile,
-                   text: dict[str, leak.TextLeak],
-                   s: Settings, expected_rows: int | None, exact: leak.ExactRows | None = None,
-                   start: int = 0) -> tuple[Profile, Reservoir, int]:
-    """The current pass's mergeable states over ``batches`` (rows from ``start`` on);
-    ``text`` and ``exact`` accumulate the leakage queries."""
-    prof = Profile(bins=ref_profile.bins, max_cells=ref_profile.max_cells,
-                   reference=ref_profile)
-    mmd_res = Reservoir(s.mmd_sample, s.seed, stream=2, expected_rows=expected_rows, start=start)
-    rows = _summarize(batches, plan, s, prof, mmd_res, exact.add_current if exact else None,
-                      {c: t.query_current for c, t in text.items()})
-    return prof, mmd_res, rows
+    return Side(
+        src.path,
+        src.format,
+        st.rows,
+        st.profile,
+        numeric_matrix(st.sample.table(), plan.of("numeric")),
+        text=st.text,
+        exact=st.exact,
+    )
 
 
 class LocalPasses:
     """The passes in this process. ``driftcore.job.dask_passes.DaskPasses`` has the
     same three methods and runs them on a Dask cluster (``--scheduler``)."""
 
-    def reference_first(self, src: Source, plan: Plan, s: Settings, progress: Progress,
-                        exact: leak.ExactRows | None = None) -> Side:
-        return reference_first_pass(src, plan, s, progress, exact)
+    def reference_first(
+        self, src: Source, plan: Plan, s: Settings, progress: Progress, hash_rows: bool = False
+    ) -> Side:
+        return reference_first_pass(src, plan, s, progress, hash_rows)
 
-    def current(self, src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress,
-                exact: leak.ExactRows | None = None) -> Side:
-        return current_pass(src, plan, ref, s, progress, exact)
+    def current(self, src: Source, plan: Plan, ref: Side, s: Settings, progress: Progress) -> Side:
+        return current_pass(src, plan, ref, s, progress)
 
-    def reference_second(self, src: Source, plan: Plan, side: Side, s: Settings,
-                         progress: Progress, exact: leak.ExactRows | None = None) -> Any:
-        """The second reference pass; with ``exact``, returns its report section."""
-        if exact is None:
-            return reference_second_pass(src, plan, side, s, progress)
-        check = exact
-        return reference_second_pass(
-            src, plan, side, s, progress,
-            lambda it: check.verify(it, s.thresholds["exact_rows"], s.examples))
+    def reference_second(
+        self, src: Source, plan: Plan, cur: Side, s: Settings, progress: Progress
+    ) -> dict[str, Any] | None:
+        return reference_second_pass(src, plan, cur, s, progress)

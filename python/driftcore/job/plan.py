@@ -80,7 +80,9 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
         selected = list(names)
     unknown = [c for c in settings.exclude if c not in names]
     if unknown:
-        raise InputError(ref.path, f"--exclude: no column {unknown[0]!r} (columns: {', '.join(names)})")
+        raise InputError(
+            ref.path, f"--exclude: no column {unknown[0]!r} (columns: {', '.join(names)})"
+        )
     selected = [c for c in selected if c not in settings.exclude]
     if not selected:
         raise InputError(None, "no columns left to compare after --columns/--exclude")
@@ -89,8 +91,9 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
         t = ref.schema.field(c).type
         kind = column_kind(t)
         if kind is None:
-            raise InputError(ref.path, f"column {c!r} has unsupported type {t} "
-                                       f"(leave it out with --exclude {c})")
+            raise InputError(
+                ref.path, f"column {c!r} has unsupported type {t} (leave it out with --exclude {c})"
+            )
         kinds[c], types[c] = kind, str(t)
     for c in settings.ids:
         if c not in selected:
@@ -110,7 +113,9 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
             if c not in selected:
                 raise InputError(ref.path, f"--text-column {c!r} is not a selected column")
             if c not in strings:
-                raise InputError(ref.path, f"--text-column {c!r} is {types[c]}, not a string column")
+                raise InputError(
+                    ref.path, f"--text-column {c!r} is {types[c]}, not a string column"
+                )
             kinds[c] = "text"
     elif first is not None:
         for c in strings:
@@ -123,8 +128,16 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
     for c in settings.ids:
         kinds[c] = "identifier"
     storage = {c: column_kind(ref.schema.field(c).type) or "" for c in selected}
-    return Plan(selected, kinds, types, list(settings.categorical), dict(ref.widened),
-                list(names), _leak_key(ref, settings, selected), storage)
+    return Plan(
+        selected,
+        kinds,
+        types,
+        list(settings.categorical),
+        dict(ref.widened),
+        list(names),
+        _leak_key(ref, settings, selected),
+        storage,
+    )
 
 
 def _leak_key(ref: Source, settings: Settings, selected: list[str]) -> list[str]:
@@ -134,12 +147,17 @@ def _leak_key(ref: Source, settings: Settings, selected: list[str]) -> list[str]
     if settings.leak_columns is None:
         if settings.columns is None:
             return list(selected)
-        return [c for c in names if c not in settings.exclude
-                and column_kind(ref.schema.field(c).type) is not None]
+        return [
+            c
+            for c in names
+            if c not in settings.exclude and column_kind(ref.schema.field(c).type) is not None
+        ]
     key = list(dict.fromkeys(settings.leak_columns))
     for c in key:
         if c not in names:
-            raise InputError(ref.path, f"--leak-columns: no column {c!r} (columns: {', '.join(names)})")
+            raise InputError(
+                ref.path, f"--leak-columns: no column {c!r} (columns: {', '.join(names)})"
+            )
         t = ref.schema.field(c).type
         if column_kind(t) is None:
             raise InputError(ref.path, f"--leak-columns: column {c!r} has unsupported type {t}")
@@ -161,21 +179,29 @@ class SchemaChange:
         gone = set(self.vanished) | set(self.changed)
         columns = [c for c in plan.columns if c not in gone]
         if not columns:
-            raise InputError(where, "no column in common with the reference: "
-                                    + "; ".join(_describe(self)))
+            raise InputError(
+                where, "no column in common with the reference: " + "; ".join(_describe(self))
+            )
         # The leakage key: its columns that both sides have with one kind.
         key = [c for c in plan.key if c not in gone and c not in self.key_missing]
-        return Plan(columns, {c: plan.kinds[c] for c in columns},
-                    {c: plan.types[c] for c in columns},
-                    [c for c in plan.as_categories if c not in gone], dict(plan.widened),
-                    plan.all_columns, key if key != columns else [],
-                    {c: k for c, k in plan.storage.items() if c in columns})
+        return Plan(
+            columns,
+            {c: plan.kinds[c] for c in columns},
+            {c: plan.types[c] for c in columns},
+            [c for c in plan.as_categories if c not in gone],
+            dict(plan.widened),
+            plan.all_columns,
+            key if key != columns else [],
+            {c: k for c, k in plan.storage.items() if c in columns},
+        )
 
 
 def _describe(change: SchemaChange) -> list[str]:
     out = [f"column {c!r} is missing" for c in change.vanished[:3]]
-    out += [f"column {c!r} is {b} here but {a} in the reference"
-            for c, (a, b) in list(change.changed.items())[:3]]
+    out += [
+        f"column {c!r} is {b} here but {a} in the reference"
+        for c, (a, b) in list(change.changed.items())[:3]
+    ]
     return out
 
 
@@ -199,8 +225,9 @@ def compare_current(src: Source, plan: Plan, settings: Settings) -> SchemaChange
             fix = f"; --exclude {c} leaves it out" if why or ref_why else ""
             change.changed[c] = (plan.types[c] + ref_why, str(t) + why + fix)
     change.new = _new_columns(src.schema.names, plan, settings)
-    change.key_missing = [c for c in plan.key
-                          if c not in plan.columns and c not in src.schema.names]
+    change.key_missing = [
+        c for c in plan.key if c not in plan.columns and c not in src.schema.names
+    ]
     return change
 
 
@@ -232,11 +259,17 @@ def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:
         keep = s.columns if s.columns is not None else columns
         unknown = [c for c in [*keep, *s.exclude] if c not in columns]
         if unknown:
-            raise InputError(path, f"no column {unknown[0]!r} in this profile "
-                                   f"(columns: {', '.join(columns)})")
+            raise InputError(
+                path, f"no column {unknown[0]!r} in this profile (columns: {', '.join(columns)})"
+            )
         columns = [c for c in columns if c in keep and c not in s.exclude]
     if not columns:
         raise InputError(None, "no columns left to compare after --columns/--exclude")
     cats = [c for c in meta.get("categorical", []) if c in columns]
-    return Plan(columns, {c: kinds[c] for c in columns}, {c: types[c] for c in columns}, cats,
-                all_columns=list(meta["columns"]))
+    return Plan(
+        columns,
+        {c: kinds[c] for c in columns},
+        {c: types[c] for c in columns},
+        cats,
+        all_columns=list(meta["columns"]),
+    )

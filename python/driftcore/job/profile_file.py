@@ -52,8 +52,14 @@ _KIND = b"DCPF"
 FORMAT_VERSION = 2
 #: Column kinds a profile's header may give (see driftcore.job.plan).
 KINDS = ("numeric", "categorical", "text", "identifier")
-_HEADER_FIELDS = ("format_version", "fingerprint", "meta", "sample_shape", "sample_columns",
-                  "blobs")
+_HEADER_FIELDS = (
+    "format_version",
+    "fingerprint",
+    "meta",
+    "sample_shape",
+    "sample_columns",
+    "blobs",
+)
 
 
 @dataclass
@@ -96,16 +102,19 @@ class ProfileFile:
             header = _validate.fields(header, "header", _HEADER_FIELDS)
             version = header["format_version"]
             if version == 1:
-                raise ValueError("a profile file of an older driftcore (quantile sketches), "
-                                 "which this one no longer reads: rebuild it with driftcore "
-                                 "profile DATA -o FILE.dcp")
+                raise ValueError(
+                    "a profile file of an older driftcore (quantile sketches), "
+                    "which this one no longer reads: rebuild it with driftcore "
+                    "profile DATA -o FILE.dcp"
+                )
             if version != FORMAT_VERSION:
                 raise ValueError(f"unsupported profile file version {version!r:.40}")
             parts: dict[str, bytes] = {}
             for blob in _validate.list_of(header["blobs"], "blobs"):
                 name, size = _validate.list_of(blob, "a blob entry", 2)
-                if type(name) is not str or not (name in ("profile", "sample")
-                                                 or name.startswith("text:")):
+                if type(name) is not str or not (
+                    name in ("profile", "sample") or name.startswith("text:")
+                ):
                     raise ValueError(f"unknown blob {name!r:.60}")
                 if name in parts:
                     raise ValueError(f"blob {name!r:.60} appears twice")
@@ -121,10 +130,15 @@ class ProfileFile:
                 raise ValueError("sample_columns must be distinct names")
             shape = _validate.list_of(header["sample_shape"], "sample_shape", 2)
             rows, width = (_validate.integer(v, "sample_shape") for v in shape)
-            if width != len(columns) or rows * width * 8 != len(parts["sample"]) \
-                    or (rows and not width):
-                raise ValueError(f"sample_shape {shape} does not fit {len(columns)} columns "
-                                 f"and {len(parts['sample'])} bytes")
+            if (
+                width != len(columns)
+                or rows * width * 8 != len(parts["sample"])
+                or (rows and not width)
+            ):
+                raise ValueError(
+                    f"sample_shape {shape} does not fit {len(columns)} columns "
+                    f"and {len(parts['sample'])} bytes"
+                )
             if header["fingerprint"] != hashlib.sha256(parts["profile"]).hexdigest():
                 raise ValueError("fingerprint does not match the profile")
             out = cls(
@@ -132,8 +146,9 @@ class ProfileFile:
                 meta=header["meta"],
                 sample=np.frombuffer(parts["sample"], dtype=np.float64).reshape(rows, width).copy(),
                 sample_columns=list(columns),
-                text={k[5:]: LSHIndex.from_bytes(v) for k, v in parts.items()
-                      if k.startswith("text:")},
+                text={
+                    k[5:]: LSHIndex.from_bytes(v) for k, v in parts.items() if k.startswith("text:")
+                },
             )
             check_header(out)
         return out
@@ -175,8 +190,10 @@ def check_header(pf: ProfileFile) -> None:
             raise ValueError(f"meta.kinds: column {c!r} has unknown kind {kinds[c]!r:.40}")
         col = pf.profile.columns.get(c)
         if kinds[c] in ("numeric", "categorical") and (col is None or col.kind != kinds[c]):
-            raise ValueError(f"column {c!r} is {kinds[c]} in meta but "
-                             f"{'missing' if col is None else col.kind} in the profile")
+            raise ValueError(
+                f"column {c!r} is {kinds[c]} in meta but "
+                f"{'missing' if col is None else col.kind} in the profile"
+            )
     extra = [c for c in pf.profile.columns if kinds.get(c) not in ("numeric", "categorical")]
     if extra:  # a column cut from the meta would silently leave the comparison
         raise ValueError(f"the profile has columns {extra} that meta does not profile")
@@ -185,8 +202,9 @@ def check_header(pf: ProfileFile) -> None:
         raise ValueError(f"meta.categorical must list categorical columns, got {cats!r:.80}")
     numeric = [c for c in cols if kinds[c] == "numeric"]
     if not _names(pf.sample_columns) or sorted(pf.sample_columns) != sorted(numeric):
-        raise ValueError(f"sample_columns {pf.sample_columns!r} are not the numeric columns "
-                         f"{numeric!r}")
+        raise ValueError(
+            f"sample_columns {pf.sample_columns!r} are not the numeric columns {numeric!r}"
+        )
     if pf.sample.ndim != 2 or (pf.sample.size and pf.sample.shape[1] != len(numeric)):
         raise ValueError(f"sample of shape {pf.sample.shape} for {len(numeric)} numeric columns")
     texts = {c for c in cols if kinds[c] == "text"}
@@ -200,19 +218,26 @@ def _check_rows(pf: ProfileFile, rows: int) -> None:
     more, and no more than ``mmd_sample``."""
     for name, col in pf.profile.columns.items():
         if col.count + col.missing != rows:
-            raise ValueError(f"column {name!r:.60} holds {col.count + col.missing} values, "
-                             f"meta.rows is {rows}")
+            raise ValueError(
+                f"column {name!r:.60} holds {col.count + col.missing} values, meta.rows is {rows}"
+            )
     cap = pf.meta.get("mmd_sample")
     if pf.sample.shape[0] > (min(rows, cap) if _is_int(cap) else rows):
-        raise ValueError(f"a sample of {pf.sample.shape[0]} rows, more than meta.rows or "
-                         "meta.mmd_sample")
+        raise ValueError(
+            f"a sample of {pf.sample.shape[0]} rows, more than meta.rows or meta.mmd_sample"
+        )
 
 
 #: Header fields that only describe the profile: checked when present (older files
 #: may lack some of them).
 _OPTIONAL: dict[str, Any] = {
-    "source": str, "format": str, "seed": int, "mmd_sample": int, "batch_size": int,
-    "reference": (str, type(None)), "created_utc": str,
+    "source": str,
+    "format": str,
+    "seed": int,
+    "mmd_sample": int,
+    "batch_size": int,
+    "reference": (str, type(None)),
+    "created_utc": str,
 }
 
 

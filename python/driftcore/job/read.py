@@ -53,8 +53,9 @@ class Source:
     widened: dict[str, str] = field(default_factory=dict)  # CSV columns retyped, and why
     table: pa.Table | None = None  # the data of a "table" source
 
-    def batches(self, columns: list[str], batch_size: int = 1 << 18, *,
-                prefetch: int = 0) -> Iterator[pa.RecordBatch]:
+    def batches(
+        self, columns: list[str], batch_size: int = 1 << 18, *, prefetch: int = 0
+    ) -> Iterator[pa.RecordBatch]:
         """Record batches of ``columns`` (in that order), at most ``batch_size`` rows.
 
         ``prefetch > 0`` decodes up to that many batches ahead in a background
@@ -126,7 +127,7 @@ def open_table(data: Any, label: str) -> Source:
 
 
 def column_kind(t: pa.DataType) -> str | None:
-    """"numeric" (numbers, decimals, timestamps, dates, times, durations),
+    """ "numeric" (numbers, decimals, timestamps, dates, times, durations),
     "categorical" (strings, bools, dictionaries, all-null), or None for types the drift
     metrics do not handle (lists, structs, binary, ...).
 
@@ -164,8 +165,9 @@ def is_string(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def looks_like_text(values: pa.Array, *, min_chars: int = 20, min_words: int = 4,
-                    min_distinct: float = 0.5) -> bool:
+def looks_like_text(
+    values: pa.Array, *, min_chars: int = 20, min_words: int = 4, min_distinct: float = 0.5
+) -> bool:
     """The text rule: values are mostly distinct (at least ``min_distinct`` of the
     non-null values) and long (the median has at least ``min_chars`` characters or
     ``min_words`` words). Long labels that repeat (occupations, institution names)
@@ -325,4 +327,3 @@ def looks_like_identifier(values: pa.Array, *, min_values: int = 1000, share: fl
     if len(values) < min_values:
         return False
     return pc.count_distinct(values).as_py() >= share * len(values)
-

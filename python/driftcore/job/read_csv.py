@@ -43,8 +43,9 @@ from .errors import InputError
 #: Bytes of a CSV file its column types are inferred from (tests lower it).
 INFER_BYTES = 1 << 20
 
-_ERROR = re.compile(r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to [^:]+: (.*)",
-                    re.DOTALL)
+_ERROR = re.compile(
+    r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to [^:]+: (.*)", re.DOTALL
+)
 _VALUE = re.compile(r"invalid value '(.*)'\s*$", re.DOTALL)
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
@@ -56,8 +57,9 @@ class Widened(Exception):
     """A CSV column met a value its inferred type cannot hold and was widened; the
     command starts over with the wider type (see :func:`retry_widened`)."""
 
-    def __init__(self, path: Path, column: str, old: pa.DataType, new: pa.DataType,
-                 value: str, row: int) -> None:
+    def __init__(
+        self, path: Path, column: str, old: pa.DataType, new: pa.DataType, value: str, row: int
+    ) -> None:
         self.path, self.column, self.old, self.new = path, column, old, new
         self.value, self.row = value, row
         super().__init__(
@@ -148,9 +150,12 @@ def _widen(src: Any, index: int, detail: str, rows: int) -> Exception:
     new = wider(field.type, m[1]) if m else None
     if new is None or new == field.type:
         what = "invalid UTF-8" if "UTF8" in detail else f"a value Arrow cannot read ({detail})"
-        return InputError(src.path, f"column {field.name!r} holds {what} in the rows after row "
-                                    f"{rows:,}; leave it out with --exclude {field.name} or "
-                                    "convert the file (UTF-8 text)")
+        return InputError(
+            src.path,
+            f"column {field.name!r} holds {what} in the rows after row "
+            f"{rows:,}; leave it out with --exclude {field.name} or "
+            "convert the file (UTF-8 text)",
+        )
     row = _locate(src.path, field.name, m[1], rows)
     src.schema = src.schema.set(index, pa.field(field.name, new))
     src.widened[field.name] = f"it holds {m[1][:40]!r} at row {row:,}"
@@ -166,9 +171,12 @@ def _locate(path: Path, name: str, value: str, start: int) -> int:
     row = start
     try:
         reader = pacsv.open_csv(
-            path, read_options=pacsv.ReadOptions(block_size=1 << 20, skip_rows_after_names=start),
-            convert_options=pacsv.ConvertOptions(include_columns=[name],
-                                                 column_types={name: pa.string()}))
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 20, skip_rows_after_names=start),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[name], column_types={name: pa.string()}
+            ),
+        )
         for batch in reader:
             hit = pc.index(batch.column(0), value).as_py()
             if hit >= 0:
@@ -179,8 +187,9 @@ def _locate(path: Path, name: str, value: str, start: int) -> int:
     return start + 1  # not found: the first row of the block
 
 
-def _reader(path: Path, columns: list[str] | None, block_size: int,
-            types: dict[str, pa.DataType] | None) -> Any:
+def _reader(
+    path: Path, columns: list[str] | None, block_size: int, types: dict[str, pa.DataType] | None
+) -> Any:
     import pyarrow.csv as pacsv
 
     return pacsv.open_csv(
@@ -188,6 +197,7 @@ def _reader(path: Path, columns: list[str] | None, block_size: int,
         read_options=pacsv.ReadOptions(block_size=block_size),
         # An empty field is a missing value in every column (as pandas reads it), not
         # the category "" of a string column.
-        convert_options=pacsv.ConvertOptions(include_columns=columns, column_types=types,
-                                             strings_can_be_null=True),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=columns, column_types=types, strings_can_be_null=True
+        ),
     )

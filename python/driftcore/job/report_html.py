@@ -56,10 +56,11 @@ def histogram_svg(h: dict[str, Any] | None, arrow_type: str = "") -> str:
     return _categorical_svg(h)
 
 
-
 def _svg(body: str, label: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H + PAD}" '
-            f'viewBox="0 0 {W} {H + PAD}" role="img" aria-label="{escape(label)}">{body}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H + PAD}" '
+        f'viewBox="0 0 {W} {H + PAD}" role="img" aria-label="{escape(label)}">{body}</svg>'
+    )
 
 
 def _numeric_svg(h: dict[str, Any], arrow_type: str = "") -> str:
@@ -70,7 +71,9 @@ def _numeric_svg(h: dict[str, Any], arrow_type: str = "") -> str:
     for key in ("reference", "current"):
         counts = h[key]
         total = sum(counts) or 1
-        dens.append([c / total / max(edges[i + 1] - edges[i], 1e-300) for i, c in enumerate(counts)])
+        dens.append(
+            [c / total / max(edges[i + 1] - edges[i], 1e-300) for i, c in enumerate(counts)]
+        )
     top = max(max(d) for d in dens) or 1.0
 
     def x(v: float) -> float:
@@ -84,18 +87,22 @@ def _numeric_svg(h: dict[str, Any], arrow_type: str = "") -> str:
         pts.append(f"L{x(hi):.1f},{H:.1f}Z")
         return "".join(pts)
 
-    body = (f'<path d="{path(dens[0])}" fill="{REF_COLOR}" fill-opacity="0.35" stroke="{REF_COLOR}"/>'
-            f'<path d="{path(dens[1])}" fill="{CUR_COLOR}" fill-opacity="0.35" stroke="{CUR_COLOR}"/>'
-            f'<line x1="{PAD / 2}" y1="{H}" x2="{W - PAD / 2}" y2="{H}" stroke="#889"/>'
-            f'<text x="{PAD / 2}" y="{H + 16}" font-size="11" fill="#556">'
-            f'{escape(shown(lo, arrow_type, fmt))}</text>'
-            f'<text x="{W - PAD / 2}" y="{H + 16}" font-size="11" fill="#556" '
-            f'text-anchor="end">{escape(shown(hi, arrow_type, fmt))}</text>')
+    body = (
+        f'<path d="{path(dens[0])}" fill="{REF_COLOR}" fill-opacity="0.35" stroke="{REF_COLOR}"/>'
+        f'<path d="{path(dens[1])}" fill="{CUR_COLOR}" fill-opacity="0.35" stroke="{CUR_COLOR}"/>'
+        f'<line x1="{PAD / 2}" y1="{H}" x2="{W - PAD / 2}" y2="{H}" stroke="#889"/>'
+        f'<text x="{PAD / 2}" y="{H + 16}" font-size="11" fill="#556">'
+        f"{escape(shown(lo, arrow_type, fmt))}</text>"
+        f'<text x="{W - PAD / 2}" y="{H + 16}" font-size="11" fill="#556" '
+        f'text-anchor="end">{escape(shown(hi, arrow_type, fmt))}</text>'
+    )
     note = ""
     out = [h["below"][1] + h["above"][1], h["below"][0] + h["above"][0]]
     if any(out):
-        note = (f'<text x="{W / 2}" y="{H + 16}" font-size="10" fill="#889" text-anchor="middle">'
-                f"outside range: ref {out[1]:,}, cur {out[0]:,}</text>")
+        note = (
+            f'<text x="{W / 2}" y="{H + 16}" font-size="10" fill="#889" text-anchor="middle">'
+            f"outside range: ref {out[1]:,}, cur {out[0]:,}</text>"
+        )
     return _svg(body + note, "histogram")
 
 
@@ -114,12 +121,16 @@ def _categorical_svg(h: dict[str, Any]) -> str:
         x0 = PAD / 2 + i * slot + slot * 0.1
         for j, (v, color) in enumerate(((a, REF_COLOR), (b, CUR_COLOR))):
             hgt = v / top * (H - 10)
-            parts.append(f'<rect x="{x0 + j * bw:.1f}" y="{H - hgt:.1f}" width="{bw:.1f}" '
-                         f'height="{hgt:.1f}" fill="{color}" fill-opacity="0.75">'
-                         f"<title>{escape(str(cat))}: {v:.1%}</title></rect>")
+            parts.append(
+                f'<rect x="{x0 + j * bw:.1f}" y="{H - hgt:.1f}" width="{bw:.1f}" '
+                f'height="{hgt:.1f}" fill="{color}" fill-opacity="0.75">'
+                f"<title>{escape(str(cat))}: {v:.1%}</title></rect>"
+            )
         label = str(cat)[:8]
-        parts.append(f'<text x="{x0 + bw:.1f}" y="{H + 14}" font-size="10" fill="#556" '
-                     f'text-anchor="middle">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{x0 + bw:.1f}" y="{H + 14}" font-size="10" fill="#556" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
     parts.append(f'<line x1="{PAD / 2}" y1="{H}" x2="{W - PAD / 2}" y2="{H}" stroke="#889"/>')
     return _svg("".join(parts), "category shares")
 
@@ -131,25 +142,55 @@ def _side(doc: dict[str, Any], key: str) -> str:
 
 
 def _metric_table(doc: dict[str, Any]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in (
-        "column", "kind", "verdict", "psi", "wass/std", "js_dist", "ks", "p-value",
-        "adj. p", "mean ref", "mean cur", "missing ref/cur", "new values", "rule"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "column",
+            "kind",
+            "verdict",
+            "psi",
+            "wass/std",
+            "js_dist",
+            "ks",
+            "p-value",
+            "adj. p",
+            "mean ref",
+            "mean cur",
+            "missing ref/cur",
+            "new values",
+            "rule",
+        )
+    )
     body = []
     for c in doc["columns"]:
         m = c["metrics"]
         verdict = {True: "DRIFT", False: "ok", None: "-"}[c["drifted"]]
         bound = "&le;" if c.get("p_value_conservative") else ""  # exact p is at most this
-        cells = [escape(c["column"]), c["kind"], verdict] + [
-            f'<td class="num">{fmt(v)}</td>' for v in (
-                m.get("psi"), m.get("wasserstein_normed"), m.get("js_distance"), m.get("ks"))
-        ] + [f'<td class="num">{bound}{fmt(v)}</td>'
-             for v in (c["p_value"], c.get("p_value_adjusted"))] + [
-            f'<td class="num">{fmt(v)}</td>' for v in (
-                m.get("mean_reference"), m.get("mean_current"))]
+        cells = (
+            [escape(c["column"]), c["kind"], verdict]
+            + [
+                f'<td class="num">{fmt(v)}</td>'
+                for v in (
+                    m.get("psi"),
+                    m.get("wasserstein_normed"),
+                    m.get("js_distance"),
+                    m.get("ks"),
+                )
+            ]
+            + [
+                f'<td class="num">{bound}{fmt(v)}</td>'
+                for v in (c["p_value"], c.get("p_value_adjusted"))
+            ]
+            + [
+                f'<td class="num">{fmt(v)}</td>'
+                for v in (m.get("mean_reference"), m.get("mean_current"))
+            ]
+        )
         row = "".join(f"<td>{v}</td>" if not str(v).startswith("<td") else v for v in cells)
         changed = " <b>changed</b>" if c.get("missing_changed") else ""
-        row += (f'<td class="num">{c["missing_reference"]:,} / {c["missing_current"]:,}'
-                f'{changed}</td>')
+        row += (
+            f'<td class="num">{c["missing_reference"]:,} / {c["missing_current"]:,}{changed}</td>'
+        )
         unseen = ", ".join(c.get("unseen_categories", []))
         more = c.get("n_unseen_categories", 0) - len(c.get("unseen_categories", []))
         row += f"<td>{escape(unseen)}{f' (+{more:,} more)' if more > 0 else ''}</td>"
@@ -165,9 +206,10 @@ def _cards(doc: dict[str, Any]) -> str:
         m = c["metrics"]
         cards.append(
             f'<div class="card"><h3>{escape(c["column"])} <span class="muted">'
-            f'{c["kind"]}, {verdict}</span></h3>{histogram_svg(c["histogram"], c.get("type", ""))}'
+            f"{c['kind']}, {verdict}</span></h3>{histogram_svg(c['histogram'], c.get('type', ''))}"
             f'<div class="muted">psi {fmt(m.get("psi"))} &middot; js {fmt(m.get("js_distance"))}'
-            f' &middot; p {fmt(c["p_value"])}</div></div>')
+            f" &middot; p {fmt(c['p_value'])}</div></div>"
+        )
     return f'<div class="grid">{"".join(cards)}</div>'
 
 
@@ -175,36 +217,53 @@ def _mmd(doc: dict[str, Any]) -> str:
     m = doc["mmd"]
     if m is None:
         return '<p class="muted">no numeric columns</p>'
-    size = (f"sample of {m['n_reference']:,} reference and {m['n_current']:,} current rows "
-            f"(requested {m['sample_size']:,} a side) over {len(m['columns'])} standardized "
-            f"numeric columns")
+    size = (
+        f"sample of {m['n_reference']:,} reference and {m['n_current']:,} current rows "
+        f"(requested {m['sample_size']:,} a side) over {len(m['columns'])} standardized "
+        f"numeric columns"
+    )
     if m["status"] != "ok":
         return f"<p><b>{m['status']}</b>: {escape(m.get('reason', ''))}. {size}.</p>"
     verdict = "DRIFT" if m["drifted"] else "no drift"
-    return (f"<p><b>{verdict}</b>: MMD&sup2; = {fmt(m['mmd2'])}, p-value = {fmt(m['p_value'])} "
-            f"(adjusted with the columns' {fmt(m.get('p_value_adjusted'))}, alpha "
-            f"{m['alpha']:g}), threshold {fmt(m['threshold'])}, bandwidth "
-            f"{fmt(m['bandwidth'])}, {escape(m['estimator'])} estimator; {size}.</p>")
+    return (
+        f"<p><b>{verdict}</b>: MMD&sup2; = {fmt(m['mmd2'])}, p-value = {fmt(m['p_value'])} "
+        f"(adjusted with the columns' {fmt(m.get('p_value_adjusted'))}, alpha "
+        f"{m['alpha']:g}), threshold {fmt(m['threshold'])}, bandwidth "
+        f"{fmt(m['bandwidth'])}, {escape(m['estimator'])} estimator; {size}.</p>"
+    )
 
 
 def _pair(left: str, right: str, caption: str) -> str:
-    return (f'<div class="pair"><div class="label">{caption}</div><div class="label"></div>'
-            f"<div>{left}</div><div>{right}</div></div>")
+    return (
+        f'<div class="pair"><div class="label">{caption}</div><div class="label"></div>'
+        f"<div>{left}</div><div>{right}</div></div>"
+    )
 
 
 def _leakage(doc: dict[str, Any]) -> str:
     out = []
     e = doc["leakage"]["exact_rows"]
     if e["status"] == "ok":
-        how = (f" Estimated: {e['n_checked']:,} of {e['n_candidates']:,} hash candidates verified."
-               if e["sampled"] else "")
-        out.append(f"<h3>Exact rows</h3><p>{e['n_leaked']:,} of {e['n_current']:,} current rows "
-                   f"equal a reference row on all {len(e['columns'])} columns ({e['rate']:.2%}; "
-                   f"limit {e['threshold']:.2%}).{how}</p>")
+        how = (
+            f" Estimated: {e['n_checked']:,} of {e['n_candidates']:,} hash candidates verified."
+            if e["sampled"]
+            else ""
+        )
+        out.append(
+            f"<h3>Exact rows</h3><p>{e['n_leaked']:,} of {e['n_current']:,} current rows "
+            f"equal a reference row on all {len(e['columns'])} columns ({e['rate']:.2%}; "
+            f"limit {e['threshold']:.2%}).{how}</p>"
+        )
         for ex in e["examples"]:
             vals = "<br>".join(f"{escape(k)} = {escape(str(v))}" for k, v in ex["values"].items())
-            out.append(_pair(vals, vals, f"reference row {ex['reference_index']:,} &harr; current "
-                             f"row {ex['current_index']:,} (identical)"))
+            out.append(
+                _pair(
+                    vals,
+                    vals,
+                    f"reference row {ex['reference_index']:,} &harr; current "
+                    f"row {ex['current_index']:,} (identical)",
+                )
+            )
     else:
         out.append(f"<h3>Exact rows</h3><p>{e['status']}: {escape(e.get('reason', ''))}</p>")
     for n in doc["leakage"]["near_duplicates"]:
@@ -212,42 +271,58 @@ def _leakage(doc: dict[str, Any]) -> str:
         if n["status"] != "ok":
             out.append(f"<p>{n['status']}: {escape(n.get('reason', ''))}</p>")
             continue
-        out.append(f"<p>{n['n_leaked']:,} of {n['n_current']:,} current texts ({n['rate']:.2%}; "
-                   f"limit {n['threshold']:.2%}) near-duplicate a reference text (estimated "
-                   f"Jaccard &ge; {n['similarity']:g}).</p>")
+        out.append(
+            f"<p>{n['n_leaked']:,} of {n['n_current']:,} current texts ({n['rate']:.2%}; "
+            f"limit {n['threshold']:.2%}) near-duplicate a reference text (estimated "
+            f"Jaccard &ge; {n['similarity']:g}).</p>"
+        )
         for ex in n["examples"]:
             ref = "(text not stored in the profile)" if ex["reference"] is None else ex["reference"]
-            out.append(_pair(escape(str(ref)), escape(str(ex["current"])),
-                             f"reference row {ex['reference_index']:,} &harr; current row "
-                             f"{ex['current_index']:,}, similarity {ex['similarity']:.2f}"))
+            out.append(
+                _pair(
+                    escape(str(ref)),
+                    escape(str(ex["current"])),
+                    f"reference row {ex['reference_index']:,} &harr; current row "
+                    f"{ex['current_index']:,}, similarity {ex['similarity']:.2f}",
+                )
+            )
     return "".join(out)
 
 
 def _findings(doc: dict[str, Any]) -> str:
     found = doc.get("findings", [])
     if not found:
-        return '<p class="muted">none: the same columns and types, no new or vanished ' \
-               'categories, no values outside the reference&#39;s range</p>'
+        return (
+            '<p class="muted">none: the same columns and types, no new or vanished '
+            "categories, no values outside the reference&#39;s range</p>"
+        )
     rows = []
     for f in found:
         share = "" if f.get("share") is None else f"{f['share']:.2%}"
         p = "" if f.get("pvalue_adjusted") is None else fmt(f["pvalue_adjusted"])
         cls = ' class="drift"' if f["failed"] else ""
-        rows.append(f"<tr{cls}><td>{escape(f['kind'].replace('_', ' '))}</td>"
-                    f"<td>{escape(f['column'])}</td><td>{escape(f['message'])}</td>"
-                    f'<td class="num">{share}</td><td class="num">{p}</td>'
-                    f"<td>{'FAIL' if f['failed'] else 'ok'}</td></tr>")
-    return ("<table><tr><th>finding</th><th>column</th><th>what</th><th>share</th>"
-            "<th>adj. p</th><th>verdict</th></tr>" + "".join(rows) + "</table>")
+        rows.append(
+            f"<tr{cls}><td>{escape(f['kind'].replace('_', ' '))}</td>"
+            f"<td>{escape(f['column'])}</td><td>{escape(f['message'])}</td>"
+            f'<td class="num">{share}</td><td class="num">{p}</td>'
+            f"<td>{'FAIL' if f['failed'] else 'ok'}</td></tr>"
+        )
+    return (
+        "<table><tr><th>finding</th><th>column</th><th>what</th><th>share</th>"
+        "<th>adj. p</th><th>verdict</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def render(doc: dict[str, Any]) -> str:
     """The whole report as one HTML string."""
     s = doc["summary"]
-    badge = (f'<span class="badge {s["status"]}">{s["status"].upper()} '
-             f'(exit {s["exit_code"]})</span>')
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in s["reasons"]) or \
-        "<li>no drift or leakage over its threshold</li>"
+    badge = (
+        f'<span class="badge {s["status"]}">{s["status"].upper()} (exit {s["exit_code"]})</span>'
+    )
+    reasons = (
+        "".join(f"<li>{escape(r)}</li>" for r in s["reasons"])
+        or "<li>no drift or leakage over its threshold</li>"
+    )
     thresholds = ", ".join(f"{k} {v:g}" for k, v in doc["settings"]["thresholds"].items())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

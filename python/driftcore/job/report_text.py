@@ -46,20 +46,31 @@ def rows(doc: dict[str, Any]) -> list[list[str]]:
         m = c["metrics"]
         verdict = {True: "DRIFT", False: "ok", None: "-"}[c["drifted"]]
         bound = "<=" if c.get("p_value_conservative") else ""  # exact p is at most this
-        out.append([
-            c["column"], c["kind"], verdict, fmt(m.get("psi")),
-            fmt(m.get("wasserstein_normed")), fmt(m.get("js_distance")), fmt(m.get("ks")),
-            bound + fmt(c["p_value"]), bound + fmt(c.get("p_value_adjusted")),
-        ])
+        out.append(
+            [
+                c["column"],
+                c["kind"],
+                verdict,
+                fmt(m.get("psi")),
+                fmt(m.get("wasserstein_normed")),
+                fmt(m.get("js_distance")),
+                fmt(m.get("ks")),
+                bound + fmt(c["p_value"]),
+                bound + fmt(c.get("p_value_adjusted")),
+            ]
+        )
     return out
 
 
 def plain_table(headers: list[str], cells: list[list[str]]) -> str:
     """An aligned text table without colours."""
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
-              for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
     return "\n".join(lines)
 
@@ -69,55 +80,81 @@ def footer(doc: dict[str, Any]) -> list[str]:
     verdict."""
     s = doc["summary"]
     t = doc["settings"]["thresholds"]
-    lines = [(f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f}); "
-             f"rule: {doc['settings']['correction']}-adjusted p <= {t['alpha']:g} and an effect "
-             f"over its threshold (psi {t['psi']:g}, wass/std {t['wasserstein']:g}, "
-             f"js_dist {t['js']:g}, net of noise)")]
+    lines = [
+        (
+            f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f}); "
+            f"rule: {doc['settings']['correction']}-adjusted p <= {t['alpha']:g} and an effect "
+            f"over its threshold (psi {t['psi']:g}, wass/std {t['wasserstein']:g}, "
+            f"js_dist {t['js']:g}, net of noise)"
+        )
+    ]
     for c in doc["columns"]:
         if c.get("missing_changed"):
-            lines.append(f"missing values in {c['column']!r} changed: {c['missing_reference']:,} of "
-                         f"{c['missing_reference'] + c['n_reference']:,} -> {c['missing_current']:,} "
-                         f"of {c['missing_current'] + c['n_current']:,} "
-                         f"(adj. p {fmt(c['missing_p_value_adjusted'])})")
+            lines.append(
+                f"missing values in {c['column']!r} changed: {c['missing_reference']:,} of "
+                f"{c['missing_reference'] + c['n_reference']:,} -> {c['missing_current']:,} "
+                f"of {c['missing_current'] + c['n_current']:,} "
+                f"(adj. p {fmt(c['missing_p_value_adjusted'])})"
+            )
         if c.get("n_unseen_categories") and c["kind"] == "numeric":  # categories: a finding
             more = c["n_unseen_categories"] - len(c["unseen_categories"])
-            lines.append(f"new in {c['column']!r}: {', '.join(c['unseen_categories'])}"
-                         + (f" (+{more} more)" if more > 0 else ""))
+            lines.append(
+                f"new in {c['column']!r}: {', '.join(c['unseen_categories'])}"
+                + (f" (+{more} more)" if more > 0 else "")
+            )
     for f in doc.get("findings", []):
-        if f["kind"] in ("new_categories", "out_of_range", "vanished_categories") and not f["failed"]:
-            lines.append(f"note: {f['message']} (adj. p {fmt(f['pvalue_adjusted'])}, "
-                         f"limit {f['threshold']:.1%})")
+        if (
+            f["kind"] in ("new_categories", "out_of_range", "vanished_categories")
+            and not f["failed"]
+        ):
+            lines.append(
+                f"note: {f['message']} (adj. p {fmt(f['pvalue_adjusted'])}, "
+                f"limit {f['threshold']:.1%})"
+            )
         elif f["failed"]:
             lines.append(f"FINDING: {f['message']}")
     ids = doc["settings"].get("identifier_columns") or []
     if ids:
-        lines.append(f"identifier columns (--id, or strings >= 95% distinct; no drift metrics, "
-                     f"in the exact-row key): {', '.join(ids)}")
+        lines.append(
+            f"identifier columns (--id, or strings >= 95% distinct; no drift metrics, "
+            f"in the exact-row key): {', '.join(ids)}"
+        )
     m = doc["mmd"]
     if m is not None:
         size = f"sample {m['n_reference']:,} / {m['n_current']:,} rows of {len(m['columns'])} numeric columns"
         if m["status"] == "ok":
             verdict = "DRIFT" if m["drifted"] else "ok"
-            lines.append(f"MMD test: {verdict}  mmd2={fmt(m['mmd2'])} p-value={fmt(m['p_value'])} "
-                         f"adj. p={fmt(m.get('p_value_adjusted'))} ({size}, standardized)")
+            lines.append(
+                f"MMD test: {verdict}  mmd2={fmt(m['mmd2'])} p-value={fmt(m['p_value'])} "
+                f"adj. p={fmt(m.get('p_value_adjusted'))} ({size}, standardized)"
+            )
         else:
             lines.append(f"MMD test: {m['status']} ({m.get('reason', '')}; {size})")
     e = doc["leakage"]["exact_rows"]
     if e["status"] == "ok":
-        how = (f", estimated from {e['n_checked']:,} of {e['n_candidates']:,} candidates"
-               if e["sampled"] else "")
-        lines.append(f"exact-row leakage: {e['n_leaked']:,} of {e['n_current']:,} current rows are "
-                     f"in the reference ({e['rate']:.2%}; limit {e['threshold']:.2%}{how})"
-                     + ("  LEAK" if e["exceeded"] else ""))
+        how = (
+            f", estimated from {e['n_checked']:,} of {e['n_candidates']:,} candidates"
+            if e["sampled"]
+            else ""
+        )
+        lines.append(
+            f"exact-row leakage: {e['n_leaked']:,} of {e['n_current']:,} current rows are "
+            f"in the reference ({e['rate']:.2%}; limit {e['threshold']:.2%}{how})"
+            + ("  LEAK" if e["exceeded"] else "")
+        )
     else:
         lines.append(f"exact-row leakage: {e['status']} ({e.get('reason', '')})")
     for n in doc["leakage"]["near_duplicates"]:
         if n["status"] == "ok":
-            lines.append(f"near-duplicate texts in {n['column']!r}: {n['n_leaked']:,} of "
-                         f"{n['n_current']:,} ({n['rate']:.2%}; limit {n['threshold']:.2%}, "
-                         f"Jaccard >= {n['similarity']:g})" + ("  LEAK" if n["exceeded"] else ""))
+            lines.append(
+                f"near-duplicate texts in {n['column']!r}: {n['n_leaked']:,} of "
+                f"{n['n_current']:,} ({n['rate']:.2%}; limit {n['threshold']:.2%}, "
+                f"Jaccard >= {n['similarity']:g})" + ("  LEAK" if n["exceeded"] else "")
+            )
         else:
-            lines.append(f"near-duplicate texts in {n['column']!r}: {n['status']} ({n.get('reason', '')})")
+            lines.append(
+                f"near-duplicate texts in {n['column']!r}: {n['status']} ({n.get('reason', '')})"
+            )
     if s["exit_code"]:
         lines.append("FAIL (exit 1): " + "; ".join(s["reasons"]))
     else:
@@ -128,8 +165,10 @@ def footer(doc: dict[str, Any]) -> list[str]:
 def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) -> None:
     """Print the report to ``out`` (rich when available unless ``use_rich=False``)."""
     ref, cur = doc["reference"], doc["current"]
-    head = (f"reference: {ref['path']} ({ref['rows']:,} rows)\n"
-            f"current:   {cur['path']} ({cur['rows']:,} rows)")
+    head = (
+        f"reference: {ref['path']} ({ref['rows']:,} rows)\n"
+        f"current:   {cur['path']} ({cur['rows']:,} rows)"
+    )
     cells = rows(doc)
     if use_rich is not False:
         try:
@@ -138,7 +177,9 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
         except ImportError:
             use_rich = False
     if use_rich is False:
-        out.write(head + "\n\n" + plain_table(HEADERS, cells) + "\n" + "\n".join(footer(doc)) + "\n")
+        out.write(
+            head + "\n\n" + plain_table(HEADERS, cells) + "\n" + "\n".join(footer(doc)) + "\n"
+        )
         return
     tty = hasattr(out, "isatty") and out.isatty()
     # Not a terminal: no colours, a wide table, and no trailing padding.
@@ -147,8 +188,12 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
     table = Table(show_edge=False, header_style="bold")
     for h in HEADERS:
         numeric = h in ("psi", "wass/std", "js_dist", "ks", "p-value", "adj. p")
-        table.add_column(h, justify="right" if numeric else "left", no_wrap=True,
-                         min_width=len(h) if h != "column" else 8)
+        table.add_column(
+            h,
+            justify="right" if numeric else "left",
+            no_wrap=True,
+            min_width=len(h) if h != "column" else 8,
+        )
     for r in cells:
         style = "bold red" if r[2] == "DRIFT" else None
         table.add_row(*r, style=style)

@@ -26,11 +26,15 @@ Examples
 
 from __future__ import annotations
 
+import json
+import struct
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import _core
+from .. import _core, _validate, _wire
+from .._locking import Guarded, locked_pair
 from .read import as_float64
 
 _U = np.uint64
@@ -113,8 +117,9 @@ class RowHasher:
             out[np.asarray(col.is_null())] = NULL
         return out  # canonical bits; hashes() mixes them
 
-    def hashes(self, batch: pa.RecordBatch | pa.Table, columns: list[str],
-               out: np.ndarray | None = None) -> np.ndarray:
+    def hashes(
+        self, batch: pa.RecordBatch | pa.Table, columns: list[str], out: np.ndarray | None = None
+    ) -> np.ndarray:
         """One uint64 hash per row over ``columns`` (in that order), written into
         ``out`` when given (a writable uint64 array of one entry a row)."""
         # The compiled kernels compute, in place and without the GIL, exactly
@@ -159,8 +164,9 @@ def _plain_numbers(col: pa.Array) -> bool:
     """A null-free integer or float column (not float16), whose canonical bits are
     those of its float64 values (as :meth:`RowHasher.column` makes them)."""
     t = col.type
-    return ((pa.types.is_integer(t) or (pa.types.is_floating(t) and t.bit_width > 16))
-            and col.null_count == 0)
+    return (
+        pa.types.is_integer(t) or (pa.types.is_floating(t) and t.bit_width > 16)
+    ) and col.null_count == 0
 
 
 def _coded(t: pa.DataType) -> bool:
@@ -220,3 +226,119 @@ class HashSet:
         if values.ndim != 1:
             raise ValueError(f"values must be 1-D, got shape {values.shape}")
         return _core.sorted_member(values, self.values, self._starts).view(bool)
+
+
+_BLOCK = 1 << 22  # rows of hashes a block holds at most
+_KIND = b"RHSH"
+
+
+class RowHashes(Guarded):
+    """The reference side of exact-row leakage: the distinct hashes of every row of
+    ``columns`` seen, 8 bytes a distinct row. A state: :meth:`update` with record
+    batches, :meth:`merge` the hashes of other parts, :meth:`to_bytes` /
+    :meth:`from_bytes`; :meth:`lookup` is what the current side's rows are looked up in.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from driftcore.job.rowhash import RowHashes
+    >>> a, b = RowHashes(["x"]), RowHashes(["x"])
+    >>> a.update(pa.record_batch({"x": [1, 2, 2]})); b.update(pa.record_batch({"x": [3, 1]}))
+    >>> merged = a.merge(b)
+    >>> merged.n_rows, len(merged.lookup())
+    (5, 3)
+    >>> RowHashes.from_bytes(merged.to_bytes()).distinct().tolist() == merged.distinct().tolist()
+    True
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = list(columns)
+        self.hasher = RowHasher()
+        self.n_rows = 0
+        self._parts: list[np.ndarray] = []  # hashes in blocks; the last one filling
+        self._used = 0  # hashes in the last block
+        self._set: HashSet | None = None  # the distinct hashes, once asked for
+
+    def update(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Hash every row of ``batch``."""
+        with self._lock:  # the hasher draws its weights lazily: it runs alone too
+            n = batch.num_rows
+            self._unfreeze()
+            # Hashes go into blocks that double up to 4Mi rows, filled in place: a
+            # fresh array a batch would cost a page fault every 512 rows.
+            if not self._parts or self._used + n > self._parts[-1].size:
+                self._trim()
+                size = min(_BLOCK, 2 * self.n_rows) if self._parts else 1 << 16
+                self._parts.append(np.empty(max(n, size), np.uint64))
+                self._used = 0
+            self.hasher.hashes(
+                batch, self.columns, out=self._parts[-1][self._used : self._used + n]
+            )
+            self._used += n
+            self.n_rows += n
+
+    def _trim(self) -> None:
+        if self._parts:
+            self._parts[-1] = self._parts[-1][: self._used]
+            self._used = self._parts[-1].size
+
+    def _unfreeze(self) -> None:
+        if self._set is not None:  # more rows after a lookup: start from the distinct set
+            self._parts, self._used, self._set = [self._set.values], self._set.values.size, None
+
+    def lookup(self) -> HashSet:
+        """The distinct hashes, for membership tests (sorted once, then kept)."""
+        with self._lock:
+            if self._set is None:
+                self._trim()
+                parts, self._parts = self._parts, []
+                hashes = parts[0] if len(parts) == 1 else np.concatenate(parts or [np.zeros(0, _U)])
+                # Sorted in place: the rows' order is not kept (verify hashes again).
+                self._set = HashSet(sorted_unique(hashes, in_place=True), distinct_ascending=True)
+            return self._set
+
+    def distinct(self) -> np.ndarray:
+        """The distinct hashes, ascending."""
+        return self.lookup().values
+
+    def merge(self, other: RowHashes) -> RowHashes:
+        """Add the hashes of another part (same columns). Returns ``self``."""
+        with locked_pair(self, other):
+            if self.columns != other.columns:
+                raise ValueError(f"cannot merge row hashes of {other.columns} into {self.columns}")
+            both = np.concatenate([self.distinct(), other.distinct()])
+            self._set = HashSet(sorted_unique(both, in_place=True), distinct_ascending=True)
+            self.n_rows += other.n_rows
+            return self
+
+    def to_bytes(self) -> bytes:
+        """The state as checked bytes (driftcore framing): columns, rows seen and the
+        distinct hashes."""
+        with self._lock:
+            values = self.distinct()
+            header = json.dumps({"columns": self.columns, "n_rows": self.n_rows}).encode()
+            return _wire.frame(_KIND, struct.pack("<Q", len(header)) + header + values.tobytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RowHashes:
+        """Read a state written by :meth:`to_bytes`; refuses corrupt or foreign data."""
+        payload = _wire.unframe(data, _KIND)
+        with _validate.corrupted("corrupted row hashes payload"):
+            head, pos = _validate.header(payload)
+            head = _validate.fields(head, "header", ("columns", "n_rows"))
+            columns = _validate.list_of(head["columns"], "columns")
+            if not all(type(c) is str for c in columns) or len(set(columns)) != len(columns):
+                raise ValueError("columns must be distinct strings")
+            n_rows = _validate.integer(head["n_rows"], "n_rows")
+            if (len(payload) - pos) % 8:
+                raise ValueError(f"{len(payload) - pos} bytes of hashes is not a whole number")
+            values = np.frombuffer(payload, _U, (len(payload) - pos) // 8, pos).copy()
+            if values.size > n_rows or (values.size > 1 and not np.all(values[1:] > values[:-1])):
+                raise ValueError("hashes must be distinct, ascending and no more than the rows")
+            out = cls(columns)
+            out.n_rows, out._set = n_rows, HashSet(values, distinct_ascending=True)
+            return out
+
+    def __reduce__(self) -> tuple:
+        # pickle (Dask) through the checked wire format: the distinct hashes only
+        return (_wire.restore, (RowHashes, self.to_bytes()))

@@ -40,27 +40,58 @@ _RULES = Rules()  # the library's defaults are the command line's
 #: Every threshold, its default and what it means.
 THRESHOLDS: dict[str, tuple[float, str]] = {
     "psi": (_RULES.psi, "column drifts when PSI (net of noise) >= this and its test rejects"),
-    "wasserstein": (_RULES.wasserstein,
-                    "numeric column drifts when Wasserstein-1 / reference std >= this"),
+    "wasserstein": (
+        _RULES.wasserstein,
+        "numeric column drifts when Wasserstein-1 / reference std >= this",
+    ),
     "js": (_RULES.js, "categorical column drifts when Jensen-Shannon distance >= this"),
-    "alpha": (_RULES.alpha,
-              "false-alarm rate of the whole family of drift tests (columns and MMD)"),
-    "drift_share": (_RULES.drift_share,
-                    "gate fails when the share of drifted columns >= this (0: any)"),
-    "missing": (_RULES.missing, ("gate fails when a column's share of missing values moves "
-                                "by this much and its two-proportion test rejects")),
+    "alpha": (
+        _RULES.alpha,
+        "false-alarm rate of the whole family of drift tests (columns and MMD)",
+    ),
+    "drift_share": (
+        _RULES.drift_share,
+        "gate fails when the share of drifted columns >= this (0: any)",
+    ),
+    "missing": (
+        _RULES.missing,
+        (
+            "gate fails when a column's share of missing values moves "
+            "by this much and its two-proportion test rejects"
+        ),
+    ),
     "exact_rows": (0.0, "gate fails when the share of current rows found in the reference > this"),
     "near_duplicates": (0.01, "gate fails when a text column's near-duplicate rate > this"),
     "similarity": (0.8, "Jaccard similarity at which two texts are near-duplicates"),
-    "constant": (0.01, ("gate fails when a column is constant in the current data, this share "
-                       "of reference values differs from it, and its test rejects")),
-    "out_of_range": (0.01, ("gate fails when this share of a column's current values lies "
-                           "outside the reference's range and its test rejects")),
-    "new_categories": (0.01, ("gate fails when this share of current rows has categories the "
-                             "reference never saw and its test rejects")),
-    "vanished_categories": (0.01, ("gate fails when this share of reference rows has "
-                                  "categories absent from the current data and its test "
-                                  "rejects")),
+    "constant": (
+        0.01,
+        (
+            "gate fails when a column is constant in the current data, this share "
+            "of reference values differs from it, and its test rejects"
+        ),
+    ),
+    "out_of_range": (
+        0.01,
+        (
+            "gate fails when this share of a column's current values lies "
+            "outside the reference's range and its test rejects"
+        ),
+    ),
+    "new_categories": (
+        0.01,
+        (
+            "gate fails when this share of current rows has categories the "
+            "reference never saw and its test rejects"
+        ),
+    ),
+    "vanished_categories": (
+        0.01,
+        (
+            "gate fails when this share of reference rows has "
+            "categories absent from the current data and its test "
+            "rejects"
+        ),
+    ),
 }
 
 _DEVICES = ("auto", "cpu", "gpu")
@@ -114,39 +145,60 @@ class Settings:
             raise InputError(where, "leak_columns is empty (leave it out to use every column)")
         for name, v in self.thresholds.items():
             if name not in THRESHOLDS:
-                raise InputError(where, f"unknown threshold {name!r} (known: {', '.join(THRESHOLDS)})")
+                raise InputError(
+                    where, f"unknown threshold {name!r} (known: {', '.join(THRESHOLDS)})"
+                )
             if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v) or v < 0:
                 raise InputError(where, f"threshold {name} must be a number >= 0, got {v!r}")
         t = self.thresholds
         for name in ("alpha", "similarity"):
             if not 0 < t[name] < 1:
                 raise InputError(where, f"threshold {name} must be in (0, 1), got {t[name]}")
-        for name, lo in (("bins", 1), ("mmd_sample", 2), ("mmd_permutations", 1),
-                         ("leak_rows", 0), ("examples", 0), ("batch_size", 1)):
+        for name, lo in (
+            ("bins", 1),
+            ("mmd_sample", 2),
+            ("mmd_permutations", 1),
+            ("leak_rows", 0),
+            ("examples", 0),
+            ("batch_size", 1),
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise InputError(where, f"{name.replace('_', '-')} must be an integer >= {lo}, got {v!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
+                raise InputError(
+                    where, f"{name.replace('_', '-')} must be an integer >= {lo}, got {v!r}"
+                )
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed < 2**64
+        ):
             raise InputError(where, f"seed must be an integer in [0, 2**64), got {self.seed!r}")
         th = self.threads
-        if th is not None and (isinstance(th, bool) or not isinstance(th, int)
-                               or not 1 <= th <= MAX_THREADS):
+        if th is not None and (
+            isinstance(th, bool) or not isinstance(th, int) or not 1 <= th <= MAX_THREADS
+        ):
             raise InputError(where, f"threads must be an integer in [1, {MAX_THREADS}], got {th!r}")
         if not isinstance(self.device, str) or self.device not in _DEVICES:
             raise InputError(where, f"device must be one of {_DEVICES}, got {self.device!r}")
         if not isinstance(self.correction, str) or self.correction not in CORRECTIONS:
-            raise InputError(where, f"correction must be one of {', '.join(CORRECTIONS)}, "
-                                   f"got {self.correction!r}")
+            raise InputError(
+                where,
+                f"correction must be one of {', '.join(CORRECTIONS)}, got {self.correction!r}",
+            )
         if self.thresholds["drift_share"] > 1:
-            raise InputError(where, f"threshold drift_share must be in [0, 1], "
-                                   f"got {self.thresholds['drift_share']}")
+            raise InputError(
+                where,
+                f"threshold drift_share must be in [0, 1], got {self.thresholds['drift_share']}",
+            )
         if self.device == "gpu":
             from .._dispatch import gpu_available
 
             if not gpu_available():
-                raise InputError(where or "device gpu",
-                                 "no usable CUDA GPU (driftcore.gpu_available() is False; "
-                                 "install cupy with pip install 'driftcore[gpu]')")
+                raise InputError(
+                    where or "device gpu",
+                    "no usable CUDA GPU (driftcore.gpu_available() is False; "
+                    "install cupy with pip install 'driftcore[gpu]')",
+                )
         return self
 
 
@@ -156,7 +208,8 @@ def parse_threshold(text: str) -> tuple[str, float]:
     name = name.strip()
     if not sep or name not in THRESHOLDS:
         raise InputError(
-            "--threshold", f"expected NAME=VALUE with NAME one of {', '.join(THRESHOLDS)}; got {text!r}"
+            "--threshold",
+            f"expected NAME=VALUE with NAME one of {', '.join(THRESHOLDS)}; got {text!r}",
         )
     try:
         return name, float(value)
@@ -182,7 +235,9 @@ def apply(settings: Settings, table: dict[str, Any], where: str | Path) -> Setti
                 raise InputError(where, "thresholds must be a table of NAME = number")
             for k, v in value.items():
                 if k not in THRESHOLDS:
-                    raise InputError(where, f"unknown threshold {k!r} (known: {', '.join(THRESHOLDS)})")
+                    raise InputError(
+                        where, f"unknown threshold {k!r} (known: {', '.join(THRESHOLDS)})"
+                    )
                 settings.thresholds[k] = v
         elif name in known:
             setattr(settings, name, value)

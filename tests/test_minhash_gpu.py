@@ -31,18 +31,22 @@ def test_text_signatures_bit_identical(cp, rng, shingle, num_perm):
 
 
 def test_token_signatures_bit_identical(cp, rng):
-    docs = [rng.integers(-2**40, 2**40, size=int(rng.integers(0, 500))) for _ in range(3000)]
+    docs = [rng.integers(-(2**40), 2**40, size=int(rng.integers(0, 500))) for _ in range(3000)]
     docs.append(np.arange(100_000))
     for dtype in (np.int64, np.int32, np.uint32):
         typed = [d.astype(dtype) for d in docs]
         mh = driftcore.MinHasher(shingle="token", n=4)
-        np.testing.assert_array_equal(mh.signatures(typed), mh.signatures(typed, device="gpu").get())
+        np.testing.assert_array_equal(
+            mh.signatures(typed), mh.signatures(typed, device="gpu").get()
+        )
 
 
 def test_band_keys_and_pairs_identical(cp, rng):
     vocab = np.array([f"v{i}" for i in range(2000)])
     train = [" ".join(rng.choice(vocab, 80)) for _ in range(5000)]
-    evaluation = [t.replace("v1", "w1") for t in train[:800]] + [" ".join(rng.choice(vocab, 80)) for _ in range(200)]
+    evaluation = [t.replace("v1", "w1") for t in train[:800]] + [
+        " ".join(rng.choice(vocab, 80)) for _ in range(200)
+    ]
     cpu = driftcore.find_leakage(train, evaluation, 0.7, device="cpu")
     gpu = driftcore.find_leakage(train, evaluation, 0.7, device="gpu")
     np.testing.assert_array_equal(cpu.eval_index, gpu.eval_index)
