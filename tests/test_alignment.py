@@ -31,7 +31,7 @@ def test_misaligned_values_give_the_same_histogram(rng):
 def test_the_binding_refuses_a_misaligned_view_it_cannot_copy():
     h = _core.Histogram(np.linspace(0.0, 1.0, 5), False)
     with pytest.raises(ValueError, match="aligned"):
-        h.fill(_misaligned(np.full(9, 0.5)))
+        h.update(_misaligned(np.full(9, 0.5)))
 
 
 def test_misaligned_signatures_give_the_same_band_keys(rng):

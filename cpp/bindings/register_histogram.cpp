@@ -17,7 +17,7 @@ void register_histogram(py::module_& m) {
            }),
            py::arg("edges"), py::arg("weighted") = false)
       .def(
-          "fill",
+          "update",
           [](histogram& h, const py::array& values, const py::object& weights, int threads) {
             array_view v = host_view(values);
             array_view w;
@@ -25,12 +25,12 @@ void register_histogram(py::module_& m) {
             if (has_w) w = host_view(weights.cast<py::array>());
             // The arrays stay referenced by the caller's frame; the kernel reads only them
             // and commits to `h` only when it finishes.
-            run_interruptible([&] { h.fill(v, has_w ? &w : nullptr, threads); },
+            run_interruptible([&] { h.update(v, has_w ? &w : nullptr, threads); },
                               v.size >= (std::size_t(1) << 20));
           },
           py::arg("values"), py::arg("weights") = py::none(), py::arg("threads") = 0)
       .def(
-          "fill_device",
+          "update_device",
           [](histogram& h, std::uintptr_t ptr, std::size_t n, const std::string& typestr,
              std::uintptr_t wptr, const std::string& wtypestr, std::uintptr_t stream) {
             array_view v = device_view(ptr, n, typestr);
@@ -38,7 +38,7 @@ void register_histogram(py::module_& m) {
             if (wptr) w = device_view(wptr, n, wtypestr);
             // The caller holds the device arrays; the Python wrapper serializes use of `h`.
             py::gil_scoped_release release;
-            h.fill_device(v, wptr ? &w : nullptr, stream);
+            h.update_device(v, wptr ? &w : nullptr, stream);
           },
           py::arg("ptr"), py::arg("n"), py::arg("typestr"), py::arg("weights_ptr"),
           py::arg("weights_typestr"), py::arg("stream"))

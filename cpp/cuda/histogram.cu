@@ -140,8 +140,8 @@ void device_slot_counts(const histogram& h, const array_view& values, const arra
 
 }  // namespace
 
-void histogram::fill_device(const array_view& values, const array_view* weights,
-                            std::uintptr_t stream) {
+void histogram::update_device(const array_view& values, const array_view* weights,
+                              std::uintptr_t stream) {
   if (weights && weights->size != values.size)
     throw invalid_input("values and weights differ in length");
   if (weights && !weighted()) throw invalid_input("weights given to an unweighted histogram");

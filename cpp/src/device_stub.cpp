@@ -27,7 +27,7 @@ namespace {
 }
 }  // namespace
 
-void histogram::fill_device(const array_view&, const array_view*, std::uintptr_t) {
+void histogram::update_device(const array_view&, const array_view*, std::uintptr_t) {
   no_cuda();
 }
 

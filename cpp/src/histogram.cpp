@@ -507,7 +507,7 @@ void histogram::prepare_for(std::size_t values) {
     build_lookup(kFineCells);
 }
 
-void histogram::fill(const array_view& values, const array_view* weights, int threads) {
+void histogram::update(const array_view& values, const array_view* weights, int threads) {
   if (weights && !weighted_) throw invalid_input("weights given to an unweighted histogram");
   if (weights && weights->size != values.size)
     throw invalid_input("weights have " + std::to_string(weights->size) +

@@ -119,7 +119,7 @@ class Histogram(Guarded):
                     if not bool(cp.isfinite(wkeep).all()):
                         raise ValueError("weights must be finite")
             with self._lock:
-                self._h.fill_device(ptr, n, typestr, wptr, wtype, _dispatch.current_stream())
+                self._h.update_device(ptr, n, typestr, wptr, wtype, _dispatch.current_stream())
             del keep, wkeep
             return
         v = _dispatch.host_1d(values)
@@ -131,7 +131,7 @@ class Histogram(Guarded):
             if not np.isfinite(w).all():
                 raise ValueError("weights must be finite")
         with self._lock:  # the kernel releases the GIL: another thread may call in
-            self._h.fill(v, w, nthreads)
+            self._h.update(v, w, nthreads)
 
     def merge(self, other: Histogram) -> Histogram:
         """Add ``other``'s counts (same edges and weighting) into this one; returns self.

@@ -1,7 +1,7 @@
 #pragma once
 /// @file device.hpp
 /// @brief What this build knows of CUDA. The GPU kernels themselves are declared
-/// beside their CPU twins (histogram::fill_device, minhash_text_device,
+/// beside their CPU twins (histogram::update_device, minhash_text_device,
 /// band_keys_device, mmd_permutation_sums_device); in a build without CUDA they exist
 /// and throw, and cuda_compiled() is false.
 

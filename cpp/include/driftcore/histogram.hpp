@@ -34,18 +34,18 @@ class histogram {
   /// @brief Add @p values (and @p weights when weighted; same length) to the counts.
   /// Leaves the state unchanged when it throws (cancelled included). Scratch memory is
   /// about threads x bins x 16 bytes, independent of the number of values.
-  void fill(const array_view& values, const array_view* weights, int threads);
+  void update(const array_view& values, const array_view* weights, int threads);
 
-  /// @brief fill() for device-resident @p values (and @p weights): the CUDA kernel,
+  /// @brief update() for device-resident @p values (and @p weights): the CUDA kernel,
   /// enqueued on @p stream (a cudaStream_t as an integer; 0 = legacy default stream),
   /// then the slot counts added here. Returns after the stream has synchronized; counts
-  /// equal fill()'s exactly. Leaves the state unchanged when it throws. Weights are not
+  /// equal update()'s exactly. Leaves the state unchanged when it throws. Weights are not
   /// checked on the device: the caller passes finite ones.
   /// @throws std::runtime_error on a CUDA error or in a build without CUDA.
-  void fill_device(const array_view& values, const array_view* weights, std::uintptr_t stream);
+  void update_device(const array_view& values, const array_view* weights, std::uintptr_t stream);
 
   /// @brief Make the lookup table fit a fill of @p values values (a finer table for
-  /// large fills of arbitrary edges). fill() and fill_device() call it.
+  /// large fills of arbitrary edges). update() and update_device() call it.
   void prepare_for(std::size_t values);
 
   /// @brief Add per-slot counts computed elsewhere.
