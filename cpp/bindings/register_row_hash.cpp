@@ -26,6 +26,7 @@ std::uint64_t* writable(u64_arr& h) {
 }  // namespace
 
 void register_row_hash(py::module_& m) {
+  m.attr("GOLDEN_GAMMA") = py::int_(kGoldenGamma);
   m.def(
       "row_hash_mix",
       [](u64_arr h, const u64_arr& bits, std::uint64_t column_index) {

@@ -5,6 +5,8 @@
 // once defined different `detail::mix64`s, which the linker may merge.
 #include <cstdint>
 
+#include "driftcore/common.hpp"
+
 #if defined(__CUDACC__)
 #define DC_HD __host__ __device__ __forceinline__
 #else
@@ -22,7 +24,7 @@ DC_HD std::uint64_t splitmix_mix(std::uint64_t x) noexcept {
 
 /// SplitMix64: the finalizer of x plus the golden-ratio increment.
 DC_HD std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  return splitmix_mix(x + 0x9E3779B97F4A7C15ull);
+  return splitmix_mix(x + kGoldenGamma);
 }
 
 /// MurmurHash3's 64-bit finalizer (fmix64).

@@ -106,7 +106,7 @@ void rff_accumulate(const double* x, std::size_t n, std::size_t d, const double*
 
 void rff_uniforms(std::uint64_t seed, std::uint64_t stream, double* out,
                   std::size_t count) noexcept {
-  const std::uint64_t base = detail::splitmix_mix(seed * 0x9E3779B97F4A7C15ull + stream);
+  const std::uint64_t base = detail::splitmix_mix(seed * kGoldenGamma + stream);
   for (std::size_t i = 0; i < count; ++i) {
     const std::uint64_t h = detail::splitmix_mix(base + i * 0xD1B54A32D192ED03ull);
     out[i] = (static_cast<double>(h >> 11) + 0.5) * 0x1p-53;

@@ -11,7 +11,7 @@
 namespace driftcore {
 
 namespace {
-constexpr std::uint64_t golden = 0x9E3779B97F4A7C15ull;
+constexpr std::uint64_t golden = kGoldenGamma;
 }  // namespace
 
 void row_hash_mix(std::uint64_t* h, const std::uint64_t* bits, std::size_t n,

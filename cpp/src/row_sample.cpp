@@ -14,7 +14,7 @@
 namespace driftcore {
 namespace {
 
-constexpr std::uint64_t kGamma = 0x9E3779B97F4A7C15ull;
+constexpr std::uint64_t kGamma = kGoldenGamma;
 constexpr double kUnit = 0x1p-53;  // a 53-bit key times this is exact
 
 inline std::uint64_t key53(std::uint64_t base, std::uint64_t row) noexcept {

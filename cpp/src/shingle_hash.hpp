@@ -31,7 +31,7 @@
 
 namespace driftcore::detail {
 
-constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ull;
+constexpr std::uint64_t kGolden = kGoldenGamma;
 constexpr std::uint64_t kMul = 0xD6E8FEB86659FD93ull;
 constexpr std::uint64_t kChar = 0x243F6A8885A308D3ull;
 constexpr std::uint64_t kToken = 0x13198A2E03707344ull;

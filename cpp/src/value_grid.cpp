@@ -222,7 +222,7 @@ struct value_grid_block {
       const double v = static_cast<double>(p[i]);
       if (!finite(v)) continue;
       const std::uint64_t k = (key_of(v) >> s) + 1;
-      std::size_t h = static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+      std::size_t h = static_cast<std::size_t>((k * kGoldenGamma) >> (64 - bits));
       while (slot[2 * h] != k && slot[2 * h] != 0) h = (h + 1) & mask;
       if (slot[2 * h] == 0) {
         if (++distinct > cap) return false;

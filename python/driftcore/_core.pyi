@@ -3,6 +3,9 @@
 import numpy as np
 import numpy.typing as npt
 
+#: The multiplier of every 64-bit mix (SplitMix64's increment), from common.hpp.
+GOLDEN_GAMMA: int
+
 def cuda_compiled() -> bool: ...
 def cuda_device_count() -> int: ...
 def cuda_build_summary() -> str: ...

@@ -298,7 +298,7 @@ def exact_row_leakage(
 
 # --- hashing and matching -------------------------------------------------------------
 
-_GOLDEN = _U64(0x9E3779B97F4A7C15)
+_GOLDEN = _U64(_core.GOLDEN_GAMMA)
 
 
 def _mix_rows(tag: np.ndarray, val: np.ndarray) -> np.ndarray:

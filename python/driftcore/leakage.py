@@ -403,7 +403,7 @@ def _identical_rows(sig: np.ndarray) -> np.ndarray:
     h = np.zeros(n, np.uint64)
     with np.errstate(over="ignore"):
         for j in range(sig.shape[1]):
-            h *= np.uint64(0x9E3779B97F4A7C15)
+            h *= np.uint64(_core.GOLDEN_GAMMA)
             h ^= sig[:, j]
     _, first_of_hash, inverse = np.unique(h, return_index=True, return_inverse=True)
     first = first_of_hash[inverse.ravel()].astype(np.int64)

@@ -9,6 +9,10 @@
 
 namespace driftcore {
 
+/// @brief 2^64 / golden ratio, odd: SplitMix64's increment and the multiplier of every
+/// 64-bit mix in driftcore (multiplying by an odd constant is a bijection mod 2^64).
+constexpr std::uint64_t kGoldenGamma = 0x9E3779B97F4A7C15ull;
+
 /// @brief Element type of an input buffer (numpy's typestr kinds we accept).
 enum class dtype : std::uint8_t { f32, f64, i8, i16, i32, i64, u8, u16, u32, u64 };
 

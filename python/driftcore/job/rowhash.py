@@ -38,7 +38,7 @@ from .._locking import Guarded, locked_pair
 from .read import as_float64
 
 _U = np.uint64
-_G = _U(0x9E3779B97F4A7C15)
+_G = _U(_core.GOLDEN_GAMMA)
 NULL = _U(0x6A09E667F3BCC909)
 NAN = _U(0xBB67AE8584CAA73B)
 _BOOL = _U(0x3C6EF372FE94F82B)
