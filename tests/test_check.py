@@ -483,3 +483,19 @@ def test_disjoint_sides_give_a_ks_bound_of_one():
     counts_a = np.concatenate([a, np.zeros(3)])
     counts_b = np.concatenate([np.zeros(a.size), [5.0, 7.0, 1.0]])
     assert _slots.ks_bounds(counts_a, counts_b) == (1.0, 1.0)
+
+
+def test_column_names_print_as_they_are_in_the_terminal_table():
+    import io
+
+    from driftcore.job.report_text import render
+
+    rng = np.random.default_rng(0)
+    names = ["price[usd]", "[bold]x", "a]b[c"]
+    r = driftcore.check(
+        {n: rng.normal(size=500) for n in names}, {n: rng.normal(size=500) for n in names}
+    )
+    for use_rich in (True, False):
+        out = io.StringIO()
+        render(r.document, out, use_rich=use_rich)
+        assert all(n in out.getvalue() for n in names)

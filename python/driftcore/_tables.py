@@ -142,6 +142,29 @@ def _is_pandas(data: Any) -> bool:
     return type(data).__module__.startswith("pandas") and hasattr(data, "columns")
 
 
+def index_labels(data: Any) -> np.ndarray | None:
+    """The row labels of a pandas DataFrame or Series whose index is not simply its
+    positions (0, 1, 2, ...): what results name rows by besides their positions.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from driftcore._tables import index_labels
+    >>> index_labels(pd.DataFrame({"x": [1, 2]}, index=["a", "b"])).tolist()
+    ['a', 'b']
+    >>> index_labels(pd.DataFrame({"x": [1, 2]})) is None
+    True
+    """
+    if not type(data).__module__.startswith("pandas") or not hasattr(data, "index"):
+        return None
+    import pandas as pd
+
+    idx = data.index
+    if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+        return None
+    return np.asarray(idx.to_numpy(dtype=object))
+
+
 def _any_column(name: str, col: Any) -> ColumnChunk:
     if _is_polars(col, "Series"):
         col = col.to_arrow()

@@ -236,6 +236,7 @@ def compare(
     wasserstein_threshold: float = 0.1,
     js_threshold: float = 0.1,
     missing_threshold: float = 0.05,
+    column_thresholds: Mapping[str, Mapping[str, float]] | None = None,
     columns: list[str] | None = None,
     categorical: list[str] | None = None,
     tests: Mapping[str, float] | None = None,
@@ -258,12 +259,15 @@ def compare(
     least ``missing_threshold``; the dataset drifts when the share of drifted columns
     reaches ``drift_share`` (0: any drifted column), a missing share changed, or an
     extra test rejects.
+    ``column_thresholds`` sets a column's own effect thresholds, for example
+    ``{"age": {"psi": 0.3}}`` (names: ``psi``, ``wasserstein``, ``js``, ``missing``).
     ``categorical`` names numeric columns (integer codes) to count as categories.
 
     Raises
     ------
     UnknownColumnError
-        A name in ``columns`` is in neither side (a ValueError and a KeyError).
+        A name in ``columns`` or ``column_thresholds`` is in neither side (a ValueError
+        and a KeyError).
 
     Examples
     --------
@@ -283,6 +287,7 @@ def compare(
         js_threshold,
         drift_share,
         missing_threshold,
+        {str(k): dict(v) for k, v in (column_thresholds or {}).items()},
     )
     as_cats = _names(categorical, "categorical")
     raw_ref = None if isinstance(reference, Profile) else _read(reference, "reference", as_cats)
@@ -334,6 +339,9 @@ def compare(
                         f"categorical=[{name!r}] to count it as categories"
                     )
     names = list(dict.fromkeys([*ref_cols, *cur_cols]))
+    unknown = [c for c in rules.columns if c not in names]
+    if unknown:
+        raise UnknownColumnError(f"column_thresholds: unknown columns {unknown} (have {names})")
     if columns is not None:
         names = list(columns)
     results = []

@@ -75,6 +75,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._tables import index_labels
 
 __all__ = ["RowLeakage", "exact_row_leakage"]
 
@@ -113,6 +114,10 @@ class RowLeakage:
         Distinct rows of the evaluation table (on ``columns``).
     n_leaked_distinct : int
         Distinct evaluation rows that leaked.
+    eval_labels, train_labels : np.ndarray or None
+        The pandas index labels of those rows, when the table was a DataFrame whose
+        index is not its positions (None otherwise, and for a stream of training
+        batches).
 
     Examples
     --------
@@ -131,6 +136,8 @@ class RowLeakage:
     columns: list[str] = field(default_factory=list)
     n_eval_distinct: int = 0
     n_leaked_distinct: int = 0
+    eval_labels: np.ndarray | None = None
+    train_labels: np.ndarray | None = None
 
     @property
     def n_leaked(self) -> int:
@@ -148,18 +155,31 @@ class RowLeakage:
         return self.n_eval - self.n_eval_distinct
 
     def to_pandas(self) -> Any:
-        """The leaked rows as a pandas DataFrame: ``eval_index`` and ``train_index``.
+        """The leaked rows as a pandas DataFrame: ``eval_index`` and ``train_index``,
+        and ``eval_label`` / ``train_label`` when the inputs had index labels.
 
         Examples
         --------
-        >>> import driftcore
+        >>> import driftcore, pandas as pd
         >>> driftcore.exact_row_leakage({"a": [1, 2]}, {"a": [2, 5]}).to_pandas()
            eval_index  train_index
         0           0            1
+        >>> train = pd.DataFrame({"a": [1, 2]}, index=["u1", "u2"])
+        >>> driftcore.exact_row_leakage(train, pd.DataFrame({"a": [2]}, index=["v9"])).to_pandas()
+           eval_index  train_index eval_label train_label
+        0           0            1         v9          u2
         """
         import pandas as pd
 
-        return pd.DataFrame({"eval_index": self.eval_index, "train_index": self.train_index})
+        return pd.DataFrame(self._columns())
+
+    def _columns(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"eval_index": self.eval_index, "train_index": self.train_index}
+        if self.eval_labels is not None:
+            out["eval_label"] = self.eval_labels
+        if self.train_labels is not None:
+            out["train_label"] = self.train_labels
+        return out
 
     def to_arrow(self) -> Any:
         """The leaked rows as a pyarrow Table with ``eval_index`` and ``train_index``.
@@ -173,7 +193,11 @@ class RowLeakage:
         """
         import pyarrow as pa
 
-        return pa.table({"eval_index": self.eval_index, "train_index": self.train_index})
+        cols = self._columns()
+        for k in ("eval_label", "train_label"):
+            if k in cols:  # labels of any type: as text, which Arrow always takes
+                cols[k] = [str(v) for v in cols[k]]
+        return pa.table(cols)
 
     def __repr__(self) -> str:
         return (
@@ -285,14 +309,18 @@ def exact_row_leakage(
 
     leaked_group = first_train != none
     eval_index = np.flatnonzero(leaked_group[group_of_row]).astype(np.int64)
+    train_index = first_train[group_of_row[eval_index]]
+    eval_labels, train_labels = index_labels(eval_table), index_labels(train_table)
     return RowLeakage(
         eval_index=eval_index,
-        train_index=first_train[group_of_row[eval_index]],
+        train_index=train_index,
         n_eval=ev.num_rows,
         n_train=n_train,
         columns=list(cols),
         n_eval_distinct=int(g_hash.size),
         n_leaked_distinct=int(np.count_nonzero(leaked_group)),
+        eval_labels=None if eval_labels is None else eval_labels[eval_index],
+        train_labels=None if train_labels is None else train_labels[train_index],
     )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import _core, _dispatch
+from ._tables import index_labels
 from .lsh import LSHIndex
 from .minhash import MinHasher, nonempty
 
@@ -42,7 +43,9 @@ class LeakageResult:
 
     ``eval_index``, ``train_index``: one row per leaked pair, sorted; ``jaccard``:
     exact or estimated (see ``verified``); ``containment``: share of the evaluation
-    item's shingles in the training item (NaN unless verified exactly).
+    item's shingles in the training item (NaN unless verified exactly);
+    ``eval_labels``, ``train_labels``: the pandas index labels of the pair's items
+    when the input was a Series whose index is not its positions (else None).
     """
 
     eval_index: np.ndarray
@@ -57,6 +60,8 @@ class LeakageResult:
     bands: int
     rows: int
     settings: dict[str, Any] = field(repr=False, default_factory=dict)
+    eval_labels: np.ndarray | None = field(repr=False, default=None)
+    train_labels: np.ndarray | None = field(repr=False, default=None)
 
     @property
     def leaked(self) -> np.ndarray:
@@ -90,18 +95,27 @@ class LeakageResult:
         return pd.DataFrame(self._columns())
 
     def to_arrow(self) -> Any:
-        """The pairs as a pyarrow Table."""
+        """The pairs as a pyarrow Table (labels as text)."""
         import pyarrow as pa
 
-        return pa.table(self._columns())
+        cols = self._columns()
+        for k in ("eval_label", "train_label"):
+            if k in cols:
+                cols[k] = [str(v) for v in cols[k]]
+        return pa.table(cols)
 
-    def _columns(self) -> dict[str, np.ndarray]:
-        return {
+    def _columns(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "eval_index": self.eval_index,
             "train_index": self.train_index,
             "jaccard": self.jaccard,
             "containment": self.containment,
         }
+        if self.eval_labels is not None:
+            out["eval_label"] = self.eval_labels
+        if self.train_labels is not None:
+            out["train_label"] = self.train_labels
+        return out
 
 
 @dataclass
@@ -333,7 +347,15 @@ def find_leakage(
         bands=index.bands,
         rows=index.rows,
         settings=index._settings(),
+        eval_labels=_labels(evaluation, pairs.query[keep]),
+        train_labels=_labels(train, pairs.index[keep]),
     )
+
+
+def _labels(docs: Any, rows: np.ndarray) -> np.ndarray | None:
+    """The index labels of ``rows`` of a pandas Series with a labelled index."""
+    labels = index_labels(docs)
+    return None if labels is None else labels[rows]
 
 
 def find_duplicates(

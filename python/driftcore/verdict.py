@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,6 +53,9 @@ if TYPE_CHECKING:
     from .compare import ColumnDrift
 
 CORRECTIONS = ("holm", "bh", "bonferroni", "none")
+#: The thresholds a column may set for itself (alpha and the correction belong to the
+#: whole family of tests, drift_share to the dataset).
+COLUMN_THRESHOLDS = ("psi", "wasserstein", "js", "missing")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Rules:
     >>> from driftcore.verdict import Rules
     >>> Rules(psi=0.25).psi
     0.25
+    >>> Rules(columns={"age": {"psi": 0.3}}).for_column("age").psi
+    0.3
     >>> Rules(correction="fdr")
     Traceback (most recent call last):
     ...
@@ -77,6 +82,13 @@ class Rules:
     js: float = 0.1
     drift_share: float = 0.0
     missing: float = 0.05
+    #: Per-column overrides of the effect thresholds: column -> {name: value}.
+    columns: Mapping[str, Mapping[str, float]] = field(default_factory=dict, hash=False)
+
+    def for_column(self, name: str) -> Rules:
+        """The rules one column is judged by (its overrides applied)."""
+        own = self.columns.get(name)
+        return replace(self, **own, columns={}) if own else self
 
     def __post_init__(self) -> None:
         if self.correction not in CORRECTIONS:
@@ -89,6 +101,16 @@ class Rules:
                 raise ValueError(f"{name} threshold must be a number >= 0, got {v!r}")
         if not _number(self.drift_share) or not 0 <= self.drift_share <= 1:
             raise ValueError(f"drift_share must be in [0, 1], got {self.drift_share!r}")
+        for column, own in self.columns.items():
+            unknown = sorted(set(own) - set(COLUMN_THRESHOLDS))
+            if unknown:
+                raise ValueError(
+                    f"column {column!r}: {unknown[0]!r} cannot be set per column "
+                    f"(per column: {', '.join(COLUMN_THRESHOLDS)})"
+                )
+            for name, v in own.items():
+                if not _number(v) or v < 0:
+                    raise ValueError(f"column {column!r}: {name} must be a number >= 0, got {v!r}")
 
 
 @dataclass(frozen=True)
@@ -187,7 +209,7 @@ def decide(
     }[rules.correction]
     for c, p_adj in zip(tested, adjusted):
         c.pvalue_adjusted = float(p_adj)
-        met, text = effect(c, rules)
+        met, text = effect(c, rules.for_column(c.column))
         c.drifted = bool(p_adj <= rules.alpha and met)
         c.rule = f"{label} <= {rules.alpha:g} and ({text})"
     for c, p_adj in zip(gaps, adjusted[len(tested) :]):
@@ -195,7 +217,9 @@ def decide(
         moved = abs(
             _share(c.missing_current, c.n_current) - _share(c.missing_reference, c.n_reference)
         )
-        c.missing_changed = bool(p_adj <= rules.alpha and moved >= rules.missing)
+        c.missing_changed = bool(
+            p_adj <= rules.alpha and moved >= rules.for_column(c.column).missing
+        )
     return {
         name: TestOutcome(float(p), float(p_adj), bool(p_adj <= rules.alpha))
         for (name, p), p_adj in zip(tests.items(), adjusted[len(tested) + len(gaps) :])

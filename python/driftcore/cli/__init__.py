@@ -64,6 +64,20 @@ def _common(p: argparse.ArgumentParser) -> None:
         "drift metrics, still part of the exact-row leakage key",
     )
     g.add_argument(
+        "--target",
+        action="append",
+        metavar="A,B",
+        help="label columns: their drift (label shift) is reported apart from the "
+        "features' and fails the check on its own",
+    )
+    g.add_argument(
+        "--prediction",
+        action="append",
+        metavar="A,B",
+        help="model output columns: their drift is reported apart from the features' "
+        "and fails the check on its own",
+    )
+    g.add_argument(
         "--leak-columns",
         action="append",
         metavar="A,B",
@@ -75,6 +89,18 @@ def _common(p: argparse.ArgumentParser) -> None:
         action="append",
         metavar="NAME",
         help="treat this string column as text (repeatable; replaces auto-detection)",
+    )
+    g.add_argument(
+        "--text-shingles",
+        choices=("auto", "word", "char"),
+        help="how texts are compared: word 5-grams, character 3-grams, or auto "
+        "(default: character 3-grams when the median text has under 50 words)",
+    )
+    g.add_argument(
+        "--keep-punctuation",
+        action="store_true",
+        default=None,
+        help="compare texts with their punctuation (by default it separates words)",
     )
     g.add_argument(
         "--categorical",
@@ -124,7 +150,8 @@ def _check_args(p: argparse.ArgumentParser) -> None:
         "--threshold",
         action="append",
         metavar="NAME=VALUE",
-        help="override a threshold, e.g. psi=0.25 (repeatable); names: " + ", ".join(THRESHOLDS),
+        help="override a threshold, e.g. psi=0.25, or one column's, e.g. age:psi=0.3 "
+        "(repeatable); names: " + ", ".join(THRESHOLDS),
     )
     p.add_argument(
         "--correction",
@@ -179,7 +206,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "exclude": _split(args.exclude),
         "leak_columns": _split(getattr(args, "leak_columns", None)),
         "ids": _split(getattr(args, "ids", None)),
+        "target": _split(getattr(args, "target", None)),
+        "prediction": _split(getattr(args, "prediction", None)),
         "text_columns": args.text_column,
+        "text_shingles": args.text_shingles,
+        "keep_punctuation": args.keep_punctuation,
         "categorical": _split(args.categorical),
         "mmd_sample": args.mmd_sample,
         "seed": args.seed,
@@ -192,8 +223,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         opts[name] = getattr(args, name, None)
     apply(s, {k: v for k, v in opts.items() if v is not None}, "command line")
     for item in getattr(args, "threshold", None) or []:
-        name, value = parse_threshold(item)
-        s.thresholds[name] = value
+        column, name, value = parse_threshold(item)
+        if column is None:
+            s.thresholds[name] = value
+        else:
+            s.column_thresholds.setdefault(column, {})[name] = value
     return s.validate()
 
 

@@ -10,6 +10,8 @@ table (or at the top level), with thresholds in ``[driftcore.thresholds]``
     columns = ["temp_max", "temp_min"]     # or exclude = [...]
     leak_columns = ["date", "temp_max"]    # the exact-row key (default: every column)
     ids = ["station_id"]                   # identifier columns: no drift metrics
+    target = ["rain_tomorrow"]             # label columns: drift reported apart
+    prediction = ["rain_score"]            # model outputs: drift reported apart
     text_columns = ["comment"]
     mmd_sample = 2000
     seed = 0
@@ -19,6 +21,9 @@ table (or at the top level), with thresholds in ``[driftcore.thresholds]``
     [driftcore.thresholds]
     psi = 0.25
     near_duplicates = 0.0
+
+    [driftcore.column_thresholds.temp_max]  # one column's own thresholds
+    psi = 0.3
 
 Examples
 --------

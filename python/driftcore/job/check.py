@@ -80,6 +80,12 @@ class CheckReport:
         return list(self.drift.columns)
 
     @property
+    def roles(self) -> dict[str, str]:
+        """The role of each compared column: ``"feature"``, ``"target"`` or
+        ``"prediction"`` (target and prediction drift are reported apart)."""
+        return {c["column"]: c["role"] for c in self.document["columns"]}
+
+    @property
     def findings(self) -> list[dict[str, Any]]:
         """Data-quality findings (:mod:`driftcore.job.findings`): kind, column, message,
         share, threshold, p-values and whether each fails the check."""
@@ -145,9 +151,14 @@ def check(
     exclude: list[str] | None = None,
     leak_columns: list[str] | None = None,
     ids: list[str] | None = None,
+    target: list[str] | None = None,
+    prediction: list[str] | None = None,
     text_columns: list[str] | None = None,
+    text_shingles: str = "auto",
+    keep_punctuation: bool = False,
     categorical: list[str] | None = None,
     thresholds: Mapping[str, float] | None = None,
+    column_thresholds: Mapping[str, Mapping[str, float]] | None = None,
     correction: str = "holm",
     bins: int = 10,
     mmd_sample: int = 2000,
@@ -175,6 +186,11 @@ def check(
     ids
         Identifier columns (row keys such as a customer id, of any type): no drift
         metrics, as a row number drifts on any split; still in the exact-row key.
+    target, prediction
+        Label columns and model-output columns: their drift (label shift, prediction
+        drift) is reported apart from the features' (``CheckReport.roles``, the
+        ``role`` of each column) and fails the check on its own, whatever
+        ``drift_share`` says of the features.
     leak_columns
         The columns two rows must share to count as exact-row leakage; None: every
         column of the reference that ``exclude`` leaves and the current side has
@@ -182,12 +198,22 @@ def check(
     text_columns
         String columns checked for near-duplicate leakage instead of drift; None
         detects them (long, mostly distinct strings).
+    text_shingles
+        How texts are compared: ``"word"`` 5-grams, ``"char"`` 3-grams, or ``"auto"``:
+        character 3-grams for columns whose texts have a median under 50 words (one
+        changed word would hide a short copy from word 5-grams), word 5-grams above.
+    keep_punctuation
+        Compare texts with their punctuation (``"a > b"`` and ``"a < b"`` differ);
+        by default punctuation separates words and is not compared.
     categorical
         Numeric columns (integer codes) counted as categories.
     thresholds
         Overrides of :data:`driftcore.job.settings.THRESHOLDS` (``psi``,
         ``wasserstein``, ``js``, ``alpha``, ``drift_share``, ``missing``,
         ``exact_rows``, ``near_duplicates``, ``similarity``).
+    column_thresholds
+        A column's own thresholds, for example ``{"age": {"psi": 0.3}}`` (names:
+        :data:`driftcore.job.settings.COLUMN_THRESHOLDS`).
     correction
         Multiple-testing correction over the columns' and the MMD test's p-values:
         ``"holm"`` (false-alarm rate of the whole check <= alpha), ``"bh"``,
@@ -220,7 +246,12 @@ def check(
         exclude=list(exclude or []),
         leak_columns=None if leak_columns is None else list(leak_columns),
         ids=list(ids or []),
+        target=list(target or []),
+        prediction=list(prediction or []),
+        column_thresholds={str(k): dict(v) for k, v in (column_thresholds or {}).items()},
         text_columns=None if text_columns is None else list(text_columns),
+        text_shingles=text_shingles,
+        keep_punctuation=keep_punctuation,
         categorical=list(categorical or []),
         correction=correction,
         bins=bins,
@@ -401,6 +432,7 @@ def _profile(
         "kinds": plan.kinds,
         "types": plan.types,
         "categorical": plan.as_categories,
+        "roles": plan.roles,
         "seed": s.seed,
         "mmd_sample": s.mmd_sample,
         "batch_size": s.batch_size,
@@ -499,6 +531,7 @@ def _check(
     doc, drift = document.assemble(
         plan, ref, cur, s, exact, change, cur_is_profile=cur_pf is not None
     )
+    document.label_examples(doc, ref_src, cur_src)
     phases["compare_and_mmd"] = time.perf_counter() - t
     doc["timing"] = {"seconds": time.perf_counter() - t0, "phases": phases}
     return CheckReport(doc, drift)

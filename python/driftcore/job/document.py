@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..compare import DriftReport, compare
+from ..verdict import COLUMN_THRESHOLDS
 from . import findings, mmd
-from .settings import Settings
+from .settings import ROLES, Settings
 
 if TYPE_CHECKING:
     from .passes import Side
@@ -75,7 +76,8 @@ def assemble(
     )
     family = {"mmd": mmd_sec["p_value"]} if mmd_sec and mmd_sec["status"] == "ok" else {}
     found = findings.schema_findings(change.vanished, change.new, change.changed)
-    found += findings.value_findings(ref.profile, cur.profile, profiled, t, plan.types)
+    own = {c: v for c, v in s.column_thresholds.items() if c in profiled}
+    found += findings.value_findings(ref.profile, cur.profile, profiled, t, plan.types, own)
     family.update({f.test_name: f.pvalue for f in findings.candidates(found)})
     # One decision rule: the MMD test and the findings' tests join the columns' family.
     report = compare(
@@ -89,6 +91,9 @@ def assemble(
         wasserstein_threshold=t["wasserstein"],
         js_threshold=t["js"],
         missing_threshold=t["missing"],
+        column_thresholds={
+            c: {k: v for k, v in th.items() if k in COLUMN_THRESHOLDS} for c, th in own.items()
+        },
         columns=profiled,
         tests=family,
     )
@@ -110,15 +115,32 @@ def assemble(
             )
         else:
             near.append({"status": "ok", **tl.section(t["near_duplicates"])})
-    n_judged, n_drifted, share = report.n_judged, report.n_drifted, report.drift_share
+    # The drift share is the features'; a target or prediction that drifts fails alone.
+    features = [c for c in report.columns if plan.role(c.column) == "feature"]
+    n_judged = sum(c.drifted is not None for c in features)
+    n_drifted = sum(bool(c.drifted) for c in features)
+    share = n_drifted / n_judged if n_judged else 0.0
     by_columns = n_drifted > 0 and share >= t["drift_share"]
+    by_role = {
+        role: [c for c in report.columns if plan.role(c.column) == role and c.drifted]
+        for role in ROLES
+    }
     missing_changed = report.n_missing_changed > 0
-    dataset_drift = bool(by_columns or missing_changed or (mmd_sec and mmd_sec.get("drifted")))
+    dataset_drift = bool(
+        by_columns
+        or any(by_role.values())
+        or missing_changed
+        or (mmd_sec and mmd_sec.get("drifted"))
+    )
     reasons = []
+    for role, drifted in by_role.items():
+        for c in drifted:
+            reasons.append(f"{role} {c.column!r} drifted ({_effect_text(c)})")
     if by_columns:
         limit = f" (share {share:.2f} >= {t['drift_share']:g})" if t["drift_share"] > 0 else ""
-        names = ", ".join(repr(c.column) for c in report.columns if c.drifted)
-        reasons.append(f"{n_drifted} of {n_judged} columns drifted{limit}: {names}")
+        names = ", ".join(repr(c.column) for c in features if c.drifted)
+        what = "columns" if not plan.roles else "feature columns"
+        reasons.append(f"{n_drifted} of {n_judged} {what} drifted{limit}: {names}")
     for c in report.columns:
         if c.missing_changed:
             share_r = c.missing_reference / (c.missing_reference + c.n_reference)
@@ -148,7 +170,11 @@ def assemble(
             "settings": {
                 "columns": plan.columns,
                 "text_columns": plan.of("text"),
+                "text_shingles": s.text_shingles,
+                "keep_punctuation": s.keep_punctuation,
                 "identifier_columns": plan.of("identifier"),
+                "roles": dict(plan.roles),
+                "column_thresholds": own,
                 "thresholds": dict(t),
                 "bins": ref.profile.bins,
                 "correction": s.correction,
@@ -168,6 +194,8 @@ def assemble(
                 "n_drifted": n_drifted,
                 "drift_share": share,
                 "dataset_drift": dataset_drift,
+                "target_drift": [c.column for c in by_role["target"]],
+                "prediction_drift": [c.column for c in by_role["prediction"]],
                 "n_missing_changed": report.n_missing_changed,
                 "mmd_drifted": bool(mmd_sec and mmd_sec.get("drifted")),
                 "leakage_exceeded": bool(
@@ -183,6 +211,37 @@ def assemble(
     ), report
 
 
+def label_examples(doc: dict[str, Any], ref: Any, cur: Any) -> None:
+    """Give the leakage examples the row labels of a side that is a DataFrame with a
+    labelled index (``reference_label``, ``current_label``) beside their positions."""
+    from .leak import jsonable
+
+    leak = doc["leakage"]
+    examples = [*leak["exact_rows"].get("examples", [])]
+    examples += [e for n in leak["near_duplicates"] for e in n.get("examples", [])]
+    for key, src in (("reference", ref), ("current", cur)):
+        labels = getattr(src, "labels", None)
+        if labels is None:
+            continue
+        for e in examples:
+            e[f"{key}_label"] = jsonable(labels[e[f"{key}_index"]])
+
+
+def _effect_text(c: Any) -> str:
+    """The effect sizes and adjusted p-value behind a column's drift, for a reason."""
+    m = c.metrics
+    parts = [
+        f"{label} {m[key]:.3g}"
+        for key, label in (
+            ("psi_debiased", "psi"),
+            ("wasserstein_normed", "wasserstein/std"),
+            ("js_distance_debiased", "js"),
+        )
+        if isinstance(m.get(key), float) and math.isfinite(m[key])
+    ]
+    return ", ".join([*parts, f"adjusted p {c.pvalue_adjusted:.3g}"])
+
+
 def _side_entry(side: Side) -> dict[str, Any]:
     return {
         "path": str(side.path),
@@ -195,6 +254,7 @@ def _side_entry(side: Side) -> dict[str, Any]:
 def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "column": c.column,
+        "role": plan.role(c.column),
         "kind": c.kind,
         "type": plan.types.get(c.column, ""),
         "drifted": c.drifted,
@@ -216,13 +276,19 @@ def _column_entry(c: Any, plan: Plan, ref: Side, cur: Side) -> dict[str, Any]:
         "unseen_categories": [str(u) for u in c.unseen_categories[:20]],
         "n_unseen_categories": len(c.unseen_categories),
     }
-    entry["histogram"] = _histogram(c.column, c.kind, ref, cur)
+    entry["histogram"] = _histogram(c.column, c.kind, ref, cur, plan.types.get(c.column, ""))
     return entry
 
 
-def _histogram(name: str, kind: str, ref: Side, cur: Side) -> dict[str, Any] | None:
+def _histogram(
+    name: str, kind: str, ref: Side, cur: Side, arrow_type: str
+) -> dict[str, Any] | None:
     if kind == "numeric":
-        return _numeric_histogram(ref.profile.columns[name], cur.profile.columns[name])
+        h = _numeric_histogram(ref.profile.columns[name], cur.profile.columns[name])
+        if h is not None and findings.is_temporal(arrow_type):
+            # The edges are counts of the type's units; readers get them as dates too.
+            h["edge_labels"] = [findings.shown(float(round(e)), arrow_type) for e in h["edges"]]
+        return h
     rc = ref.profile.columns[name].counts.counts
     cc = cur.profile.columns[name].counts.counts
     keys = sorted(set(rc) | set(cc), key=lambda k: -(rc.get(k, 0) + cc.get(k, 0)))

@@ -115,23 +115,39 @@ def schema_findings(
 _TEMPORAL = re.compile(r"^(timestamp|date32|date64|time32|time64|duration)\[(\w+)")
 
 
+def is_temporal(arrow_type: str) -> bool:
+    """Whether an Arrow type name is a date, time, timestamp or duration (profiled as
+    its integer units, shown as such by :func:`shown`).
+
+    Examples
+    --------
+    >>> from driftcore.job.findings import is_temporal
+    >>> is_temporal("timestamp[us, tz=UTC]"), is_temporal("date32[day]"), is_temporal("int64")
+    (True, True, False)
+    """
+    return _TEMPORAL.match(arrow_type) is not None
+
+
 def value_findings(
     ref: Profile,
     cur: Profile,
     columns: list[str],
     thresholds: dict[str, float],
     types: dict[str, str] | None = None,
+    column_thresholds: dict[str, dict[str, float]] | None = None,
 ) -> list[Finding]:
     """Findings read off the two profiles: constant columns, out-of-range values,
     new and vanished categories (tested ones without their verdict yet). ``types``
-    (Arrow type names) let messages show dates and times as such."""
+    (Arrow type names) let messages show dates and times as such;
+    ``column_thresholds`` holds a column's own thresholds."""
     out: list[Finding] = []
     for name in columns:
         r, c = ref.columns.get(name), cur.columns.get(name)
+        own = {**thresholds, **(column_thresholds or {}).get(name, {})}
         if isinstance(r, NumericColumn) and isinstance(c, NumericColumn):
-            out += _numeric(name, r, c, thresholds, (types or {}).get(name, ""))
+            out += _numeric(name, r, c, own, (types or {}).get(name, ""))
         elif isinstance(r, CategoricalColumn) and isinstance(c, CategoricalColumn):
-            out += _categories(name, r, c, thresholds)
+            out += _categories(name, r, c, own)
     return out
 
 

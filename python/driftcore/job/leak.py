@@ -205,10 +205,38 @@ class TextLeak(Guarded):
                 "similarity": self.similarity,
                 "threshold": float(threshold),
                 "exceeded": bool(rate > threshold),
+                "shingles": _shingles(self.index),
                 "bands": self.index.bands if self.index is not None else None,
                 "rows": self.index.rows if self.index is not None else None,
-                "examples": self.examples,
+                "examples": self._scored_examples(),
             }
+
+    def _scored_examples(self) -> list[dict[str, Any]]:
+        """The examples with the exact Jaccard similarity of their shingle sets and the
+        containment of the current text's shingles in the reference text's (None while
+        the reference text is unknown)."""
+        examples = [{**e, "jaccard": None, "containment": None} for e in self.examples]
+        known = [e for e in examples if e["reference"] is not None and e["current"] is not None]
+        if known and self.index is not None:
+            from ..leakage import set_scores
+
+            hasher = self.index.hasher
+            ha, oa = hasher.shingle_sets([e["current"] for e in known], threads=1)
+            hb, ob = hasher.shingle_sets([e["reference"] for e in known], threads=1)
+            pairs = np.arange(len(known), dtype=np.int64)
+            jaccard, containment = set_scores(ha, oa, hb, ob, pairs, pairs, 1)
+            for e, j, c in zip(known, jaccard, containment):
+                e["jaccard"], e["containment"] = float(j), float(c)
+        return examples
+
+
+def _shingles(index: driftcore.LSHIndex | None) -> str | None:
+    """How an index's texts are shingled, for the report: "char 3-grams", ..."""
+    if index is None:
+        return None
+    h = index.hasher
+    punct = "" if h.fold_punctuation else ", punctuation kept"
+    return f"{h.shingle} {h.n}-grams{punct}"
 
 
 def _example(e: Any) -> dict[str, Any]:
@@ -399,7 +427,7 @@ class ExactRows(Guarded):
                     {
                         "current_index": int(row.pop(ROW_COLUMN)),
                         "reference_index": int(ref_rows[res.train_index[k]]),
-                        "values": {c: _jsonable(v) for c, v in row.items()},
+                        "values": {c: jsonable(v) for c, v in row.items()},
                     }
                 )
         return self._section(int(res.n_leaked), cands.num_rows, rows, threshold)
@@ -408,7 +436,7 @@ class ExactRows(Guarded):
         estimated = checked < self.n_candidates
         n_leaked = round(verified * self.n_candidates / checked) if estimated else verified
         rate = n_leaked / self.n_current if self.n_current else 0.0
-        return {
+        out = {
             "status": "ok",
             "columns": self.columns,
             "n_reference": self.n_reference,
@@ -423,9 +451,30 @@ class ExactRows(Guarded):
             "exceeded": bool(rate > threshold),
             "examples": rows,
         }
+        if self.reference is not None:
+            n, d = self.reference.n_rows, self.reference.distinct().size
+            out["reference_duplicates"] = {
+                "n_rows": n,
+                "n_distinct": d,
+                "n_duplicate_rows": n - d,
+                "share": (n - d) / n if n else 0.0,
+            }
+        return out
 
 
-def _jsonable(v: Any) -> Any:
+def jsonable(v: Any) -> Any:
+    """A value of a row for the JSON report: numbers, text, booleans and None as they
+    are (non-finite floats and anything else as text).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from driftcore.job.leak import jsonable
+    >>> jsonable(np.int64(3)), jsonable(float("nan")), jsonable(np.datetime64("2024-01-02"))
+    (3, 'nan', '2024-01-02')
+    """
+    if isinstance(v, np.generic) and not isinstance(v, (np.datetime64, np.timedelta64)):
+        v = v.item()
     if isinstance(v, float) and not np.isfinite(v):
         return str(v)
     if isinstance(v, (str, int, float, bool)) or v is None:

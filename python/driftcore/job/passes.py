@@ -236,7 +236,7 @@ def reference_states(
         0,
         Profile(bins=s.bins, categorical=plan.as_categories),
         RowSample(s.mmd_sample, s.seed, stream=1, expected_rows=expected_rows, start=start),
-        {c: LSHIndex(MinHasher(), threshold=s.thresholds["similarity"]) for c in plan.of("text")},
+        {c: _text_index(plan, c, s) for c in plan.of("text")},
         RowHashes(plan.key) if hash_rows else None,
     )
 
@@ -254,6 +254,13 @@ def reference_states(
         {c: index(c) for c in st.indexes},
     )
     return st
+
+
+def _text_index(plan: Plan, column: str, s: Settings) -> LSHIndex:
+    """An empty LSH index of one text column's reference texts, shingled as planned."""
+    shingle, n = plan.shingles.get(column, ("word", 5))
+    hasher = MinHasher(shingle=shingle, n=n, fold_punctuation=not s.keep_punctuation)
+    return LSHIndex(hasher, threshold=s.thresholds["similarity"])
 
 
 def _summarize(

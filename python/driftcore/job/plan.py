@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 from .profile_file import ProfileFile
@@ -49,6 +50,12 @@ class Plan:
     all_columns: list[str] = field(default_factory=list)  # the reference's, selected or not
     leak_key: list[str] = field(default_factory=list)  # exact-row leakage key ([]: columns)
     storage: dict[str, str] = field(default_factory=dict)  # kind of each reference type
+    roles: dict[str, str] = field(default_factory=dict)  # target / prediction columns
+    shingles: dict[str, tuple[str, int]] = field(default_factory=dict)  # of text columns
+
+    def role(self, column: str) -> str:
+        """``"target"``, ``"prediction"`` or ``"feature"``."""
+        return self.roles.get(column, "feature")
 
     def of(self, kind: str) -> list[str]:
         return [c for c in self.columns if self.kinds[c] == kind]
@@ -127,6 +134,14 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
                 kinds[c] = "identifier"
     for c in settings.ids:
         kinds[c] = "identifier"
+    shingles = {}
+    for c in selected:
+        if kinds[c] == "text":
+            if settings.text_shingles == "auto":
+                sample = first.column(c).to_pylist() if first is not None else []
+                shingles[c] = auto_shingle(sample)
+            else:
+                shingles[c] = SHINGLES[settings.text_shingles]
     storage = {c: column_kind(ref.schema.field(c).type) or "" for c in selected}
     return Plan(
         selected,
@@ -137,7 +152,65 @@ def plan_columns(ref: Source, settings: Settings) -> Plan:
         list(names),
         _leak_key(ref, settings, selected),
         storage,
+        _roles(settings, kinds, ref.path),
+        shingles,
     )
+
+
+#: Texts with a median of fewer words than this are shingled by characters when the
+#: shingling is automatic. One changed word changes 5 word 5-grams, so a copy with one
+#: word changed stays at Jaccard >= 0.8 only in texts of about 50 words or more; among
+#: 10-word docstrings, word 5-grams found 9% of copies with one typo, character
+#: 3-grams all of them, at the same precision (benchmarks/leakage_short_texts.py).
+SHORT_TEXT_WORDS = 50
+
+#: The shingles of each choice of ``text_shingles``.
+SHINGLES = {"word": ("word", 5), "char": ("char", 3)}
+
+
+def auto_shingle(texts: Any) -> tuple[str, int]:
+    """The shingles of a text column: character 3-grams when the median text has
+    fewer than :data:`SHORT_TEXT_WORDS` words, else word 5-grams.
+
+    Examples
+    --------
+    >>> from driftcore.job.plan import auto_shingle
+    >>> auto_shingle(["Return the sum of the two numbers."]), auto_shingle(["w " * 80])
+    (('char', 3), ('word', 5))
+    """
+    import numpy as np
+
+    counts = [len(str(t).split()) for t in texts if t is not None]
+    if counts and float(np.median(counts)) < SHORT_TEXT_WORDS:
+        return SHINGLES["char"]
+    return SHINGLES["word"]
+
+
+def _check_column_thresholds(settings: Settings, kinds: dict[str, str], where: Any) -> None:
+    """A column's own thresholds name a compared numeric or categorical column."""
+    for c in settings.column_thresholds:
+        if c not in kinds:
+            raise InputError(where, f"thresholds given for {c!r}, which is not a compared column")
+        if kinds[c] not in ("numeric", "categorical"):
+            raise InputError(
+                where, f"thresholds given for {c!r}, a {kinds[c]} column without drift metrics"
+            )
+
+
+def _roles(settings: Settings, kinds: dict[str, str], where: str | Path | None) -> dict[str, str]:
+    """``--target`` and ``--prediction`` columns: selected, and numeric or categorical."""
+    _check_column_thresholds(settings, kinds, where)
+    roles = {}
+    for role in ("target", "prediction"):
+        for c in getattr(settings, role):
+            if c not in kinds:
+                raise InputError(where, f"--{role} {c!r} is not a compared column")
+            if kinds[c] not in ("numeric", "categorical"):
+                raise InputError(
+                    where, f"--{role} {c!r} is {kinds[c]}: a {role} is numeric or categorical"
+                )
+            roles[c] = role
+    return roles
 
 
 def _leak_key(ref: Source, settings: Settings, selected: list[str]) -> list[str]:
@@ -193,6 +266,8 @@ class SchemaChange:
             plan.all_columns,
             key if key != columns else [],
             {c: k for c, k in plan.storage.items() if c in columns},
+            {c: r for c, r in plan.roles.items() if c in columns},
+            {c: sh for c, sh in plan.shingles.items() if c in columns},
         )
 
 
@@ -266,10 +341,14 @@ def plan_from_profile(pf: ProfileFile, path: Path, s: Settings) -> Plan:
     if not columns:
         raise InputError(None, "no columns left to compare after --columns/--exclude")
     cats = [c for c in meta.get("categorical", []) if c in columns]
+    kinds = {c: kinds[c] for c in columns}
+    roles = {c: r for c, r in meta.get("roles", {}).items() if c in columns}
+    roles.update(_roles(s, kinds, path))  # the settings' roles add to the saved ones
     return Plan(
         columns,
-        {c: kinds[c] for c in columns},
+        kinds,
         {c: types[c] for c in columns},
         cats,
         all_columns=list(meta["columns"]),
+        roles=roles,
     )

@@ -207,6 +207,14 @@ def check_header(pf: ProfileFile) -> None:
         )
     if pf.sample.ndim != 2 or (pf.sample.size and pf.sample.shape[1] != len(numeric)):
         raise ValueError(f"sample of shape {pf.sample.shape} for {len(numeric)} numeric columns")
+    roles = m.get("roles", {})
+    if not isinstance(roles, dict) or any(
+        kinds.get(c) not in ("numeric", "categorical") or r not in ("target", "prediction")
+        for c, r in roles.items()
+    ):
+        raise ValueError(
+            f"meta.roles must map profiled columns to target or prediction, got {roles!r:.80}"
+        )
     texts = {c for c in cols if kinds[c] == "text"}
     if not set(pf.text) <= texts:
         raise ValueError(f"text indexes of {sorted(set(pf.text) - texts)}, not text columns")

@@ -52,6 +52,7 @@ class Source:
     files: list[Path] = field(default_factory=list)
     widened: dict[str, str] = field(default_factory=dict)  # CSV columns retyped, and why
     table: pa.Table | None = None  # the data of a "table" source
+    labels: Any = None  # a DataFrame's index labels, when they are not its positions
 
     def batches(
         self, columns: list[str], batch_size: int = 1 << 18, *, prefetch: int = 0
@@ -117,13 +118,15 @@ def open_table(data: Any, label: str) -> Source:
     >>> src.format, src.num_rows, src.schema.names
     ('table', 2, ['x', 'c'])
     """
-    from .._tables import to_arrow_table
+    from .._tables import index_labels, to_arrow_table
 
     try:
         table = to_arrow_table(data)
     except (TypeError, ValueError) as exc:
         raise InputError(label, str(exc)) from exc
-    return Source(label, "table", table.schema, table.num_rows, table=table)
+    return Source(
+        label, "table", table.schema, table.num_rows, table=table, labels=index_labels(data)
+    )
 
 
 def column_kind(t: pa.DataType) -> str | None:

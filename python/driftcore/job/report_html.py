@@ -21,7 +21,7 @@ from typing import Any
 
 from .findings import shown
 from .output import write_all
-from .report_text import fmt
+from .report_text import fmt, row_name
 
 REF_COLOR = "#3b6fb6"
 CUR_COLOR = "#e0812b"
@@ -41,6 +41,7 @@ tr.drift td{background:#fdecea} .grid{display:grid;grid-template-columns:repeat(
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:8px;margin-bottom:8px}
 .pair div{border:1px solid #dde;border-radius:4px;padding:6px;font-size:13px;white-space:pre-wrap;
 word-break:break-word;max-height:160px;overflow:auto} .pair .label{font-size:11px;color:#667;border:none;padding:0}
+del{background:#fdd;text-decoration:line-through} ins{background:#dfd;text-decoration:none}
 ul{margin:4px 0 4px 18px;padding:0}
 """
 
@@ -166,8 +167,10 @@ def _metric_table(doc: dict[str, Any]) -> str:
         m = c["metrics"]
         verdict = {True: "DRIFT", False: "ok", None: "-"}[c["drifted"]]
         bound = "&le;" if c.get("p_value_conservative") else ""  # exact p is at most this
+        role = c.get("role", "feature")
+        name = escape(c["column"]) + ("" if role == "feature" else f" <b>({role})</b>")
         cells = (
-            [escape(c["column"]), c["kind"], verdict]
+            [name, c["kind"], verdict]
             + [
                 f'<td class="num">{fmt(v)}</td>'
                 for v in (
@@ -199,6 +202,19 @@ def _metric_table(doc: dict[str, Any]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def role_note(c: dict[str, Any]) -> str:
+    """``"target, "`` / ``"prediction, "`` before a card's kind; nothing for a feature.
+
+    Examples
+    --------
+    >>> from driftcore.job.report_html import role_note
+    >>> role_note({"role": "target"}), role_note({"role": "feature"})
+    ('target, ', '')
+    """
+    role = c.get("role", "feature")
+    return "" if role == "feature" else f"{role}, "
+
+
 def _cards(doc: dict[str, Any]) -> str:
     cards = []
     for c in doc["columns"]:
@@ -206,7 +222,7 @@ def _cards(doc: dict[str, Any]) -> str:
         m = c["metrics"]
         cards.append(
             f'<div class="card"><h3>{escape(c["column"])} <span class="muted">'
-            f"{c['kind']}, {verdict}</span></h3>{histogram_svg(c['histogram'], c.get('type', ''))}"
+            f"{role_note(c)}{c['kind']}, {verdict}</span></h3>{histogram_svg(c['histogram'], c.get('type', ''))}"
             f'<div class="muted">psi {fmt(m.get("psi"))} &middot; js {fmt(m.get("js_distance"))}'
             f" &middot; p {fmt(c['p_value'])}</div></div>"
         )
@@ -240,6 +256,34 @@ def _pair(left: str, right: str, caption: str) -> str:
     )
 
 
+def word_diff(reference: str, current: str) -> tuple[str, str]:
+    """The two texts as HTML, words only in the reference struck through (``<del>``) and
+    words only in the current text marked (``<ins>``); everything escaped.
+
+    Examples
+    --------
+    >>> from driftcore.job.report_html import word_diff
+    >>> word_diff("the cat sat on a mat", "the cat sat on the mat")
+    ('the cat sat on <del>a</del> mat', 'the cat sat on <ins>the</ins> mat')
+    """
+    import difflib
+    import re
+
+    a, b = re.findall(r"\S+|\s+", reference), re.findall(r"\S+|\s+", current)
+    left, right = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        old, new = escape("".join(a[i1:i2])), escape("".join(b[j1:j2]))
+        if op == "equal":
+            left.append(old)
+            right.append(new)
+            continue
+        if old.strip():
+            left.append(f"<del>{old}</del>")
+        if new.strip():
+            right.append(f"<ins>{new}</ins>")
+    return "".join(left), "".join(right)
+
+
 def _leakage(doc: dict[str, Any]) -> str:
     out = []
     e = doc["leakage"]["exact_rows"]
@@ -254,14 +298,20 @@ def _leakage(doc: dict[str, Any]) -> str:
             f"equal a reference row on all {len(e['columns'])} columns ({e['rate']:.2%}; "
             f"limit {e['threshold']:.2%}).{how}</p>"
         )
+        dup = e.get("reference_duplicates")
+        if dup and dup["n_duplicate_rows"]:
+            out.append(
+                f"<p>Within the reference, {dup['n_duplicate_rows']:,} of {dup['n_rows']:,} rows "
+                f"({dup['share']:.2%}) repeat an earlier reference row on the same columns.</p>"
+            )
         for ex in e["examples"]:
             vals = "<br>".join(f"{escape(k)} = {escape(str(v))}" for k, v in ex["values"].items())
             out.append(
                 _pair(
                     vals,
                     vals,
-                    f"reference row {ex['reference_index']:,} &harr; current "
-                    f"row {ex['current_index']:,} (identical)",
+                    f"{escape(row_name(ex, 'reference'))} &harr; "
+                    f"{escape(row_name(ex, 'current'))} (identical)",
                 )
             )
     else:
@@ -277,13 +327,22 @@ def _leakage(doc: dict[str, Any]) -> str:
             f"Jaccard &ge; {n['similarity']:g}).</p>"
         )
         for ex in n["examples"]:
-            ref = "(text not stored in the profile)" if ex["reference"] is None else ex["reference"]
+            if ex["reference"] is None:
+                left, right = "(text not stored in the profile)", escape(str(ex["current"]))
+            else:
+                left, right = word_diff(str(ex["reference"]), str(ex["current"]))
+            scores = f"signature agreement {ex['similarity']:.2f}"
+            if ex.get("jaccard") is not None:
+                scores += (
+                    f", Jaccard {ex['jaccard']:.2f}, {ex['containment']:.0%} of the current "
+                    "text's shingles in the reference text"
+                )
             out.append(
                 _pair(
-                    escape(str(ref)),
-                    escape(str(ex["current"])),
-                    f"reference row {ex['reference_index']:,} &harr; current row "
-                    f"{ex['current_index']:,}, similarity {ex['similarity']:.2f}",
+                    left,
+                    right,
+                    f"{escape(row_name(ex, 'reference'))} &harr; "
+                    f"{escape(row_name(ex, 'current'))}: {scores}",
                 )
             )
     return "".join(out)

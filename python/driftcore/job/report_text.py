@@ -46,9 +46,10 @@ def rows(doc: dict[str, Any]) -> list[list[str]]:
         m = c["metrics"]
         verdict = {True: "DRIFT", False: "ok", None: "-"}[c["drifted"]]
         bound = "<=" if c.get("p_value_conservative") else ""  # exact p is at most this
+        role = c.get("role", "feature")
         out.append(
             [
-                c["column"],
+                c["column"] + ("" if role == "feature" else f" ({role})"),
                 c["kind"],
                 verdict,
                 fmt(m.get("psi")),
@@ -60,6 +61,26 @@ def rows(doc: dict[str, Any]) -> list[list[str]]:
             ]
         )
     return out
+
+
+def row_name(example: dict[str, Any], side: str) -> str:
+    """``"current row 12"``, with the row's index label when the input had one.
+
+    Examples
+    --------
+    >>> from driftcore.job.report_text import row_name
+    >>> row_name({"current_index": 12, "current_label": "cust-7"}, "current")
+    'current row 12 (cust-7)'
+    """
+    name = f"{side} row {example[f'{side}_index']:,}"
+    label = example.get(f"{side}_label")
+    return name if label is None else f"{name} ({label})"
+
+
+def _short(text: Any, width: int = 60) -> str:
+    """A text on one line, quoted, cut to ``width`` characters."""
+    t = " ".join(str(text).split())
+    return repr(t if len(t) <= width else t[: width - 3] + "...")
 
 
 def plain_table(headers: list[str], cells: list[list[str]]) -> str:
@@ -80,9 +101,10 @@ def footer(doc: dict[str, Any]) -> list[str]:
     verdict."""
     s = doc["summary"]
     t = doc["settings"]["thresholds"]
+    what = "feature columns" if doc["settings"].get("roles") else "columns"
     lines = [
         (
-            f"{s['n_drifted']} of {s['n_judged']} columns drifted (share {s['drift_share']:.2f}); "
+            f"{s['n_drifted']} of {s['n_judged']} {what} drifted (share {s['drift_share']:.2f}); "
             f"rule: {doc['settings']['correction']}-adjusted p <= {t['alpha']:g} and an effect "
             f"over its threshold (psi {t['psi']:g}, wass/std {t['wasserstein']:g}, "
             f"js_dist {t['js']:g}, net of noise)"
@@ -142,6 +164,14 @@ def footer(doc: dict[str, Any]) -> list[str]:
             f"in the reference ({e['rate']:.2%}; limit {e['threshold']:.2%}{how})"
             + ("  LEAK" if e["exceeded"] else "")
         )
+        for ex in e["examples"][:3]:
+            lines.append(f"  {row_name(ex, 'current')} = {row_name(ex, 'reference')}")
+        dup = e.get("reference_duplicates")
+        if dup and dup["n_duplicate_rows"]:
+            lines.append(
+                f"duplicates within the reference: {dup['n_duplicate_rows']:,} of "
+                f"{dup['n_rows']:,} rows ({dup['share']:.2%}) repeat an earlier reference row"
+            )
     else:
         lines.append(f"exact-row leakage: {e['status']} ({e.get('reason', '')})")
     for n in doc["leakage"]["near_duplicates"]:
@@ -151,6 +181,13 @@ def footer(doc: dict[str, Any]) -> list[str]:
                 f"{n['n_current']:,} ({n['rate']:.2%}; limit {n['threshold']:.2%}, "
                 f"Jaccard >= {n['similarity']:g})" + ("  LEAK" if n["exceeded"] else "")
             )
+            for ex in n["examples"][:3]:
+                j = "" if ex.get("jaccard") is None else f", Jaccard {ex['jaccard']:.2f}"
+                lines.append(
+                    f"  {row_name(ex, 'current')} ~ {row_name(ex, 'reference')}{j}: "
+                    f"{_short(ex['current'])}"
+                    + ("" if ex["reference"] is None else f" ~ {_short(ex['reference'])}")
+                )
         else:
             lines.append(
                 f"near-duplicate texts in {n['column']!r}: {n['status']} ({n.get('reason', '')})"
@@ -174,6 +211,7 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
         try:
             from rich.console import Console
             from rich.table import Table
+            from rich.text import Text
         except ImportError:
             use_rich = False
     if use_rich is False:
@@ -196,8 +234,8 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
         )
     for r in cells:
         style = "bold red" if r[2] == "DRIFT" else None
-        table.add_row(*r, style=style)
-    console.print(head, highlight=False)
+        table.add_row(*(Text(v) for v in r), style=style)  # names are text, not markup
+    console.print(head, highlight=False, markup=False)
     console.print(table)
     for line in footer(doc):
         style = None

@@ -22,7 +22,7 @@ Examples
 >>> s.thresholds["psi"], s.thresholds["near_duplicates"]
 (0.2, 0.01)
 >>> parse_threshold("psi=0.3")
-('psi', 0.3)
+(None, 'psi', 0.3)
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..verdict import COLUMN_THRESHOLDS as _EFFECT_THRESHOLDS
 from ..verdict import CORRECTIONS, Rules
 from .errors import InputError
 
@@ -94,13 +95,36 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     ),
 }
 
+#: The thresholds a column may set for itself (``column_thresholds``, ``--threshold
+#: COLUMN:NAME=VALUE``): its effect sizes, missing-share move and findings.
+COLUMN_THRESHOLDS = (
+    *_EFFECT_THRESHOLDS,
+    "constant",
+    "out_of_range",
+    "new_categories",
+    "vanished_categories",
+)
+
+#: Roles a column may have besides feature: drift of these is reported apart and fails
+#: the check on its own (a label shift, a model's outputs moving).
+ROLES = ("target", "prediction")
+
 _DEVICES = ("auto", "cpu", "gpu")
 
 #: Most CPU threads a command may ask for: more than any machine here has, and a typo
 #: such as 99999999999 is an error rather than a crash in the C++ engine.
 MAX_THREADS = 4096
 
-_NAME_LISTS = ("columns", "exclude", "text_columns", "categorical", "leak_columns", "ids")
+_NAME_LISTS = (
+    "columns",
+    "exclude",
+    "text_columns",
+    "categorical",
+    "leak_columns",
+    "ids",
+    "target",
+    "prediction",
+)
 
 
 @dataclass
@@ -111,12 +135,18 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     leak_columns: list[str] | None = None  # None: every column both sides have
     text_columns: list[str] | None = None  # None: auto-detect
+    text_shingles: str = "auto"  # "word" (5-grams), "char" (3-grams) or "auto" (by length)
+    keep_punctuation: bool = False  # punctuation is part of the texts compared
     thresholds: dict[str, float] = field(
         default_factory=lambda: {k: v for k, (v, _) in THRESHOLDS.items()}
     )
     bins: int = 10
     categorical: list[str] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)  # identifier columns: no drift metrics
+    target: list[str] = field(default_factory=list)  # label columns, reported apart
+    prediction: list[str] = field(default_factory=list)  # model outputs, reported apart
+    #: A column's own thresholds: column -> {name: value} (names: COLUMN_THRESHOLDS).
+    column_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     correction: str = "holm"
     mmd_sample: int = 2000
     mmd_permutations: int = 100
@@ -150,6 +180,25 @@ class Settings:
                 )
             if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v) or v < 0:
                 raise InputError(where, f"threshold {name} must be a number >= 0, got {v!r}")
+        if not isinstance(self.column_thresholds, dict):
+            raise InputError(where, "column_thresholds must map column names to thresholds")
+        for column, own in self.column_thresholds.items():
+            if not isinstance(own, dict):
+                raise InputError(where, f"thresholds of column {column!r} must be a table")
+            for name, v in own.items():
+                if name not in COLUMN_THRESHOLDS:
+                    raise InputError(
+                        where,
+                        f"column {column!r}: threshold {name!r} cannot be set per column "
+                        f"(per column: {', '.join(COLUMN_THRESHOLDS)})",
+                    )
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
+                    raise InputError(
+                        where, f"column {column!r}: threshold {name} must be a number >= 0"
+                    )
+        both = set(self.target) & set(self.prediction)
+        if both:
+            raise InputError(where, f"columns both target and prediction: {sorted(both)}")
         t = self.thresholds
         for name in ("alpha", "similarity"):
             if not 0 < t[name] < 1:
@@ -178,6 +227,14 @@ class Settings:
             isinstance(th, bool) or not isinstance(th, int) or not 1 <= th <= MAX_THREADS
         ):
             raise InputError(where, f"threads must be an integer in [1, {MAX_THREADS}], got {th!r}")
+        if self.text_shingles not in ("auto", "word", "char"):
+            raise InputError(
+                where, f"text_shingles must be auto, word or char, got {self.text_shingles!r}"
+            )
+        if not isinstance(self.keep_punctuation, bool):
+            raise InputError(
+                where, f"keep_punctuation must be true or false, got {self.keep_punctuation!r}"
+            )
         if not isinstance(self.device, str) or self.device not in _DEVICES:
             raise InputError(where, f"device must be one of {_DEVICES}, got {self.device!r}")
         if not isinstance(self.correction, str) or self.correction not in CORRECTIONS:
@@ -202,17 +259,28 @@ class Settings:
         return self
 
 
-def parse_threshold(text: str) -> tuple[str, float]:
-    """``"name=value"`` -> (name, value); raises InputError on anything else."""
-    name, sep, value = text.partition("=")
+def parse_threshold(text: str) -> tuple[str | None, str, float]:
+    """``"name=value"`` -> (None, name, value); ``"column:name=value"`` -> (column,
+    name, value), a threshold of one column; raises InputError on anything else.
+
+    Examples
+    --------
+    >>> from driftcore.job.settings import parse_threshold
+    >>> parse_threshold("psi=0.3"), parse_threshold("age:psi=0.5")
+    ((None, 'psi', 0.3), ('age', 'psi', 0.5))
+    """
+    key, sep, value = text.partition("=")
+    column, colon, name = key.rpartition(":")
     name = name.strip()
-    if not sep or name not in THRESHOLDS:
+    known = COLUMN_THRESHOLDS if colon else tuple(THRESHOLDS)
+    if not sep or name not in known or (colon and not column):
         raise InputError(
             "--threshold",
-            f"expected NAME=VALUE with NAME one of {', '.join(THRESHOLDS)}; got {text!r}",
+            f"expected NAME=VALUE (NAME one of {', '.join(THRESHOLDS)}) or "
+            f"COLUMN:NAME=VALUE (NAME one of {', '.join(COLUMN_THRESHOLDS)}); got {text!r}",
         )
     try:
-        return name, float(value)
+        return (column if colon else None), name, float(value)
     except ValueError:
         raise InputError("--threshold", f"{name}: {value!r} is not a number") from None
 
