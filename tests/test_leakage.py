@@ -226,3 +226,16 @@ def test_cluster_representatives_match_connected_components(rng):
         np.minimum.at(first, labels, np.arange(n))
         assert np.array_equal(_representatives(n, left, right), first[labels])
     assert _representatives(0, np.zeros(0), np.zeros(0)).size == 0
+
+
+def test_signature_verified_pairs_get_their_exact_containment(corpus):
+    train, evaluation, _ = corpus
+    sig = driftcore.find_leakage(train, evaluation, 0.7)
+    exact = driftcore.find_leakage(train, evaluation, 0.7, verify="exact")
+    assert len(sig) > 20 and not np.isnan(sig.containment).any()
+    both = {(q, i): c for q, i, c in zip(exact.eval_index, exact.train_index, exact.containment)}
+    for q, i, c in zip(sig.eval_index, sig.train_index, sig.containment):
+        if (q, i) in both:
+            assert c == both[(q, i)]
+    once = driftcore.find_leakage(iter(train), evaluation, 0.7)  # train read once: no text
+    assert np.isnan(once.containment).all()

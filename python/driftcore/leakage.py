@@ -17,8 +17,9 @@ Which score to use:
 Verification: ``verify="signature"`` keeps candidates whose signatures agree on at
 least ``threshold`` of positions (an estimate with standard error
 ``sqrt(J (1 - J) / num_perm)``: pairs far from the threshold are decided right, pairs
-near it either way); ``verify="exact"`` computes the exact Jaccard and containment of
-the 64-bit shingle-hash sets of each candidate, so precision is exact.
+near it either way), and gives the pairs it keeps their exact containment;
+``verify="exact"`` computes the exact Jaccard and containment of the 64-bit
+shingle-hash sets of each candidate, so precision is exact.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class LeakageResult:
 
     ``eval_index``, ``train_index``: one row per leaked pair, sorted; ``jaccard``:
     exact or estimated (see ``verified``); ``containment``: share of the evaluation
-    item's shingles in the training item (NaN unless verified exactly);
+    item's shingles in the training item, exact for the pairs found (NaN only when
+    ``train`` was a one-pass iterable that cannot be read again);
     ``eval_labels``, ``train_labels``: the pandas index labels of the pair's items
     when the input was a Series whose index is not its positions (else None).
     """
@@ -334,6 +336,13 @@ def find_leakage(
         jac, cont = pairs.agreement, np.full(len(pairs), np.nan)
         score = jac
     keep = score >= threshold
+    if verify != "exact" and hasattr(train, "__getitem__") and np.any(keep):
+        # The pairs found get their exact containment (their Jaccard stays the
+        # signatures' estimate): it says which side holds the copy.
+        cont = cont.copy()
+        _, cont[keep] = _exact_scores(
+            mh, evaluation, train, pairs.query[keep], pairs.index[keep], t
+        )
     return LeakageResult(
         eval_index=pairs.query[keep],
         train_index=pairs.index[keep],

@@ -143,6 +143,10 @@ def find_leakage(
     else:
         jac, cont, score = agreement, np.full(len(q), np.nan), agreement
     keep = score >= threshold
+    if verify != "exact" and train_lengths is not None and np.any(keep):
+        # As find_leakage: the pairs kept get their exact containment.
+        kept = [(f[0], f[1][f[3] >= threshold], f[2][f[3] >= threshold]) for f in found]
+        _, cont[keep] = _exact(train, eval_docs, kept, lengths, empty.hasher, threads, scheduler)
     return LeakageResult(
         eval_index=q[keep],
         train_index=i[keep],
