@@ -1,7 +1,9 @@
 """GPU MinHash benchmark: signatures and band keys of Arrow-layout text on the device
-against the CPU path on all cores, in the same run, with a parity check.
+against the CPU path on all cores, in the same run, with a parity check; then
+``find_leakage`` end to end on the GPU (--leak-train x --leak-eval texts).
 
 Usage: python benchmarks/gpu_bench_minhash.py [--docs 1e7] [--words 200] [--json out.json]
+       [--leak-train 1e6] [--leak-eval 1e5]
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def main() -> None:
     ap.add_argument("--docs", type=float, default=1e7)
     ap.add_argument("--words", type=int, default=200)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--leak-train", type=float, default=1e6)
+    ap.add_argument("--leak-eval", type=float, default=1e5)
     args = ap.parse_args()
     n_docs = int(args.docs)
     data, offsets = corpus(n_docs, args.words)
@@ -103,9 +107,50 @@ def main() -> None:
             f"{r['case']:<44} {r['s']:>8.3f} {r.get('Mshingles/s', float('nan')):>9.0f} "
             f"{r.get('GB/s', float('nan')):>6.2f} {r.get('speedup', float('nan')):>6.1f} {r.get('parity', '')}"
         )
+    rows.append(leakage_row(driftcore, args.leak_train, args.leak_eval, args.words))
+    print(f"{rows[-1]['case']:<44} {rows[-1]['s']:>8.3f}  parity {rows[-1]['parity']}")
     if args.json:
+        gpu = rows[1]
+        out = {
+            "minhash": {
+                "text_to_band_keys_GBps": rows[2]["GB/s"],
+                "signatures_vs_cpu": gpu["speedup"],
+                "cpu_threads": os.cpu_count(),
+                "docs": n_docs,
+                "words": args.words,
+                "leakage_seconds": rows[3]["s"],
+                "leakage_train_eval": [int(args.leak_train), int(args.leak_eval)],
+                "parity": all(r.get("parity", True) for r in rows),
+                "rows": rows,
+            }
+        }
         with open(args.json, "w") as f:
-            json.dump({"docs": n_docs, "words": args.words, "rows": rows}, f, indent=1)
+            json.dump(out, f, indent=1)
+
+
+def leakage_row(driftcore, n_train: float, n_eval: float, words: int) -> dict:
+    """find_leakage end to end on the GPU (from Python strings), pairs as on the CPU for
+    a slice."""
+    rng = np.random.default_rng(3)
+    vocab = np.array([f"w{i}" for i in range(50_000)])
+    train = [" ".join(rng.choice(vocab, words)) for _ in range(int(n_train))]
+    ev = [train[i].replace(" w1", " w2", 1) for i in range(0, int(n_eval), 2)]
+    ev += [" ".join(rng.choice(vocab, words)) for _ in range(int(n_eval) - len(ev))]
+    t = time.perf_counter()
+    gpu = driftcore.find_leakage(train, ev, 0.8, device="gpu")
+    seconds = time.perf_counter() - t
+    cpu = driftcore.find_leakage(train[:20_000], ev[:2_000], 0.8, device="cpu")
+    part = driftcore.find_leakage(train[:20_000], ev[:2_000], 0.8, device="gpu")
+    parity = bool(
+        np.array_equal(cpu.eval_index, part.eval_index)
+        and np.array_equal(cpu.train_index, part.train_index)
+        and gpu.n_leaked > 0
+    )
+    return {
+        "case": f"GPU find_leakage {n_train:.0e} x {n_eval:.0e}",
+        "s": seconds,
+        "parity": parity,
+    }
 
 
 if __name__ == "__main__":

@@ -441,3 +441,14 @@ def test_pandas_extension_dtypes():
         exact_row_leakage({"z": np.array([1 + 2j])}, {"z": [1]})
     with pytest.raises(TypeError, match="strings"):
         exact_row_leakage(pd.DataFrame({0: [1]}), pd.DataFrame({0: [1]}))
+
+
+def test_polars_frames_are_tables_like_pandas_ones():
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(12)
+    train = pl.DataFrame({"x": rng.integers(0, 20, 300), "s": rng.choice(["a", "b"], 300)})
+    ev = pl.DataFrame({"x": rng.integers(0, 40, 100), "s": rng.choice(["a", "b"], 100)})
+    got = driftcore.exact_row_leakage(train, ev)
+    want = driftcore.exact_row_leakage(train.to_pandas(), ev.to_pandas())
+    assert got.eval_index.tolist() == want.eval_index.tolist()
+    assert got.train_index.tolist() == want.train_index.tolist() and got.n_leaked > 0

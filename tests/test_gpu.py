@@ -95,3 +95,150 @@ def test_value_grid_and_profile_bit_identical(cp, rng):
     on_cpu = driftcore.Profile.build(table, device="cpu")
     on_gpu = driftcore.Profile.build({k: cp.asarray(v) for k, v in table.items()}, device="gpu")
     assert on_cpu.fingerprint() == on_gpu.fingerprint()
+
+
+# --- more of the histogram's device paths ---------------------------------------------
+
+
+@pytest.mark.parametrize("uniform", [True, False])
+def test_weighted_histogram_parity(cp, rng, uniform):
+    x = rng.normal(size=500_001)
+    w = rng.random(500_001)
+    edges = np.linspace(-3, 3, 65) if uniform else np.unique(np.quantile(x, np.linspace(0, 1, 65)))
+    cpu = driftcore.Histogram(edges, weighted=True)
+    gpu = driftcore.Histogram(edges, weighted=True)
+    cpu.update(x, w)
+    gpu.update(cp.asarray(x), cp.asarray(w))
+    np.testing.assert_array_equal(cpu.counts, gpu.counts)  # integer counts: exact
+    # Weight sums are float atomics on the device: order-dependent in the last bits.
+    np.testing.assert_allclose(gpu.weights, cpu.weights, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_refused_on_the_device(cp, bad):
+    h = driftcore.Histogram(bins=4, range=(0, 1), weighted=True)
+    h.update(cp.asarray([0.1, 0.9]), cp.asarray([1.0, 2.0]))
+    before = h.to_bytes()
+    with pytest.raises(ValueError, match="finite"):
+        h.update(cp.asarray([0.5, 0.6]), cp.asarray([1.0, bad]))
+    assert h.to_bytes() == before
+
+
+@pytest.mark.parametrize("bins", [8190, 20_000, 200_000])
+def test_many_bins_take_the_global_counter_path(cp, rng, bins):
+    x = rng.normal(size=2_000_000) * 100
+    for edges in (np.linspace(-400, 400, bins + 1), np.sort(rng.uniform(-400, 400, bins + 1))):
+        edges = np.unique(edges)
+        cpu, gpu = driftcore.Histogram(edges), driftcore.Histogram(edges)
+        cpu.update(x)
+        gpu.update(cp.asarray(x))
+        assert cpu == gpu
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, np.int8, np.int16, np.uint16, np.uint32, np.uint64, np.float16]
+)
+def test_every_input_dtype(cp, rng, dtype):
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+    if info is None:
+        x = (rng.normal(size=300_001) * 100).astype(dtype)
+    else:
+        x = rng.integers(info.min, info.max, size=300_001, dtype=dtype, endpoint=True)
+    lo, hi = (float(x.min()), float(x.max()) + 1.0) if info is not None else (-500.0, 500.0)
+    for edges in (
+        np.linspace(lo, hi, 129),
+        np.unique(np.quantile(x.astype(float), np.linspace(0, 1, 65))),
+    ):
+        cpu, gpu = driftcore.Histogram(edges), driftcore.Histogram(edges)
+        cpu.update(x)
+        gpu.update(cp.asarray(x))
+        assert cpu == gpu
+
+
+def test_no_values_change_nothing(cp):
+    h = driftcore.Histogram(bins=8, range=(0, 1))
+    h.update(cp.zeros(0))
+    h.update(cp.zeros(0, dtype=cp.int32))
+    assert h == driftcore.Histogram(bins=8, range=(0, 1))
+
+
+@pytest.mark.slow
+def test_more_than_2_to_the_31_values(cp):
+    n = (1 << 31) + 4099  # 2 GiB of uint8: 64-bit indexing in the kernel and the launch
+    x = cp.tile(cp.arange(256, dtype=cp.uint8), n // 256 + 1)[:n]  # value i % 256 at i
+    h = driftcore.Histogram(np.arange(257.0))
+    h.update(x)
+    want = np.full(256, n // 256) + (np.arange(256) < n % 256)
+    np.testing.assert_array_equal(h.counts, want)
+    assert h.total == n
+    del x
+
+
+def test_views_with_strides_and_offsets(cp, rng):
+    x = cp.asarray(rng.normal(size=900_000))
+    edges = np.linspace(-3, 3, 33)
+    for view in (x[::3], x[5:], x[7::2], x[::-1]):
+        cpu, gpu = driftcore.Histogram(edges), driftcore.Histogram(edges)
+        cpu.update(view.get())
+        gpu.update(view)
+        assert cpu == gpu
+
+
+def test_a_non_default_stream(cp, rng):
+    x = rng.normal(size=1_000_000)
+    edges = np.linspace(-3, 3, 65)
+    cpu = driftcore.Histogram(edges)
+    cpu.update(x)
+    stream = cp.cuda.Stream(non_blocking=True)
+    with stream:
+        d = cp.asarray(x)
+        gpu = driftcore.Histogram(edges)
+        gpu.update(d)  # enqueued on `stream`; update returns when its counts are in
+        grid = driftcore.ValueGrid()
+        grid.update(d)
+    assert cpu == gpu
+    on_cpu = driftcore.ValueGrid()
+    on_cpu.update(x)
+    assert grid == on_cpu
+
+
+def test_metrics_with_infinities_on_the_device(cp):
+    a = np.array([1.0, 2.0, np.inf, -np.inf, np.nan])
+    for b in (a.copy(), np.array([1.0, 2.0, 3.0, -np.inf]), np.array([np.inf, 0.0])):
+        cpu = driftcore.metrics.wasserstein(a, b).distance
+        gpu = driftcore.metrics.wasserstein(cp.asarray(a), cp.asarray(b)).distance
+        assert gpu == cpu or gpu == pytest.approx(cpu, rel=1e-12)
+        assert (
+            driftcore.metrics.ks(cp.asarray(a), cp.asarray(b)).statistic
+            == driftcore.metrics.ks(a, b).statistic
+        )
+
+
+def test_ks_with_ties_on_the_device(cp, rng):
+    a, b = rng.integers(0, 20, 100_000), rng.integers(0, 21, 80_000)
+    cpu = driftcore.metrics.ks(a, b)
+    gpu = driftcore.metrics.ks(cp.asarray(a), cp.asarray(b))
+    assert gpu.statistic == cpu.statistic and gpu.pvalue == cpu.pvalue
+
+
+def test_profile_of_float32_with_missing_values(cp, rng):
+    x = rng.normal(size=700_001).astype(np.float32)
+    x[::13] = np.nan
+    cpu = driftcore.Profile.build({"x": x}, device="cpu")
+    gpu = driftcore.Profile.build({"x": cp.asarray(x)}, device="gpu")
+    assert cpu.fingerprint() == gpu.fingerprint()
+
+
+def test_histogram_throughput_is_printed(cp, rng, capsys):
+    import time
+
+    x = cp.asarray(rng.normal(size=100_000_000).astype(np.float32))
+    h = driftcore.Histogram(np.linspace(-5, 5, 65))
+    h.update(x[:1000])  # warm up: the module, the lookup tables
+    cp.cuda.get_current_stream().synchronize()
+    t0 = time.perf_counter()
+    h.update(x)
+    seconds = time.perf_counter() - t0
+    with capsys.disabled():
+        print(f"\nhistogram of 1e8 float32 on the device: {x.size / seconds / 1e9:.2f} G values/s")
+    assert h.total == x.size + 1000

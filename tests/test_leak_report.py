@@ -189,3 +189,18 @@ def test_rows_are_named_by_their_index_labels():
     assert near.to_pandas()[["eval_label", "train_label"]].values.tolist() == [["e7", "t1"]]
     plain = driftcore.exact_row_leakage(ref.reset_index(drop=True), cur.reset_index(drop=True))
     assert plain.eval_labels is None and "eval_label" not in plain.to_pandas()
+
+
+def test_near_duplicates_within_the_reference_are_counted():
+    rng = np.random.default_rng(9)
+    texts = _sentences(rng, 300, 12)
+    ref = {"doc": texts + [_typo(t, rng) for t in texts[:30]]}  # 30 near-copies inside
+    cur = {"doc": _sentences(rng, 100, 12)}
+    r = driftcore.check(ref, cur, text_columns=["doc"], leak_rows=0)
+    dup = r.leakage["near_duplicates"][0]["reference_duplicates"]
+    assert dup["status"] == "ok" and dup["n_texts"] == 330
+    assert 29 <= dup["n_near_duplicates"] <= 33
+    validate(r.document)
+    out = io.StringIO()
+    render(r.document, out, use_rich=False)
+    assert "within the reference:" in out.getvalue()

@@ -181,3 +181,38 @@ def test_wasserstein_of_huge_finite_values_does_not_overflow(rng):
         got = metrics.wasserstein(a, b).distance
         assert math.isfinite(got) and got == pytest.approx(want, rel=1e-12)
     assert metrics.wasserstein(np.array([-np.inf, 0.0]), np.array([0.0, 1.0])).distance == np.inf
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ([1.0, 2.0, np.inf], [1.0, 2.0, np.inf]),
+        ([1.0, 2.0, np.inf], [1.0, 2.0, 3.0]),
+        ([-np.inf, 1.0, 2.0], [-np.inf, 1.0, 2.5]),
+        ([-np.inf, np.inf], [-np.inf, np.inf]),
+        ([np.inf, np.inf], [np.inf]),
+        ([-np.inf, 0.0], [np.inf, 0.0]),
+        ([np.nan, 1.0, -np.inf], [2.0, np.nan]),
+    ],
+)
+def test_the_device_two_sample_code_follows_the_cpu_kernel_on_infinities(a, b):
+    # metrics.two_sample_xp is the GPU path (with cupy); run here with numpy.
+    from driftcore.metrics import two_sample_xp
+
+    want = driftcore.metrics._two_sample(np.array(a), np.array(b), 1, "cpu")[:4]
+    got = two_sample_xp(np, a, b)
+    assert got[2:] == want[2:] and got[0] == pytest.approx(want[0], abs=1e-15)
+    assert got[1] == pytest.approx(want[1], rel=1e-12) or (math.isinf(got[1]) and got[1] == want[1])
+
+
+def test_the_device_two_sample_code_matches_scipy_on_random_data():
+    from scipy import stats
+
+    from driftcore.metrics import two_sample_xp
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=3000), rng.standard_t(3, size=2000)
+    ks, w, na, nb = two_sample_xp(np, a, b)
+    assert (na, nb) == (3000, 2000)
+    assert ks == pytest.approx(stats.ks_2samp(a, b).statistic, abs=1e-15)
+    assert w == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-12)

@@ -61,3 +61,83 @@ def test_streaming_update_on_the_gpu_matches_the_cpu(cp, rng):
     assert gpu.n == cpu.n
     assert np.allclose(gpu._sums, cpu._sums, rtol=1e-9, atol=1e-8)
     assert math.isclose(gpu.result().mmd2, cpu.result().mmd2, rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "laplacian"])
+@pytest.mark.parametrize("estimator", ["unbiased", "biased"])
+def test_mmd2_on_the_device(cp, rng, kernel, estimator):
+    x = rng.normal(size=(700, 9)).astype(np.float32)
+    y = rng.normal(0.3, 1.0, size=(500, 9)).astype(np.float32)
+    cpu = driftcore.mmd2(x, y, kernel=kernel, estimator=estimator, bandwidth=2.0)
+    gpu = driftcore.mmd2(
+        cp.asarray(x), cp.asarray(y), kernel=kernel, estimator=estimator, bandwidth=2.0
+    )
+    assert math.isclose(gpu, cpu, rel_tol=1e-5)
+
+
+@pytest.mark.parametrize("permutations", [10, 63, 1023, 1500])
+def test_permutation_columns_below_at_and_beyond_one_launch(cp, rng, permutations):
+    # 11 and 64 columns (under one mask word), 1,024 (one launch), 1,501 (two launches).
+    x = rng.normal(size=(300, 4)).astype(np.float32)
+    y = rng.normal(0.2, 1.0, size=(250, 4)).astype(np.float32)
+    kw = {"n_permutations": permutations, "seed": 2, "bandwidth": 1.5}
+    cpu = driftcore.mmd_test(x, y, **kw)
+    gpu = driftcore.mmd_test(cp.asarray(x), cp.asarray(y), **kw)
+    assert len(gpu.permuted) == permutations
+    assert np.allclose(gpu.permuted, cpu.permuted, rtol=1e-5, atol=1e-7)
+    assert gpu.pvalue == cpu.pvalue
+
+
+def test_eight_bandwidths_and_laplacian_scales(cp, rng):
+    x = rng.normal(size=(400, 6)).astype(np.float32)
+    y = rng.normal(size=(380, 6)).astype(np.float32) * 1.2
+    for kernel, bws in (("rbf", [0.25 * 2**k for k in range(8)]), ("laplacian", [0.5, 1.0, 4.0])):
+        cpu = driftcore.mmd_test(x, y, kernel=kernel, bandwidth=bws, seed=3)
+        gpu = driftcore.mmd_test(cp.asarray(x), cp.asarray(y), kernel=kernel, bandwidth=bws, seed=3)
+        assert math.isclose(gpu.mmd2, cpu.mmd2, rel_tol=1e-5)
+        assert gpu.pvalue == cpu.pvalue
+
+
+def test_very_many_dimensions(cp, rng):
+    x = rng.normal(size=(200, 3000)).astype(np.float32)
+    y = rng.normal(0.05, 1.0, size=(150, 3000)).astype(np.float32)
+    cpu = driftcore.mmd_test(x, y, seed=1)
+    gpu = driftcore.mmd_test(cp.asarray(x), cp.asarray(y), seed=1)
+    assert math.isclose(gpu.mmd2, cpu.mmd2, rel_tol=1e-5)
+    assert gpu.pvalue == cpu.pvalue
+
+
+def test_linear_estimator_runs_on_the_device(cp, rng):
+    x, y = rng.normal(size=(20_000, 5)), rng.normal(0.1, 1.0, size=(20_000, 5))
+    cpu = driftcore.mmd_test(x, y, estimator="linear", bandwidth=2.0)
+    gpu = driftcore.mmd_test(cp.asarray(x), cp.asarray(y), estimator="linear", bandwidth=2.0)
+    assert gpu.device == "gpu" and cpu.device == "cpu"
+    assert math.isclose(gpu.mmd2, cpu.mmd2, rel_tol=1e-9)
+    assert gpu.pvalue == pytest.approx(cpu.pvalue, rel=1e-6)
+
+
+def test_a_non_default_stream(cp, rng):
+    x = rng.normal(size=(500, 7)).astype(np.float32)
+    y = rng.normal(size=(450, 7)).astype(np.float32)
+    cpu = driftcore.mmd_test(x, y, seed=5)
+    with cp.cuda.Stream(non_blocking=True):
+        gpu = driftcore.mmd_test(cp.asarray(x), cp.asarray(y), seed=5)
+    assert np.allclose(gpu.permuted, cpu.permuted, rtol=1e-5, atol=1e-7)
+
+
+def test_permutation_test_time_is_printed(cp, rng, capsys):
+    import time
+
+    x = cp.asarray(rng.normal(size=(50_000, 64)).astype(np.float32))
+    y = cp.asarray(rng.normal(size=(50_000, 64)).astype(np.float32))
+    driftcore.mmd_test(x[:500], y[:500], n_permutations=10)
+    t0 = time.perf_counter()
+    r = driftcore.mmd_test(x, y, n_permutations=100, bandwidth=8.0)
+    seconds = time.perf_counter() - t0
+    pairs = (x.shape[0] + y.shape[0]) ** 2 / 2
+    with capsys.disabled():
+        print(
+            f"\nMMD n = m = 50,000, d = 64, 100 permutations: {seconds:.2f} s "
+            f"({pairs * (3 * 64 + 2 * 101) / seconds / 1e12:.1f} TFLOP/s)"
+        )
+    assert 0.0 <= r.pvalue <= 1.0

@@ -20,6 +20,7 @@ using driftcore::bind::run_interruptible;
 namespace {
 
 using f64_matrix = bind::in_array<double>;
+using f32_matrix = bind::in_array<float>;
 using mask_matrix = py::array_t<std::uint64_t, py::array::c_style | bind::aligned>;
 
 mmd_kernel kernel_kind(const std::string& name) {
@@ -98,6 +99,26 @@ void register_mmd(py::module_& m) {
       },
       py::arg("ptr"), py::arg("N"), py::arg("d"), py::arg("kernel"), py::arg("bandwidths"),
       py::arg("masks"), py::arg("ncols"), py::arg("stream"));
+
+  m.def(
+      "mmd_permutation_sums_replay",
+      [](const py::array& z, const std::string& kernel, std::vector<double> bandwidths,
+         const mask_matrix& masks, std::size_t ncols, std::size_t grid) {
+        check_matrix(z, "z");
+        auto zz = f32_matrix::ensure(z);
+        const std::size_t N = static_cast<std::size_t>(zz.shape(0)),
+                          d = static_cast<std::size_t>(zz.shape(1));
+        check_masks(masks, N, ncols);
+        mmd_kernel_spec spec{kernel_kind(kernel), std::move(bandwidths)};
+        const float* zp = zz.data();
+        const std::uint64_t* mp = masks.data();
+        // zz and masks stay referenced by this frame.
+        mmd_sums s = run_interruptible(
+            [&] { return mmd_permutation_sums_replay(zp, N, d, spec, mp, ncols, grid); }, true);
+        return sums_tuple(std::move(s));
+      },
+      py::arg("z"), py::arg("kernel"), py::arg("bandwidths"), py::arg("masks"), py::arg("ncols"),
+      py::arg("grid"), "The GPU kernel's arithmetic replayed on the CPU (for tests): float32 z.");
 
   m.def(
       "mmd_median_sq_distance",

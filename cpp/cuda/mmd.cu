@@ -1,8 +1,11 @@
 // MMD permutation sums on the GPU: the CPU kernel's algorithm (mmd.cpp) with 64 x 64
 // shared-memory tiles. Persistent blocks walk the upper-triangle tiles in a fixed
 // order and keep float64 partials per block, summed on the host in block order, so the
-// result does not depend on scheduling. Kernel values and within-tile sums are float32.
-// UNVERIFIED ON HARDWARE: compiled in CI, parity tests in tests/test_mmd_gpu.py.
+// result does not depend on scheduling. Distances and kernel values are float32; every
+// sum of kernel values is float64: the statistic is a small difference of large sums,
+// and float32 tile sums put it 1e-5 (relative) off the CPU's on the device tests' data.
+// src/mmd_device_replay.cpp repeats these operations on the CPU (tests/test_mmd_replay.py);
+// keep the two in step. Not yet run on hardware: parity tests in tests/test_mmd_gpu.py.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -69,8 +72,9 @@ __global__ void __launch_bounds__(kThreads)
     } dist;
     float s[kT][kPC + 4];  // s[j][p] = x-side bit of point J0 + j in column p
   } sh;
-  __shared__ unsigned long long mi[kT][kMaxWords];
-  __shared__ float rs[kT], cs[kT], red[16][kPC];
+  // float64 sums; the rows' mask words are read from global memory (L1-cached), which
+  // keeps the block's static shared memory under 48 KiB.
+  __shared__ double rs[kT], cs[kT], red[16][kPC];
 
   const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
   const unsigned long long nb = (N + kT - 1) / kT, ntiles = nb * (nb + 1) / 2;
@@ -122,16 +126,17 @@ __global__ void __launch_bounds__(kThreads)
         const bool valid = i < ni && j < nj && !(I == J && i == j);
         kt[j][i] = valid ? kernel_value(acc[x][y], kp) : 0.0f;
       }
-    for (int e = tid; e < kT * words; e += kThreads)
-      mi[e / words][e % words] =
-          e / words < ni ? masks[(i0 + e / words) * words + e % words] : 0ull;
+    // Bit p of row i's mask (0 past the tile's rows).
+    const auto row_bit = [&](int i, int p) -> bool {
+      return i < ni && ((__ldg(&masks[(i0 + i) * words + (p >> 6)]) >> (p & 63)) & 1ull);
+    };
     __syncthreads();
     if (tid < kT) {
-      float r = 0.0f;
+      double r = 0.0;
       for (int j = 0; j < kT; ++j) r += kt[j][tid];
       rs[tid] = r;
     } else if (tid < 2 * kT) {
-      float c = 0.0f;
+      double c = 0.0;
       for (int i = 0; i < kT; ++i) c += kt[tid - kT][i];
       cs[tid - kT] = c;
     }
@@ -153,37 +158,33 @@ __global__ void __launch_bounds__(kThreads)
         sh.s[j][e % kPC] = bit;
       }
       __syncthreads();
-      float g[4][4] = {};  // rows 4 ty.., columns p0 + 4 tx..
+      double g[4][4] = {};  // rows 4 ty.., columns p0 + 4 tx..
       for (int j = 0; j < nj; ++j) {
         const float4 kv = *reinterpret_cast<const float4*>(&kt[j][ty * 4]);
         const float4 sv = *reinterpret_cast<const float4*>(&sh.s[j][tx * 4]);
-        const float kr[4] = {kv.x, kv.y, kv.z, kv.w}, sr[4] = {sv.x, sv.y, sv.z, sv.w};
+        const double kr[4] = {kv.x, kv.y, kv.z, kv.w}, sr[4] = {sv.x, sv.y, sv.z, sv.w};
 #pragma unroll
         for (int x = 0; x < 4; ++x)
 #pragma unroll
-          for (int y = 0; y < 4; ++y) g[x][y] = fmaf(kr[x], sr[y], g[x][y]);
+          for (int y = 0; y < 4; ++y) g[x][y] = fma(kr[x], sr[y], g[x][y]);
       }
 #pragma unroll
       for (int y = 0; y < 4; ++y) {
         const int p = p0 + tx * 4 + y;
-        float part = 0.0f;
+        double part = 0.0;
         if (p < ncols)
 #pragma unroll
-          for (int x = 0; x < 4; ++x) {
-            const int i = ty * 4 + x;
-            if ((mi[i][p >> 6] >> (p & 63)) & 1ull) part += g[x][y];
-          }
+          for (int x = 0; x < 4; ++x)
+            if (row_bit(ty * 4 + x, p)) part += g[x][y];
         red[ty][tx * 4 + y] = part;
       }
       __syncthreads();
       if (tid < kPC && p0 + tid < ncols) {
         const int p = p0 + tid;
-        // The statistic is a small difference of large sums: these cross-thread
-        // sums are kept in double (in float their rounding reached 1e-8).
         double a = 0.0, c = 0.0;
         for (int q = 0; q < 16; ++q) a += red[q][tid];
         for (int i = 0; i < kT; ++i)
-          if ((mi[i][p >> 6] >> (p & 63)) & 1ull) c += rs[i];
+          if (row_bit(i, p)) c += rs[i];
         if (I != J)
           for (int j = 0; j < kT; ++j) c += static_cast<double>(sh.s[j][tid]) * cs[j];
         pa[p] += w * a;
@@ -193,26 +194,9 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-}  // namespace
-
-mmd_sums mmd_permutation_sums_device(const float* z, std::size_t N, std::size_t d,
-                                     const mmd_kernel_spec& kernel, const std::uint64_t* masks,
-                                     std::size_t ncols, std::uintptr_t stream_handle) {
-  if (N == 0 || d == 0) throw invalid_input("mmd: empty sample (N = 0 or d = 0)");
-  if (ncols == 0 || ncols > 64 * kMaxWords)
-    throw invalid_input("mmd on the GPU: 1 to " + std::to_string(64 * kMaxWords - 1) +
-                        " permutations");
-  if (kernel.bandwidths.empty() || kernel.bandwidths.size() > kMaxScales)
-    throw invalid_input("mmd on the GPU: 1 to 8 bandwidths");
-  kernel_params kp{};
-  kp.kind = kernel.kind == mmd_kernel::rbf ? 0 : 1;
-  kp.nscales = static_cast<int>(kernel.bandwidths.size());
-  for (int b = 0; b < kp.nscales; ++b) {
-    const double s = kernel.bandwidths[b];
-    if (!(s > 0.0) || !std::isfinite(s)) throw invalid_input("mmd: bandwidth must be positive");
-    kp.scales[b] = static_cast<float>(kp.kind == 0 ? 1.0 / (2.0 * s * s) : 1.0 / s);
-  }
-  cudaStream_t s = reinterpret_cast<cudaStream_t>(stream_handle);
+// The sums of at most kMaxWords x 64 mask columns: one launch.
+mmd_sums one_launch(const float* z, std::size_t N, std::size_t d, const kernel_params& kp,
+                    const std::uint64_t* masks, std::size_t ncols, cudaStream_t s) {
   const std::size_t words = mmd_mask_words(ncols);
   int device = 0, sms = 0;
   cuda_check(cudaGetDevice(&device), "cudaGetDevice");
@@ -252,6 +236,44 @@ mmd_sums mmd_permutation_sums_device(const float* z, std::size_t N, std::size_t 
       out.c[p] += r[ncols + p];
     }
     out.t += r[2 * ncols];
+  }
+  return out;
+}
+
+}  // namespace
+
+mmd_sums mmd_permutation_sums_device(const float* z, std::size_t N, std::size_t d,
+                                     const mmd_kernel_spec& kernel, const std::uint64_t* masks,
+                                     std::size_t ncols, std::uintptr_t stream_handle) {
+  if (N == 0 || d == 0) throw invalid_input("mmd: empty sample (N = 0 or d = 0)");
+  if (ncols == 0) throw invalid_input("mmd: no mask column");
+  if (kernel.bandwidths.empty() || kernel.bandwidths.size() > kMaxScales)
+    throw invalid_input("mmd on the GPU: 1 to 8 bandwidths");
+  kernel_params kp{};
+  kp.kind = kernel.kind == mmd_kernel::rbf ? 0 : 1;
+  kp.nscales = static_cast<int>(kernel.bandwidths.size());
+  for (int b = 0; b < kp.nscales; ++b) {
+    const double s = kernel.bandwidths[b];
+    if (!(s > 0.0) || !std::isfinite(s)) throw invalid_input("mmd: bandwidth must be positive");
+    kp.scales[b] = static_cast<float>(kp.kind == 0 ? 1.0 / (2.0 * s * s) : 1.0 / s);
+  }
+  cudaStream_t s = reinterpret_cast<cudaStream_t>(stream_handle);
+  constexpr std::size_t kLaunchCols = 64 * kMaxWords;
+  if (ncols <= kLaunchCols) return one_launch(z, N, d, kp, masks, ncols, s);
+  // More columns than one launch holds: launches of 1,024 columns (whole mask words),
+  // each recomputing the kernel values; t is the same in every one.
+  const std::size_t words = mmd_mask_words(ncols);
+  mmd_sums out;
+  std::vector<std::uint64_t> part;
+  for (std::size_t c0 = 0; c0 < ncols; c0 += kLaunchCols) {
+    const std::size_t cnt = std::min(kLaunchCols, ncols - c0), cw = mmd_mask_words(cnt);
+    part.assign(N * cw, 0);
+    for (std::size_t i = 0; i < N; ++i)
+      std::copy_n(masks + i * words + c0 / 64, cw, part.data() + i * cw);
+    mmd_sums chunk = one_launch(z, N, d, kp, part.data(), cnt, s);
+    out.a.insert(out.a.end(), chunk.a.begin(), chunk.a.end());
+    out.c.insert(out.c.end(), chunk.c.begin(), chunk.c.end());
+    if (c0 == 0) out.t = chunk.t;
   }
   return out;
 }

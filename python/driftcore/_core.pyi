@@ -272,6 +272,14 @@ def mmd_permutation_sums_device(
     ncols: int,
     stream: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
+def mmd_permutation_sums_replay(
+    z: np.ndarray,
+    kernel: str,
+    bandwidths: list[float],
+    masks: npt.NDArray[np.uint64],
+    ncols: int,
+    grid: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
 def mmd_median_sq_distance(
     z: np.ndarray, threads: int = 0, histogram_only: bool = False
 ) -> tuple[float, float]: ...

@@ -75,7 +75,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._tables import index_labels
+from ._tables import _is_polars, index_labels
 
 __all__ = ["RowLeakage", "exact_row_leakage"]
 
@@ -258,8 +258,8 @@ def exact_row_leakage(
     ev = _as_table(eval_table, "eval_table")
     if ev is None:
         raise TypeError(
-            "eval_table must be one table (a dict of arrays, a pandas DataFrame or a "
-            f"pyarrow Table or RecordBatch), got {type(eval_table).__name__}"
+            "eval_table must be one table (a dict of arrays, a pandas or polars DataFrame, "
+            f"or a pyarrow Table or RecordBatch), got {type(eval_table).__name__}"
         )
     first = _as_table(train_table, "train_table")
     if first is not None:
@@ -473,6 +473,8 @@ def _check_names(names: Iterable[Any], what: str) -> list[str]:
 
 def _as_table(data: Any, what: str) -> _Table | None:
     """``data`` as a :class:`_Table`, or None when it is not one table."""
+    if _is_polars(data, "DataFrame"):
+        data = data.to_arrow()  # Arrow buffers, mostly without a copy
     if _is_arrow(data, "Table", "RecordBatch"):
         names = _check_names(data.column_names, what)
         return _Table(names, data.num_rows, lambda n: _arrow_array(n, data.column(n)))

@@ -430,7 +430,9 @@ def _two_sample(reference: Any, current: Any, threads: int | None, device: str, 
         return ks_stat, w, n_ref, n_cur, eps, eps * span if eps else 0.0, None
     where = _dispatch.resolve_device(device, reference, current)
     if where == "gpu":
-        return (*_two_sample_gpu(reference, current), 0.0, 0.0, None)
+        import cupy as cp
+
+        return (*two_sample_xp(cp, reference, current), 0.0, 0.0, None)
     a = _dispatch.host_1d(reference, "reference")
     b = _dispatch.host_1d(current, "current")
     nthreads = _dispatch.resolve_threads(threads)
@@ -458,23 +460,39 @@ def _sorted_pair(a: np.ndarray, b: np.ndarray, threads: int) -> tuple[np.ndarray
         return fa.result(), sb
 
 
-def _two_sample_gpu(reference: Any, current: Any) -> tuple[float, float, int, int]:
-    import cupy as cp
+def two_sample_xp(xp: Any, reference: Any, current: Any) -> tuple[float, float, int, int]:
+    """(KS, Wasserstein-1, n_ref, n_cur) with the array module ``xp`` (cupy for device
+    arrays), by the CPU kernel's rules: NaN left out, equal values (infinities
+    included) no gap, an infinite gap under differing CDFs an infinite distance.
 
-    a = cp.sort(cp.asarray(reference, dtype=cp.float64))
-    b = cp.sort(cp.asarray(current, dtype=cp.float64))
-    a, b = a[~cp.isnan(a)], b[~cp.isnan(b)]
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from driftcore.metrics import two_sample_xp
+    >>> two_sample_xp(np, [1.0, 2.0, np.inf], [1.0, 2.0, np.inf])
+    (0.0, 0.0, 3, 3)
+    >>> two_sample_xp(np, [1.0, 2.0, np.inf], [1.0, 2.0, 3.0])[1]
+    inf
+    """
+    a = xp.sort(xp.asarray(reference, dtype=xp.float64))
+    b = xp.sort(xp.asarray(current, dtype=xp.float64))
+    a, b = a[~xp.isnan(a)], b[~xp.isnan(b)]
     na, nb = int(a.size), int(b.size)
     if na == 0 or nb == 0:
         return math.nan, math.nan, na, nb
-    allv = cp.sort(cp.concatenate([a, b]))
-    fa = cp.searchsorted(a, allv, side="right") / na
-    fb = cp.searchsorted(b, allv, side="right") / nb
+    allv = xp.sort(xp.concatenate([a, b]))
+    fa = xp.searchsorted(a, allv, side="right") / na
+    fb = xp.searchsorted(b, allv, side="right") / nb
     diff = fa - fb
-    ks_stat = float(cp.max(cp.abs(diff)))
-    gaps = cp.diff(allv)
-    d = cp.abs(diff[:-1])
-    w = float(cp.sum(cp.where(d > 0, d * gaps, 0.0)))
+    ks_stat = float(xp.max(xp.abs(diff)))
+    same = allv[1:] == allv[:-1]  # equal infinities: no gap (inf - inf is NaN)
+    with np.errstate(invalid="ignore"):
+        gaps = xp.where(same, 0.0, allv[1:] - allv[:-1])
+    d = xp.abs(diff[:-1])
+    moved = d > 0
+    if bool(xp.any(moved & xp.isinf(gaps))):
+        return ks_stat, math.inf, na, nb
+    w = float(xp.sum(d * xp.where(moved, gaps, 0.0)))
     return ks_stat, w, na, nb
 
 

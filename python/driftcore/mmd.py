@@ -268,28 +268,39 @@ def _sums(
     return a, c, t
 
 
-def _kernel_rows(u: np.ndarray, v: np.ndarray, kernel: str, bws: list[float]) -> np.ndarray:
+def _array_module(device: str) -> Any:
+    """numpy, or cupy for the GPU."""
+    if device == "gpu":
+        import cupy
+
+        return cupy
+    return np
+
+
+def _kernel_rows(u: Any, v: Any, kernel: str, bws: list[float], xp: Any = np) -> Any:
     d2 = ((u - v) ** 2).sum(axis=1)
-    r = d2 if kernel == "rbf" else np.sqrt(d2)
-    if kernel == "rbf":
-        return np.mean([np.exp(-r / (2.0 * b * b)) for b in bws], axis=0)
-    return np.mean([np.exp(-r / b) for b in bws], axis=0)
+    r = d2 if kernel == "rbf" else xp.sqrt(d2)
+    width = [2.0 * b * b for b in bws] if kernel == "rbf" else list(bws)
+    out = xp.zeros_like(r)
+    for w in width:
+        out += xp.exp(-r / w)
+    return out / len(bws)
 
 
-def _linear(x: np.ndarray, y: np.ndarray, kernel: str, bws: list[float]) -> tuple[float, float]:
+def _linear(x: Any, y: Any, kernel: str, bws: list[float], xp: Any = np) -> tuple[float, float]:
     """Gretton et al. (2012) linear-time MMD^2 over consecutive row pairs and its
-    standard error."""
+    standard error; ``xp`` is numpy, or cupy for device arrays."""
     pairs = min(x.shape[0], y.shape[0]) // 2
-    h = np.empty(pairs)
+    h = xp.empty(pairs)
     for b in range(0, pairs, _LINEAR_BLOCK):  # blocks of rows, bounded memory
         e = min(pairs, b + _LINEAR_BLOCK)
         x1, x2 = x[2 * b : 2 * e : 2], x[2 * b + 1 : 2 * e : 2]
         y1, y2 = y[2 * b : 2 * e : 2], y[2 * b + 1 : 2 * e : 2]
         h[b:e] = (
-            _kernel_rows(x1, x2, kernel, bws)
-            + _kernel_rows(y1, y2, kernel, bws)
-            - _kernel_rows(x1, y2, kernel, bws)
-            - _kernel_rows(x2, y1, kernel, bws)
+            _kernel_rows(x1, x2, kernel, bws, xp)
+            + _kernel_rows(y1, y2, kernel, bws, xp)
+            - _kernel_rows(x1, y2, kernel, bws, xp)
+            - _kernel_rows(x2, y1, kernel, bws, xp)
         )
     stat = float(h.mean())
     se = float(h.std(ddof=1) / math.sqrt(pairs)) if pairs > 1 else math.inf
@@ -392,10 +403,9 @@ def mmd_test(
     bw_out: float | tuple[float, ...] = bws[0] if len(bws) == 1 else tuple(bws)
 
     if estimator == "linear":
-        xh, yh = (
-            np.asarray(a.get() if is_device_array(a) else a, dtype=np.float64) for a in (x, y)
-        )
-        stat, se = _linear(xh, yh, kernel, bws)
+        xp = _array_module(dev)  # computed where the data is, in float64 as on the CPU
+        xh, yh = (xp.asarray(a, dtype=xp.float64) for a in (x, y))
+        stat, se = _linear(xh, yh, kernel, bws, xp)
         if se == 0.0 or not math.isfinite(se):
             pvalue = 1.0 if stat <= 0.0 else 0.0
         else:
@@ -414,7 +424,7 @@ def mmd_test(
             0,
             n,
             m,
-            "cpu",
+            dev,
             np.empty(0),
         )
 
@@ -470,9 +480,9 @@ def mmd2(
     bws, _ = _bandwidths(x, y, bandwidth, scales, kernel, threads)
     n, m = x.shape[0], y.shape[0]
     if estimator == "linear":
-        xh, yh = (
-            np.asarray(a.get() if is_device_array(a) else a, dtype=np.float64) for a in (x, y)
-        )
-        return _linear(xh, yh, kernel, bws)[0]
+        xp = _array_module(dev)
+        return _linear(
+            xp.asarray(x, dtype=xp.float64), xp.asarray(y, dtype=xp.float64), kernel, bws, xp
+        )[0]
     a, c, t = _sums(x, y, kernel, bws, 0, 0, dev, resolve_threads(threads))
     return float(_statistics(np.asarray(a), np.asarray(c), float(t), n, m, estimator)[0])

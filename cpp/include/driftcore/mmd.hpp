@@ -72,10 +72,19 @@ mmd_distance_summary mmd_median_sq_distance(const double* z, std::size_t N, std:
 
 /// @brief GPU twin of mmd_permutation_sums on device-resident float32 @p z (N x d),
 /// enqueued on @p stream (cudaStream_t as an integer). Host @p masks are uploaded.
-/// Kernel values and within-tile sums are float32, tile partials float64.
+/// Distances and kernel values are float32, every sum of them float64. Any number of
+/// columns (launches of 1,024 columns, each recomputing the kernel values).
 /// @throws std::runtime_error on a CUDA error or a build without CUDA.
 mmd_sums mmd_permutation_sums_device(const float* z, std::size_t N, std::size_t d,
                                      const mmd_kernel_spec& kernel, const std::uint64_t* masks,
                                      std::size_t ncols, std::uintptr_t stream);
+
+/// @brief mmd_permutation_sums_device's arithmetic replayed on the CPU for tests: the
+/// kernel's float32 and float64 operations in its order, for @p grid blocks (host expf
+/// and sqrtf). The device's precision is tested against mmd_permutation_sums with it.
+/// @throws invalid_input as mmd_permutation_sums_device, or when grid = 0.
+mmd_sums mmd_permutation_sums_replay(const float* z, std::size_t N, std::size_t d,
+                                     const mmd_kernel_spec& kernel, const std::uint64_t* masks,
+                                     std::size_t ncols, std::size_t grid);
 
 }  // namespace driftcore

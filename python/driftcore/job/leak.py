@@ -209,7 +209,25 @@ class TextLeak(Guarded):
                 "bands": self.index.bands if self.index is not None else None,
                 "rows": self.index.rows if self.index is not None else None,
                 "examples": self._scored_examples(),
+                "reference_duplicates": self._reference_duplicates(),
             }
+
+    def _reference_duplicates(self) -> dict[str, Any] | None:
+        """Reference texts that near-duplicate an earlier reference text (the index's
+        self-join, verified like the queries); None without the index."""
+        if self.index is None or not self.index.keep_signatures:
+            return None
+        try:
+            pairs = self.index.self_pairs(verify="signature", threads=self.threads)
+        except ValueError as exc:  # one band holding a huge group of identical texts
+            return {"status": "unavailable", "reason": str(exc)}
+        n, dup = len(self.index), int(np.unique(pairs.index).size)
+        return {
+            "status": "ok",
+            "n_texts": n,
+            "n_near_duplicates": dup,
+            "share": dup / n if n else 0.0,
+        }
 
     def _scored_examples(self) -> list[dict[str, Any]]:
         """The examples with the exact Jaccard similarity of their shingle sets and the

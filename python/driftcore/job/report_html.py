@@ -326,6 +326,12 @@ def _leakage(doc: dict[str, Any]) -> str:
             f"limit {n['threshold']:.2%}) near-duplicate a reference text (estimated "
             f"Jaccard &ge; {n['similarity']:g}).</p>"
         )
+        dup = n.get("reference_duplicates") or {}
+        if dup.get("n_near_duplicates"):
+            out.append(
+                f"<p>Within the reference, {dup['n_near_duplicates']:,} of {dup['n_texts']:,} "
+                f"texts ({dup['share']:.2%}) near-duplicate an earlier reference text.</p>"
+            )
         for ex in n["examples"]:
             if ex["reference"] is None:
                 left, right = "(text not stored in the profile)", escape(str(ex["current"]))

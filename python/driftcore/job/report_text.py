@@ -181,6 +181,12 @@ def footer(doc: dict[str, Any]) -> list[str]:
                 f"{n['n_current']:,} ({n['rate']:.2%}; limit {n['threshold']:.2%}, "
                 f"Jaccard >= {n['similarity']:g})" + ("  LEAK" if n["exceeded"] else "")
             )
+            dup = n.get("reference_duplicates") or {}
+            if dup.get("n_near_duplicates"):
+                lines.append(
+                    f"  within the reference: {dup['n_near_duplicates']:,} of "
+                    f"{dup['n_texts']:,} texts ({dup['share']:.2%}) near-duplicate an earlier one"
+                )
             for ex in n["examples"][:3]:
                 j = "" if ex.get("jaccard") is None else f", Jaccard {ex['jaccard']:.2f}"
                 lines.append(
