@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../src/mmd_params.hpp"
 #include "cuda_util.cuh"
 #include "driftcore/common.hpp"
 #include "driftcore/mmd.hpp"
@@ -28,14 +29,8 @@ constexpr int kT = 64;         // tile rows
 constexpr int kDK = 32;        // dimensions per shared-memory chunk
 constexpr int kPC = 64;        // permutation columns per product chunk
 constexpr int kThreads = 256;  // 16 x 16 threads, each 4 x 4 outputs
-constexpr int kMaxScales = 8;
 constexpr int kMaxWords = 16;  // ncols <= 1024
-
-struct kernel_params {
-  int kind;  // 0 rbf, 1 laplacian
-  int nscales;
-  float scales[kMaxScales];
-};
+using kernel_params = detail::mmd_params;
 
 __device__ __forceinline__ float kernel_value(float d2, const kernel_params& kp) {
   const float r = kp.kind == 0 ? d2 : sqrtf(d2);
@@ -247,16 +242,7 @@ mmd_sums mmd_permutation_sums_device(const float* z, std::size_t N, std::size_t 
                                      std::size_t ncols, std::uintptr_t stream_handle) {
   if (N == 0 || d == 0) throw invalid_input("mmd: empty sample (N = 0 or d = 0)");
   if (ncols == 0) throw invalid_input("mmd: no mask column");
-  if (kernel.bandwidths.empty() || kernel.bandwidths.size() > kMaxScales)
-    throw invalid_input("mmd on the GPU: 1 to 8 bandwidths");
-  kernel_params kp{};
-  kp.kind = kernel.kind == mmd_kernel::rbf ? 0 : 1;
-  kp.nscales = static_cast<int>(kernel.bandwidths.size());
-  for (int b = 0; b < kp.nscales; ++b) {
-    const double s = kernel.bandwidths[b];
-    if (!(s > 0.0) || !std::isfinite(s)) throw invalid_input("mmd: bandwidth must be positive");
-    kp.scales[b] = static_cast<float>(kp.kind == 0 ? 1.0 / (2.0 * s * s) : 1.0 / s);
-  }
+  const kernel_params kp = detail::mmd_device_params(kernel);
   cudaStream_t s = reinterpret_cast<cudaStream_t>(stream_handle);
   constexpr std::size_t kLaunchCols = 64 * kMaxWords;
   if (ncols <= kLaunchCols) return one_launch(z, N, d, kp, masks, ncols, s);

@@ -10,17 +10,14 @@
 
 #include "driftcore/common.hpp"
 #include "driftcore/mmd.hpp"
+#include "mmd_params.hpp"
 
 namespace driftcore {
 namespace {
 
 // The kernel's tile geometry (cuda/mmd.cu).
-constexpr int kT = 64, kDK = 32, kPC = 64, kThreads = 256, kMaxScales = 8, kMaxWords = 16;
-
-struct params {
-  int kind, nscales;
-  float scales[kMaxScales];
-};
+constexpr int kT = 64, kDK = 32, kPC = 64, kMaxWords = 16;
+using params = detail::mmd_params;
 
 float kernel_value(float d2, const params& kp) {
   const float r = kp.kind == 0 ? d2 : std::sqrt(d2);
@@ -29,7 +26,9 @@ float kernel_value(float d2, const params& kp) {
   return k / static_cast<float>(kp.nscales);
 }
 
-bool bit(const std::uint64_t* row, int p) { return (row[p >> 6] >> (p & 63)) & 1ull; }
+bool bit(const std::uint64_t* row, int p) {
+  return (row[p >> 6] >> (p & 63)) & 1ull;
+}
 
 // One block's walk over tiles t = block, block + grid, ..., adding to its partials.
 void replay_block(const float* z, std::size_t N, int d, const std::uint64_t* masks, int words,
@@ -86,7 +85,8 @@ void replay_block(const float* z, std::size_t N, int d, const std::uint64_t* mas
           for (int j = 0; j < nj; ++j)
             for (int x = 0; x < 4; ++x)
               for (int y = 0; y < 4; ++y)
-                g[x][y] = std::fma(double(kt[j * kT + ty * 4 + x]), double(s[j * kPC + tx * 4 + y]), g[x][y]);
+                g[x][y] = std::fma(double(kt[j * kT + ty * 4 + x]), double(s[j * kPC + tx * 4 + y]),
+                                   g[x][y]);
           for (int y = 0; y < 4; ++y) {
             const int p = p0 + tx * 4 + y;
             double part = 0.0;
@@ -119,24 +119,15 @@ mmd_sums mmd_permutation_sums_replay(const float* z, std::size_t N, std::size_t 
   if (N == 0 || d == 0) throw invalid_input("mmd: empty sample (N = 0 or d = 0)");
   if (ncols == 0 || ncols > 64 * kMaxWords)
     throw invalid_input("mmd replay: 1 to " + std::to_string(64 * kMaxWords) + " columns");
-  if (kernel.bandwidths.empty() || kernel.bandwidths.size() > kMaxScales)
-    throw invalid_input("mmd replay: 1 to 8 bandwidths");
   if (grid == 0) throw invalid_input("mmd replay: at least one block");
-  params kp{};
-  kp.kind = kernel.kind == mmd_kernel::rbf ? 0 : 1;
-  kp.nscales = static_cast<int>(kernel.bandwidths.size());
-  for (int b = 0; b < kp.nscales; ++b) {
-    const double s = kernel.bandwidths[b];
-    if (!(s > 0.0) || !std::isfinite(s)) throw invalid_input("mmd: bandwidth must be positive");
-    kp.scales[b] = static_cast<float>(kp.kind == 0 ? 1.0 / (2.0 * s * s) : 1.0 / s);
-  }
+  const params kp = detail::mmd_device_params(kernel);
   const int words = static_cast<int>(mmd_mask_words(ncols));
   const std::size_t stride = 2 * ncols + 1;
   std::vector<double> part(grid * stride, 0.0);
   for (std::size_t b = 0; b < grid; ++b) {
     double* pa = part.data() + b * stride;
-    replay_block(z, N, static_cast<int>(d), masks, words, static_cast<int>(ncols), kp, b, grid,
-                 pa, pa + ncols, pa + 2 * ncols);
+    replay_block(z, N, static_cast<int>(d), masks, words, static_cast<int>(ncols), kp, b, grid, pa,
+                 pa + ncols, pa + 2 * ncols);
   }
   mmd_sums out;  // summed over blocks in block order, as the device's host code does
   out.a.assign(ncols, 0.0);
