@@ -1,8 +1,9 @@
 """Collect one GPU check into benchmarks/results/gpu-check.json.
 
 ``python benchmarks/gpu_check.py OUT_DIR SECTION...`` reads what benchmarks/gpu_check.sh
-left in OUT_DIR (``gpu.txt``, ``junit-<section>.xml``, ``sanitizer-<section>-<tool>.log``,
-``bench-<section>.json``) and rewrites the results file: ``card``, ``driver``,
+left in OUT_DIR (``smi.csv``, ``nvcc.txt``, ``build_info.json``, ``junit-<section>.xml``,
+``sanitizer-<section>-<tool>.log``, ``bench-<section>.json``) and rewrites the results
+file: ``card``, ``driver``,
 ``cuda``, ``commit``, ``date`` and, for each section run, ``pytest`` {passed, failed,
 skipped}, ``sanitizer`` [{tool, errors}] and ``benchmarks``. Sections not run keep
 what the file had. ``--results PATH`` writes elsewhere (a dry run writes under
@@ -44,16 +45,19 @@ def sanitizer_errors(path: Path) -> dict | None:
 
 
 def machine(out: Path) -> dict:
-    """card, driver and cuda from ``gpu.txt`` (nvidia-smi's CSV line, nvcc's release)."""
-    info: dict = {"card": None, "driver": None, "cuda": None}
-    text = (out / "gpu.txt").read_text() if (out / "gpu.txt").exists() else ""
-    for line in text.splitlines():
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) >= 3 and info["card"] is None and "release" not in line:
-            info["card"], info["driver"] = parts[0], parts[1]
-        m = re.search(r"release ([\d.]+)", line)
-        if m:
-            info["cuda"] = m.group(1)
+    """card, driver (nvidia-smi's CSV line), cuda (nvcc's release) and the build."""
+    info: dict = {"card": None, "driver": None, "cuda": None, "build": None}
+    smi = out / "smi.csv"
+    lines = smi.read_text().splitlines() if smi.exists() else []
+    if lines and lines[0].count(",") >= 2:
+        card, driver, memory = (p.strip() for p in lines[0].split(",", 2))
+        info.update(card=card, driver=driver, memory=memory)
+    nvcc = out / "nvcc.txt"
+    m = re.search(r"release ([\d.]+)", nvcc.read_text()) if nvcc.exists() else None
+    info["cuda"] = m.group(1) if m else None
+    build = out / "build_info.json"
+    if build.exists() and build.read_text().strip():
+        info["build"] = json.loads(build.read_text())
     return info
 
 

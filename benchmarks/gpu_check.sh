@@ -45,12 +45,11 @@ run() {
   return "$rc"
 }
 
-{
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
-    echo "no nvidia-smi"
-  nvcc --version | grep release || echo "no nvcc"
-} >"$out/gpu.txt" 2>&1
-cat "$out/gpu.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
+  >"$out/smi.csv" 2>/dev/null || echo "no nvidia-smi"
+nvcc --version >"$out/nvcc.txt" 2>&1 || echo "no nvcc"
+cat "$out/smi.csv" 2>/dev/null
+grep release "$out/nvcc.txt" 2>/dev/null
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DCMAKE_CUDA_ARCHITECTURES=90-real"
@@ -60,7 +59,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     exit 1
   fi
 fi
-"$PY" -c "import driftcore, json; print(json.dumps(driftcore.build_info()))" | tee -a "$out/gpu.txt"
+"$PY" -c "import driftcore, json; print(json.dumps(driftcore.build_info()))" |
+  tee "$out/build_info.json"
 gpu=$("$PY" -c "import driftcore; print(int(driftcore.gpu_available()))" 2>/dev/null || echo 0)
 results=()
 if [ "$gpu" != 1 ]; then

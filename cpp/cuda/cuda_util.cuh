@@ -3,9 +3,13 @@
 // into RuntimeError) and a stream-ordered device allocation freed on scope exit.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace driftcore::detail {
 
@@ -24,11 +28,35 @@ inline void clear_launch_error() noexcept {
   (void)cudaGetLastError();
 }
 
+// The device's default memory pool hands its memory back to the driver at every
+// synchronization unless told to keep it, and then every call allocates afresh: keep
+// what it has (at most the largest set of scratch buffers one call used).
+inline void keep_pool_memory() {
+  static std::mutex m;
+  static std::vector<int> done;
+  int device = 0;
+  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+  std::lock_guard<std::mutex> lock(m);
+  if (std::find(done.begin(), done.end(), device) != done.end()) return;
+  cudaMemPool_t pool;
+  if (cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess) {
+    std::uint64_t keep = UINT64_MAX;
+    cuda_check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep),
+               "cudaMemPoolSetAttribute");
+  } else {
+    (void)cudaGetLastError();  // no pool support: allocations still work, only slower
+  }
+  done.push_back(device);
+}
+
 struct device_buffer {
   void* p = nullptr;
   cudaStream_t s;
   device_buffer(std::size_t bytes, cudaStream_t stream) : s(stream) {
-    if (bytes) cuda_check(cudaMallocAsync(&p, bytes, s), "cudaMallocAsync");
+    if (bytes) {
+      keep_pool_memory();
+      cuda_check(cudaMallocAsync(&p, bytes, s), "cudaMallocAsync");
+    }
   }
   ~device_buffer() {
     if (p) cudaFreeAsync(p, s);

@@ -36,6 +36,7 @@ void band_keys_device(const std::uint32_t* signatures, std::size_t n_docs, std::
   band_key_kernel<<<static_cast<unsigned>((total + kThreads - 1) / kThreads), kThreads, 0, s>>>(
       signatures, n_docs, num_perm, bands, rows, keys);
   cuda_check(cudaGetLastError(), "band key kernel launch");
+  cuda_check(cudaStreamSynchronize(s), "band key kernel");  // a fault reported here
 }
 
 }  // namespace driftcore

@@ -92,6 +92,8 @@ void minhash_text_device(const std::uint8_t* bytes, const std::int64_t* offsets,
       bytes, offsets, n_docs, spec.unit == shingle_unit::word ? 0 : 1, spec.n,
       spec.fold_punctuation, spec.lowercase_ascii, spec.num_perm, spec.seed, signatures);
   cuda_check(cudaGetLastError(), "minhash text kernel launch");
+  // Waited for, so that a fault is reported by this call, not by a later one.
+  cuda_check(cudaStreamSynchronize(s), "minhash text kernel");
 }
 
 void minhash_tokens_device(const std::int64_t* ids, const std::int64_t* offsets, std::size_t n_docs,
@@ -104,6 +106,7 @@ void minhash_tokens_device(const std::int64_t* ids, const std::int64_t* offsets,
   token_kernel<<<blocks_for(n_docs), kThreads, 0, s>>>(ids, offsets, n_docs, spec.n, spec.num_perm,
                                                        spec.seed, signatures);
   cuda_check(cudaGetLastError(), "minhash token kernel launch");
+  cuda_check(cudaStreamSynchronize(s), "minhash token kernel");
 }
 
 }  // namespace driftcore
