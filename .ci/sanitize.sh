@@ -47,7 +47,8 @@ if [ $# -eq 0 ]; then
     tests/test_minhash.py tests/test_lsh.py tests/test_mmd.py tests/test_streaming_mmd.py \
     tests/test_pvalues.py tests/test_profile.py tests/test_compare.py tests/test_metrics.py \
     tests/test_verdict.py tests/test_golden.py tests/test_row_sample.py tests/test_categories.py \
-    tests/test_value_grid.py tests/test_row_hash.py tests/test_exact_rows.py
+    tests/test_value_grid.py tests/test_row_hash.py tests/test_exact_rows.py \
+    tests/test_mmd_replay.py tests/test_pass_states.py
 fi
 echo "== tests under the sanitizers"
 # --capture=sys: a sanitizer writes its report to file descriptor 2 and then aborts;
