@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dispatch
 from ..leakage import LeakageResult, check_settings, resolve_hasher, set_scores
 from ..lsh import LSHIndex
 from ..minhash import MinHasher
@@ -176,7 +175,7 @@ def _docs(docs: Any, side: str) -> Any:
 
 def _signatures_part(part: Any, hasher: MinHasher, threads: int | None) -> np.ndarray:
     sig = hasher.signatures(text_values(part), threads=threads)
-    return sig.get() if _dispatch.is_device_array(sig) else sig
+    return sig.get() if hasattr(sig, "__cuda_array_interface__") else sig  # cupy: to host
 
 
 def _index_part(part: Any, empty: LSHIndex, threads: int | None) -> LSHIndex:
@@ -305,5 +304,5 @@ def _scores_part(
     uq, iq = np.unique(q, return_inverse=True)
     ha, oa = hasher.shingle_sets(take_docs(text_values(part), uq), threads=threads)
     ib = np.searchsorted(ids, i)  # ids are sorted: pieces come in partition order
-    t = _dispatch.resolve_threads(threads)
+    t = 0 if threads is None else threads  # checked by shingle_sets; 0: every core
     return set_scores(ha, oa, hb, ob, iq.astype(np.int64), ib.astype(np.int64), t)
