@@ -499,3 +499,25 @@ def test_column_names_print_as_they_are_in_the_terminal_table():
         out = io.StringIO()
         render(r.document, out, use_rich=use_rich)
         assert all(n in out.getvalue() for n in names)
+
+
+def test_the_terminal_table_shows_missing_shares():
+    import io
+
+    from driftcore.job.report_text import render
+
+    rng = np.random.default_rng(2)
+    ref = rng.normal(size=4000)
+    cur = rng.normal(size=4000)
+    ref[:120] = np.nan  # 3%
+    cur[:1600] = np.nan  # 40%
+    r = driftcore.check(
+        {"x": ref, "y": rng.normal(size=4000)}, {"x": cur, "y": rng.normal(size=4000)}
+    )
+    assert not r.passed
+    out = io.StringIO()
+    render(r.document, out, use_rich=False)
+    rows = {
+        line.split()[0]: line for line in out.getvalue().splitlines() if line[:2] in ("x ", "y ")
+    }
+    assert rows["x"].rstrip().endswith("3.0 -> 40.0 !") and rows["y"].rstrip().endswith("-")

@@ -20,7 +20,36 @@ import io
 import math
 from typing import Any, TextIO
 
-HEADERS = ["column", "kind", "drift", "psi", "wass/std", "js_dist", "ks", "p-value", "adj. p"]
+HEADERS = [
+    "column",
+    "kind",
+    "drift",
+    "psi",
+    "wass/std",
+    "js_dist",
+    "ks",
+    "p-value",
+    "adj. p",
+    "missing %",
+]
+
+
+def missing_shares(c: dict[str, Any]) -> str:
+    """A column's share of missing values, reference -> current ('-' when none).
+
+    Examples
+    --------
+    >>> from driftcore.job.report_text import missing_shares
+    >>> missing_shares({"missing_reference": 3, "n_reference": 97,
+    ...                 "missing_current": 40, "n_current": 60, "missing_changed": True})
+    '3.0 -> 40.0 !'
+    """
+    mr, mc = c.get("missing_reference") or 0, c.get("missing_current") or 0
+    if not (mr or mc):
+        return "-"
+    r = 100.0 * mr / (mr + c["n_reference"]) if mr + c["n_reference"] else 0.0
+    k = 100.0 * mc / (mc + c["n_current"]) if mc + c["n_current"] else 0.0
+    return f"{r:.1f} -> {k:.1f}" + (" !" if c.get("missing_changed") else "")
 
 
 def fmt(v: Any) -> str:
@@ -58,6 +87,7 @@ def rows(doc: dict[str, Any]) -> list[list[str]]:
                 fmt(m.get("ks")),
                 bound + fmt(c["p_value"]),
                 bound + fmt(c.get("p_value_adjusted")),
+                missing_shares(c),
             ]
         )
     return out
@@ -239,7 +269,7 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
             min_width=len(h) if h != "column" else 8,
         )
     for r in cells:
-        style = "bold red" if r[2] == "DRIFT" else None
+        style = "bold red" if r[2] == "DRIFT" or r[-1].endswith("!") else None
         table.add_row(*(Text(v) for v in r), style=style)  # names are text, not markup
     console.print(head, highlight=False, markup=False)
     console.print(table)
