@@ -450,10 +450,11 @@ def _check_kind(name: str, was: str, now: str) -> None:
 def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> None:
     where = _dispatch.resolve_device(device, c.values)
     if where == "gpu":
-        m = _gpu_moments(c.values)
         import cupy as cp
 
-        # The exact sums on the host: the same bits as the CPU path.
+        m = moments_xp(cp, c.values)
+        # The exact sums on the host: the same bits as the CPU path (a copy of the
+        # values to the host; the device has no exact accumulator yet).
         s1, s2 = _core.power_sums(cp.asnumpy(c.values), threads)
         col.grid.update(c.values, threads=threads or None)
     else:
@@ -491,21 +492,38 @@ def _exact_mean_m2(col: NumericColumn) -> None:
         m.m2 = float("inf")
 
 
-def _gpu_moments(values: Any) -> Any:
-    import cupy as cp
+def moments_xp(xp: Any, values: Any) -> Any:
+    """Counts (finite, NaN, +-inf) and extremes of ``values`` with the array module
+    ``xp`` (cupy for device arrays), read back in one transfer. The mean and M2 are
+    left at 0: the profile sets them from its exact sums.
 
-    x = cp.asarray(values, dtype=cp.float64)
-    finite = cp.isfinite(x)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from driftcore.profile import moments_xp
+    >>> m = moments_xp(np, np.array([1.0, -2.0, np.nan, np.inf, 5.0]))
+    >>> m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max
+    (3, 1, 1, 0, -2.0, 5.0)
+    """
+    x = xp.asarray(values, dtype=xp.float64)
+    finite = xp.isfinite(x)
+    inf = float("inf")
+    # Counts below 2**53 are exact in float64: one small array holds everything.
+    summary = xp.stack(
+        [
+            finite.sum(dtype=xp.float64),
+            xp.isnan(x).sum(dtype=xp.float64),
+            xp.isposinf(x).sum(dtype=xp.float64),
+            xp.isneginf(x).sum(dtype=xp.float64),
+            xp.where(finite, x, inf).min() if x.size else xp.asarray(inf),
+            xp.where(finite, x, -inf).max() if x.size else xp.asarray(-inf),
+        ]
+    )
+    count, nan, pos, neg, lo, hi = (float(v) for v in (summary.get() if xp is not np else summary))
     m = _core.Moments()
-    m.nan = int(cp.isnan(x).sum())
-    m.pos_inf = int(cp.isposinf(x).sum())
-    m.neg_inf = int(cp.isneginf(x).sum())
-    v = x[finite]
-    m.count = int(v.size)
-    if v.size:
-        m.min, m.max = float(v.min()), float(v.max())
-        m.mean = float(v.mean())
-        m.m2 = float(((v - m.mean) ** 2).sum())
+    m.count, m.nan, m.pos_inf, m.neg_inf = int(count), int(nan), int(pos), int(neg)
+    if m.count:
+        m.min, m.max = lo, hi
     return m
 
 
