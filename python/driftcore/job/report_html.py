@@ -149,9 +149,9 @@ def _metric_table(doc: dict[str, Any]) -> str:
             "column",
             "kind",
             "verdict",
-            "psi",
+            "psi*",
             "wass/std",
-            "js_dist",
+            "js_dist*",
             "ks",
             "p-value",
             "adj. p",
@@ -174,9 +174,9 @@ def _metric_table(doc: dict[str, Any]) -> str:
             + [
                 f'<td class="num">{fmt(v)}</td>'
                 for v in (
-                    m.get("psi"),
+                    m.get("psi_debiased", m.get("psi")),
                     m.get("wasserstein_normed"),
-                    m.get("js_distance"),
+                    m.get("js_distance_debiased", m.get("js_distance")),
                     m.get("ks"),
                 )
             ]
@@ -223,7 +223,8 @@ def _cards(doc: dict[str, Any]) -> str:
         cards.append(
             f'<div class="card"><h3>{escape(c["column"])} <span class="muted">'
             f"{role_note(c)}{c['kind']}, {verdict}</span></h3>{histogram_svg(c['histogram'], c.get('type', ''))}"
-            f'<div class="muted">psi {fmt(m.get("psi"))} &middot; js {fmt(m.get("js_distance"))}'
+            f'<div class="muted">psi* {fmt(m.get("psi_debiased", m.get("psi")))} &middot; '
+            f"js* {fmt(m.get('js_distance_debiased', m.get('js_distance')))}"
             f" &middot; p {fmt(c['p_value'])}</div></div>"
         )
     return f'<div class="grid">{"".join(cards)}</div>'
@@ -401,6 +402,8 @@ def render(doc: dict[str, Any]) -> str:
 <ul>{reasons}</ul>
 <p class="muted">thresholds: {escape(thresholds)}</p>
 <h2>Columns</h2>{_metric_table(doc)}
+<p class="muted">psi* and js_dist*: net of sampling noise, the values the rule compares
+(the raw ones are in the JSON report).</p>
 <h2>Data quality</h2>{_findings(doc)}
 <h2>Distributions</h2>
 <p class="legend"><span style="background:{REF_COLOR}"></span>reference

@@ -24,9 +24,9 @@ HEADERS = [
     "column",
     "kind",
     "drift",
-    "psi",
+    "psi*",
     "wass/std",
-    "js_dist",
+    "js_dist*",
     "ks",
     "p-value",
     "adj. p",
@@ -81,9 +81,9 @@ def rows(doc: dict[str, Any]) -> list[list[str]]:
                 c["column"] + ("" if role == "feature" else f" ({role})"),
                 c["kind"],
                 verdict,
-                fmt(m.get("psi")),
+                fmt(m.get("psi_debiased", m.get("psi"))),
                 fmt(m.get("wasserstein_normed")),
-                fmt(m.get("js_distance")),
+                fmt(m.get("js_distance_debiased", m.get("js_distance"))),
                 fmt(m.get("ks")),
                 bound + fmt(c["p_value"]),
                 bound + fmt(c.get("p_value_adjusted")),
@@ -137,7 +137,7 @@ def footer(doc: dict[str, Any]) -> list[str]:
             f"{s['n_drifted']} of {s['n_judged']} {what} drifted (share {s['drift_share']:.2f}); "
             f"rule: {doc['settings']['correction']}-adjusted p <= {t['alpha']:g} and an effect "
             f"over its threshold (psi {t['psi']:g}, wass/std {t['wasserstein']:g}, "
-            f"js_dist {t['js']:g}, net of noise)"
+            f"js_dist {t['js']:g}; * net of sampling noise, as the rule compares them)"
         )
     ]
     for c in doc["columns"]:
@@ -261,7 +261,7 @@ def render(doc: dict[str, Any], out: TextIO, *, use_rich: bool | None = None) ->
     console = Console(file=out if tty else buffer, width=None if tty else 200)
     table = Table(show_edge=False, header_style="bold")
     for h in HEADERS:
-        numeric = h in ("psi", "wass/std", "js_dist", "ks", "p-value", "adj. p")
+        numeric = h in ("psi*", "wass/std", "js_dist*", "ks", "p-value", "adj. p")
         table.add_column(
             h,
             justify="right" if numeric else "left",
