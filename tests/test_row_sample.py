@@ -100,3 +100,29 @@ def test_sample_is_uniform_over_rows():
         picks.append(r.table()["i"][0].as_py())
     counts = np.bincount(np.asarray(picks) * 10 // n, minlength=10)
     assert stats.chisquare(counts).pvalue > 1e-3
+
+
+def test_a_sample_of_some_rows_keyed_by_their_place_in_the_stream():
+    # The rows a filter kept, offered with their stream row numbers: the sample of the
+    # kept rows does not depend on how the stream was cut.
+    n = 40_000
+    kept = np.flatnonzero(np.random.default_rng(5).random(n) < 0.1)
+    whole = RowSample(50, seed=2)
+    whole.update(pa.record_batch({"i": kept}), rows=kept)
+    parts = []
+    for lo, hi in ((0, 9_999), (9_999, 10_000), (10_000, n)):
+        sel = kept[(kept >= lo) & (kept < hi)]
+        p = RowSample(50, seed=2)
+        p.update(pa.record_batch({"i": sel}), rows=sel)
+        parts.append(p)
+    merged = parts[2].merge(parts[0]).merge(parts[1])
+    np.testing.assert_array_equal(merged.table()["i"].to_numpy(), whole.table()["i"].to_numpy())
+    # The keys are the stream's: a kept row has the key it has among all the rows.
+    full = RowSample(n, seed=2)
+    full.update(pa.record_batch({"i": np.arange(n)}))
+    order = full.table()["i"].to_numpy()
+    kept_set = set(kept.tolist())
+    first_kept = [r for r in order if r in kept_set][:50]
+    np.testing.assert_array_equal(whole.table()["i"].to_numpy(), first_kept)
+    with pytest.raises(ValueError, match="row numbers"):
+        whole.update(pa.record_batch({"i": [1, 2]}), rows=np.array([1]))

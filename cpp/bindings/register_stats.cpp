@@ -64,6 +64,22 @@ void register_stats(py::module_& m) {
       py::arg("base"), py::arg("start"), py::arg("n"), py::arg("cut"));
 
   m.def(
+      "sample_keys_at",
+      [](std::uint64_t base, const bind::in_array<std::uint64_t>& rows) {
+        if (rows.ndim() != 1) throw invalid_input("rows must be 1-D");
+        const auto n = static_cast<std::size_t>(rows.size());
+        py::array_t<double> keys(static_cast<py::ssize_t>(n));
+        double* out = keys.mutable_data();
+        const std::uint64_t* r = rows.data();
+        {
+          py::gil_scoped_release release;
+          sample_keys_at(base, r, n, out);
+        }
+        return keys;
+      },
+      py::arg("base"), py::arg("rows"));
+
+  m.def(
       "two_sample_sorted",
       [](const py::array& a, const py::array& b, bool ks, bool wasserstein) {
         auto va = f64_array(a, "a"), vb = f64_array(b, "b");

@@ -80,6 +80,11 @@ std::uint64_t sample_base(std::uint64_t seed, std::uint64_t stream) noexcept {
   return detail::splitmix_mix(detail::splitmix_mix(seed + kGamma) ^ (stream * kGamma + 1));
 }
 
+void sample_keys_at(std::uint64_t base, const std::uint64_t* rows, std::size_t n,
+                    double* keys) noexcept {
+  for (std::size_t i = 0; i < n; ++i) keys[i] = static_cast<double>(key53(base, rows[i])) * kUnit;
+}
+
 void sample_keys_below(std::uint64_t base, std::uint64_t start, std::size_t n, double cut,
                        std::vector<std::int64_t>& rows, std::vector<double>& keys) {
   if (std::isnan(cut)) throw invalid_input("sample cut must be a number, got NaN");

@@ -88,18 +88,38 @@ class RowSample(Guarded):
             self._cut = min(1.0, (self.size + 6 * self.size**0.5 + 64) / expected_rows)
         self.seen = 0
 
-    def update(self, batch: pa.RecordBatch | pa.Table) -> None:
-        """Offer every row of ``batch`` (the next rows of the stream)."""
+    def update(self, batch: pa.RecordBatch | pa.Table, rows: np.ndarray | None = None) -> None:
+        """Offer every row of ``batch``: the next rows of the stream, or, with ``rows``,
+        the rows of those numbers in the stream (a sample of some of its rows, such as
+        those a filter kept, keyed by their place in the whole stream)."""
         if not isinstance(batch, (pa.RecordBatch, pa.Table)):
             raise TypeError(f"expected a pyarrow RecordBatch or Table, got {type(batch).__name__}")
+        if rows is not None:
+            rows = np.asarray(rows)
+            if (
+                rows.shape != (batch.num_rows,)
+                or rows.dtype.kind not in "iu"
+                or (rows.size and rows.min() < 0)
+            ):
+                raise ValueError(
+                    f"rows must be {batch.num_rows} row numbers >= 0, one a row of the batch"
+                )
         with self._lock:  # row numbers follow the order batches are offered
             self._check_schema(batch.schema)
             n = batch.num_rows
             first, self._row = self._row, self._row + n
+            if rows is not None and rows.size:
+                self._row = max(first, int(rows.max()) + 1)
             self.seen += n
             if self.size == 0:
                 return
-            idx, keys = _core.sample_keys_below(self._base, first, n, min(self._cut, 1.0))
+            cut = min(self._cut, 1.0)
+            if rows is None:
+                idx, keys = _core.sample_keys_below(self._base, first, n, cut)
+            else:
+                keys = _core.sample_keys_at(self._base, rows.astype(np.uint64))
+                idx = np.flatnonzero(keys < cut)
+                keys = keys[idx]
             if idx.size == 0:
                 return
             self._keys.append(keys)

@@ -24,4 +24,9 @@ std::uint64_t sample_base(std::uint64_t seed, std::uint64_t stream) noexcept;
 void sample_keys_below(std::uint64_t base, std::uint64_t start, std::size_t n, double cut,
                        std::vector<std::int64_t>& rows, std::vector<double>& keys);
 
+/// @brief The keys of the @p n rows numbered @p rows (any order): for a sample of some
+/// of a stream's rows, keyed by their place in the whole stream.
+void sample_keys_at(std::uint64_t base, const std::uint64_t* rows, std::size_t n,
+                    double* keys) noexcept;
+
 }  // namespace driftcore

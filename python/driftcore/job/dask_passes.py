@@ -10,9 +10,9 @@ profiles, LSH indexes (documents numbered in order), bottom-k samples
 sample is the single-process one), leakage counts and examples, row hashes.
 
 So the report equals the single-process one, exactly in every count, value grid,
-the MMD sample and the leakage sections, except that float moments may differ in
-their last bits, and beyond ``--leak-rows`` exact-row candidates the verified sample
-is another uniform sample. CSV input is read by one process only: convert it to Parquet first.
+the MMD sample and the leakage sections (beyond ``--leak-rows`` exact-row candidates
+too: they are keyed by their current row numbers), except that float moments may differ
+in their last bits. CSV input is read by one process only: convert it to Parquet first.
 
 Examples
 --------

@@ -334,7 +334,9 @@ class ExactRows(Guarded):
                 first = self.first_current_row + self.n_current
                 rows = rows.append_column(ROW_COLUMN, pa.array(first + idx))
                 rows = rows.append_column(HASH_COLUMN, pa.array(h[idx]))
-                self._candidates.update(rows)
+                # Keyed by their current row numbers: the sample beyond ``cap`` is the same
+                # whatever the parts the current side came in.
+                self._candidates.update(rows, rows=first + idx)
                 self.n_candidates += idx.size
             self.n_current += n
 
