@@ -5,6 +5,7 @@ within the reference, and temporal histogram edges readable in the JSON."""
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pyarrow as pa
@@ -204,3 +205,34 @@ def test_near_duplicates_within_the_reference_are_counted():
     out = io.StringIO()
     render(r.document, out, use_rich=False)
     assert "within the reference:" in out.getvalue()
+
+
+def test_a_saved_index_is_queried_at_the_similarity_asked_for(tmp_path):
+    import pyarrow.parquet as pq
+
+    from driftcore.cli import main
+
+    rng = np.random.default_rng(11)
+    ref = _sentences(rng, 400, 40)
+    # Copies with 1, 2 or 4 words replaced: estimated Jaccard from about 0.95 down.
+    cur = []
+    for k, text in enumerate(ref[:90]):
+        words = text.split()
+        for j in range(1 + (k % 3) * (k % 3)):
+            words[(7 * j + k) % len(words)] = "zzz"
+        cur.append(" ".join(words))
+    pq.write_table(pa.table({"doc": ref}), tmp_path / "ref.parquet")
+    pq.write_table(pa.table({"doc": cur}), tmp_path / "cur.parquet")
+    dcp = tmp_path / "ref.dcp"
+    argv = ["--text-column", "doc", "--text-shingles", "word", "-q"]
+    assert main(["profile", str(tmp_path / "ref.parquet"), "-o", str(dcp), *argv]) == 0
+    found = {}
+    for sim in (0.7, 0.8, 0.95):
+        out = tmp_path / f"r{sim}.json"
+        args = ["compare", str(dcp), str(tmp_path / "cur.parquet"), *argv, "--json", str(out)]
+        main([*args, "--threshold", f"similarity={sim}"])
+        near = json.loads(out.read_text())["leakage"]["near_duplicates"][0]
+        found[sim] = (near["n_leaked"], near["similarity"])
+    # Stricter than the index: fewer pairs; looser: the index's own threshold holds.
+    assert found[0.95][0] < found[0.8][0] and found[0.95][1] == 0.95
+    assert found[0.7] == found[0.8] and found[0.7][1] == 0.8

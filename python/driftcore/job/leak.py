@@ -81,7 +81,8 @@ class TextLeak(Guarded):
     ) -> None:
         self.column = column
         self.index = index
-        self.similarity = float(similarity)
+        # A saved index finds no pair below the threshold its bands were built for.
+        self.similarity = max(float(similarity), index.threshold if index is not None else 0.0)
         self.threads, self.device = threads, device
         self.first_current_row = int(first_current_row)  # of a part of the current side
         self.n_reference = len(index) if index is not None else 0
@@ -99,13 +100,15 @@ class TextLeak(Guarded):
         pairs = self.index.query(
             texts, verify="signature", threads=self.threads, device=self.device
         )
+        keep = pairs.agreement >= self.similarity  # an index built for a lower threshold
+        query, ref, agree = pairs.query[keep], pairs.index[keep], pairs.agreement[keep]
         with self._lock:  # current row numbers follow the order of the batches
-            if len(pairs):
-                q = pairs.query  # sorted by query
+            if len(query):
+                q = query  # sorted by query
                 first = self.first_current_row + self.n_current
                 self.n_leaked += int(1 + np.count_nonzero(q[1:] != q[:-1]))
-                self.n_pairs += len(pairs)
-                for q, i, a in zip(pairs.query, pairs.index, pairs.agreement):
+                self.n_pairs += len(query)
+                for q, i, a in zip(query, ref, agree):
                     if len(self.examples) >= self.max_examples:
                         break
                     self.examples.append(
