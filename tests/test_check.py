@@ -156,6 +156,9 @@ def test_saved_profile_as_reference(frames, tmp_path):
         ({"bins": 0}, "bins must be an integer >= 1"),
         ({"correction": "sidak"}, "correction must be one of"),
         ({"categorical": ["c"]}, "not a numeric column"),
+        ({"text_shingles": "bigram"}, "text_shingles must be auto, word or char"),
+        ({"keep_punctuation": "yes"}, "keep_punctuation must be true or false"),
+        ({"target": ["nope"]}, "--target 'nope' is not a compared column"),
     ],
 )
 def test_bad_options_raise_value_errors_naming_them(frames, kwargs, needle):

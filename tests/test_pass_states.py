@@ -199,3 +199,32 @@ def test_pass_states_of_parts_merge_to_the_whole_input(bounds, rng):
     assert merged_cur.text["t"].section(0.01) == whole_cur.text["t"].section(0.01)
     verify = [x.exact.verify(iter(ref.to_batches(300)), 0.0, 3) for x in (merged_cur, whole_cur)]
     assert verify[0] == verify[1] and verify[1]["n_leaked"] == 100
+
+
+def test_bad_input_is_refused_and_changes_nothing(rng):
+    t = _table(rng, 50)
+    hashes = RowHashes(["x", "k"])
+    hashes.update(t)
+    before = hashes.to_bytes()
+    with pytest.raises(TypeError, match="RecordBatch"):
+        hashes.update({"x": [1.0]})
+    with pytest.raises(ValueError, match="no column 'k'"):
+        hashes.update(t.select(["x"]))
+    assert hashes.to_bytes() == before
+    with pytest.raises(ValueError, match="size and start"):
+        RowSample(-1)
+    with pytest.raises(ValueError, match="row numbers"):
+        RowSample(5).update(pa.record_batch({"i": [1, 2]}), rows=np.array([-1, 3]))
+    with pytest.raises(ValueError, match="1-D"):
+        driftcore._core.sample_keys_at(1, np.zeros((2, 2), np.uint64))
+
+
+def test_an_index_copy_shares_nothing_it_could_change():
+    index = driftcore.LSHIndex(driftcore.MinHasher(num_perm=32, n=2), 0.7)
+    index.add(["the cat sat on the mat", "a dog ran in the park"])
+    twin = copy.deepcopy(index)
+    assert twin == index
+    twin.add(["the cat sat on the mat today"])
+    assert len(twin) == 3 and len(index) == 2
+    assert twin.merge(index) == copy.deepcopy(twin).merge(index)
+    assert copy.deepcopy(driftcore.LSHIndex()) == driftcore.LSHIndex()

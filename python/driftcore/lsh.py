@@ -368,18 +368,22 @@ class LSHIndex(Guarded):
             details = ", ".join(f"{k}: {mine[k]!r} vs {theirs.get(k)!r}" for k in diff)
             raise ValueError(f"cannot merge LSH indexes with different settings ({details})")
 
-    def merge(self, other: LSHIndex) -> LSHIndex:
-        """A new index holding this one's documents then ``other``'s (numbered after)."""
-        if not isinstance(other, LSHIndex):
-            raise TypeError(f"can only merge another LSHIndex, got {type(other).__name__}")
-        self._check_compatible(other)
-        out = LSHIndex(
+    def _empty_like(self) -> LSHIndex:
+        """An index with these settings and no documents."""
+        return LSHIndex(
             self.hasher,
             self.threshold,
             bands=self.bands,
             rows=self.rows,
             keep_signatures=self.keep_signatures,
         )
+
+    def merge(self, other: LSHIndex) -> LSHIndex:
+        """A new index holding this one's documents then ``other``'s (numbered after)."""
+        if not isinstance(other, LSHIndex):
+            raise TypeError(f"can only merge another LSHIndex, got {type(other).__name__}")
+        self._check_compatible(other)
+        out = self._empty_like()
         n_a, keys_a, valid_a, sigs_a = self._snapshot()
         n_b, keys_b, valid_b, sigs_b = other._snapshot()
         out._keys = [keys_a, keys_b]
@@ -471,6 +475,18 @@ class LSHIndex(Guarded):
     def __reduce__(self) -> tuple:
         # pickle (Dask, multiprocessing) through the checked, compacted wire format
         return (_wire.restore, (LSHIndex, self.to_bytes()))
+
+    def __deepcopy__(self, memo: dict) -> LSHIndex:
+        # The joined arrays are never written again (see _snapshot): a copy shares them,
+        # where a round trip through bytes would recompute and check every band key
+        # (the Dask driver copies the first state of every merge).
+        n, keys, valid, sigs = self._snapshot()
+        out = self._empty_like()
+        if n:
+            out._keys, out._valid, out._n = [keys], [valid], n
+            if sigs is not None:
+                out._sigs = [sigs]
+        return out
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LSHIndex) and self.to_bytes() == other.to_bytes()

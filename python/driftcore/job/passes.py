@@ -292,19 +292,18 @@ def _summarize(
     return rows
 
 
-def reference_side(src: Source, plan: Plan, st: ReferenceStates) -> Side:
-    """The reference's Side after its first pass."""
+def _side(src: Source, plan: Plan, st: Any, **leakage: Any) -> Side:
+    """A side after its pass: rows, profile and MMD sample of ``st``, and its leakage
+    states."""
     if st.rows == 0:
         raise InputError(src.path, "no rows")
-    return Side(
-        src.path,
-        src.format,
-        st.rows,
-        st.profile,
-        sample=numeric_matrix(st.sample.table(), plan.of("numeric")),
-        indexes=st.indexes,
-        hashes=st.hashes,
-    )
+    sample = numeric_matrix(st.sample.table(), plan.of("numeric"))
+    return Side(src.path, src.format, st.rows, st.profile, sample, **leakage)
+
+
+def reference_side(src: Source, plan: Plan, st: ReferenceStates) -> Side:
+    """The reference's Side after its first pass."""
+    return _side(src, plan, st, indexes=st.indexes, hashes=st.hashes)
 
 
 def reference_second_pass(
@@ -384,17 +383,7 @@ def current_states(
 
 def current_side(src: Source, plan: Plan, st: CurrentStates) -> Side:
     """The current side's Side after its pass."""
-    if st.rows == 0:
-        raise InputError(src.path, "no rows")
-    return Side(
-        src.path,
-        src.format,
-        st.rows,
-        st.profile,
-        numeric_matrix(st.sample.table(), plan.of("numeric")),
-        text=st.text,
-        exact=st.exact,
-    )
+    return _side(src, plan, st, text=st.text, exact=st.exact)
 
 
 class LocalPasses:

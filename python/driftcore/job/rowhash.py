@@ -260,7 +260,12 @@ class RowHashes(Guarded):
         self._set: HashSet | None = None  # the distinct hashes, once asked for
 
     def update(self, batch: pa.RecordBatch | pa.Table) -> None:
-        """Hash every row of ``batch``."""
+        """Hash every row of ``batch`` (it must hold the key columns)."""
+        if not isinstance(batch, (pa.RecordBatch, pa.Table)):
+            raise TypeError(f"expected a pyarrow RecordBatch or Table, got {type(batch).__name__}")
+        missing = [c for c in self.columns if c not in batch.schema.names]
+        if missing:
+            raise ValueError(f"the batch has no column {missing[0]!r} of the row key")
         with self._lock:  # the hasher draws its weights lazily: it runs alone too
             n = batch.num_rows
             self._unfreeze()
