@@ -73,7 +73,7 @@ cat "$out/smoke.log"
 
 tests_of() {
   case "$1" in
-    core) echo tests/test_gpu.py tests/test_cli.py ;;
+    core) echo tests/test_gpu.py tests/test_value_grid_device.py tests/test_cli.py ;;
     minhash) echo tests/test_minhash_gpu.py ;;
     mmd) echo tests/test_mmd_gpu.py tests/test_dask_cuda.py ;;
   esac

@@ -24,18 +24,29 @@ def core(cp, driftcore) -> None:
         cpu.update(x)
         gpu.update(cp.asarray(x))
         assert cpu == gpu, "histogram counts differ"
+    constant = np.full(5000, 0.5)  # every lane of a warp on one counter
+    cpu, gpu = (
+        driftcore.Histogram(np.linspace(-3, 3, 17)),
+        driftcore.Histogram(np.linspace(-3, 3, 17)),
+    )
+    cpu.update(constant)
+    gpu.update(cp.asarray(constant))
+    assert cpu == gpu, "histogram counts of a constant column differ"
     w = rng.random(x.size)
-    cpu = driftcore.Histogram(np.linspace(-3, 3, 9000), weighted=True)  # global counters
-    gpu = driftcore.Histogram(np.linspace(-3, 3, 9000), weighted=True)
-    cpu.update(np.nan_to_num(x), w)
-    gpu.update(cp.asarray(np.nan_to_num(x)), cp.asarray(w))
-    assert np.array_equal(cpu.counts, gpu.counts), "weighted histogram counts differ"
+    for bins in (64, 9000):  # shared and global weighted counters
+        cpu = driftcore.Histogram(np.linspace(-3, 3, bins), weighted=True)
+        gpu = driftcore.Histogram(np.linspace(-3, 3, bins), weighted=True)
+        cpu.update(np.nan_to_num(x), w)
+        gpu.update(cp.asarray(np.nan_to_num(x)), cp.asarray(w))
+        assert np.array_equal(cpu.counts, gpu.counts), "weighted histogram counts differ"
     print("ok histogram (shared, global and weighted paths)")
-    a = driftcore.ValueGrid()
-    a.update(cp.asarray(x))
-    b = driftcore.ValueGrid()
-    b.update(x)
-    assert a == b, "value grids differ"
+    # One dense pass (normal values), then several (few integers: the grid's shift is 0).
+    for values in (x, rng.integers(0, 40, 10_007).astype(np.float64)):
+        a = driftcore.ValueGrid()
+        a.update(cp.asarray(values))
+        b = driftcore.ValueGrid()
+        b.update(values)
+        assert a == b, "value grids differ"
     print("ok value grid")
     p = driftcore.Profile.build({"x": cp.asarray(x)}, device="gpu")
     assert p.fingerprint() == driftcore.Profile.build({"x": x}, device="cpu").fingerprint()

@@ -82,7 +82,7 @@ def test_mixed_devices_refused(cp):
 
 
 def test_value_grid_and_profile_bit_identical(cp, rng):
-    # The grid's device path counts cells with cupy; the exact sums copy to the host.
+    # The grid, counts, extremes and exact sums all come from the device kernels.
     x = rng.normal(size=1_000_003)
     x[::97] = np.nan
     x[::89] = -0.0
@@ -219,6 +219,23 @@ def test_ks_with_ties_on_the_device(cp, rng):
     cpu = driftcore.metrics.ks(a, b)
     gpu = driftcore.metrics.ks(cp.asarray(a), cp.asarray(b))
     assert gpu.statistic == cpu.statistic and gpu.pvalue == cpu.pvalue
+
+
+def test_a_device_profile_copies_no_column_to_the_host(cp, rng, monkeypatch):
+    # Every device-to-host copy cupy makes goes through ndarray.get (asnumpy calls it):
+    # none may carry a column. The kernels bring back only binade sums and grid cells.
+    x = cp.asarray(rng.normal(size=4_000_000).astype(np.float32))
+    sizes = []
+    get = cp.ndarray.get
+
+    def counted(self, *args, **kwargs):
+        sizes.append(self.size)
+        return get(self, *args, **kwargs)
+
+    monkeypatch.setattr(cp.ndarray, "get", counted)
+    prof = driftcore.Profile.build({"x": x}, device="gpu")
+    assert prof.columns["x"].moments.count == x.size
+    assert max(sizes, default=0) < 100_000, sizes
 
 
 def test_profile_of_float32_with_missing_values(cp, rng):

@@ -199,28 +199,3 @@ def test_older_layout_is_refused_with_what_to_do():
     old = _wire.frame(b"PROF", struct.pack("<Q", len(head)) + head)
     with pytest.raises(ValueError, match="older layout.*rebuild it"):
         Profile.from_bytes(old)
-
-
-@pytest.mark.parametrize(
-    "values",
-    [
-        np.array([]),
-        np.array([np.nan, np.inf, -np.inf]),
-        np.array([-0.0, 0.0, 3.5]),
-        np.array([1e308, -1e308, np.nan, 7.0]),
-        np.random.default_rng(4).normal(size=10_001),
-    ],
-)
-def test_the_device_moments_code_counts_as_the_cpu_kernel(values):
-    # profile.moments_xp is the GPU path (with cupy); run here with numpy.
-    from driftcore.profile import moments_xp
-
-    got = moments_xp(np, values)
-    want, _, _ = driftcore.ValueGrid()._update_summarized(values.astype(np.float64), 1)
-    assert (got.count, got.nan, got.pos_inf, got.neg_inf) == (
-        want.count,
-        want.nan,
-        want.pos_inf,
-        want.neg_inf,
-    )
-    assert (got.min, got.max) == (want.min, want.max)

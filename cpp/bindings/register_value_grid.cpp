@@ -52,6 +52,33 @@ void register_value_grid(py::module_& m) {
           },
           py::arg("values"), py::arg("threads") = 0)
       .def(
+          "update_summarized_device",
+          [](value_grid& g, std::uintptr_t ptr, std::size_t n, const std::string& typestr,
+             std::uintptr_t stream) {
+            array_view v = device_view(ptr, n, typestr);
+            value_summary s;
+            {
+              // The caller holds the device array; the Python wrapper serializes use of `g`.
+              py::gil_scoped_release release;
+              s = g.update_summarized_device(v, stream);
+            }
+            return py::make_tuple(s.counts, to_numpy(s.sums.s1), to_numpy(s.sums.s2));
+          },
+          py::arg("ptr"), py::arg("n"), py::arg("typestr"), py::arg("stream"))
+      .def(
+          "update_summarized_replay",
+          [](value_grid& g, const py::array& values) {
+            array_view v = host_view(values);
+            value_summary s;
+            {
+              py::gil_scoped_release release;
+              s = g.update_summarized_replay(v);
+            }
+            return py::make_tuple(s.counts, to_numpy(s.sums.s1), to_numpy(s.sums.s2));
+          },
+          py::arg("values"),
+          "The device algorithm of update_summarized_device run on the host (for tests).")
+      .def(
           "add_counts",
           [](value_grid& g,
              const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& keys,

@@ -53,6 +53,15 @@ struct exact_limbs {
     out.s2.assign(s2, s2 + kS2Limbs);
     return out;
   }
+  // Add (or subtract) the unsigned integer of `count` 64-bit words, least significant
+  // first, shifted left by p. Zero words are skipped: only the value must fit.
+  static void put_words(std::int64_t* limbs, int p, const std::uint64_t* words, int count,
+                        bool negative) noexcept {
+    for (int k = 0; k < count; ++k) {
+      const int q = p + 64 * k;
+      if (words[k]) put64(limbs, q >> 5, q & 31, words[k], negative);
+    }
+  }
   // Add (or subtract) the unsigned 128-bit v << p.
   static void put(std::int64_t* limbs, int p, unsigned __int128 v, bool negative) noexcept {
     put64(limbs, p >> 5, p & 31, static_cast<std::uint64_t>(v), negative);

@@ -6,6 +6,7 @@
 #include "driftcore/lsh.hpp"
 #include "driftcore/minhash.hpp"
 #include "driftcore/mmd.hpp"
+#include "driftcore/value_grid.hpp"
 
 namespace driftcore {
 
@@ -48,6 +49,10 @@ void band_keys_device(const std::uint32_t*, std::size_t, std::uint32_t, std::uin
 
 mmd_sums mmd_permutation_sums_device(const float*, std::size_t, std::size_t, const mmd_kernel_spec&,
                                      const std::uint64_t*, std::size_t, std::uintptr_t) {
+  no_cuda();
+}
+
+value_summary value_grid::update_summarized_device(const array_view&, std::uintptr_t) {
   no_cuda();
 }
 

@@ -448,18 +448,14 @@ def _check_kind(name: str, was: str, now: str) -> None:
 
 
 def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> None:
-    where = _dispatch.resolve_device(device, c.values)
-    if where == "gpu":
+    values = c.values
+    if _dispatch.resolve_device(device, values) == "gpu" and not _dispatch.is_device_array(values):
         import cupy as cp
 
-        m = moments_xp(cp, c.values)
-        # The exact sums on the host: the same bits as the CPU path (a copy of the
-        # values to the host; the device has no exact accumulator yet).
-        s1, s2 = _core.power_sums(cp.asnumpy(c.values), threads)
-        col.grid.update(c.values, threads=threads or None)
-    else:
-        # One pass over the values: grid cells, counts, extremes and exact sums.
-        m, s1, s2 = col.grid._update_summarized(c.values, threads)
+        values = cp.asarray(values)
+    # One pass over the values (on the device for a cupy array): grid cells, counts,
+    # extremes and exact sums.
+    m, s1, s2 = col.grid._update_summarized(values, threads)
     col.moments.merge(m)
     col.nulls += c.nulls
     col.sums = (col.sums[0] + _digits_int(s1), col.sums[1] + _digits_int(s2))
@@ -490,41 +486,6 @@ def _exact_mean_m2(col: NumericColumn) -> None:
         m.m2 = (n * s2 - s1 * s1) / (n << 2148)
     except OverflowError:  # M2 beyond the largest double (values near 1e308)
         m.m2 = float("inf")
-
-
-def moments_xp(xp: Any, values: Any) -> Any:
-    """Counts (finite, NaN, +-inf) and extremes of ``values`` with the array module
-    ``xp`` (cupy for device arrays), read back in one transfer. The mean and M2 are
-    left at 0: the profile sets them from its exact sums.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from driftcore.profile import moments_xp
-    >>> m = moments_xp(np, np.array([1.0, -2.0, np.nan, np.inf, 5.0]))
-    >>> m.count, m.nan, m.pos_inf, m.neg_inf, m.min, m.max
-    (3, 1, 1, 0, -2.0, 5.0)
-    """
-    x = xp.asarray(values, dtype=xp.float64)
-    finite = xp.isfinite(x)
-    inf = float("inf")
-    # Counts below 2**53 are exact in float64: one small array holds everything.
-    summary = xp.stack(
-        [
-            finite.sum(dtype=xp.float64),
-            xp.isnan(x).sum(dtype=xp.float64),
-            xp.isposinf(x).sum(dtype=xp.float64),
-            xp.isneginf(x).sum(dtype=xp.float64),
-            xp.where(finite, x, inf).min() if x.size else xp.asarray(inf),
-            xp.where(finite, x, -inf).max() if x.size else xp.asarray(-inf),
-        ]
-    )
-    count, nan, pos, neg, lo, hi = (float(v) for v in (summary.get() if xp is not np else summary))
-    m = _core.Moments()
-    m.count, m.nan, m.pos_inf, m.neg_inf = int(count), int(nan), int(pos), int(neg)
-    if m.count:
-        m.min, m.max = lo, hi
-    return m
 
 
 def as_categorical(name: str, chunk: Any) -> Any:

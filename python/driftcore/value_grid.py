@@ -63,14 +63,12 @@ class ValueGrid(Guarded):
         """Count the finite values of a 1-D numpy or cupy array. A failed or
         interrupted update leaves the grid unchanged.
 
-        On the GPU the cells are counted on the device and only the occupied ones
-        (at most a chunk's distinct values, usually at most ``max_cells``) are
-        copied to the host; the result is the same grid."""
+        On the GPU the cells are counted on the device (one scan, then counting
+        passes only while the grid is finer than a binade); at most
+        ``max_cells`` cells and the binades' sums come back to the host. The result
+        is the same grid."""
         if _dispatch.is_device_array(values):
-            _, _, _, arr = _dispatch.device_1d(values)
-            with self._lock:
-                keys, counts = _device_cells(arr, self._g.shift)
-                self._g.add_counts(keys, counts, self._g.shift)
+            self._update_summarized(values, 0)
             return
         v = _dispatch.host_1d(values)
         nthreads = _dispatch.resolve_threads(threads)
@@ -82,7 +80,14 @@ class ValueGrid(Guarded):
     ) -> tuple[Any, np.ndarray, np.ndarray]:
         """update() of a host array that also returns, from the same pass, the
         values' ``_core.Moments`` (counts and extremes; mean and m2 left 0) and their
-        exact sums as ``_core.power_sums`` digits."""
+        exact sums as ``_core.power_sums`` digits. A cupy array is read on the
+        device, in work ordered on cupy's current stream."""
+        if _dispatch.is_device_array(values):
+            ptr, n, typestr, keep = _dispatch.device_1d(values)
+            with self._lock:
+                out = self._g.update_summarized_device(ptr, n, typestr, _dispatch.current_stream())
+            del keep  # the device array lives until the kernels are done
+            return out
         with self._lock:
             return self._g.update_summarized(values, threads)
 
@@ -243,19 +248,6 @@ class ValueGrid(Guarded):
             f"ValueGrid({self.total} values in {self.counts.size} of at most "
             f"{self.max_cells} cells, shift {self.shift})"
         )
-
-
-def _device_cells(arr: Any, shift: int) -> tuple[np.ndarray, np.ndarray]:
-    """Occupied cells at ``shift`` and their counts of a cupy array's finite values."""
-    import cupy as cp
-
-    x = arr.astype(cp.float64, copy=False)
-    x = x[cp.isfinite(x)] + 0.0  # -0.0 counts as +0.0
-    u = x.view(cp.uint64)
-    sign = cp.uint64(1 << 63)
-    k = cp.where((u & sign) != 0, ~u, u | sign) >> cp.uint64(shift)
-    keys, counts = cp.unique(k, return_counts=True)
-    return cp.asnumpy(keys).astype(np.uint64), cp.asnumpy(counts).astype(np.uint64)
 
 
 def ks_bounds(a: ValueGrid, b: ValueGrid) -> tuple[float, float]:

@@ -52,6 +52,16 @@ class value_grid {
   /// them besides the grid: the moments' counts and extremes, and the exact sums.
   value_summary update_summarized(const array_view& values, int threads);
 
+  /// @brief update_summarized() of device-resident @p values (a CUDA pointer), in
+  /// work ordered on @p stream (a cudaStream_t, 0 for the default stream): the same
+  /// grid, counts and sums. The values stay on the device; at most max_cells cells and
+  /// a few hundred kilobytes of binade sums come back. Throws without CUDA.
+  value_summary update_summarized_device(const array_view& values, std::uintptr_t stream);
+
+  /// @brief The device algorithm of update_summarized_device() run on the host, value
+  /// by value in the kernels' order of operations: for tests without a device.
+  value_summary update_summarized_replay(const array_view& values);
+
   /// @brief Add counted cells: @p keys (strictly increasing, cells of finite values)
   /// at @p shift with their @p counts (> 0), as a device computes them. The same as
   /// updating with the values they count, when @p shift is at most this grid's.
@@ -89,6 +99,7 @@ class value_grid {
 
  private:
   friend struct value_grid_block;
+  friend struct value_grid_levels;
 
   /// Merge sorted (key, count) runs at this shift into the grid, then coarsen until at
   /// most max_cells remain.
