@@ -139,3 +139,21 @@ def test_device_sums_carry_into_the_third_word():
     cpu, gpu = ValueGrid(), ValueGrid()
     _same(cpu._update_summarized(x, 0), gpu._update_summarized(cp.asarray(x), 0))
     assert gpu == cpu
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["normal", "normal float32", "every binade", "specials"])
+def test_device_scan_with_its_counters_in_global_memory(name):
+    # The path of cards whose blocks cannot have 144 KiB of shared memory.
+    cp = pytest.importorskip("cupy")
+    from driftcore.value_grid import ValueGrid
+
+    cap, chunks = CASES[name]
+    cpu, gpu = ValueGrid(cap), ValueGrid(cap)
+    _core._set_small_shared_memory(True)
+    try:
+        for chunk in chunks:
+            _same(cpu._update_summarized(chunk, 1), gpu._update_summarized(cp.asarray(chunk), 0))
+    finally:
+        _core._set_small_shared_memory(False)
+    assert gpu == cpu

@@ -20,6 +20,9 @@ void register_device(py::module_& m) {
   m.def("_set_thread_start_limit", &set_thread_start_limit, py::arg("limit"),
         "For tests: each parallel call starts at most `limit` threads (< 0: no cap), "
         "as under a process limit.");
+  m.def("_set_small_shared_memory", &set_small_shared_memory, py::arg("on"),
+        "For tests: kernels that need much shared memory take their path for cards "
+        "with less.");
   m.def("_refused_thread_starts", &refused_thread_starts,
         "Thread starts refused so far (by the system or the cap).");
 }

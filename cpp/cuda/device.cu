@@ -2,6 +2,8 @@
 // gracefully (no device) on machines without a driver.
 #include <cuda_runtime.h>
 
+#include <atomic>
+
 #include "build_config.hpp"
 #include "driftcore/device.hpp"
 
@@ -22,6 +24,18 @@ int cuda_device_count() noexcept {
 
 std::string cuda_build_summary() {
   return std::string("CUDA ") + DRIFTCORE_CUDA_VERSION + ", architectures " + DRIFTCORE_CUDA_ARCHS;
+}
+
+namespace {
+std::atomic<bool> small_shared{false};
+}  // namespace
+
+void set_small_shared_memory(bool on) noexcept {
+  small_shared.store(on);
+}
+
+bool small_shared_memory() noexcept {
+  return small_shared.load();
 }
 
 }  // namespace driftcore

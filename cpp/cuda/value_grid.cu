@@ -15,6 +15,7 @@
 
 #include "../src/value_grid_device.hpp"
 #include "cuda_util.cuh"
+#include "driftcore/device.hpp"
 #include "driftcore/value_grid.hpp"
 
 namespace driftcore {
@@ -47,8 +48,9 @@ struct atomic_add {
 
 constexpr int kScanThreads = 1024;
 constexpr int kThreads = 256;
-// Per binade: a 32-bit count and four 64-bit words.
-constexpr std::size_t kScanShared = kBinades * (sizeof(std::uint32_t) + 4 * sizeof(std::uint64_t));
+// A scan block's counters, per binade: four 64-bit words and a 32-bit count.
+constexpr unsigned kScanWords = 4 * kBinades + kBinades / 2;
+constexpr std::size_t kScanShared = kScanWords * sizeof(std::uint64_t);
 
 __device__ unsigned long long warp_min(unsigned long long v) {
   for (int o = 16; o; o /= 2) {
@@ -64,40 +66,51 @@ __device__ unsigned long long warp_max(unsigned long long v) {
   }
   return v;
 }
-__device__ std::uint32_t warp_sum(std::uint32_t v) {
+__device__ unsigned long long warp_sum(unsigned long long v) {
   for (int o = 16; o; o /= 2) v += __shfl_xor_sync(0xFFFFFFFFu, v, o);
   return v;
 }
 
-// Block b sums values [b * per, (b + 1) * per) into shared counters, then adds its
-// occupied binades and its tallies to the totals `w`.
+// One block a multiprocessor (its counters take most of the shared memory). Each
+// block takes chunks of `per` values in turn (chunk blockIdx.x, then gridDim.x
+// further on) and sums each into its counters, then adds the chunk's occupied binades
+// to the totals `w`; its tallies go to `w` at the end. The counters are in shared
+// memory, or at `scratch` (one slice a block) on cards with less shared memory a
+// block than they need.
 template <class T>
 __global__ void __launch_bounds__(kScanThreads)
     scan_kernel(const T* __restrict__ x, std::size_t n, std::size_t per, int low,
-                detail::scan_words* __restrict__ w) {
+                detail::scan_words* __restrict__ w, std::uint64_t* __restrict__ scratch) {
   extern __shared__ std::uint64_t sh[];
-  const detail::scan_block b{reinterpret_cast<std::uint32_t*>(sh + 4 * kBinades), sh, sh + kBinades,
-                             sh + 2 * kBinades, sh + 3 * kBinades};
-  for (unsigned i = threadIdx.x; i < 4 * kBinades; i += blockDim.x) sh[i] = 0;
-  for (unsigned i = threadIdx.x; i < kBinades; i += blockDim.x) b.count[i] = 0;
-  __syncthreads();
+  std::uint64_t* base = scratch ? scratch + std::size_t(blockIdx.x) * kScanWords : sh;
+  const detail::scan_block b{reinterpret_cast<std::uint32_t*>(base + 4 * kBinades), base,
+                             base + kBinades, base + 2 * kBinades, base + 3 * kBinades};
   detail::scan_tally t;
-  const std::size_t begin = std::size_t(blockIdx.x) * per;
-  const std::size_t end = begin + per < n ? begin + per : n;
-  // Four loads in flight a thread before any of them is used.
-  constexpr unsigned kLoads = 4;
-  for (std::size_t i = begin + threadIdx.x; i < end; i += kLoads * blockDim.x) {
-    double v[kLoads];
+  for (std::size_t begin = std::size_t(blockIdx.x) * per; begin < n;
+       begin += std::size_t(gridDim.x) * per) {
+    for (unsigned i = threadIdx.x; i < kScanWords; i += blockDim.x) base[i] = 0;
+    __syncthreads();
+    const std::size_t end = begin + per < n ? begin + per : n;
+    // Four loads in flight a thread before any of them is used.
+    constexpr unsigned kLoads = 4;
+    for (std::size_t i = begin + threadIdx.x; i < end; i += kLoads * blockDim.x) {
+      double v[kLoads];
 #pragma unroll
-    for (unsigned k = 0; k < kLoads; ++k) {
-      const std::size_t at = i + k * blockDim.x;
-      v[k] = at < end ? static_cast<double>(x[at]) : 0.0;
+      for (unsigned k = 0; k < kLoads; ++k) {
+        const std::size_t at = i + k * blockDim.x;
+        v[k] = at < end ? static_cast<double>(x[at]) : 0.0;
+      }
+#pragma unroll
+      for (unsigned k = 0; k < kLoads; ++k)
+        if (i + k * blockDim.x < end) detail::scan_value(v[k], low, b, t, atomic_add{});
     }
-#pragma unroll
-    for (unsigned k = 0; k < kLoads; ++k)
-      if (i + k * blockDim.x < end) detail::scan_value(v[k], low, b, t, atomic_add{});
+    __syncthreads();
+    for (unsigned binade = threadIdx.x; binade < kBinades; binade += blockDim.x)
+      detail::flush_binade(binade, b, w, atomic_add{});
+    __syncthreads();
   }
-  const std::uint32_t nan = warp_sum(t.nan), pos = warp_sum(t.pos_inf), neg = warp_sum(t.neg_inf);
+  const unsigned long long nan = warp_sum(t.nan), pos = warp_sum(t.pos_inf),
+                           neg = warp_sum(t.neg_inf);
   const unsigned long long lo = warp_min(t.min_key), hi = warp_max(t.max_key);
   if (threadIdx.x % 32 == 0) {
     if (nan) atomicAdd(reinterpret_cast<unsigned long long*>(&w->nan), nan);
@@ -106,9 +119,6 @@ __global__ void __launch_bounds__(kScanThreads)
     if (lo != ~0ull) atomicMin(reinterpret_cast<unsigned long long*>(&w->min_key), lo);
     if (hi) atomicMax(reinterpret_cast<unsigned long long*>(&w->max_key), hi);
   }
-  __syncthreads();
-  for (unsigned binade = threadIdx.x; binade < kBinades; binade += blockDim.x)
-    detail::flush_binade(binade, b, w, atomic_add{});
 }
 
 template <class T>
@@ -182,14 +192,22 @@ class device_backend {
     cuda_check(cudaMemsetAsync(dw, 0, sizeof(detail::scan_words), s_), "memset");
     cuda_check(cudaMemsetAsync(&dw->min_key, 0xFF, sizeof(std::uint64_t), s_), "memset");
     if (n_) {
-      const std::size_t per = detail::scan_block_values(n_, sms_);
-      cuda_check(cudaFuncSetAttribute(scan_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                      static_cast<int>(kScanShared)),
-                 "cudaFuncSetAttribute");
+      const std::size_t per = detail::scan_chunk_values(n_, sms_);
+      const auto blocks =
+          static_cast<unsigned>(std::min<std::size_t>((n_ + per - 1) / per, std::size_t(sms_)));
+      int device = 0, optin = 0;
+      cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+      cuda_check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+                 "attribute");
+      const bool shared = static_cast<std::size_t>(optin) >= kScanShared && !small_shared_memory();
+      device_buffer scratch(shared ? 0 : std::size_t(blocks) * kScanShared, s_);
+      if (shared)
+        cuda_check(cudaFuncSetAttribute(scan_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        static_cast<int>(kScanShared)),
+                   "cudaFuncSetAttribute");
       detail::clear_launch_error();
-      scan_kernel<T>
-          <<<static_cast<unsigned>((n_ + per - 1) / per), kScanThreads, kScanShared, s_>>>(
-              x_, n_, per, low_, dw);
+      scan_kernel<T><<<blocks, kScanThreads, shared ? kScanShared : 0, s_>>>(
+          x_, n_, per, low_, dw, scratch.as<std::uint64_t>());
       cuda_check(cudaGetLastError(), "value grid scan launch");
     }
     cuda_check(cudaMemcpyAsync(&w, dw, sizeof w, cudaMemcpyDeviceToHost, s_), "download");

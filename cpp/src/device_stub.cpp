@@ -20,6 +20,11 @@ std::string cuda_build_summary() {
   return "";
 }
 
+void set_small_shared_memory(bool) noexcept {}
+bool small_shared_memory() noexcept {
+  return false;
+}
+
 namespace {
 [[noreturn]] void no_cuda() {
   throw std::runtime_error(

@@ -8,8 +8,8 @@
 // exponent), the count of the finite values and the exact sums of their mantissas m
 // and of m^2, in 192-bit integers; NaN and infinity counts; the extreme keys. These
 // give the moments' counts and extremes, the exact power sums, and the grid's cells
-// at shift 52. Each block of values sums into 128-bit counters in shared memory, then
-// adds them to the 192-bit totals.
+// at shift 52. Each chunk of values sums into 128-bit counters (a block's, in shared
+// memory), which are then added to the 192-bit totals.
 //
 // Passes 2 and on, only when the grid's final shift is below 52: the occupied cells
 // at a level p (at most max_cells) are refined into 2^(p-s) children each at level
@@ -37,17 +37,18 @@ constexpr unsigned kBinades = 4096;
 constexpr int kBinadeShift = 52;  // a key's binade: key >> 52
 /// Children of one dense pass: 32 MiB of 64-bit counters.
 constexpr std::size_t kDenseCells = std::size_t(1) << 22;
-/// Values one scan block sums in 128 bits: m^2 < 2^106, so the sums stay below 2^126.
-constexpr std::size_t kScanBlockValues = std::size_t(1) << 20;
+/// Values of one scan chunk, summed in 128 bits: m^2 < 2^106, so the sums stay below
+/// 2^126.
+constexpr std::size_t kScanChunkValues = std::size_t(1) << 20;
 
-/// Values a scan block sums when @p n values are spread over a card of @p sms
-/// multiprocessors: two blocks a multiprocessor or more, whole warps, at most
-/// kScanBlockValues.
-inline std::size_t scan_block_values(std::size_t n, int sms) {
+/// Values of a scan chunk when @p n values are spread over a card of @p sms
+/// multiprocessors: two chunks a multiprocessor or more, whole warps, at most
+/// kScanChunkValues.
+inline std::size_t scan_chunk_values(std::size_t n, int sms) {
   const std::size_t blocks = 2 * static_cast<std::size_t>(sms > 0 ? sms : 1);
   std::size_t per = (n + blocks - 1) / blocks;
   per = (per + 1023) / 1024 * 1024;
-  return std::min(std::max<std::size_t>(per, 1024), kScanBlockValues);
+  return std::min(std::max<std::size_t>(per, 1024), kScanChunkValues);
 }
 
 /// What the scan leaves on the device and brings back in one copy.
@@ -59,7 +60,7 @@ struct scan_words {
   std::uint64_t min_key, max_key;  // grid keys of the finite extremes
 };
 
-/// One scan block's counters (shared memory on the device).
+/// The counters of the chunk a scan block is summing (in shared memory on the device).
 struct scan_block {
   std::uint32_t* count;
   std::uint64_t *s1_lo, *s1_hi, *s2_lo, *s2_hi;
@@ -67,7 +68,7 @@ struct scan_block {
 
 /// One thread's tallies of what is not a binade sum.
 struct scan_tally {
-  std::uint32_t nan = 0, pos_inf = 0, neg_inf = 0;
+  std::uint64_t nan = 0, pos_inf = 0, neg_inf = 0;
   std::uint64_t min_key = ~std::uint64_t(0), max_key = 0;
 };
 

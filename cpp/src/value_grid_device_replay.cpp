@@ -39,7 +39,7 @@ class replay_backend {
     std::vector<std::uint64_t> sums(4 * kBinades);
     const detail::scan_block b{count.data(), sums.data(), sums.data() + kBinades,
                                sums.data() + 2 * kBinades, sums.data() + 3 * kBinades};
-    const std::size_t per = detail::scan_block_values(n_, kReplaySms);
+    const std::size_t per = detail::scan_chunk_values(n_, kReplaySms);
     for (std::size_t begin = 0; begin < n_; begin += per) {
       std::fill(count.begin(), count.end(), 0u);
       std::fill(sums.begin(), sums.end(), 0u);

@@ -19,4 +19,11 @@ int cuda_device_count() noexcept;
 /// @brief CUDA toolkit version and architectures of this build ("" without CUDA).
 std::string cuda_build_summary();
 
+/// @brief For tests: kernels whose counters need more shared memory than some cards
+/// have (the value grid's scan) take their other path, as on such a card.
+void set_small_shared_memory(bool on) noexcept;
+
+/// @brief Whether set_small_shared_memory() is on.
+bool small_shared_memory() noexcept;
+
 }  // namespace driftcore
