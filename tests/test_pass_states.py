@@ -228,3 +228,21 @@ def test_an_index_copy_shares_nothing_it_could_change():
     assert len(twin) == 3 and len(index) == 2
     assert twin.merge(index) == copy.deepcopy(twin).merge(index)
     assert copy.deepcopy(driftcore.LSHIndex()) == driftcore.LSHIndex()
+
+
+def test_row_hash_copies_are_independent(rng):
+    t = _table(rng, 200)
+    filling = RowHashes(["x", "k"])
+    filling.update(t)
+    frozen = copy.deepcopy(filling)
+    frozen.lookup()  # its distinct set made: a copy of it shares that set
+    for state in (filling, frozen):
+        before = state.to_bytes()
+        twin = copy.deepcopy(state)
+        twin.update(_table(rng, 30))
+        twin.update(t.slice(0, 0))  # an empty batch leaves a shared set as it is
+        assert twin.n_rows == 230 and state.to_bytes() == before
+        assert len(twin.lookup()) > len(state.lookup())
+        assert copy.deepcopy(state).merge(twin).to_bytes() == (
+            RowHashes.from_bytes(before).merge(twin).to_bytes()
+        )

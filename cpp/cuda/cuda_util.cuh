@@ -3,13 +3,12 @@
 // into RuntimeError) and a stream-ordered device allocation freed on scope exit.
 #include <cuda_runtime.h>
 
-#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 namespace driftcore::detail {
 
@@ -30,14 +29,18 @@ inline void clear_launch_error() noexcept {
 
 // The device's default memory pool hands its memory back to the driver at every
 // synchronization unless told to keep it, and then every call allocates afresh: keep
-// what it has (at most the largest set of scratch buffers one call used).
+// what it has (at most the largest set of scratch buffers one call used). Set once a
+// device; later calls cost one cudaGetDevice and one atomic load.
 inline void keep_pool_memory() {
+  constexpr int kDevices = 64;
+  static std::atomic<bool> kept[kDevices];
   static std::mutex m;
-  static std::vector<int> done;
   int device = 0;
   cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+  const bool tracked = device >= 0 && device < kDevices;
+  if (tracked && kept[device].load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(m);
-  if (std::find(done.begin(), done.end(), device) != done.end()) return;
+  if (tracked && kept[device].load(std::memory_order_relaxed)) return;
   cudaMemPool_t pool;
   if (cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess) {
     std::uint64_t keep = UINT64_MAX;
@@ -46,7 +49,7 @@ inline void keep_pool_memory() {
   } else {
     (void)cudaGetLastError();  // no pool support: allocations still work, only slower
   }
-  done.push_back(device);
+  if (tracked) kept[device].store(true, std::memory_order_release);
 }
 
 struct device_buffer {

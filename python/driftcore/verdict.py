@@ -215,7 +215,8 @@ def decide(
     for c, p_adj in zip(gaps, adjusted[len(tested) :]):
         c.missing_pvalue_adjusted = float(p_adj)
         moved = abs(
-            _share(c.missing_current, c.n_current) - _share(c.missing_reference, c.n_reference)
+            missing_share(c.missing_current, c.n_current)
+            - missing_share(c.missing_reference, c.n_reference)
         )
         c.missing_changed = bool(
             p_adj <= rules.alpha and moved >= rules.for_column(c.column).missing
@@ -226,7 +227,15 @@ def decide(
     }
 
 
-def _share(missing: int, present: int) -> float:
+def missing_share(missing: int, present: int) -> float:
+    """The share of missing values among all (0 when there are none at all).
+
+    Examples
+    --------
+    >>> from driftcore.verdict import missing_share
+    >>> missing_share(3, 97), missing_share(0, 0)
+    (0.03, 0.0)
+    """
     return missing / (missing + present) if missing + present else 0.0
 
 

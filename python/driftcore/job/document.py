@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..compare import DriftReport, compare
-from ..verdict import COLUMN_THRESHOLDS
+from ..verdict import COLUMN_THRESHOLDS, missing_share
 from . import findings, mmd
 from .settings import ROLES, Settings
 
@@ -143,8 +143,8 @@ def assemble(
         reasons.append(f"{n_drifted} of {n_judged} {what} drifted{limit}: {names}")
     for c in report.columns:
         if c.missing_changed:
-            share_r = c.missing_reference / (c.missing_reference + c.n_reference)
-            share_c = c.missing_current / (c.missing_current + c.n_current)
+            share_r = missing_share(c.missing_reference, c.n_reference)
+            share_c = missing_share(c.missing_current, c.n_current)
             reasons.append(f"missing values in {c.column!r}: {share_r:.1%} -> {share_c:.1%}")
     if mmd_sec and mmd_sec.get("drifted"):
         reasons.append(

@@ -20,6 +20,8 @@ import io
 import math
 from typing import Any, TextIO
 
+from ..verdict import missing_share
+
 HEADERS = [
     "column",
     "kind",
@@ -47,8 +49,8 @@ def missing_shares(c: dict[str, Any]) -> str:
     mr, mc = c.get("missing_reference") or 0, c.get("missing_current") or 0
     if not (mr or mc):
         return "-"
-    r = 100.0 * mr / (mr + c["n_reference"]) if mr + c["n_reference"] else 0.0
-    k = 100.0 * mc / (mc + c["n_current"]) if mc + c["n_current"] else 0.0
+    r = 100.0 * missing_share(mr, c["n_reference"])
+    k = 100.0 * missing_share(mc, c["n_current"])
     return f"{r:.1f} -> {k:.1f}" + (" !" if c.get("missing_changed") else "")
 
 

@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import json
 import struct
 
@@ -268,6 +269,9 @@ class RowHashes(Guarded):
             raise ValueError(f"the batch has no column {missing[0]!r} of the row key")
         with self._lock:  # the hasher draws its weights lazily: it runs alone too
             n = batch.num_rows
+            if n == 0:  # the types checked; the distinct set, maybe shared, left as it is
+                self.hasher.hashes(batch, self.columns, out=np.empty(0, _U))
+                return
             self._unfreeze()
             # Hashes go into blocks that double up to 4Mi rows, filled in place: a
             # fresh array a batch would cost a page fault every 512 rows.
@@ -347,3 +351,13 @@ class RowHashes(Guarded):
     def __reduce__(self) -> tuple:
         # pickle (Dask) through the checked wire format: the distinct hashes only
         return (_wire.restore, (RowHashes, self.to_bytes()))
+
+    def __deepcopy__(self, memo: dict) -> RowHashes:
+        # A merge starts from a copy: share the distinct set (never written once made)
+        # and copy the blocks still filling, rather than sort and check via bytes.
+        with self._lock:
+            out = RowHashes(self.columns)
+            out.hasher = copy.deepcopy(self.hasher, memo)
+            out.n_rows, out._used, out._set = self.n_rows, self._used, self._set
+            out._parts = [p.copy() for p in self._parts]
+            return out
