@@ -30,6 +30,19 @@ def test_text_signatures_bit_identical(cp, rng, shingle, num_perm):
     np.testing.assert_array_equal(mh.signatures(texts, device="cpu"), gpu.get())
 
 
+@pytest.mark.parametrize("shingle", ["word", "char"])
+def test_a_10_mb_document(cp, rng, shingle):
+    # One warp walks the whole document: long loops, positions past 2^23.
+    words = np.array(["alpha", "beta", "gamma", "délta", "中文", "x", "yy,", "zzz."])
+    big = " ".join(rng.choice(words, 2_000_000))
+    assert len(big.encode()) > 10_000_000
+    texts = [big, "short one", big[: len(big) // 2]]
+    mh = driftcore.MinHasher(num_perm=128, shingle=shingle, n=5)
+    np.testing.assert_array_equal(
+        mh.signatures(texts, device="cpu"), mh.signatures(texts, device="gpu").get()
+    )
+
+
 def test_token_signatures_bit_identical(cp, rng):
     docs = [rng.integers(-(2**40), 2**40, size=int(rng.integers(0, 500))) for _ in range(3000)]
     docs.append(np.arange(100_000))
