@@ -330,9 +330,10 @@ def test_ascii_folding_in_the_kernel_equals_arrow_lowercasing(rng):
 @pytest.mark.parametrize("unit", ["word", "char"])
 @pytest.mark.parametrize("num_perm", [16, 128, 144, 272])
 def test_gpu_warp_algorithm_equals_the_cpu(rng, unit, num_perm):
-    # The CUDA kernel's per-lane slot ownership and fallback walk, run lane by lane on
-    # the CPU: checks the GPU algorithm here, though not its compiled form.
-    texts = _random_texts(rng, 150) + ["", "x", "word " * 3000]
+    # The CUDA kernels' algorithms run lane by lane on the CPU: a lane a document up to
+    # 4096 bytes, a warp (slots owned per lane, a fallback walk) a longer one. Checks
+    # the GPU algorithms here, though not their compiled form.
+    texts = _random_texts(rng, 150) + ["", "x", "word " * 3000, "ab c" * 1024, "ab c" * 1024 + "d"]
     mh = driftcore.MinHasher(num_perm=num_perm, shingle=unit, n=3)
     buf = mh.text_buffers(texts)
     lanes = _core.minhash_text_lanes(

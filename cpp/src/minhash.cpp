@@ -365,10 +365,21 @@ void minhash_text_lanes(const text_view& docs, const minhash_spec& spec, std::ui
   check_offsets(docs.offsets, docs.n_docs, docs.n_bytes);
   const int unit = spec.unit == shingle_unit::word ? 0 : 1;
   std::vector<detail::lane_slots> lanes;
+  std::vector<std::uint32_t> a(spec.num_perm), b(spec.num_perm);
+  perm_params(spec, a.data(), b.data());
+  std::vector<std::uint16_t> empty(spec.num_perm);
   for (std::size_t d = 0; d < docs.n_docs; ++d) {
     const std::uint8_t* p = docs.bytes + docs.offsets[d];
     const auto len = static_cast<std::size_t>(docs.offsets[d + 1] - docs.offsets[d]);
     std::uint32_t* row = sig + d * spec.num_perm;
+    if (detail::sketched_by_row(len, spec.num_perm)) {
+      const auto walk = [&](auto& emit) {
+        return detail::shingle_text(p, len, unit, spec.n, spec.fold_punctuation,
+                                    spec.lowercase_ascii, emit);
+      };
+      detail::sketch_row(walk, row, spec.num_perm, a.data(), b.data(), empty.data());
+      continue;
+    }
     for (std::uint32_t base = 0; base < spec.num_perm; base += detail::kPassPerms) {
       lanes.clear();
       std::uint64_t count = 0;

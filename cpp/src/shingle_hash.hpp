@@ -368,4 +368,56 @@ DC_HD void store_lane(const lane_slots& s, const lane_fallback* f, std::uint32_t
   }
 }
 
+// The GPU's other algorithm, for short documents: one lane sketches a whole document
+// into its signature row (a warp, 32 documents side by side). A walk fills the slots;
+// when some are empty, a second walk keeps each empty slot's fallback in the row
+// itself: fallback_value() grows with its argument and lies above every rank, so the
+// row's running minimum is the fallback of the minimum.
+constexpr std::uint32_t kRowMaxPerm = 256;
+constexpr std::size_t kRowMaxUnits = 4096;  // bytes of a text, ids of a token sequence
+
+// Whether the device sketches a document of `units` bytes (or ids) a lane to a row.
+DC_HD bool sketched_by_row(std::size_t units, std::uint32_t num_perm) {
+  return num_perm <= kRowMaxPerm && units <= kRowMaxUnits;
+}
+
+struct row_slots {
+  std::uint32_t* row;
+  std::uint32_t slots;
+  DC_HD void operator()(std::uint64_t h) {
+    const std::uint32_t j = slot_of(h, slots), r = rank_of(h);
+    if (r < row[j]) row[j] = r;
+  }
+};
+
+struct row_fallback {
+  std::uint32_t* row;
+  const std::uint32_t *a, *b;
+  const std::uint16_t* empty;
+  std::uint32_t count;
+  DC_HD void operator()(std::uint64_t h) {
+    const std::uint32_t x = shingle_key(h);
+    for (std::uint32_t e = 0; e < count; ++e) {
+      const std::uint32_t j = empty[e], v = fallback_value(a[j] * x + b[j]);
+      if (v < row[j]) row[j] = v;
+    }
+  }
+};
+
+// `walk(emit)` feeds a document's shingle hashes to emit and returns their count;
+// (a, b) are the slots' fallback permutations; `empty` holds up to `slots` indices.
+template <class Walk>
+DC_HD void sketch_row(const Walk& walk, std::uint32_t* row, std::uint32_t slots,
+                      const std::uint32_t* a, const std::uint32_t* b, std::uint16_t* empty) {
+  for (std::uint32_t j = 0; j < slots; ++j) row[j] = kEmptySlot;
+  row_slots fill{row, slots};
+  if (walk(fill) == 0) return;  // no shingle: every slot stays empty
+  std::uint32_t count = 0;
+  for (std::uint32_t j = 0; j < slots; ++j)
+    if (row[j] == kEmptySlot) empty[count++] = static_cast<std::uint16_t>(j);
+  if (count == 0) return;
+  row_fallback fall{row, a, b, empty, count};
+  walk(fall);
+}
+
 }  // namespace driftcore::detail

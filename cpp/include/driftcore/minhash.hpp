@@ -55,8 +55,9 @@ void minhash_text(const text_view& docs, const minhash_spec& spec, std::uint32_t
 void minhash_tokens(const token_view& docs, const minhash_spec& spec, std::uint32_t* signatures,
                     std::uint64_t* shingle_counts, int threads);
 
-/// @brief The GPU kernel's warp algorithm run one lane at a time on the CPU (slow; for
-/// tests: it must equal minhash_text).
+/// @brief The GPU kernels' algorithms run on the CPU, one lane at a time, each document
+/// by the one the device gives it (a lane a short document, a warp a long one); slow,
+/// for tests: it must equal minhash_text.
 void minhash_text_lanes(const text_view& docs, const minhash_spec& spec, std::uint32_t* signatures);
 
 /// @brief Sorted, distinct 64-bit shingle hashes per document (flat + offsets).
