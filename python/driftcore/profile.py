@@ -449,7 +449,9 @@ def _check_kind(name: str, was: str, now: str) -> None:
 
 def _update_numeric(col: NumericColumn, c: Any, threads: int, device: str) -> None:
     values = c.values
-    if _dispatch.resolve_device(device, values) == "gpu" and not _dispatch.is_device_array(values):
+    if _dispatch.resolve_device(device, values) == "cpu":
+        values = _dispatch.host_1d(values)  # refuses a device array under device="cpu"
+    elif not _dispatch.is_device_array(values):
         import cupy as cp
 
         values = cp.asarray(values)
