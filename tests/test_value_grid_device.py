@@ -1,7 +1,7 @@
 """The value grid's device algorithm (a scan of binade sums, then dense counting passes
 that find the grid's shift) against the CPU's update_summarized: the same grid bytes,
 counts, extremes and exact sums. Run here through its host replay (the kernels'
-per-value code and blocks, one value at a time); the ``gpu`` tests run the same cases
+per-value code and chunks, one value at a time); the ``gpu`` tests run the same cases
 on a card."""
 
 from __future__ import annotations
@@ -97,11 +97,16 @@ def test_replay_on_random_mixtures(seed):
         assert replay.to_bytes() == cpu.to_bytes(), (replay.shift, cpu.shift)
 
 
-def test_replay_sums_carry_into_the_third_word():
-    # 5e6 values of the largest mantissa in one binade: m^2 sums past 2^128, and each
-    # scan block's 2^20 values stay below 2^126.
+def _carrying() -> np.ndarray:
+    """5e6 values of the largest mantissa in two binades: their m^2 sums pass 2^128,
+    while each scan chunk's 2^20 values stay below 2^126."""
     x = np.full(5_000_000, np.nextafter(2.0, 0.0))
     x[::2] = -x[::2]
+    return x
+
+
+def test_replay_sums_carry_into_the_third_word():
+    x = _carrying()
     cpu, replay = _core.ValueGrid(), _core.ValueGrid()
     _same(cpu.update_summarized(x, 0), replay.update_summarized_replay(x))
     assert replay.to_bytes() == cpu.to_bytes()
@@ -134,8 +139,7 @@ def test_device_sums_carry_into_the_third_word():
     cp = pytest.importorskip("cupy")
     from driftcore.value_grid import ValueGrid
 
-    x = np.full(5_000_000, np.nextafter(2.0, 0.0))
-    x[::2] = -x[::2]
+    x = _carrying()
     cpu, gpu = ValueGrid(), ValueGrid()
     _same(cpu._update_summarized(x, 0), gpu._update_summarized(cp.asarray(x), 0))
     assert gpu == cpu

@@ -27,6 +27,14 @@ inline void clear_launch_error() noexcept {
   (void)cudaGetLastError();
 }
 
+// An attribute of the current device (multiprocessors, shared memory a block...).
+inline int device_attribute(cudaDeviceAttr attr) {
+  int device = 0, value = 0;
+  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+  cuda_check(cudaDeviceGetAttribute(&value, attr, device), "cudaDeviceGetAttribute");
+  return value;
+}
+
 // The device's default memory pool hands its memory back to the driver at every
 // synchronization unless told to keep it, and then every call allocates afresh: keep
 // what it has (at most the largest set of scratch buffers one call used). Set once a

@@ -148,9 +148,7 @@ void device_slot_counts(const histogram& h, const array_view& values, const arra
   cuda_check(cudaMemsetAsync(d_out.p, 0, nslots * sizeof(unsigned long long), s), "memset");
   if (weights) cuda_check(cudaMemsetAsync(d_sums.p, 0, nslots * sizeof(double), s), "memset");
 
-  int device = 0, sms = 1;
-  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
-  cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  const int sms = detail::device_attribute(cudaDevAttrMultiProcessorCount);
   // Enough blocks to fill the card, and few enough that each block's 32-bit shared
   // counters cannot overflow.
   std::size_t blocks = std::size_t(sms) * 8;

@@ -143,9 +143,7 @@ unsigned row_blocks(std::size_t n_docs) {
 
 // Enough warps to fill the card, at most one a document.
 unsigned warp_blocks(std::size_t n_docs) {
-  int device = 0, sms = 1;
-  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
-  cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  const int sms = detail::device_attribute(cudaDevAttrMultiProcessorCount);
   const std::size_t most = (n_docs * 32 + kThreads - 1) / kThreads;
   return static_cast<unsigned>(std::min<std::size_t>(most, std::size_t(sms) * 16));
 }

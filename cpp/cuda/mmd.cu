@@ -193,9 +193,7 @@ __global__ void __launch_bounds__(kThreads)
 mmd_sums one_launch(const float* z, std::size_t N, std::size_t d, const kernel_params& kp,
                     const std::uint64_t* masks, std::size_t ncols, cudaStream_t s) {
   const std::size_t words = mmd_mask_words(ncols);
-  int device = 0, sms = 0;
-  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
-  cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  const int sms = detail::device_attribute(cudaDevAttrMultiProcessorCount);
   const std::size_t nb = (N + kT - 1) / kT, ntiles = nb * (nb + 1) / 2;
   // Persistent blocks: as many as fit at once (one wave), each walking tiles t, t + grid..
   int per_sm = 0;

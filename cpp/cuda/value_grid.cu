@@ -173,18 +173,16 @@ unsigned grid_for(std::size_t n) {
   return static_cast<unsigned>(std::max<std::size_t>(1, (n + kThreads - 1) / kThreads));
 }
 
-int multiprocessors() {
-  int device = 0, sms = 1;
-  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
-  cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
-  return sms;
-}
-
 template <class T>
 class device_backend {
  public:
   device_backend(const T* x, std::size_t n, int low, std::size_t max_cells, cudaStream_t s)
-      : x_(x), n_(n), low_(low), cap_(max_cells), s_(s), sms_(multiprocessors()) {}
+      : x_(x),
+        n_(n),
+        low_(low),
+        cap_(max_cells),
+        s_(s),
+        sms_(detail::device_attribute(cudaDevAttrMultiProcessorCount)) {}
 
   void scan(detail::scan_words& w) {
     device_buffer d(sizeof(detail::scan_words), s_);
@@ -195,10 +193,7 @@ class device_backend {
       const std::size_t per = detail::scan_chunk_values(n_, sms_);
       const auto blocks =
           static_cast<unsigned>(std::min<std::size_t>((n_ + per - 1) / per, std::size_t(sms_)));
-      int device = 0, optin = 0;
-      cuda_check(cudaGetDevice(&device), "cudaGetDevice");
-      cuda_check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
-                 "attribute");
+      const int optin = detail::device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin);
       const bool shared = static_cast<std::size_t>(optin) >= kScanShared && !small_shared_memory();
       device_buffer scratch(shared ? 0 : std::size_t(blocks) * kScanShared, s_);
       if (shared)

@@ -1,7 +1,7 @@
 #pragma once
 // The device algorithm of value_grid::update_summarized_device, written once for two
 // backends: the CUDA kernels (cuda/value_grid.cu) and a host replay that runs the
-// kernels' per-value code, block by block, one value at a time
+// kernels' per-value code, chunk by chunk, one value at a time
 // (value_grid_device_replay.cpp), so that every CPU build tests the algorithm.
 //
 // Pass 1 (scan): per binade (the top 12 bits of a value's grid key: its sign and

@@ -269,22 +269,24 @@ class RowHashes(Guarded):
             raise ValueError(f"the batch has no column {missing[0]!r} of the row key")
         with self._lock:  # the hasher draws its weights lazily: it runs alone too
             n = batch.num_rows
-            if n == 0:  # the types checked; the distinct set, maybe shared, left as it is
-                self.hasher.hashes(batch, self.columns, out=np.empty(0, _U))
-                return
-            self._unfreeze()
-            # Hashes go into blocks that double up to 4Mi rows, filled in place: a
-            # fresh array a batch would cost a page fault every 512 rows.
-            if not self._parts or self._used + n > self._parts[-1].size:
-                self._trim()
-                size = min(_BLOCK, 2 * self.n_rows) if self._parts else 1 << 16
-                self._parts.append(np.empty(max(n, size), np.uint64))
-                self._used = 0
-            self.hasher.hashes(
-                batch, self.columns, out=self._parts[-1][self._used : self._used + n]
-            )
+            self.hasher.hashes(batch, self.columns, out=self._block(n))
             self._used += n
             self.n_rows += n
+
+    def _block(self, n: int) -> np.ndarray:
+        """Where the next ``n`` hashes go. Blocks double up to 4Mi rows and are filled
+        in place: a fresh array a batch would cost a page fault every 512 rows. The
+        distinct set (maybe shared with a copy) is never written: new rows start a
+        block after it, and no rows leave it as it is."""
+        if n == 0:
+            return np.empty(0, _U)
+        self._unfreeze()
+        if not self._parts or self._used + n > self._parts[-1].size:
+            self._trim()
+            size = min(_BLOCK, 2 * self.n_rows) if self._parts else 1 << 16
+            self._parts.append(np.empty(max(n, size), np.uint64))
+            self._used = 0
+        return self._parts[-1][self._used : self._used + n]
 
     def _trim(self) -> None:
         if self._parts:
